@@ -1,0 +1,33 @@
+"""Content-addressed storage for uploaded photos, signatures and raw XML."""
+
+from media.images import DEFAULT_MAX_PIXELS, ImageInfo, NotAnImage, thumbnail, verify_image
+from media.local import LocalMediaStore
+from media.memory import MemoryMediaStore
+from media.s3 import S3MediaStore
+from media.store import (
+    CHUNK_SIZE,
+    InvalidMediaKey,
+    MediaNotFound,
+    MediaStore,
+    StoredMedia,
+    store_from_url,
+    validate_key,
+)
+
+__all__ = [
+    "CHUNK_SIZE",
+    "DEFAULT_MAX_PIXELS",
+    "ImageInfo",
+    "InvalidMediaKey",
+    "LocalMediaStore",
+    "MediaNotFound",
+    "MediaStore",
+    "MemoryMediaStore",
+    "NotAnImage",
+    "S3MediaStore",
+    "StoredMedia",
+    "store_from_url",
+    "thumbnail",
+    "validate_key",
+    "verify_image",
+]

@@ -1,0 +1,36 @@
+"""An in-memory media store, for unit tests."""
+
+from __future__ import annotations
+
+import io
+from typing import BinaryIO
+
+from media.store import MediaNotFound, StoredMedia, copy_and_hash, validate_key
+
+
+class MemoryMediaStore:
+    """Content-addressed bytes in a dict."""
+
+    def __init__(self) -> None:
+        self.objects: dict[str, bytes] = {}
+
+    def put(self, stream: BinaryIO) -> StoredMedia:
+        buffer = io.BytesIO()
+        stored = copy_and_hash(stream, buffer)
+        self.objects.setdefault(stored.key, buffer.getvalue())
+        return stored
+
+    def open(self, key: str) -> BinaryIO:
+        return io.BytesIO(self._get(key))
+
+    def exists(self, key: str) -> bool:
+        return validate_key(key) in self.objects
+
+    def size(self, key: str) -> int:
+        return len(self._get(key))
+
+    def _get(self, key: str) -> bytes:
+        try:
+            return self.objects[validate_key(key)]
+        except KeyError:
+            raise MediaNotFound(key) from None

@@ -1,0 +1,118 @@
+"""Media in an S3-compatible bucket, stored as <prefix>/<sha256>."""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from typing import Any, BinaryIO, cast
+
+import boto3
+from boto3.s3.transfer import TransferConfig
+from botocore.exceptions import ClientError
+
+from media.store import MediaNotFound, StoredMedia, copy_and_hash, validate_key
+
+# Sequential 8 MiB parts: memory stays bounded whatever the upload size.
+TRANSFER_CONFIG = TransferConfig(
+    use_threads=False,
+    multipart_threshold=8 * 1024 * 1024,
+    multipart_chunksize=8 * 1024 * 1024,
+)
+_MISSING_CODES = {"404", "NoSuchKey", "NotFound"}
+
+
+class S3MediaStore:
+    """Content-addressed objects in `bucket`, under an optional `prefix`."""
+
+    def __init__(
+        self, bucket: str, prefix: str = "", client: Any = None, **boto_kwargs: Any
+    ) -> None:
+        self.bucket = bucket
+        self.prefix = prefix.strip("/")
+        self.client = client if client is not None else boto3.client("s3", **boto_kwargs)
+
+    def __repr__(self) -> str:
+        return f"S3MediaStore(bucket={self.bucket!r}, prefix={self.prefix!r})"
+
+    def object_key(self, key: str) -> str:
+        """The S3 object key for a media key."""
+        validate_key(key)
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    def put(self, stream: BinaryIO) -> StoredMedia:
+        # The key is only known once everything is hashed, so spool to disk first.
+        with tempfile.TemporaryFile() as spool:
+            stored = copy_and_hash(stream, cast(BinaryIO, spool))
+            object_key = self.object_key(stored.key)
+            if self._head(object_key) is None:
+                spool.seek(0)
+                self.client.upload_fileobj(spool, self.bucket, object_key, Config=TRANSFER_CONFIG)
+        return stored
+
+    def open(self, key: str) -> BinaryIO:
+        try:
+            response = self.client.get_object(Bucket=self.bucket, Key=self.object_key(key))
+        except ClientError as error:
+            if _is_missing(error):
+                raise MediaNotFound(key) from None
+            raise
+        return cast(BinaryIO, _BodyReader(response["Body"]))
+
+    def exists(self, key: str) -> bool:
+        return self._head(self.object_key(key)) is not None
+
+    def size(self, key: str) -> int:
+        head = self._head(self.object_key(key))
+        if head is None:
+            raise MediaNotFound(key)
+        return int(head["ContentLength"])
+
+    def create_bucket_if_missing(self) -> None:
+        """Create the bucket unless it already exists (tests and demo setup)."""
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+            return
+        except ClientError as error:
+            if not _is_missing(error):
+                raise
+        region = self.client.meta.region_name
+        kwargs: dict[str, Any] = {"Bucket": self.bucket}
+        if region and region != "us-east-1":
+            kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
+        try:
+            self.client.create_bucket(**kwargs)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "BucketAlreadyOwnedByYou":
+                raise
+
+    def _head(self, object_key: str) -> dict[str, Any] | None:
+        try:
+            return cast(dict[str, Any], self.client.head_object(Bucket=self.bucket, Key=object_key))
+        except ClientError as error:
+            if _is_missing(error):
+                return None
+            raise
+
+
+def _is_missing(error: ClientError) -> bool:
+    return str(error.response.get("Error", {}).get("Code")) in _MISSING_CODES
+
+
+class _BodyReader(io.RawIOBase):
+    """A plain binary reader over botocore's StreamingBody."""
+
+    def __init__(self, body: Any) -> None:
+        self._body = body
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._body.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        if not self.closed:
+            self._body.close()
+        super().close()

@@ -1,0 +1,37 @@
+"""Fangpin: the application factory."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from server import config as config_module
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Defaults → environment → ``config`` overrides; then extensions and blueprints."""
+    app = Flask(__name__, instance_path=str(config_module.INSTANCE))
+    app.config.update(config_module.load(config))
+    app.json.ensure_ascii = False
+
+    from media.store import store_from_url
+    from server import db, errors
+    from sync import api as openrosa_api
+
+    db.init_app(app)
+    errors.init_app(app)
+    s3_options = {
+        "endpoint_url": app.config["S3_ENDPOINT_URL"],
+        "region_name": app.config["S3_REGION"],
+        "aws_access_key_id": app.config["S3_ACCESS_KEY_ID"],
+        "aws_secret_access_key": app.config["S3_SECRET_ACCESS_KEY"],
+    }
+    app.extensions["fangpin.media"] = store_from_url(
+        app.config["MEDIA_STORE"], **{k: v for k, v in s3_options.items() if v}
+    )
+    openrosa_api.init_app(app)
+
+    @app.get("/health")
+    def health():
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,54 @@
+"""Use cases of the area tree: import national codes, add 村民小组."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from server.areas.models import Area
+from server.domain.areas import AreaLevel, level_of, parent_of
+
+BUNDLED_AREAS = Path(__file__).resolve().parent.parent / "data" / "areas-4304.csv"
+
+
+def read_area_csv(path: Path) -> list[dict[str, str]]:
+    """Rows of a ``code,name,level,parent_code`` file (see server/data/README.md)."""
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def import_areas(session: Session, rows: Iterable[dict[str, str]], under: str) -> int:
+    """Insert or update the areas inside ``under`` and the areas above it; returns the count.
+
+    The codes must agree with their level and parent (domain.areas), so a file from another
+    edition or a hand-edited one cannot break the tree.
+    """
+    ancestors = {under[:n] for n in (4, 6, 9, 12) if n < len(under)}
+    chosen = sorted(
+        (row for row in rows if row["code"].startswith(under) or row["code"] in ancestors),
+        key=lambda row: len(row["code"]),
+    )
+    for row in chosen:
+        code = row["code"]
+        if level_of(code) != row["level"] or (parent_of(code) or "") != row["parent_code"]:
+            raise ValueError(f"区划代码 {code} 的级别或上级与编码规则不一致")
+        session.merge(Area(code=code, name=row["name"], level=row["level"],
+                           parent_code=row["parent_code"] or None))
+    session.flush()
+    return len(chosen)
+
+
+def add_groups(session: Session, village: Area, names: Iterable[str]) -> list[Area]:
+    """Add 村民小组 (local codes: the village code + 001, 002, …) that are not there yet."""
+    if village.level != AreaLevel.VILLAGE:
+        raise ValueError(f"{village.name} 不是村（社区），不能添加村民小组")
+    groups = []
+    for number, name in enumerate(names, start=1):
+        code = f"{village.code}{number:03d}"
+        groups.append(session.merge(Area(code=code, name=name, level=AreaLevel.GROUP,
+                                         parent_code=village.code)))
+    session.flush()
+    return groups

@@ -1,0 +1,78 @@
+"""Who is asking: passwords (argon2), Collect tokens, and the area scope of a user.
+
+ODK Collect sends HTTP Basic credentials only over https, so each collecting user also gets a
+secret token; the server URL ``/key/<token>`` carries it (as ODK Central's App Users do). Only the
+token's SHA-256 is stored. Production runs behind TLS either way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.accounts.models import CollectToken, User
+from server.db import utcnow
+
+_hasher = PasswordHasher()
+# Verified against when the username is unknown, so timing does not reveal which users exist.
+_DUMMY_HASH = _hasher.hash("fangpin-dummy-password")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def check_password(user: User | None, password: str) -> bool:
+    try:
+        return _hasher.verify(user.password_hash if user else _DUMMY_HASH, password) and bool(
+            user
+        )
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def user_by_password(session: Session, username: str, password: str) -> User | None:
+    user = session.scalar(select(User).where(User.username == username))
+    if not check_password(user, password) or not user.active:
+        return None
+    return user
+
+
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def issue_token(session: Session, user: User) -> str:
+    """Make a new Collect token for ``user``; the plain token is returned once, never stored."""
+    token = secrets.token_urlsafe(36)
+    session.add(CollectToken(user=user, token_sha256=_token_digest(token)))
+    session.flush()
+    return token
+
+
+def revoke_tokens(session: Session, user: User) -> int:
+    tokens = session.scalars(
+        select(CollectToken).where(
+            CollectToken.user_id == user.id, CollectToken.revoked_at.is_(None)
+        )
+    ).all()
+    for token in tokens:
+        token.revoked_at = utcnow()
+    session.flush()
+    return len(tokens)
+
+
+def user_by_token(session: Session, token: str) -> User | None:
+    if not token or len(token) > 200:
+        return None
+    row = session.scalar(
+        select(CollectToken).where(CollectToken.token_sha256 == _token_digest(token))
+    )
+    if row is None or row.revoked_at is not None or not row.user.active:
+        return None
+    return row.user

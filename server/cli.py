@@ -1,0 +1,97 @@
+"""The ``fangpin`` command: database, areas, forms, users, tokens and the demo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup
+from sqlalchemy import select
+
+from server import create_app
+from server.db import database
+
+
+def _session():
+    return database().sessions.begin()
+
+
+@click.group(cls=FlaskGroup, create_app=create_app, add_default_commands=True,
+             add_version_option=False)
+def main() -> None:
+    """防返贫监测 — server administration."""
+
+
+@main.command("migrate")
+def migrate_command() -> None:
+    """Bring the database schema up to date (Alembic)."""
+    from server.migrate import upgrade
+
+    upgrade(current_app.config["DATABASE_URL"])
+    click.echo("数据库结构已更新")
+
+
+@main.command("import-areas")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--under", required=True, help="the code of the subtree to import, e.g. 430421")
+def import_areas_command(csv_file: Path, under: str) -> None:
+    """Import a subtree of national area codes (code,name,level,parent_code)."""
+    from server.areas.services import import_areas, read_area_csv
+
+    with _session() as session:
+        count = import_areas(session, read_area_csv(csv_file), under)
+    click.echo(f"已导入 {count} 个区划")
+
+
+@main.command("publish-forms")
+def publish_forms_command() -> None:
+    """Build every XLSForm in xlsforms/ and publish the versions that changed."""
+    from sync.publish import publish_directory
+
+    with _session() as session:
+        for result in publish_directory(session, Path(current_app.config["XLSFORMS_DIR"])):
+            state = "新版本" if result.new else "未变化"
+            click.echo(f"  {result.form_id}  版本 {result.version}  {state}")
+
+
+@main.command("issue-token")
+@click.argument("username")
+@click.option("--revoke-old", is_flag=True, help="revoke the user's earlier tokens")
+def issue_token_command(username: str, revoke_old: bool) -> None:
+    """Make a Collect token for a user and print the server URL to type or scan."""
+    from server.accounts.models import User
+    from server.auth import issue_token, revoke_tokens
+    from sync import collect
+
+    with _session() as session:
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise click.ClickException(f"没有用户 {username}")
+        if revoke_old:
+            revoke_tokens(session, user)
+        url = f"{current_app.config['PUBLIC_URL'].rstrip('/')}/key/{issue_token(session, user)}"
+    png = Path(current_app.instance_path) / f"collect-{username}.png"
+    png.parent.mkdir(parents=True, exist_ok=True)
+    collect.write_qr_png(collect.settings(url, current_app.config["PROJECT_NAME"], username), png)
+    click.echo(f"服务器地址: {url}\n设置二维码: {png}")
+
+
+@main.command("demo")
+def demo_command() -> None:
+    """Migrate, publish the forms and load the demo data; print how to connect."""
+    from server.demo import load_demo
+    from server.migrate import upgrade
+    from sync.publish import publish_directory
+
+    config = current_app.config
+    upgrade(config["DATABASE_URL"])
+    with _session() as session:
+        publish_directory(session, Path(config["XLSFORMS_DIR"]))
+        lines = load_demo(session, config["PUBLIC_URL"], config["PROJECT_NAME"],
+                          Path(current_app.instance_path) / "demo")
+    click.echo(f"\n防返贫监测服务器: {config['PUBLIC_URL']}")
+    click.echo(f"数据库: {config['DATABASE_URL']}\n媒体存储: {config['MEDIA_STORE']}")
+    click.echo("演示用户:")
+    for line in lines:
+        click.echo(line)

@@ -1,0 +1,87 @@
+"""Demo data: 衡阳县 (430421) with two townships' villages and groups, one user of each role.
+
+Idempotent: running it again changes nothing that exists. The Collect tokens of the demo
+helpers are shown once, when they are made, and kept with their QR codes in ``instance/demo/``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.accounts.models import ROLE_NAMES, Role, User
+from server.areas.models import Area
+from server.areas.services import BUNDLED_AREAS, add_groups, import_areas, read_area_csv
+from server.auth import hash_password, issue_token
+from sync import collect
+
+COUNTY = "430421"  # 衡阳县
+TOWNSHIPS = ("430421107", "430421201")  # 洪市镇, 岣嵝乡
+GROUPS_PER_VILLAGE = 6
+DEMO_PASSWORD = "fangpin-demo"
+_NUMERALS = "一二三四五六七八九十"
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    full_name: str
+    role: Role
+    area_code: str  # "" → the first village of the first township
+
+
+DEMO_USERS = (
+    DemoUser("admin", "系统管理员", Role.ADMIN, COUNTY),
+    DemoUser("county", "县乡村振兴局审核员", Role.COUNTY, COUNTY),
+    DemoUser("township", "洪市镇审核员", Role.TOWNSHIP, TOWNSHIPS[0]),
+    DemoUser("village", "村两委干部", Role.VILLAGE, ""),
+    DemoUser("helper1", "信息采集员甲", Role.HELPER, ""),
+    DemoUser("helper2", "信息采集员乙", Role.HELPER, TOWNSHIPS[1]),
+)
+
+
+def load_demo(session: Session, public_url: str, project_name: str, out: Path) -> list[str]:
+    """Create what is missing and return the lines to print for the administrator."""
+    if session.get(Area, COUNTY) is None:
+        import_areas(session, read_area_csv(BUNDLED_AREAS), COUNTY)
+    villages = session.scalars(
+        select(Area).where(Area.level == "village", Area.parent_code.in_(TOWNSHIPS))
+        .order_by(Area.code)
+    ).all()
+    for village in villages:
+        add_groups(session, village, [f"第{_NUMERALS[n]}村民小组" for n in range(GROUPS_PER_VILLAGE)])
+    out.mkdir(parents=True, exist_ok=True)
+    lines = []
+    for demo in DEMO_USERS:
+        user = session.scalar(select(User).where(User.username == demo.username))
+        if user is None:
+            user = User(username=demo.username, full_name=demo.full_name, role=demo.role,
+                        area_code=demo.area_code or villages[0].code,
+                        password_hash=hash_password(DEMO_PASSWORD))
+            session.add(user)
+            session.flush()
+            if user.collects:
+                _write_collect_settings(session, user, public_url, project_name, out)
+        area = session.get(Area, user.area_code)
+        lines.append(f"  {user.username:<9} 密码 {DEMO_PASSWORD}  {ROLE_NAMES[Role(user.role)]:<6}"
+                     f" {area.name}（{area.code}）")
+        card = out / f"collect-{user.username}.txt"
+        if card.exists():
+            lines.extend("      " + line for line in card.read_text("utf-8").splitlines())
+    return lines
+
+
+def _write_collect_settings(session: Session, user: User, public_url: str, project_name: str,
+                            out: Path) -> None:
+    server_url = f"{public_url.rstrip('/')}/key/{issue_token(session, user)}"
+    payload = collect.settings(server_url, f"{project_name}（{user.full_name}）", user.username)
+    png = collect.write_qr_png(payload, out / f"collect-{user.username}.png")
+    (out / f"collect-{user.username}.txt").write_text(
+        f"ODK Collect 服务器地址: {server_url}\n"
+        f"ODK Collect 用户名: {user.username}（使用带密钥的地址时无需密码）\n"
+        f"扫码配置（Collect 设置二维码）: {png}\n",
+        encoding="utf-8",
+    )

@@ -1,0 +1,77 @@
+"""The area tree: 市(州) → 县(市区) → 乡镇(街道) → 村(社区) → 村民小组.
+
+Codes are the national statistical area codes (统计用区划代码) as 12 digits padded with zeros in
+the source; we keep them at their significant length: city 4 digits (4304), county 6 (430421),
+township 9 (430421100), village 12 (430421100201). 村民小组 are not in the national table; they get
+the village code plus 3 local digits (430421100201001). So an area contains exactly the areas
+whose code starts with its own: the area scope of a user is a prefix test.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class AreaLevel(StrEnum):
+    CITY = "city"
+    COUNTY = "county"
+    TOWNSHIP = "township"
+    VILLAGE = "village"
+    GROUP = "group"
+
+
+CODE_LENGTH = {
+    AreaLevel.CITY: 4,
+    AreaLevel.COUNTY: 6,
+    AreaLevel.TOWNSHIP: 9,
+    AreaLevel.VILLAGE: 12,
+    AreaLevel.GROUP: 15,
+}
+LEVEL_OF_LENGTH = {length: level for level, length in CODE_LENGTH.items()}
+LEVEL_NAMES = {
+    AreaLevel.CITY: "市（州）",
+    AreaLevel.COUNTY: "县（市区）",
+    AreaLevel.TOWNSHIP: "乡镇（街道）",
+    AreaLevel.VILLAGE: "村（社区）",
+    AreaLevel.GROUP: "村民小组",
+}
+
+
+class AreaCodeError(ValueError):
+    pass
+
+
+def level_of(code: str) -> AreaLevel:
+    """The level an area code stands for, by its significant length."""
+    if not code.isascii() or not code.isdigit() or len(code) not in LEVEL_OF_LENGTH:
+        raise AreaCodeError(f"区划代码“{code}”应为 4、6、9、12 或 15 位数字")
+    return LEVEL_OF_LENGTH[len(code)]
+
+
+def parent_of(code: str) -> str | None:
+    """The code of the area directly above, or None for a city."""
+    level = level_of(code)
+    levels = list(CODE_LENGTH)
+    index = levels.index(level)
+    return None if index == 0 else code[: CODE_LENGTH[levels[index - 1]]]
+
+
+def significant(code: str) -> str:
+    """A national 6/9/12-digit or 12-digit zero-padded code cut to its significant length.
+
+    ``430400000000`` → ``4304``; ``430421000000`` → ``430421``; ``430421100000`` → ``430421100``.
+    """
+    digits = code.strip()
+    if len(digits) == 12 and digits.isdigit():
+        for level in (AreaLevel.CITY, AreaLevel.COUNTY, AreaLevel.TOWNSHIP):
+            cut = CODE_LENGTH[level]
+            if set(digits[cut:]) == {"0"}:
+                return digits[:cut]
+        return digits
+    level_of(digits)
+    return digits
+
+
+def contains(outer: str, inner: str) -> bool:
+    """Whether area ``inner`` lies inside (or is) area ``outer``."""
+    return inner.startswith(outer)

@@ -1,0 +1,9 @@
+"""Import every models module so the metadata is complete (for Alembic and tests)."""
+
+
+def load_all() -> None:
+    from server.accounts import models as _accounts  # noqa: F401
+    from server.areas import models as _areas  # noqa: F401
+    from server.audit import models as _audit  # noqa: F401
+    from server.forms import models as _forms  # noqa: F401
+    from server.submissions import models as _submissions  # noqa: F401

@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from server.db import Base, UTCDateTime, utcnow
+
+
+class MediaObject(Base):
+    """A file in the media store; its key is the SHA-256 of its bytes, so it is stored once."""
+
+    __tablename__ = "media_objects"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    content_type: Mapped[str] = mapped_column(String(100), default="application/octet-stream")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Submission(Base):
+    """One filled form as received from a phone, stored once per instanceID."""
+
+    __tablename__ = "submissions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[str] = mapped_column(String(100), unique=True)
+    form_version_id: Mapped[int] = mapped_column(ForeignKey("form_versions.id"), index=True)
+    submitter_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    device_id: Mapped[str | None] = mapped_column(String(100), default=None)
+    xml: Mapped[str] = mapped_column(Text)
+    xml_sha256: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    # True once every file the XML names has arrived (Collect may split a submission).
+    complete: Mapped[bool] = mapped_column(default=False)
+
+    attachments: Mapped[list[SubmissionAttachment]] = relationship(
+        back_populates="submission", order_by="SubmissionAttachment.name"
+    )
+
+
+class SubmissionAttachment(Base):
+    """A file named in a submission's XML; ``media_sha256`` stays empty until it arrives."""
+
+    __tablename__ = "submission_attachments"
+    __table_args__ = (UniqueConstraint("submission_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    field_path: Mapped[str] = mapped_column(String(255))
+    media_sha256: Mapped[str | None] = mapped_column(
+        ForeignKey("media_objects.sha256"), default=None
+    )
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+    submission: Mapped[Submission] = relationship(back_populates="attachments")
+
+
+class RejectedUpload(Base):
+    """What a refused submission carried, kept so that nothing received is lost.
+
+    The raw XML (when there was one) is in the media store under ``media_sha256``.
+    """
+
+    __tablename__ = "rejected_uploads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    error_code: Mapped[str] = mapped_column(String(64))
+    message: Mapped[str] = mapped_column(Text)
+    instance_id: Mapped[str | None] = mapped_column(String(100), default=None)
+    media_sha256: Mapped[str | None] = mapped_column(
+        ForeignKey("media_objects.sha256"), default=None
+    )

@@ -1,0 +1,191 @@
+"""The OpenRosa endpoints ODK Collect talks to: formList, form, manifest, media, submission.
+
+The blueprint is registered twice: at ``/`` (HTTP Basic, for use behind TLS) and at
+``/key/<token>`` (the token in the URL is the credential, as with ODK Central's App Users).
+Handlers parse, authenticate, call one service and render; errors render as OpenRosaResponse.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from flask import Blueprint, Flask, Response, current_app, g, request, url_for
+from sqlalchemy import select
+
+from server import db
+from server.accounts.models import User
+from server.auth import user_by_password, user_by_token
+from server.errors import AppError, register_renderer
+from server.forms.models import Form, FormVersion
+from server.submissions.services import UploadedFile, ingest_submission, record_rejection
+from sync import attachments, openrosa
+
+bp = Blueprint("openrosa", __name__)
+
+
+# --- authentication -------------------------------------------------------------------------
+
+
+@bp.url_value_preprocessor
+def _pop_token(_endpoint, values):
+    g.collect_token = values.pop("token", None) if values else None
+
+
+@bp.url_defaults
+def _keep_token(endpoint, values):
+    if g.get("collect_token") and endpoint.startswith("openrosa_key."):
+        values.setdefault("token", g.collect_token)
+
+
+@bp.before_request
+def _authenticate():
+    session = db.session()
+    if g.collect_token is not None:
+        user = user_by_token(session, g.collect_token)
+    elif request.authorization and request.authorization.type == "basic":
+        auth = request.authorization
+        user = user_by_password(session, auth.username or "", auth.password or "")
+    else:
+        raise AppError("AUTH_REQUIRED")
+    if user is None:
+        raise AppError("AUTH_INVALID")
+    g.user = user
+
+
+def _user() -> User:
+    return g.user
+
+
+# --- responses ------------------------------------------------------------------------------
+
+
+def _xml(body: bytes, status: int = 200) -> Response:
+    return Response(body, status=status, content_type=openrosa.XML_CONTENT_TYPE)
+
+
+@bp.after_request
+def _openrosa_headers(response: Response) -> Response:
+    response.headers["X-OpenRosa-Version"] = openrosa.OPENROSA_VERSION
+    if request.endpoint and request.endpoint.endswith(".submission"):
+        limit = current_app.config["MAX_SUBMISSION_BYTES"]
+        response.headers["X-OpenRosa-Accept-Content-Length"] = str(limit)
+    return response
+
+
+def render_error(error: AppError) -> Response:
+    response = _xml(openrosa.response(error.message), error.status)
+    response.headers["X-Error-Code"] = error.code  # the catalogue code, for scripts and tests
+    if error.status == 401 and g.get("collect_token") is None:
+        response.headers["WWW-Authenticate"] = 'Basic realm="fangpin", charset="UTF-8"'
+    return response
+
+
+# --- forms ----------------------------------------------------------------------------------
+
+
+@bp.get("/formList")
+def form_list():
+    user = _user()
+    entries = []
+    if user.collects:
+        forms = db.session().scalars(select(Form).order_by(Form.id)).all()
+        for form in forms:
+            if form.current_version is None:
+                continue
+            version = form.current_version
+            if request.args.get("formID") and request.args["formID"] != form.id:
+                continue
+            urls = {"form_id": form.id, "version": version.version, "_external": True}
+            entries.append(openrosa.FormListEntry(
+                form_id=form.id,
+                name=form.title,
+                version=version.version,
+                md5=version.md5,
+                download_url=url_for(".form_xml", **urls),
+                manifest_url=url_for(".manifest", **urls) if version.media else None,
+            ))
+    return _xml(openrosa.form_list(entries))
+
+
+def _version(form_id: str, version: str) -> FormVersion:
+    if not _user().collects:
+        raise AppError("FORM_NOT_ALLOWED", form_id=form_id)
+    found = db.session().scalar(
+        select(FormVersion).where(FormVersion.form_id == form_id, FormVersion.version == version)
+    )
+    if found is None:
+        raise AppError("FORM_VERSION_UNKNOWN", form_id=form_id, version=version)
+    return found
+
+
+@bp.get("/forms/<form_id>/versions/<version>/form.xml")
+def form_xml(form_id: str, version: str):
+    return _xml(_version(form_id, version).xml)
+
+
+@bp.get("/forms/<form_id>/versions/<version>/manifest")
+def manifest(form_id: str, version: str):
+    found = _version(form_id, version)
+    files = []
+    for name in found.media:
+        content = attachments.generate(db.session(), name, _user())
+        if content is None:
+            continue
+        files.append(openrosa.MediaFile(
+            filename=name,
+            md5=hashlib.md5(content).hexdigest(),
+            download_url=url_for(".media", form_id=form_id, version=version, name=name,
+                                 _external=True),
+        ))
+    return _xml(openrosa.manifest(files))
+
+
+@bp.get("/forms/<form_id>/versions/<version>/media/<name>")
+def media(form_id: str, version: str, name: str):
+    found = _version(form_id, version)
+    content = attachments.generate(db.session(), name, _user()) if name in found.media else None
+    if content is None:
+        raise AppError("MEDIA_NOT_FOUND", form_id=form_id, name=name)
+    return Response(content, content_type="text/csv; charset=utf-8")
+
+
+# --- submissions ----------------------------------------------------------------------------
+
+
+@bp.route("/submission", methods=["HEAD"])
+def submission_head():
+    return Response(status=204)
+
+
+@bp.post("/submission")
+def submission():
+    limit = current_app.config["MAX_SUBMISSION_BYTES"]
+    if request.content_length is not None and request.content_length > limit:
+        raise AppError("SUBMISSION_TOO_LARGE", size=request.content_length, limit=limit)
+    request.max_content_length = limit
+    if request.mimetype != "multipart/form-data":
+        raise AppError("SUBMISSION_NOT_MULTIPART")
+    xml_part = request.files.get("xml_submission_file")
+    if xml_part is None:
+        raise AppError("SUBMISSION_NO_XML")
+    xml = xml_part.read()
+    files = [
+        UploadedFile(part.filename or key, part.stream, part.mimetype)
+        for key, part in request.files.items(multi=True)
+        if key != "xml_submission_file"
+    ]
+    store = current_app.extensions["fangpin.media"]
+    try:
+        result = ingest_submission(db.session(), store, _user(), xml, files,
+                                   request.args.get("deviceID"))
+    except AppError as error:
+        record_rejection(db.database().sessions, store, error, _user(), xml)
+        raise
+    message = "提交成功" if result.created or result.added_attachments else "该提交此前已成功接收"
+    return _xml(openrosa.response(message, "submit_success"), 201)
+
+
+def init_app(app: Flask) -> None:
+    register_renderer("openrosa", render_error)
+    app.register_blueprint(bp)
+    app.register_blueprint(bp, url_prefix="/key/<token>", name="openrosa_key")

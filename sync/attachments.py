@@ -1,0 +1,49 @@
+"""Form attachments the server generates for each user: what the phone's lists read.
+
+``areas.csv`` holds the user's part of the area tree for the cascading address questions
+(columns ``name,label,level,parent``; see xlsforms/README.md). The content depends on who asks,
+so its md5 does too, and Collect fetches it again when it changes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.accounts.models import User
+from server.areas.models import Area
+from server.domain.areas import AreaLevel
+
+# Levels the forms ask for (the city is implied by the county).
+_FORM_LEVELS = (AreaLevel.COUNTY, AreaLevel.TOWNSHIP, AreaLevel.VILLAGE, AreaLevel.GROUP)
+
+
+def areas_csv(session: Session, user: User) -> bytes:
+    """The user's area, its ancestors down from the county, and everything below it."""
+    code = user.area_code
+    ancestors = [code[:n] for n in (6, 9, 12) if n < len(code)]
+    rows = session.scalars(
+        select(Area)
+        .where((Area.code.in_(ancestors)) | (Area.code.startswith(code, autoescape=True)))
+        .where(Area.level.in_([level.value for level in _FORM_LEVELS]))
+        .order_by(Area.code)
+    ).all()
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["name", "label", "level", "parent"])
+    for area in rows:
+        writer.writerow([area.code, area.name, area.level, area.parent_code or ""])
+    return out.getvalue().encode("utf-8")
+
+
+GENERATORS: dict[str, Callable[[Session, User], bytes]] = {"areas.csv": areas_csv}
+
+
+def generate(session: Session, name: str, user: User) -> bytes | None:
+    """The content of attachment ``name`` for ``user``; None when the server has no such file."""
+    generator = GENERATORS.get(name)
+    return generator(session, user) if generator else None

@@ -1,0 +1,80 @@
+"""Parse a submitted instance safely into an envelope.
+
+Submissions come from phones we do not control: the XML is parsed with defusedxml, which refuses
+any DTD, so entities are never declared, let alone expanded, and nothing is fetched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from xml.etree.ElementTree import Element, ParseError
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring
+
+
+class InstanceError(ValueError):
+    """The XML cannot be accepted; ``code`` is an error-catalogue code."""
+
+    def __init__(self, code: str, detail: str = ""):
+        super().__init__(detail or code)
+        self.code = code
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class Envelope:
+    form_id: str
+    version: str
+    instance_id: str
+    root: Element
+
+
+def local(tag: str) -> str:
+    """An element's name without its namespace."""
+    return tag.rsplit("}", 1)[-1]
+
+
+def parse(xml: bytes) -> Envelope:
+    try:
+        root = fromstring(xml, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException as exc:
+        raise InstanceError("XML_FORBIDDEN", type(exc).__name__) from exc
+    except ParseError as exc:
+        raise InstanceError("XML_MALFORMED", str(exc)) from exc
+    form_id = (root.get("id") or "").strip()
+    if not form_id:
+        raise InstanceError("XML_NO_FORM_ID")
+    instance_id = ""
+    for child in root:
+        if local(child.tag) == "meta":
+            for item in child:
+                if local(item.tag) == "instanceID":
+                    instance_id = (item.text or "").strip()
+    if not instance_id:
+        raise InstanceError("XML_NO_INSTANCE_ID")
+    if len(instance_id) > 100:
+        raise InstanceError("XML_MALFORMED", "instanceID 过长")
+    return Envelope(form_id, (root.get("version") or "").strip(), instance_id, root)
+
+
+def values_at(root: Element, path: str) -> list[str]:
+    """The non-empty texts of every element at an absolute XForm path, across repeats.
+
+    ``path`` is a bind nodeset such as ``/data/members/photo``; the first step is the root.
+    """
+    steps = [step for step in path.split("/") if step][1:]
+    nodes = [root]
+    for step in steps:
+        nodes = [child for node in nodes for child in node if local(child.tag) == step]
+    return [node.text.strip() for node in nodes if node.text and node.text.strip()]
+
+
+def named_files(root: Element, binary_paths: Iterable[str]) -> dict[str, str]:
+    """File name → the path of the question it answers, for every file the instance names."""
+    files: dict[str, str] = {}
+    for path in binary_paths:
+        for name in values_at(root, path):
+            files.setdefault(name, path)
+    return files

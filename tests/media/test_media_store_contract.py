@@ -1,0 +1,175 @@
+"""The MediaStore contract, run against the memory, local and S3 stores."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import random
+from collections.abc import Iterator
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from media import (
+    CHUNK_SIZE,
+    InvalidMediaKey,
+    LocalMediaStore,
+    MediaNotFound,
+    MediaStore,
+    MemoryMediaStore,
+    S3MediaStore,
+    StoredMedia,
+)
+
+UNKNOWN_KEY = "0" * 64
+INVALID_KEYS = [
+    "../etc/passwd",
+    "../" * 21 + "a",
+    "A" * 64,
+    hashlib.sha256(b"x").hexdigest().upper(),
+    "a" * 63,
+    "a" * 65,
+    "g" * 64,
+    "",
+    "a" * 64 + "\n",
+    "ab/" + "a" * 61,
+]
+
+
+class GeneratedStream(io.RawIOBase):
+    """A read-only stream fed by an iterator of chunks; records the sizes asked for."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._pending = b""
+        self.requested_sizes: list[int] = []
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        self.requested_sizes.append(size)
+        return super().read(size)
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        while not self._pending:
+            self._pending = next(self._chunks, b"")
+            if not self._pending:
+                return 0
+        count = min(len(buffer), len(self._pending))
+        buffer[:count] = self._pending[:count]
+        self._pending = self._pending[count:]
+        return count
+
+
+def pseudo_random_chunks(total: int, seed: int = 7, chunk: int = 100_000) -> Iterator[bytes]:
+    rng = random.Random(seed)
+    for start in range(0, total, chunk):
+        yield rng.randbytes(min(chunk, total - start))
+
+
+def read_all(store: MediaStore, key: str) -> bytes:
+    with store.open(key) as stream:
+        return stream.read()
+
+
+def stored_object_count(store: MediaStore) -> int:
+    if isinstance(store, MemoryMediaStore):
+        return len(store.objects)
+    if isinstance(store, LocalMediaStore):
+        files = (p for p in store.root.rglob("*") if p.is_file())
+        return sum(1 for p in files if p.relative_to(store.root).parts[0] != "tmp")
+    if isinstance(store, S3MediaStore):
+        return store.client.list_objects_v2(Bucket=store.bucket)["KeyCount"]
+    raise TypeError(store)
+
+
+def test_implements_protocol(store: MediaStore) -> None:
+    assert isinstance(store, MediaStore)
+
+
+def test_put_then_open_roundtrip(store: MediaStore) -> None:
+    content = b"<data>\xe6\x89\xb6\xe8\xb4\xab</data>"
+    stored = store.put(io.BytesIO(content))
+    assert stored == StoredMedia(hashlib.sha256(content).hexdigest(), len(content))
+    assert read_all(store, stored.key) == content
+    assert store.exists(stored.key)
+    assert store.size(stored.key) == len(content)
+
+
+@pytest.mark.parametrize(
+    "size", [0, 1, CHUNK_SIZE - 1, CHUNK_SIZE, CHUNK_SIZE + 1, 3 * CHUNK_SIZE + 5]
+)
+def test_sizes_around_chunk_boundaries(store: MediaStore, size: int) -> None:
+    content = random.Random(size).randbytes(size)
+    stored = store.put(io.BytesIO(content))
+    assert stored.key == hashlib.sha256(content).hexdigest()
+    assert stored.size == store.size(stored.key) == size
+    assert read_all(store, stored.key) == content
+
+
+def test_same_content_twice_is_one_object(store: MediaStore) -> None:
+    first = store.put(io.BytesIO(b"same bytes"))
+    second = store.put(io.BytesIO(b"same bytes"))
+    assert first == second
+    assert stored_object_count(store) == 1
+    assert read_all(store, first.key) == b"same bytes"
+
+
+def test_different_content_different_keys(store: MediaStore) -> None:
+    keys = {store.put(io.BytesIO(bytes([n]))).key for n in range(3)}
+    assert len(keys) == 3
+    assert stored_object_count(store) == 3
+
+
+def test_unknown_key(store: MediaStore) -> None:
+    assert not store.exists(UNKNOWN_KEY)
+    with pytest.raises(MediaNotFound) as caught:
+        store.open(UNKNOWN_KEY)
+    assert caught.value.key == UNKNOWN_KEY
+    with pytest.raises(MediaNotFound):
+        store.size(UNKNOWN_KEY)
+
+
+@pytest.mark.parametrize("key", INVALID_KEYS)
+def test_invalid_keys_are_refused(store: MediaStore, key: str) -> None:
+    with pytest.raises(InvalidMediaKey):
+        store.open(key)
+    with pytest.raises(InvalidMediaKey):
+        store.exists(key)
+    with pytest.raises(InvalidMediaKey):
+        store.size(key)
+
+
+def test_twenty_megabytes_streamed_in_chunks(store: MediaStore) -> None:
+    total = 20 * 1024 * 1024
+    expected = hashlib.sha256()
+    for chunk in pseudo_random_chunks(total):
+        expected.update(chunk)
+
+    source = GeneratedStream(pseudo_random_chunks(total))
+    stored = store.put(source)  # type: ignore[arg-type]
+
+    assert stored == StoredMedia(expected.hexdigest(), total)
+    assert set(source.requested_sizes) == {CHUNK_SIZE}
+    assert store.size(stored.key) == total
+    actual = hashlib.sha256()
+    with store.open(stored.key) as stream:
+        while chunk := stream.read(CHUNK_SIZE):
+            actual.update(chunk)
+    assert actual.hexdigest() == stored.key
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(content=st.binary(max_size=5000))
+def test_roundtrip_property(store: MediaStore, content: bytes) -> None:
+    # Reusing one store across examples is sound: it is content-addressed.
+    stored = store.put(io.BytesIO(content))
+    assert stored.key == hashlib.sha256(content).hexdigest()
+    assert stored.size == len(content)
+    assert read_all(store, stored.key) == content

@@ -1,0 +1,98 @@
+"""A throwaway PostgreSQL server for tests and benchmarks, from the machine's own binaries.
+
+``running_postgres()`` runs initdb into a temporary folder, starts the server on a free port of
+127.0.0.1 and yields a SQLAlchemy URL to its ``postgres`` database; it stops and removes the
+cluster afterwards. PostgreSQL refuses to run as root, so as root the cluster is owned by and run
+as the ``postgres`` user that Debian's package creates. ``FANGPIN_TEST_POSTGRES_URL`` points the
+tests at an existing server instead.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+class PostgresUnavailable(RuntimeError):
+    pass
+
+
+def _binary(name: str) -> str:
+    found = shutil.which(name)
+    if found:
+        return found
+    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    if candidates:
+        return candidates[-1]
+    raise PostgresUnavailable(
+        f"PostgreSQL's {name} was not found: install it (Debian: apt-get install postgresql) "
+        "or set FANGPIN_TEST_POSTGRES_URL"
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _as_owner(command: list[str]) -> list[str]:
+    if os.geteuid() != 0:
+        return command
+    return ["runuser", "-u", "postgres", "--", *command]
+
+
+@contextmanager
+def running_postgres(durable: bool = False) -> Iterator[str]:
+    """Yield ``postgresql+psycopg://postgres@127.0.0.1:PORT/postgres``.
+
+    ``durable=False`` (tests) turns off fsync and synchronous commit; benchmarks pass True so
+    that commits cost what they cost in production.
+    """
+    existing = os.environ.get("FANGPIN_TEST_POSTGRES_URL")
+    if existing:
+        yield existing
+        return
+    initdb, pg_ctl = _binary("initdb"), _binary("pg_ctl")
+    root = Path(tempfile.mkdtemp(prefix="fangpin-pg-"))
+    data, sockets = root / "data", root / "sockets"
+    sockets.mkdir()
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres")
+        shutil.chown(sockets, "postgres")
+    port = free_port()
+    options = [f"-p {port}", "-c listen_addresses=127.0.0.1", f"-k {sockets}",
+               "-c max_connections=200", "-c shared_buffers=256MB"]
+    if not durable:
+        options += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
+    log = root / "server.log"
+    try:
+        subprocess.run(
+            _as_owner([initdb, "-D", str(data), "-U", "postgres", "-A", "trust",
+                       "-E", "UTF8", "--locale=C", "--no-sync"]),
+            check=True, capture_output=True,
+        )
+        subprocess.run(
+            _as_owner([pg_ctl, "-D", str(data), "-l", str(log), "-o", " ".join(options),
+                       "-w", "-t", "60", "start"]),
+            check=True, capture_output=True,
+        )
+    except subprocess.CalledProcessError as exc:
+        detail = (exc.stderr or b"").decode(errors="replace")
+        if log.exists():
+            detail += log.read_text(errors="replace")
+        shutil.rmtree(root, ignore_errors=True)
+        raise PostgresUnavailable(f"PostgreSQL did not start: {detail}") from exc
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(_as_owner([pg_ctl, "-D", str(data), "-m", "immediate", "stop"]),
+                       capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)

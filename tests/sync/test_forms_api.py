@@ -1,0 +1,105 @@
+"""OpenRosa Form List API, form download and manifest, through a real HTTP server."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+
+from tests.support.collect import CollectClient, parse_form_list, parse_manifest
+from tests.support.seed import OTHER_TOWNSHIP, PASSWORD, VILLAGE
+
+
+def test_form_list_offers_the_household_form_to_a_helper(live_server, seeded):
+    """Issue 3: Collect lists the forms the helper may use, with version and md5 hash."""
+    response = CollectClient(live_server, seeded.tokens["helper"]).form_list()
+
+    assert response.status_code == 200
+    assert response.headers["X-OpenRosa-Version"] == "1.0"
+    assert response.headers["Content-Type"].startswith("text/xml")
+    forms = {form["formID"]: form for form in parse_form_list(response)}
+    household = forms["household"]
+    assert household["version"] == seeded.form_versions["household"]
+    assert household["name"] == "防止返贫监测对象信息采集表"
+    assert household["hash"].startswith("md5:")
+    assert household["manifestUrl"]  # the form reads areas.csv
+
+
+def test_downloaded_form_matches_the_listed_hash(live_server, seeded):
+    """DESIGN: formList hash is md5: of the exact XForm bytes served."""
+    client = CollectClient(live_server, seeded.tokens["helper"])
+    form = parse_form_list(client.form_list())[0]
+
+    download = client.get(form["downloadUrl"])
+
+    assert download.status_code == 200
+    assert f"md5:{hashlib.md5(download.content).hexdigest()}" == form["hash"]
+    assert b'id="household"' in download.content
+    assert form["downloadUrl"].startswith(f"{live_server}/key/{client.token}/")
+
+
+def test_roles_that_do_not_collect_get_an_empty_form_list(live_server, seeded):
+    """SPEC §1: county staff do not fill forms on the phone."""
+    response = CollectClient(live_server, auth=("county", PASSWORD)).form_list()
+
+    assert response.status_code == 200
+    assert parse_form_list(response) == []
+
+
+def test_manifest_lists_areas_csv_with_the_hash_of_what_is_served(live_server, seeded):
+    """Issue 3: manifest media carry md5: hashes of the files served."""
+    client = CollectClient(live_server, seeded.tokens["helper"])
+    form = parse_form_list(client.form_list())[0]
+
+    files = parse_manifest(client.get(form["manifestUrl"]))
+
+    assert [f["filename"] for f in files] == ["areas.csv"]
+    media = client.get(files[0]["downloadUrl"])
+    assert media.status_code == 200
+    assert files[0]["hash"] == f"md5:{hashlib.md5(media.content).hexdigest()}"
+
+
+def _areas(client: CollectClient) -> list[dict[str, str]]:
+    form = parse_form_list(client.form_list())[0]
+    url = parse_manifest(client.get(form["manifestUrl"]))[0]["downloadUrl"]
+    return list(csv.DictReader(io.StringIO(client.get(url).content.decode("utf-8"))))
+
+
+def test_areas_csv_holds_only_the_helpers_part_of_the_tree(live_server, seeded):
+    """SPEC §1: every user sees only what lies inside their area (plus the path down to it)."""
+    rows = _areas(CollectClient(live_server, seeded.tokens["helper"]))
+
+    codes = {row["name"] for row in rows}
+    assert codes == {VILLAGE[:6], VILLAGE[:9], VILLAGE, f"{VILLAGE}001", f"{VILLAGE}002"}
+    assert {row["level"] for row in rows} == {"county", "township", "village", "group"}
+    group = next(row for row in rows if row["name"] == f"{VILLAGE}001")
+    assert group["parent"] == VILLAGE and group["label"] == "第一村民小组"
+
+
+def test_another_helper_gets_another_areas_csv(live_server, seeded):
+    """The generated attachment depends on who asks, so its hash does too."""
+    mine = _areas(CollectClient(live_server, seeded.tokens["helper"]))
+    theirs = _areas(CollectClient(live_server, seeded.tokens["helper_other"]))
+
+    assert {r["name"] for r in theirs if r["level"] == "township"} == {OTHER_TOWNSHIP}
+    assert len([r for r in theirs if r["level"] == "village"]) > 1
+    assert mine != theirs
+
+
+def test_an_unknown_form_version_is_404(live_server, seeded):
+    client = CollectClient(live_server, seeded.tokens["helper"])
+
+    response = client.get(client.url("/forms/household/versions/000000000000/form.xml"))
+
+    assert response.status_code == 404
+    assert response.headers["X-Error-Code"] == "FORM_VERSION_UNKNOWN"
+
+
+def test_a_media_file_the_form_does_not_read_is_404(live_server, seeded):
+    client = CollectClient(live_server, seeded.tokens["helper"])
+    version = seeded.form_versions["household"]
+
+    response = client.get(client.url(f"/forms/household/versions/{version}/media/secret.csv"))
+
+    assert response.status_code == 404
+    assert response.headers["X-Error-Code"] == "MEDIA_NOT_FOUND"
