@@ -95,3 +95,7 @@ def demo_command() -> None:
     click.echo("演示用户:")
     for line in lines:
         click.echo(line)
+
+
+if __name__ == "__main__":
+    main()

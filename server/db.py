@@ -8,13 +8,16 @@ then runs the work registered with ``after_commit``.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextvars import ContextVar
 from datetime import UTC, datetime
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, request
 from sqlalchemy import DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+_write_intent: ContextVar[bool] = ContextVar("sqlite_write_intent", default=False)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -59,8 +62,11 @@ def insert_ignoring_duplicates(session: Session, model: type[Base], **values) ->
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    result = session.execute(insert(model).values(**values).on_conflict_do_nothing())
-    return result.rowcount == 1
+    statement = (
+        insert(model).values(**values).on_conflict_do_nothing()
+        .returning(*model.__table__.primary_key.columns)
+    )
+    return session.execute(statement).first() is not None
 
 
 def utcnow() -> datetime:
@@ -75,8 +81,7 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):
-            # Let SQLAlchemy, not pysqlite, begin transactions (so SAVEPOINTs work), and take
-            # the write lock at BEGIN: concurrent writers then wait instead of failing.
+            # Let SQLAlchemy, not pysqlite, begin transactions (so SAVEPOINTs work).
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
@@ -85,7 +90,10 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(connection):
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            # A request that writes takes SQLite's write lock at BEGIN, so concurrent writers
+            # wait for each other (busy timeout) instead of failing when a read turns into a
+            # write; reads begin deferred and never block anyone (WAL).
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
@@ -133,6 +141,7 @@ def database() -> Database:
 def session() -> Session:
     """The current request's session (one unit of work per request)."""
     if "db_session" not in g:
+        _write_intent.set(request.method not in ("GET", "HEAD", "OPTIONS"))
         g.db_session = database().sessions()
     return g.db_session
 

@@ -51,8 +51,9 @@ def load_demo(session: Session, public_url: str, project_name: str, out: Path) -
         select(Area).where(Area.level == "village", Area.parent_code.in_(TOWNSHIPS))
         .order_by(Area.code)
     ).all()
+    group_names = [f"第{_NUMERALS[n]}村民小组" for n in range(GROUPS_PER_VILLAGE)]
     for village in villages:
-        add_groups(session, village, [f"第{_NUMERALS[n]}村民小组" for n in range(GROUPS_PER_VILLAGE)])
+        add_groups(session, village, group_names)
     out.mkdir(parents=True, exist_ok=True)
     lines = []
     for demo in DEMO_USERS:

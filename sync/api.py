@@ -21,6 +21,7 @@ from server.submissions.services import UploadedFile, ingest_submission, record_
 from sync import attachments, openrosa
 
 bp = Blueprint("openrosa", __name__)
+_SUBMISSION_ENDPOINTS = {"submission", "submission_head"}
 
 
 # --- authentication -------------------------------------------------------------------------
@@ -66,7 +67,7 @@ def _xml(body: bytes, status: int = 200) -> Response:
 @bp.after_request
 def _openrosa_headers(response: Response) -> Response:
     response.headers["X-OpenRosa-Version"] = openrosa.OPENROSA_VERSION
-    if request.endpoint and request.endpoint.endswith(".submission"):
+    if request.endpoint and request.endpoint.rsplit(".", 1)[-1] in _SUBMISSION_ENDPOINTS:
         limit = current_app.config["MAX_SUBMISSION_BYTES"]
         response.headers["X-OpenRosa-Accept-Content-Length"] = str(limit)
     return response
@@ -175,11 +176,13 @@ def submission():
         if key != "xml_submission_file"
     ]
     store = current_app.extensions["fangpin.media"]
+    user_id = _user().id
     try:
         result = ingest_submission(db.session(), store, _user(), xml, files,
                                    request.args.get("deviceID"))
     except AppError as error:
-        record_rejection(db.database().sessions, store, error, _user(), xml)
+        db.session().rollback()  # release the request's locks before the rejection is kept
+        record_rejection(db.database().sessions, store, error, user_id, xml)
         raise
     message = "提交成功" if result.created or result.added_attachments else "该提交此前已成功接收"
     return _xml(openrosa.response(message, "submit_success"), 201)

@@ -136,7 +136,7 @@ def seeded(database) -> Seeded:
 def live_server(app) -> Iterator[str]:
     """The app behind a real HTTP server on 127.0.0.1; yields its base URL."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()

@@ -151,7 +151,7 @@ def record_rejection(
     sessions: Callable[[], Session],
     store: MediaStore,
     error: AppError,
-    user: User | None,
+    user_id: int | None,
     xml: bytes | None,
 ) -> None:
     """Keep what a refused submission carried, in a transaction of its own.
@@ -168,10 +168,10 @@ def record_rejection(
             with contextlib.suppress(InstanceError):
                 instance_id = parse(xml).instance_id
         rejected = RejectedUpload(
-            user_id=user.id if user else None, error_code=error.code, message=error.message,
+            user_id=user_id, error_code=error.code, message=error.message,
             instance_id=instance_id, media_sha256=key,
         )
         session.add(rejected)
         session.flush()
         record(session, "submission.rejected", "rejected_upload", rejected.id,
-               user.id if user else None, code=error.code, instance_id=instance_id)
+               user_id, code=error.code, instance_id=instance_id)

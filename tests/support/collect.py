@@ -104,6 +104,7 @@ def household_instance(version: str, instance_id: str | None = None, *,
                        head: str = "张三", phone: str = "13812345678") -> bytes:
     """A filled ``household`` form as Collect would send it."""
     instance_id = instance_id or f"uuid:{uuid.uuid4()}"
+    head_id, spouse_id = id_number("430421", "19800101", 11), id_number("430421", "19820202", 22)
     return f"""<?xml version='1.0' encoding='UTF-8' ?>
 <data xmlns:jr="http://openrosa.org/javarosa" xmlns:orx="http://openrosa.org/xforms"
       id="household" version="{version}">
@@ -112,8 +113,8 @@ def household_instance(version: str, instance_id: str | None = None, *,
     <addr_village>{VILLAGE}</addr_village><addr_group>{VILLAGE}001</addr_group>
   </address>
   <phone>{phone}</phone>
-  <members><a5_name>{head}</a5_name><a7_id_number>{id_number("430421", "19800101", 11)}</a7_id_number><a8_relation>01</a8_relation></members>
-  <members><a5_name>李四</a5_name><a7_id_number>{id_number("430421", "19820202", 22)}</a7_id_number><a8_relation>02</a8_relation></members>
+  <members><a5_name>{head}</a5_name><a7_id_number>{head_id}</a7_id_number><a8_relation>01</a8_relation></members>
+  <members><a5_name>李四</a5_name><a7_id_number>{spouse_id}</a7_id_number><a8_relation>02</a8_relation></members>
   <head_name>{head}</head_name><village_name>洪罗庙社区</village_name>
   <photo_house>{photo}</photo_house>
   <sig_applicant>{signature}</sig_applicant>

@@ -1,0 +1,45 @@
+# The project's commands. `make run` and `make test` are the two a new machine needs.
+VENV    ?= .venv
+PY      := $(VENV)/bin/python
+PORT    ?= 5000
+export PORT
+
+.PHONY: run test lint bench bench-quick system-deps clean
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e ".[test]"
+	touch $@
+
+# Start the server with demo data on the embedded defaults (SQLite, instance/media).
+run: $(VENV)/.installed
+	$(VENV)/bin/fangpin demo
+	$(VENV)/bin/gunicorn --bind 0.0.0.0:$(PORT) --workers 2 --worker-class gthread --threads 8 \
+		--access-logfile - wsgi:app
+
+# PostgreSQL's server binaries for the tests (Debian/Ubuntu; needs root).
+system-deps:
+	@if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		echo "installing PostgreSQL for the tests"; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql; \
+	fi
+
+# Every test, against SQLite and a throwaway PostgreSQL, local and S3 media; then the linters.
+test: system-deps $(VENV)/.installed
+	$(PY) -m pytest
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+
+bench: system-deps $(VENV)/.installed
+	$(PY) -m tests.bench.bench_submissions
+
+bench-quick: system-deps $(VENV)/.installed
+	$(PY) -m tests.bench.bench_submissions --quick
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .hypothesis .ruff_cache

@@ -1,0 +1,1 @@
+"""Benchmarks (not collected by pytest: no file here is named test_*.py)."""

@@ -1,0 +1,709 @@
+"""Benchmark of submission intake (issue 3): our server against a FLOOR, plus 50 MB upload RSS.
+
+Run from the project root:
+
+    .venv/bin/python -m tests.bench.bench_submissions [--n N] [--n-media N] [--quick]
+
+What it does:
+
+1. a throwaway PostgreSQL (``running_postgres(durable=True)``: fsync on, commits cost what they
+   cost in production) with two databases: ``fangpin`` (migrated and seeded by the project's own
+   code) and ``floor`` (one table ``raw_submissions``);
+2. our app under gunicorn (``wsgi:app``) and the floor (``tests/bench/floor_app.py``, a bare WSGI
+   callable using the same multipart parser as Flask) under gunicorn with THE SAME settings;
+3. a load generator: N submissions with unique instanceIDs at each concurrency level, one
+   keep-alive ``http.client`` connection per client thread, bodies built before timing. Cases:
+   XML only, and XML + a ~300 KB JPEG ``photo_house`` + a ~20 KB PNG ``sig_applicant`` (each
+   image made unique per submission by a comment chunk, so content addressing never dedups).
+   Floor and ours are interleaved A-B-B-A in ``--rounds`` slices at every level, since the
+   machine is small and noisy; every response must be 201;
+4. the headline: throughput ratio ours/floor at concurrency 16, XML only, against 0.6;
+5. the RSS growth of the gunicorn worker that handles one ~50 MB attachment streamed from disk
+   (VmRSS of every worker sampled every 10 ms; VmHWM reset through /proc/PID/clear_refs before
+   the upload and read after), each case on freshly started servers: a JPEG (image-checked), the
+   same bytes through a field that is not image-checked, a noise PNG (image-checked, Pillow
+   decodes it whole), the floor; and ``verify_image`` alone in a separate process.
+
+The client runs on the same machine as the servers and PostgreSQL: absolute numbers include its
+CPU; the ratio is the figure to watch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.client
+import io
+import os
+import platform
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+import sqlalchemy as sa
+import sqlalchemy.orm
+from PIL import Image
+
+from server.config import PROJECT_ROOT
+from server.db import make_engine
+from server.forms.models import Form, FormVersion
+from server.migrate import upgrade
+from tests.support.collect import household_instance
+from tests.support.postgres import free_port, running_postgres
+from tests.support.seed import seed
+
+FLOOR_TABLE = ("CREATE TABLE raw_submissions (id bigserial primary key, instance_id text unique, "
+               "xml text, received_at timestamptz default now())")
+NOIMAGE_VERSION = "bench-noimage"  # a bench-only household version whose files are not images
+TARGET_RATIO = 0.6
+TARGET_RSS_MB = 20.0
+MB = 1024 * 1024
+
+
+# --- PostgreSQL -------------------------------------------------------------------------------
+
+
+def _on_database(server_url: str, name: str, driver: str = "postgresql+psycopg") -> str:
+    url = sa.make_url(server_url).set(drivername=driver, database=name)
+    return url.render_as_string(hide_password=False)
+
+
+@dataclass
+class Databases:
+    fangpin_url: str  # SQLAlchemy URL for our app
+    floor_dsn: str  # libpq URL for the floor
+    token: str
+    version: str
+
+
+def prepare_databases(server_url: str) -> Databases:
+    admin = _on_database(server_url, "postgres", "postgresql")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute("CREATE DATABASE fangpin")
+        conn.execute("CREATE DATABASE floor")
+    floor_dsn = _on_database(server_url, "floor", "postgresql")
+    with psycopg.connect(floor_dsn, autocommit=True) as conn:
+        conn.execute(FLOOR_TABLE)
+    fangpin_url = _on_database(server_url, "fangpin")
+    upgrade(fangpin_url)
+    engine = make_engine(fangpin_url)
+    with sa.orm.Session(engine) as session, session.begin():
+        seeded = seed(session, PROJECT_ROOT / "xlsforms")
+        # Bench-only: the household version again, but its file questions are not images, so
+        # a 50 MB upload can be measured without Pillow's check. Not the current version.
+        current = session.get(Form, "household").current_version
+        session.add(FormVersion(
+            form_id="household", version=NOIMAGE_VERSION, xml=current.xml, md5=current.md5,
+            media=list(current.media),
+            binary_fields=[{**f, "mediatype": "application/octet-stream"}
+                           for f in current.binary_fields],
+        ))
+    engine.dispose()
+    return Databases(fangpin_url, floor_dsn, seeded.tokens["helper"],
+                     seeded.form_versions["household"])
+
+
+# --- gunicorn ---------------------------------------------------------------------------------
+
+
+@dataclass
+class GunicornSettings:
+    workers: int
+    threads: int
+
+    def args(self) -> list[str]:
+        return ["--workers", str(self.workers), "--threads", str(self.threads),
+                "--worker-class", "gthread", "--keep-alive", "5", "--graceful-timeout", "5",
+                "--log-level", "warning"]
+
+    def describe(self) -> str:
+        return f"gunicorn {' '.join(self.args())}"
+
+
+class Gunicorn:
+    """One gunicorn master (own session) serving ``app`` on a free port of 127.0.0.1."""
+
+    def __init__(self, name: str, app: str, settings: GunicornSettings, env: dict[str, str],
+                 log_dir: Path):
+        self.name = name
+        self.port = free_port()
+        self.settings = settings
+        self.log_path = log_dir / f"gunicorn-{name}-{self.port}.log"
+        self._log = open(self.log_path, "wb")  # noqa: SIM115 (closed in stop())
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", app, "--bind", f"127.0.0.1:{self.port}",
+             *settings.args()],
+            cwd=PROJECT_ROOT, env={**os.environ, **env}, stdout=self._log,
+            stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name}: gunicorn exited:\n{self.log_tail()}")
+            with contextlib.suppress(OSError, http.client.HTTPException):
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+                conn.request("GET", "/health")
+                if conn.getresponse().status == 200 and len(self.workers()) == \
+                        self.settings.workers:
+                    conn.close()
+                    return
+                conn.close()
+            time.sleep(0.1)
+        raise RuntimeError(f"{self.name}: /health did not answer in {timeout}s\n"
+                           f"{self.log_tail()}")
+
+    def workers(self) -> list[int]:
+        """PIDs of the worker processes (children of the master)."""
+        pids = []
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = Path(entry.path, "stat").read_text()
+            except OSError:
+                continue
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            if ppid == self.proc.pid:
+                pids.append(int(entry.name))
+        return sorted(pids)
+
+    def log_tail(self, lines: int = 30) -> str:
+        with contextlib.suppress(OSError):
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        return ""
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=5)
+        self._log.close()
+
+
+@dataclass
+class Servers:
+    settings: GunicornSettings
+    dbs: Databases
+    media_dir: Path
+    log_dir: Path
+    running: list[Gunicorn] = field(default_factory=list)
+
+    def ours(self) -> Gunicorn:
+        server = Gunicorn("ours", "wsgi:app", self.settings,
+                          {"DATABASE_URL": self.dbs.fangpin_url,
+                           "MEDIA_STORE": str(self.media_dir)}, self.log_dir)
+        self.running.append(server)
+        return server
+
+    def floor(self) -> Gunicorn:
+        server = Gunicorn("floor", "tests.bench.floor_app:app", self.settings,
+                          {"FLOOR_DATABASE_URL": self.dbs.floor_dsn}, self.log_dir)
+        self.running.append(server)
+        return server
+
+    def stop(self, server: Gunicorn) -> None:
+        server.stop()
+        self.running.remove(server)
+
+    def stop_all(self) -> None:
+        for server in list(self.running):
+            self.stop(server)
+
+
+# --- bodies -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Part:
+    name: str
+    filename: str
+    content_type: str
+    data: bytes = b""
+
+
+def _part_head(boundary: bytes, part: Part) -> bytes:
+    return (b"--" + boundary + b"\r\n"
+            + f'Content-Disposition: form-data; name="{part.name}"; '
+              f'filename="{part.filename}"\r\n'.encode()
+            + f"Content-Type: {part.content_type}\r\n\r\n".encode())
+
+
+def multipart(parts: list[Part]) -> tuple[bytes, str]:
+    """A multipart/form-data body as Collect sends it, and its Content-Type."""
+    boundary = uuid.uuid4().hex.encode()
+    chunks = []
+    for part in parts:
+        chunks += [_part_head(boundary, part), part.data, b"\r\n"]
+    chunks.append(b"--" + boundary + b"--\r\n")
+    return b"".join(chunks), f"multipart/form-data; boundary={boundary.decode()}"
+
+
+@dataclass(frozen=True)
+class Body:
+    data: bytes
+    headers: dict[str, str]
+
+
+def submission_body(xml: bytes, files: list[Part] = ()) -> Body:
+    data, content_type = multipart(
+        [Part("xml_submission_file", "submission.xml", "text/xml", xml), *files]
+    )
+    return Body(data, {"Content-Type": content_type, "X-OpenRosa-Version": "1.0",
+                       "Content-Length": str(len(data))})
+
+
+def base_photo() -> bytes:
+    """A 1280x960 'photo' (gradient + gaussian noise) JPEG of about 300 KB."""
+    w, h = 1280, 960
+    base = Image.linear_gradient("L").resize((w, h)).convert("RGB")
+    noise = Image.effect_noise((w, h), 16.5).convert("RGB")
+    out = io.BytesIO()
+    Image.blend(base, noise, 0.5).save(out, "JPEG", quality=85)
+    return out.getvalue()
+
+
+def base_signature() -> bytes:
+    """A noisy 160x128 greyscale PNG of about 20 KB."""
+    out = io.BytesIO()
+    Image.frombytes("L", (160, 128), os.urandom(160 * 128)).save(out, "PNG")
+    return out.getvalue()
+
+
+def unique_jpeg(jpeg: bytes, tag: str) -> bytes:
+    """The same JPEG with a COM segment after SOI: valid, and different bytes per tag."""
+    comment = tag.encode()
+    return jpeg[:2] + b"\xff\xfe" + struct.pack(">H", len(comment) + 2) + comment + jpeg[2:]
+
+
+def unique_png(png: bytes, tag: str) -> bytes:
+    """The same PNG with a tEXt chunk after IHDR: valid, and different bytes per tag."""
+    payload = b"Comment\x00" + tag.encode()
+    chunk = (struct.pack(">I", len(payload)) + b"tEXt" + payload
+             + struct.pack(">I", zlib.crc32(b"tEXt" + payload)))
+    ihdr_end = 8 + 4 + 4 + 13 + 4
+    return png[:ihdr_end] + chunk + png[ihdr_end:]
+
+
+class BodyFactory:
+    def __init__(self, version: str):
+        self.version = version
+        self.photo = base_photo()
+        self.signature = base_signature()
+
+    def build(self, count: int, media: bool) -> list[Body]:
+        bodies = []
+        for _ in range(count):
+            instance_id = f"uuid:{uuid.uuid4()}"
+            if not media:
+                bodies.append(submission_body(household_instance(self.version, instance_id)))
+                continue
+            xml = household_instance(self.version, instance_id, photo="house.jpg",
+                                     signature="sig.png")
+            bodies.append(submission_body(xml, [
+                Part("house.jpg", "house.jpg", "image/jpeg",
+                     unique_jpeg(self.photo, instance_id)),
+                Part("sig.png", "sig.png", "image/png", unique_png(self.signature, instance_id)),
+            ]))
+        return bodies
+
+
+# --- load -------------------------------------------------------------------------------------
+
+
+@dataclass
+class LoadResult:
+    latencies: list[float] = field(default_factory=list)  # seconds, successful requests
+    wall: float = 0.0
+    failures: list[str] = field(default_factory=list)
+
+    def add(self, other: LoadResult) -> None:
+        self.latencies += other.latencies
+        self.wall += other.wall
+        self.failures += other.failures
+
+    @property
+    def rate(self) -> float:
+        return len(self.latencies) / self.wall if self.wall else 0.0
+
+    def percentile(self, p: float) -> float:
+        ordered = sorted(self.latencies)
+        if not ordered:
+            return float("nan")
+        return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))] * 1000
+
+
+def run_load(port: int, path: str, bodies: list[Body], concurrency: int) -> LoadResult:
+    """POST every body, ``concurrency`` threads each with one keep-alive connection."""
+    result = LoadResult()
+    lock = threading.Lock()
+    indexes = iter(range(len(bodies)))
+    start = threading.Barrier(concurrency + 1)
+
+    def next_index() -> int | None:
+        with lock:
+            return next(indexes, None)
+
+    def client() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        latencies, failures = [], []
+        start.wait()
+        while (i := next_index()) is not None:
+            body = bodies[i]
+            began = time.perf_counter()
+            try:
+                conn.request("POST", path, body=body.data, headers=body.headers)
+                response = conn.getresponse()
+                answer = response.read()
+            except (OSError, http.client.HTTPException) as exc:
+                failures.append(f"{type(exc).__name__}: {exc}")
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+                continue
+            latencies.append(time.perf_counter() - began)
+            if response.status != 201:
+                failures.append(f"HTTP {response.status} {response.getheader('X-Error-Code')} "
+                                f"{answer[:300]!r}")
+        conn.close()
+        with lock:
+            result.latencies += latencies
+            result.failures += failures
+
+    threads = [threading.Thread(target=client, daemon=True) for _ in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    began = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    result.wall = time.perf_counter() - began
+    return result
+
+
+def slices(items: list, count: int) -> list[list]:
+    size = -(-len(items) // count)
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+# --- memory -----------------------------------------------------------------------------------
+
+
+def _status(pid: int) -> dict[str, int]:
+    """VmRSS and VmHWM of a process, in kB."""
+    values = {}
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith(("VmRSS:", "VmHWM:")):
+                key, value = line.split(":", 1)
+                values[key] = int(value.split()[0])
+    return values
+
+
+def _reset_hwm(pid: int) -> bool:
+    try:
+        Path(f"/proc/{pid}/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
+
+
+@dataclass
+class MemoryResult:
+    label: str
+    status: int
+    seconds: float
+    growth_mb: float  # sampled peak VmRSS - baseline VmRSS, worst worker
+    hwm_growth_mb: float | None  # VmHWM after - baseline VmRSS (None: could not reset VmHWM)
+    error: str = ""
+
+
+def stream_upload(port: int, path: str, xml: bytes, filename: str, content_type: str,
+                  file_path: Path) -> tuple[int, bytes]:
+    """POST xml + one file part, the file streamed from disk in 1 MB pieces."""
+    boundary = uuid.uuid4().hex.encode()
+    head = (_part_head(boundary, Part("xml_submission_file", "submission.xml", "text/xml"))
+            + xml + b"\r\n" + _part_head(boundary, Part(filename, filename, content_type)))
+    tail = b"\r\n--" + boundary + b"--\r\n"
+    length = len(head) + file_path.stat().st_size + len(tail)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+    try:
+        conn.putrequest("POST", path)
+        conn.putheader("Content-Type", f"multipart/form-data; boundary={boundary.decode()}")
+        conn.putheader("Content-Length", str(length))
+        conn.putheader("X-OpenRosa-Version", "1.0")
+        conn.endheaders()
+        conn.send(head)
+        with open(file_path, "rb") as source:
+            while chunk := source.read(MB):
+                conn.send(chunk)
+        conn.send(tail)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def measure_upload(server: Gunicorn, path: str, xml: bytes, filename: str, content_type: str,
+                   file_path: Path, label: str) -> MemoryResult:
+    workers = server.workers()
+    baseline = {pid: _status(pid)["VmRSS"] for pid in workers}
+    hwm_ok = all(_reset_hwm(pid) for pid in workers)
+    peak = dict(baseline)
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            for pid in workers:
+                with contextlib.suppress(OSError):
+                    peak[pid] = max(peak[pid], _status(pid)["VmRSS"])
+            time.sleep(0.01)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    began = time.perf_counter()
+    error = ""
+    try:
+        status, answer = stream_upload(server.port, path, xml, filename, content_type, file_path)
+        if status != 201:
+            error = f"HTTP {status}: {answer[:300]!r}"
+    except (OSError, http.client.HTTPException) as exc:
+        status, error = 0, f"{type(exc).__name__}: {exc}"
+    seconds = time.perf_counter() - began
+    time.sleep(0.05)
+    done.set()
+    sampler.join()
+    growth = max((peak[pid] - baseline[pid]) / 1024 for pid in workers)
+    hwm = None
+    if hwm_ok:
+        hwm = max((_status(pid)["VmHWM"] - baseline[pid]) / 1024 for pid in workers)
+    return MemoryResult(label, status, seconds, growth, hwm, error)
+
+
+_VERIFY_ALONE = """
+import sys
+from media.images import verify_image
+def kb(key):
+    for line in open("/proc/self/status"):
+        if line.startswith(key):
+            return int(line.split()[1])
+before = kb("VmRSS:")
+with open(sys.argv[1], "rb") as f:
+    verify_image(f)
+print((kb("VmHWM:") - before) / 1024)
+"""
+
+
+def verify_alone_mb(file_path: Path) -> float:
+    """Peak RSS growth of media.images.verify_image on the file, in a fresh process."""
+    done = subprocess.run([sys.executable, "-c", _VERIFY_ALONE, str(file_path)], cwd=PROJECT_ROOT,
+                          capture_output=True, text=True, check=True)
+    return float(done.stdout.strip())
+
+
+def big_jpeg(path: Path) -> None:
+    """A noise JPEG of 4800x3600 (17 Mpx, under the 50 Mpx limit) of about 52 MB."""
+    image = Image.frombytes("RGB", (4800, 3600), os.urandom(4800 * 3600 * 3))
+    image.save(path, "JPEG", quality=98, subsampling=0)
+
+
+def big_png(path: Path) -> None:
+    """A noise RGB PNG of 4200x4200 (17.6 Mpx) of about 53 MB: decoding it takes ~70 MB."""
+    image = Image.frombytes("RGB", (4200, 4200), os.urandom(4200 * 4200 * 3))
+    image.save(path, "PNG", compress_level=1)
+
+
+# --- report -----------------------------------------------------------------------------------
+
+
+def _row(case: str, conc: int, server: str, r: LoadResult, ratio: str = "") -> str:
+    return (f"{case:<6} {conc:>4}  {server:<5} {r.rate:>8.1f} {r.percentile(50):>8.1f} "
+            f"{r.percentile(95):>8.1f} {r.percentile(99):>8.1f} {len(r.failures):>5}  {ratio}")
+
+
+def header(args, settings: GunicornSettings, factory: BodyFactory) -> str:
+    affinity = len(os.sched_getaffinity(0))
+    pg = subprocess.run(["postgres", "--version"], capture_output=True, text=True).stdout.strip()
+    return "\n".join([
+        "=" * 78,
+        "fangpin submission benchmark (issue 3): ours (Flask, wsgi:app) vs floor (bare WSGI)",
+        f"machine: nproc={affinity}, {platform.machine()}, Python {platform.python_version()}, "
+        f"{pg}, fsync on",
+        f"N: {args.n} XML-only, {args.n_media} with media; concurrency {args.concurrency}; "
+        f"{args.rounds} interleaved slices per level (A-B-B-A)",
+        f"media: photo_house {len(factory.photo) / 1024:.0f} KB JPEG 1280x960, "
+        f"sig_applicant {len(factory.signature) / 1024:.0f} KB PNG; XML "
+        f"{len(household_instance(factory.version)) / 1024:.1f} KB",
+        f"both servers: {settings.describe()}",
+        "client: same machine, http.client, 1 keep-alive connection per thread",
+        "=" * 78,
+    ])
+
+
+# --- main -------------------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, help="XML-only submissions per level (default 2000)")
+    parser.add_argument("--n-media", type=int, help="submissions with media (default 300)")
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke run: N=100/50, concurrency 1 and 16, one 50 MB case")
+    parser.add_argument("--concurrency", type=lambda s: [int(c) for c in s.split(",")],
+                        help="comma-separated levels (default 1,4,16)")
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="interleaved slices per level (default 2)")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
+    parser.add_argument("--threads", type=int, default=8, help="threads per worker (default 8)")
+    parser.add_argument("--no-memory", action="store_true", help="skip the 50 MB upload")
+    args = parser.parse_args(argv)
+    args.n = args.n or (100 if args.quick else 2000)
+    args.n_media = args.n_media or (50 if args.quick else 300)
+    args.concurrency = args.concurrency or ([1, 16] if args.quick else [1, 4, 16])
+    return args
+
+
+def _warm_up(servers: list[Gunicorn], paths: dict[str, str], factory: BodyFactory,
+             media: bool) -> None:
+    """Untimed: make every worker thread open its database connections, import lazily."""
+    for server in servers:
+        result = run_load(server.port, paths[server.name], factory.build(48, media), 16)
+        if result.failures:
+            raise RuntimeError(f"warm-up of {server.name} failed: {result.failures[:3]}\n"
+                               f"{server.log_tail()}")
+
+
+def run_throughput(args, servers: Servers, factory: BodyFactory) -> dict:
+    floor, ours = servers.floor(), servers.ours()
+    paths = {"ours": f"/key/{servers.dbs.token}/submission?deviceID=collect:bench",
+             "floor": f"/key/{servers.dbs.token}/submission?deviceID=collect:bench"}
+    print(f"{'case':<6} {'conc':>4}  {'srv':<5} {'subm/s':>8} {'p50 ms':>8} {'p95 ms':>8} "
+          f"{'p99 ms':>8} {'fail':>5}  ours/floor (subm/s)")
+    results: dict[tuple[str, int], dict[str, LoadResult]] = {}
+    for case, media, count in (("xml", False, args.n), ("media", True, args.n_media)):
+        _warm_up([floor, ours], paths, factory, media)
+        for conc in args.concurrency:
+            bodies = {name: slices(factory.build(count, media), args.rounds)
+                      for name in ("floor", "ours")}
+            totals = {"floor": LoadResult(), "ours": LoadResult()}
+            for round_ in range(args.rounds):
+                order = (floor, ours) if round_ % 2 == 0 else (ours, floor)
+                for server in order:
+                    if round_ < len(bodies[server.name]):
+                        totals[server.name].add(run_load(
+                            server.port, paths[server.name], bodies[server.name][round_], conc))
+            ratio = totals["ours"].rate / totals["floor"].rate if totals["floor"].rate else 0
+            print(_row(case, conc, "floor", totals["floor"]))
+            print(_row(case, conc, "ours", totals["ours"], f"{ratio:.2f}"), flush=True)
+            for name, result in totals.items():
+                for failure in result.failures[:5]:
+                    print(f"    FAILURE {name}: {failure}")
+            results[(case, conc)] = totals
+    servers.stop(floor)
+    servers.stop(ours)
+    return results
+
+
+def run_memory(args, servers: Servers, factory: BodyFactory, work: Path) -> list[MemoryResult]:
+    jpeg, png = work / "big.jpg", work / "big.png"
+    print("\nbuilding the 50 MB files…", flush=True)
+    big_jpeg(jpeg)
+    cases = [("ours", "JPEG, image-checked", factory.version, "big.jpg", "image/jpeg", jpeg)]
+    if not args.quick:
+        big_png(png)
+        cases += [
+            ("ours", "same JPEG, NOT image-checked", NOIMAGE_VERSION, "big.jpg", "image/jpeg",
+             jpeg),
+            ("ours", "PNG, image-checked", factory.version, "big.png", "image/png", png),
+            ("floor", "JPEG (parse + discard)", factory.version, "big.jpg", "image/jpeg", jpeg),
+        ]
+    path = f"/key/{servers.dbs.token}/submission?deviceID=collect:bench"
+    print(f"one ~50 MB photo_house upload, streamed from disk; fresh servers per case; "
+          f"growth of the worst worker (target < {TARGET_RSS_MB:.0f} MB)")
+    print(f"{'server':<6} {'file':<30} {'MB':>5} {'status':>6} {'s':>5} "
+          f"{'peak VmRSS':>10} {'VmHWM':>7}")
+    measured = []
+    for name, label, version, filename, content_type, file_path in cases:
+        server = servers.floor() if name == "floor" else servers.ours()
+        try:
+            _warm_up([server], {server.name: path}, factory, True)
+            time.sleep(0.5)
+            xml = household_instance(version, f"uuid:{uuid.uuid4()}", photo=filename,
+                                     signature="sig.png")
+            result = measure_upload(server, path, xml, filename, content_type, file_path,
+                                    f"{name}: {label}")
+        finally:
+            servers.stop(server)
+        hwm = f"{result.hwm_growth_mb:+7.1f}" if result.hwm_growth_mb is not None else "    n/a"
+        print(f"{name:<6} {label:<30} {file_path.stat().st_size / MB:>5.1f} "
+              f"{result.status:>6} {result.seconds:>5.1f} {result.growth_mb:>+10.1f} {hwm}")
+        if result.error:
+            print(f"    FAILURE: {result.error}")
+        measured.append(result)
+    for file_path in (jpeg, png):
+        if file_path.exists():
+            print(f"verify_image alone on {file_path.name} (fresh process): "
+                  f"{verify_alone_mb(file_path):+.1f} MB VmHWM")
+    return measured
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    settings = GunicornSettings(args.workers, args.threads)
+    with contextlib.ExitStack() as stack:
+        work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="fangpin-bench-")))
+        print("starting PostgreSQL and seeding…", flush=True)
+        server_url = stack.enter_context(running_postgres(durable=True))
+        dbs = prepare_databases(server_url)
+        factory = BodyFactory(dbs.version)
+        servers = Servers(settings, dbs, work / "media", work)
+        stack.callback(servers.stop_all)
+        print(header(args, settings, factory), flush=True)
+        results = run_throughput(args, servers, factory)
+        memory = [] if args.no_memory else run_memory(args, servers, factory, work)
+
+        failures = sum(len(r.failures) for totals in results.values() for r in totals.values())
+        failures += sum(1 for m in memory if m.status != 201)
+        top = max(args.concurrency)
+        headline = results.get(("xml", top))
+        print("\n" + "=" * 78)
+        if headline:
+            ratio = headline["ours"].rate / headline["floor"].rate
+            verdict = "MEETS" if ratio >= TARGET_RATIO else "MISSES"
+            print(f"HEADLINE: XML-only at concurrency {top}: ours {headline['ours'].rate:.0f} "
+                  f"subm/s / floor {headline['floor'].rate:.0f} subm/s = {ratio:.2f} "
+                  f"({verdict} target {TARGET_RATIO})")
+        if memory:
+            first = memory[0]
+            verdict = "MEETS" if first.growth_mb < TARGET_RSS_MB else "MISSES"
+            print(f"RSS: 50 MB JPEG upload grew the worker by {first.growth_mb:.1f} MB "
+                  f"(sampled), {first.hwm_growth_mb or float('nan'):.1f} MB (VmHWM) "
+                  f"({verdict} target < {TARGET_RSS_MB:.0f} MB)")
+        if failures:
+            print(f"FAILED: {failures} responses were not 201 (see FAILURE lines above)")
+            return 1
+        print("all responses were 201")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

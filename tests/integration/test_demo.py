@@ -1,0 +1,55 @@
+"""The README's first command: demo data on the embedded defaults, and Collect can connect."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import threading
+
+from werkzeug.serving import make_server
+
+from server import create_app
+from server.config import PROJECT_ROOT
+from tests.support.collect import CollectClient, parse_form_list
+
+
+def _demo(instance) -> str:
+    env = {**os.environ, "FANGPIN_INSTANCE": str(instance), "PUBLIC_URL": "http://demo.example"}
+    for name in ("DATABASE_URL", "MEDIA_STORE"):
+        env.pop(name, None)
+    result = subprocess.run([sys.executable, "-m", "server.cli", "demo"], cwd=PROJECT_ROOT,
+                            env=env, capture_output=True, text=True, timeout=300, check=True)
+    return result.stdout
+
+
+def test_demo_prints_users_and_collect_settings_and_is_repeatable(tmp_path):
+    """Issue 3: the server prints its URL, the demo users and each helper's Collect settings."""
+    first = _demo(tmp_path)
+    second = _demo(tmp_path)
+
+    assert "http://demo.example" in first
+    for username in ("admin", "county", "township", "village", "helper1", "helper2"):
+        assert re.search(rf"^\s+{username}\s", first, re.M)
+    urls = re.findall(r"服务器地址: (http://demo\.example/key/\S+)", first)
+    assert len(urls) == 3  # helper1, helper2 and the village user collect
+    assert (tmp_path / "demo" / "collect-helper1.png").exists()
+    assert re.findall(r"服务器地址: (\S+)", second) == re.findall(r"服务器地址: (\S+)", first)
+    assert "sqlite" in first
+
+
+def test_a_demo_helper_can_list_forms_with_the_printed_url(tmp_path):
+    output = _demo(tmp_path)
+    token = re.search(r"helper1.*?/key/(\S+)", output, re.S).group(1)
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'fangpin.sqlite3'}",
+                      "MEDIA_STORE": str(tmp_path / "media")})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        response = CollectClient(f"http://127.0.0.1:{server.server_port}", token).form_list()
+    finally:
+        server.shutdown()
+
+    assert response.status_code == 200
+    assert [f["formID"] for f in parse_form_list(response)] == ["household"]

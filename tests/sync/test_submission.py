@@ -1,0 +1,269 @@
+"""OpenRosa Form Submission API: what is stored, what is refused, and that nothing is lost."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from server.audit.models import AuditEntry
+from server.db import make_engine
+from server.submissions.models import RejectedUpload, Submission, SubmissionAttachment
+from tests.support.collect import (
+    CollectClient,
+    household_instance,
+    jpeg_bytes,
+    png_bytes,
+    response_message,
+)
+from tests.support.seed import PASSWORD
+
+
+@pytest.fixture
+def client(live_server, seeded) -> CollectClient:
+    return CollectClient(live_server, seeded.tokens["helper"])
+
+
+@pytest.fixture
+def version(seeded) -> str:
+    return seeded.form_versions["household"]
+
+
+@pytest.fixture
+def db(app_config):
+    engine = make_engine(app_config["DATABASE_URL"])
+    with Session(engine) as session:
+        yield session
+    engine.dispose()
+
+
+def _count(db: Session, model) -> int:
+    db.rollback()  # see what other connections committed
+    return db.scalar(select(func.count()).select_from(model))
+
+
+def _media(app, key: str) -> bytes:
+    with app.extensions["fangpin.media"].open(key) as stream:
+        return stream.read()
+
+
+def test_head_submission_advertises_the_size_limit(client, app_config):
+    """OpenRosa: HEAD /submission answers 204 with X-OpenRosa-Accept-Content-Length."""
+    response = client.head_submission()
+
+    assert response.status_code == 204
+    assert response.headers["X-OpenRosa-Version"] == "1.0"
+    assert int(response.headers["X-OpenRosa-Accept-Content-Length"]) == (
+        app_config["MAX_SUBMISSION_BYTES"]
+    )
+
+
+def test_a_submission_with_photo_and_signature_is_stored(client, version, db, app):
+    """Issue 3: the submission, its XML and its attachments are stored, media by SHA-256."""
+    xml = household_instance(version, "uuid:0001")
+    photo, signature = jpeg_bytes(), png_bytes()
+
+    response = client.submit(xml, {"house.jpg": photo, "sig.png": signature})
+
+    assert response.status_code == 201, response.text
+    assert response.headers["X-OpenRosa-Version"] == "1.0"
+    assert response_message(response) == "提交成功"
+    submission = db.scalar(select(Submission).where(Submission.instance_id == "uuid:0001"))
+    assert submission.xml.encode() == xml
+    assert submission.complete
+    assert submission.device_id == client.device_id
+    stored = {a.name: a for a in submission.attachments}
+    assert stored["house.jpg"].media_sha256 == hashlib.sha256(photo).hexdigest()
+    assert stored["house.jpg"].field_path == "/data/photo_house"
+    assert stored["sig.png"].media_sha256 == hashlib.sha256(signature).hexdigest()
+    assert _media(app, stored["house.jpg"].media_sha256) == photo
+    assert _media(app, stored["sig.png"].media_sha256) == signature
+    entry = db.scalar(select(AuditEntry).where(AuditEntry.action == "submission.received"))
+    assert entry.object_id == str(submission.id) and entry.details["complete"] is True
+
+
+def test_the_same_submission_sent_twice_is_stored_once(client, version, db):
+    """SPEC §5: the same submission sent twice (same instanceID) is stored once."""
+    xml = household_instance(version, "uuid:0002")
+    files = {"house.jpg": jpeg_bytes(), "sig.png": png_bytes()}
+
+    first = client.submit(xml, files)
+    second = client.submit(xml, files)
+
+    assert (first.status_code, second.status_code) == (201, 201)
+    assert _count(db, Submission) == 1
+    assert _count(db, SubmissionAttachment) == 2
+
+
+def test_same_instance_id_with_other_content_is_refused_and_the_first_kept(client, version, db,
+                                                                           app):
+    """DESIGN: same instanceID + different XML → 409, the first kept, the second recoverable."""
+    first_xml = household_instance(version, "uuid:0003", head="张三")
+    other_xml = household_instance(version, "uuid:0003", head="王五")
+    files = {"house.jpg": jpeg_bytes(), "sig.png": png_bytes()}
+    assert client.submit(first_xml, files).status_code == 201
+
+    response = client.submit(other_xml, files)
+
+    assert response.status_code == 409
+    assert response.headers["X-Error-Code"] == "SUBMISSION_DUPLICATE_CONFLICT"
+    assert "uuid:0003" in response_message(response)
+    db.rollback()
+    assert db.scalar(select(Submission.xml)).encode() == first_xml
+    rejected = db.scalar(select(RejectedUpload))
+    assert rejected.error_code == "SUBMISSION_DUPLICATE_CONFLICT"
+    assert rejected.instance_id == "uuid:0003"
+    assert _media(app, rejected.media_sha256) == other_xml
+
+
+def test_a_split_submission_ends_with_all_its_attachments(client, version, db):
+    """Issue 3: a submission split over several POSTs (*isIncomplete*) gets every file."""
+    xml = household_instance(version, "uuid:0004")
+
+    first = client.submit(xml, {"house.jpg": jpeg_bytes()}, incomplete=True)
+    db.rollback()
+    partial = db.scalar(select(Submission))
+    assert first.status_code == 201 and not partial.complete
+    second = client.submit(xml, {"sig.png": png_bytes()})
+
+    assert second.status_code == 201
+    db.rollback()
+    submission = db.scalar(select(Submission))
+    assert submission.complete
+    assert all(a.media_sha256 for a in submission.attachments)
+    assert _count(db, Submission) == 1
+
+
+def test_xml_without_its_files_is_kept_incomplete(client, version, db):
+    response = client.submit(household_instance(version, "uuid:0005"))
+
+    assert response.status_code == 201
+    submission = db.scalar(select(Submission))
+    assert not submission.complete
+    assert {a.name for a in submission.attachments} == {"house.jpg", "sig.png"}
+    assert all(a.media_sha256 is None for a in submission.attachments)
+
+
+def _refused(response, status: int, code: str) -> None:
+    assert response.status_code == status, response.text
+    assert response.headers["X-Error-Code"] == code
+    assert response.headers["Content-Type"].startswith("text/xml")
+    assert response_message(response)  # Collect shows it to the helper
+
+
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>
+<data id="household" version="v"><x>&lol3;</x><meta><instanceID>uuid:x</instanceID></meta></data>"""
+
+EXTERNAL_ENTITY = b"""<?xml version="1.0"?>
+<!DOCTYPE data [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
+<data id="household" version="v"><x>&xxe;</x><meta><instanceID>uuid:y</instanceID></meta></data>"""
+
+
+@pytest.mark.parametrize("xml,code", [
+    (b"<data id='household'><unclosed></data>", "XML_MALFORMED"),
+    (b"\xff\xfe not xml at all", "XML_MALFORMED"),
+    (BILLION_LAUGHS, "XML_FORBIDDEN"),
+    (EXTERNAL_ENTITY, "XML_FORBIDDEN"),
+    (b"<data version='1'><meta><instanceID>uuid:z</instanceID></meta></data>", "XML_NO_FORM_ID"),
+    (b"<data id='household' version='1'><meta/></data>", "XML_NO_INSTANCE_ID"),
+])
+def test_bad_xml_is_refused_with_400_and_kept(client, db, app, xml, code):
+    """Issue 3 bad input: malformed or hostile XML → 400 with a message; kept for recovery."""
+    response = client.submit(xml)
+
+    _refused(response, 400, code)
+    assert _count(db, Submission) == 0
+    rejected = db.scalar(select(RejectedUpload))
+    assert rejected.error_code == code
+    assert _media(app, rejected.media_sha256) == xml
+
+
+def test_an_unknown_form_is_404(client, db):
+    xml = household_instance("v1").replace(b'id="household"', b'id="no_such_form"')
+
+    _refused(client.submit(xml), 404, "FORM_NOT_FOUND")
+    assert _count(db, Submission) == 0
+
+
+def test_an_unknown_form_version_is_404_and_kept(client, db):
+    response = client.submit(household_instance("0000dead0000", "uuid:0006"))
+
+    _refused(response, 404, "FORM_VERSION_UNKNOWN")
+    assert "0000dead0000" in response_message(response)
+    assert db.scalar(select(RejectedUpload.instance_id)) == "uuid:0006"
+
+
+def test_a_file_the_form_does_not_name_is_refused_and_nothing_stored(client, version, db):
+    xml = household_instance(version, "uuid:0007")
+    files = {"house.jpg": jpeg_bytes(), "sig.png": png_bytes(), "extra.jpg": jpeg_bytes()}
+
+    _refused(client.submit(xml, files), 400, "ATTACHMENT_UNEXPECTED")
+    assert _count(db, Submission) == 0
+    assert _count(db, SubmissionAttachment) == 0
+
+
+@pytest.mark.parametrize("content", [b"%PDF-1.4 not an image", b"<html>hi</html>",
+                                     jpeg_bytes()[:200]])
+def test_a_photo_that_is_not_an_image_is_refused(client, version, db, content):
+    """Issue 3: Pillow checks that a photo or signature is really an image."""
+    xml = household_instance(version, "uuid:0008")
+
+    response = client.submit(xml, {"house.jpg": content, "sig.png": png_bytes()})
+
+    _refused(response, 400, "ATTACHMENT_NOT_IMAGE")
+    assert "house.jpg" in response_message(response)
+    assert _count(db, Submission) == 0
+
+
+def test_a_refused_photo_does_not_touch_what_was_stored_before(client, version, db):
+    """Nothing already stored is changed by a refused POST."""
+    xml = household_instance(version, "uuid:0009")
+    assert client.submit(xml, {"sig.png": png_bytes()}).status_code == 201
+
+    response = client.submit(xml, {"house.jpg": b"not an image"})
+
+    assert response.status_code == 400
+    db.rollback()
+    attachments = {a.name: a.media_sha256 for a in db.scalars(select(SubmissionAttachment))}
+    assert attachments["house.jpg"] is None and attachments["sig.png"]
+
+
+def test_a_body_over_the_limit_is_413_and_nothing_stored(client, version, db, app_config):
+    big = b"\0" * (app_config["MAX_SUBMISSION_BYTES"] + 1)
+
+    response = client.submit(household_instance(version, "uuid:0010"), {"house.jpg": big})
+
+    _refused(response, 413, "SUBMISSION_TOO_LARGE")
+    assert _count(db, Submission) == 0
+
+
+def test_a_post_without_the_xml_part_is_400(client):
+    _refused(client.submit(None, {"house.jpg": jpeg_bytes()}), 400, "SUBMISSION_NO_XML")
+
+
+def test_a_post_that_is_not_multipart_is_400(client):
+    response = client.http.post(client.url("/submission"), data=b"<data/>",
+                                headers={"Content-Type": "text/xml"}, timeout=10)
+
+    _refused(response, 400, "SUBMISSION_NOT_MULTIPART")
+
+
+def test_a_role_that_does_not_collect_cannot_submit(live_server, version, db):
+    client = CollectClient(live_server, auth=("county", PASSWORD))
+
+    _refused(client.submit(household_instance(version)), 403, "FORM_NOT_ALLOWED")
+    assert _count(db, Submission) == 0
+
+
+def test_basic_auth_submission_works_too(live_server, version, db):
+    client = CollectClient(live_server, auth=("helper", PASSWORD))
+
+    response = client.submit(household_instance(version, "uuid:0011"),
+                             {"house.jpg": jpeg_bytes(), "sig.png": png_bytes()})
+
+    assert response.status_code == 201
+    assert _count(db, Submission) == 1

@@ -1,0 +1,49 @@
+"""sync.instance: the envelope of a submitted instance, parsed without trusting it."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sync.instance import InstanceError, named_files, parse, values_at
+
+INSTANCE = b"""<?xml version='1.0' encoding='UTF-8' ?>
+<data xmlns:orx="http://openrosa.org/xforms" id="household" version="abc">
+  <members><photo>a.jpg</photo></members>
+  <members><photo>b.jpg</photo></members>
+  <members><photo/></members>
+  <sig>s.png</sig>
+  <orx:meta><orx:instanceID>uuid:1</orx:instanceID></orx:meta>
+</data>"""
+
+
+def test_the_envelope_names_form_version_and_instance():
+    envelope = parse(INSTANCE)
+
+    assert (envelope.form_id, envelope.version, envelope.instance_id) == (
+        "household", "abc", "uuid:1")
+
+
+def test_files_are_found_across_repeats_and_empty_answers_skipped():
+    root = parse(INSTANCE).root
+
+    assert values_at(root, "/data/members/photo") == ["a.jpg", "b.jpg"]
+    assert named_files(root, ["/data/members/photo", "/data/sig"]) == {
+        "a.jpg": "/data/members/photo", "b.jpg": "/data/members/photo", "s.png": "/data/sig"}
+
+
+def test_a_doctype_is_refused_even_without_entities():
+    with pytest.raises(InstanceError) as error:
+        parse(b'<!DOCTYPE data SYSTEM "http://evil.example/x.dtd"><data id="f"/>')
+    assert error.value.code == "XML_FORBIDDEN"
+
+
+@given(st.binary(max_size=300))
+def test_arbitrary_bytes_never_raise_anything_but_instance_error(data):
+    """Bad input gets a clear error: whatever arrives, the parser answers with a catalogue code."""
+    try:
+        parse(data)
+    except InstanceError as error:
+        assert error.code in {"XML_MALFORMED", "XML_FORBIDDEN", "XML_NO_FORM_ID",
+                              "XML_NO_INSTANCE_ID"}
