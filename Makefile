@@ -18,11 +18,16 @@ run: $(VENV)/.installed
 	$(VENV)/bin/gunicorn --bind 0.0.0.0:$(PORT) --workers 2 --worker-class gthread --threads 8 \
 		--access-logfile - wsgi:app
 
-# PostgreSQL's server binaries for the tests (Debian/Ubuntu; needs root).
+# What the tests use from the system, installed with apt when missing (Debian/Ubuntu; root):
+# PostgreSQL's server binaries, and zbarimg to scan the Collect settings QR codes.
 system-deps:
-	@if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
-		echo "installing PostgreSQL for the tests"; \
-		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql; \
+	@missing=""; \
+	command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+		|| missing="$$missing postgresql"; \
+	command -v zbarimg >/dev/null 2>&1 || missing="$$missing zbar-tools"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
 	fi
 
 # Every test, against SQLite and a throwaway PostgreSQL, local and S3 media; then the linters.

@@ -12,6 +12,7 @@ from werkzeug.serving import make_server
 
 from server import create_app
 from server.config import PROJECT_ROOT
+from sync import collect
 from tests.support.collect import CollectClient, parse_form_list
 
 
@@ -37,6 +38,21 @@ def test_demo_prints_users_and_collect_settings_and_is_repeatable(tmp_path):
     assert (tmp_path / "demo" / "collect-helper1.png").exists()
     assert re.findall(r"服务器地址: (\S+)", second) == re.findall(r"服务器地址: (\S+)", first)
     assert "sqlite" in first
+
+
+def test_the_qr_code_scans_to_the_printed_collect_settings(tmp_path):
+    """Issue 3: a QR code Collect can scan: zlib-compressed JSON, base64 (read by zbarimg)."""
+    output = _demo(tmp_path)
+    scanned = subprocess.run(
+        ["zbarimg", "--raw", "-q", str(tmp_path / "demo" / "collect-helper1.png")],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()
+
+    settings = collect.decode(scanned)
+    printed = re.search(r"helper1.*?服务器地址: (\S+)", output, re.S).group(1)
+    assert settings["general"]["server_url"] == printed
+    assert settings["general"]["username"] == "helper1"
+    assert "admin" in settings and settings["project"]["name"]
 
 
 def test_a_demo_helper_can_list_forms_with_the_printed_url(tmp_path):
