@@ -327,6 +327,64 @@ class BodyFactory:
         return bodies
 
 
+# --- CPU accounting ---------------------------------------------------------------------------
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _proc_stat(pid: int) -> list[str]:
+    """Fields of /proc/PID/stat after the command name (0: state, 1: ppid, 11: utime…)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def _cpu(pids: list[int], reaped_of: int | None = None) -> float:
+    """CPU seconds used by ``pids`` (plus the reaped children of ``reaped_of``)."""
+    ticks = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            fields = _proc_stat(pid)
+            ticks += int(fields[11]) + int(fields[12])
+            if pid == reaped_of:
+                ticks += int(fields[13]) + int(fields[14])
+    return ticks / _TICK
+
+
+def _children(parent: int) -> list[int]:
+    pids = []
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError):
+                if int(_proc_stat(int(entry.name))[1]) == parent:
+                    pids.append(int(entry.name))
+    return sorted(pids)
+
+
+def find_postmaster(port: int) -> int | None:
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                argv = Path(entry.path, "cmdline").read_bytes().split(b"\0")
+                if argv[0].endswith(b"/postgres") and b"-p" in argv[:-1] and \
+                        argv[argv.index(b"-p") + 1] == str(port).encode():
+                    return int(entry.name)
+    return None
+
+
+@dataclass
+class CpuMeter:
+    """CPU seconds of one gunicorn (master + workers), of PostgreSQL, and of this process."""
+
+    postmaster: int | None
+
+    def read(self, server: Gunicorn) -> tuple[float, float, float]:
+        app = _cpu([server.proc.pid, *server.workers()])
+        pg = 0.0
+        if self.postmaster:
+            pg = _cpu([self.postmaster, *_children(self.postmaster)], reaped_of=self.postmaster)
+        own = os.times()
+        return app, pg, own.user + own.system
+
+
 # --- load -------------------------------------------------------------------------------------
 
 
@@ -335,11 +393,16 @@ class LoadResult:
     latencies: list[float] = field(default_factory=list)  # seconds, successful requests
     wall: float = 0.0
     failures: list[str] = field(default_factory=list)
+    cpu: tuple[float, float, float] = (0.0, 0.0, 0.0)  # app, PostgreSQL, client CPU seconds
 
     def add(self, other: LoadResult) -> None:
         self.latencies += other.latencies
         self.wall += other.wall
         self.failures += other.failures
+        self.cpu = tuple(a + b for a, b in zip(self.cpu, other.cpu, strict=True))
+
+    def cpu_ms(self, index: int) -> float:
+        return self.cpu[index] / len(self.latencies) * 1000 if self.latencies else float("nan")
 
     @property
     def rate(self) -> float:
@@ -350,6 +413,15 @@ class LoadResult:
         if not ordered:
             return float("nan")
         return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))] * 1000
+
+
+def measured_load(server: Gunicorn, meter: CpuMeter, path: str, bodies: list[Body],
+                  concurrency: int) -> LoadResult:
+    before = meter.read(server)
+    result = run_load(server.port, path, bodies, concurrency)
+    after = meter.read(server)
+    result.cpu = tuple(b - a for a, b in zip(before, after, strict=True))
+    return result
 
 
 def run_load(port: int, path: str, bodies: list[Body], concurrency: int) -> LoadResult:
@@ -535,8 +607,9 @@ def big_png(path: Path) -> None:
 
 
 def _row(case: str, conc: int, server: str, r: LoadResult, ratio: str = "") -> str:
-    return (f"{case:<6} {conc:>4}  {server:<5} {r.rate:>8.1f} {r.percentile(50):>8.1f} "
-            f"{r.percentile(95):>8.1f} {r.percentile(99):>8.1f} {len(r.failures):>5}  {ratio}")
+    return (f"{case:<5} {conc:>4} {server:<5} {r.rate:>7.1f} {r.percentile(50):>7.1f} "
+            f"{r.percentile(95):>7.1f} {r.percentile(99):>7.1f} {len(r.failures):>4} "
+            f"{r.cpu_ms(0):>5.1f} {r.cpu_ms(1):>5.1f} {r.cpu_ms(2):>5.1f}  {ratio}")
 
 
 def header(args, settings: GunicornSettings, factory: BodyFactory) -> str:
@@ -553,7 +626,8 @@ def header(args, settings: GunicornSettings, factory: BodyFactory) -> str:
         f"sig_applicant {len(factory.signature) / 1024:.0f} KB PNG; XML "
         f"{len(household_instance(factory.version)) / 1024:.1f} KB",
         f"both servers: {settings.describe()}",
-        "client: same machine, http.client, 1 keep-alive connection per thread",
+        "client: same machine, http.client, 1 keep-alive connection per thread; "
+        "CPU ms/subm: gunicorn (master+workers), PostgreSQL (all processes), this client",
         "=" * 78,
     ])
 
@@ -591,12 +665,13 @@ def _warm_up(servers: list[Gunicorn], paths: dict[str, str], factory: BodyFactor
                                f"{server.log_tail()}")
 
 
-def run_throughput(args, servers: Servers, factory: BodyFactory) -> dict:
+def run_throughput(args, servers: Servers, factory: BodyFactory, meter: CpuMeter) -> dict:
     floor, ours = servers.floor(), servers.ours()
     paths = {"ours": f"/key/{servers.dbs.token}/submission?deviceID=collect:bench",
              "floor": f"/key/{servers.dbs.token}/submission?deviceID=collect:bench"}
-    print(f"{'case':<6} {'conc':>4}  {'srv':<5} {'subm/s':>8} {'p50 ms':>8} {'p95 ms':>8} "
-          f"{'p99 ms':>8} {'fail':>5}  ours/floor (subm/s)")
+    print(f"{'':<36}{'latency ms':<21}{'CPU ms/subm':<18}")
+    print(f"{'case':<5} {'conc':>4} {'srv':<5} {'subm/s':>7} {'p50':>7} {'p95':>7} {'p99':>7} "
+          f"{'fail':>4} {'app':>5} {'pg':>5} {'clnt':>5}  ours/floor")
     results: dict[tuple[str, int], dict[str, LoadResult]] = {}
     for case, media, count in (("xml", False, args.n), ("media", True, args.n_media)):
         _warm_up([floor, ours], paths, factory, media)
@@ -608,8 +683,9 @@ def run_throughput(args, servers: Servers, factory: BodyFactory) -> dict:
                 order = (floor, ours) if round_ % 2 == 0 else (ours, floor)
                 for server in order:
                     if round_ < len(bodies[server.name]):
-                        totals[server.name].add(run_load(
-                            server.port, paths[server.name], bodies[server.name][round_], conc))
+                        totals[server.name].add(measured_load(
+                            server, meter, paths[server.name], bodies[server.name][round_],
+                            conc))
             ratio = totals["ours"].rate / totals["floor"].rate if totals["floor"].rate else 0
             print(_row(case, conc, "floor", totals["floor"]))
             print(_row(case, conc, "ours", totals["ours"], f"{ratio:.2f}"), flush=True)
@@ -678,7 +754,8 @@ def main(argv: list[str] | None = None) -> int:
         servers = Servers(settings, dbs, work / "media", work)
         stack.callback(servers.stop_all)
         print(header(args, settings, factory), flush=True)
-        results = run_throughput(args, servers, factory)
+        meter = CpuMeter(find_postmaster(sa.make_url(server_url).port))
+        results = run_throughput(args, servers, factory, meter)
         memory = [] if args.no_memory else run_memory(args, servers, factory, work)
 
         failures = sum(len(r.failures) for totals in results.values() for r in totals.values())

@@ -267,3 +267,22 @@ def test_basic_auth_submission_works_too(live_server, version, db):
 
     assert response.status_code == 201
     assert _count(db, Submission) == 1
+
+
+@pytest.mark.concurrent
+def test_the_same_submission_racing_from_eight_connections_is_stored_once(client, version, db):
+    """SPEC §5 / DESIGN: a race on one instanceID ends in one row, every sender told success."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    xml = household_instance(version, "uuid:race")
+    files = {"house.jpg": jpeg_bytes(), "sig.png": png_bytes()}
+
+    def send(_):
+        return CollectClient(client.base_url, client.token).submit(xml, files).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(send, range(8)))
+
+    assert statuses == [201] * 8
+    assert _count(db, Submission) == 1
+    assert _count(db, SubmissionAttachment) == 2
