@@ -23,12 +23,20 @@ def main() -> None:
     """防返贫监测 — server administration."""
 
 
-@main.command("migrate")
-def migrate_command() -> None:
-    """Bring the database schema up to date (Alembic)."""
+def _migrate() -> None:
+    """Schema up to date (Alembic), then the bundled reference data that is not there yet."""
+    from server.figures.services import load_bundled
     from server.migrate import upgrade
 
     upgrade(current_app.config["DATABASE_URL"])
+    with _session() as session:
+        load_bundled(session)
+
+
+@main.command("migrate")
+def migrate_command() -> None:
+    """Bring the database schema up to date and load the bundled yearly figures."""
+    _migrate()
     click.echo("数据库结构已更新")
 
 
@@ -81,11 +89,10 @@ def issue_token_command(username: str, revoke_old: bool) -> None:
 def demo_command() -> None:
     """Migrate, publish the forms and load the demo data; print how to connect."""
     from server.demo import load_demo
-    from server.migrate import upgrade
     from sync.publish import publish_directory
 
     config = current_app.config
-    upgrade(config["DATABASE_URL"])
+    _migrate()
     with _session() as session:
         publish_directory(session, Path(config["XLSFORMS_DIR"]))
         lines = load_demo(session, config["PUBLIC_URL"], config["PROJECT_NAME"],

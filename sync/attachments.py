@@ -1,7 +1,8 @@
 """Form attachments the server generates for each user: what the phone's lists read.
 
 ``areas.csv`` holds the user's part of the area tree for the cascading address questions
-(columns ``name,label,level,parent``; see xlsforms/README.md). The content depends on who asks,
+(columns ``name,label,level,parent``; see xlsforms/README.md); ``figures.csv`` the yearly
+monitoring line and elimination floor of the user's province. The content depends on who asks,
 so its md5 does too, and Collect fetches it again when it changes.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,6 +19,8 @@ from sqlalchemy.orm import Session
 from server.accounts.models import User
 from server.areas.models import Area
 from server.domain.areas import AreaLevel
+from server.domain.figures import FigureKind, FigureMissing, figure_for
+from server.figures.services import figures
 
 # Levels the forms ask for (the city is implied by the county).
 _FORM_LEVELS = (AreaLevel.COUNTY, AreaLevel.TOWNSHIP, AreaLevel.VILLAGE, AreaLevel.GROUP)
@@ -40,7 +44,34 @@ def areas_csv(session: Session, user: User) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-GENERATORS: dict[str, Callable[[Session, User], bytes]] = {"areas.csv": areas_csv}
+def figures_csv(session: Session, user: User, today: date | None = None) -> bytes:
+    """The yearly figures of the user's province, one row per year up to next year.
+
+    Columns ``year,monitoring_line,elimination_floor,notice_days,year_used``: a year without
+    figures of its own carries the latest earlier year's (``year_used`` says which), so the form
+    can look its visit year up with a plain equality.
+    """
+    province = user.area_code[:2]
+    known = figures(session, province)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["year", "monitoring_line", "elimination_floor", "notice_days", "year_used"])
+    if known:
+        last = (today or date.today()).year + 1
+        for year in range(min(f.year for f in known), last + 1):
+            try:
+                values = [figure_for(known, province, year, kind) for kind in FigureKind]
+            except FigureMissing:
+                continue
+            writer.writerow([year, *(f"{v.value.normalize():f}" for v in values),
+                             max(v.year_used for v in values)])
+    return out.getvalue().encode("utf-8")
+
+
+GENERATORS: dict[str, Callable[[Session, User], bytes]] = {
+    "areas.csv": areas_csv,
+    "figures.csv": figures_csv,
+}
 
 
 def generate(session: Session, name: str, user: User) -> bytes | None:

@@ -10,6 +10,7 @@ from server.accounts.models import Role, User
 from server.areas.models import Area
 from server.areas.services import BUNDLED_AREAS, add_groups, import_areas, read_area_csv
 from server.auth import hash_password, issue_token
+from server.figures.services import load_bundled
 from sync.publish import publish_directory
 
 COUNTY = "430421"
@@ -37,6 +38,7 @@ USERS = (
 
 def seed(session: Session, xlsforms_dir) -> Seeded:
     seeded = Seeded()
+    load_bundled(session)
     import_areas(session, read_area_csv(BUNDLED_AREAS), COUNTY)
     add_groups(session, session.get(Area, VILLAGE), ["第一村民小组", "第二村民小组"])
     password_hash = hash_password(PASSWORD)
