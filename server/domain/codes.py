@@ -1,0 +1,407 @@
+"""Every code table of the field guide (附件6 填表说明和指标解释) as data.
+
+Codes are kept exactly as the source gives them: strings, zero-padded ("01"), so that a value
+read from a form or written to an export is the code of the national system. Where the source
+has no table, or a slip, the table's ``note`` says (in English) what was chosen and why; the
+slips themselves are listed in SPEC §2.
+
+``TABLES`` holds the tables by name (the XLSForm ``list_name``); ``TABLE_OF_FIELD`` maps an
+A-code to its table. Tables that belong to no A-code (the numbered risks of 附件1/3/5, how a
+case started) are in ``TABLES`` only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Code:
+    code: str
+    label: str
+
+
+@dataclass(frozen=True)
+class CodeTable:
+    name: str
+    field: str
+    title: str
+    codes: tuple[Code, ...]
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        seen: set[str] = set()
+        for item in self.codes:
+            if item.code in seen:
+                raise ValueError(f"code table {self.name}: code {item.code!r} appears twice")
+            seen.add(item.code)
+
+    def label(self, code: str) -> str:
+        """The label of ``code``; KeyError for a code not in the table."""
+        for item in self.codes:
+            if item.code == code:
+                return item.label
+        raise KeyError(f"{self.name}: no code {code!r}")
+
+    def __contains__(self, code: object) -> bool:
+        return any(item.code == code for item in self.codes)
+
+    def codes_list(self) -> list[str]:
+        """The codes in source order."""
+        return [item.code for item in self.codes]
+
+
+def _table(name: str, field: str, title: str, *pairs: tuple[str, str], note: str = "") -> CodeTable:
+    return CodeTable(name, field, title, tuple(Code(c, label) for c, label in pairs), note)
+
+
+# --- 是否型 -----------------------------------------------------------------------------------
+
+YES = "01"
+NO = "02"
+
+YES_NO = _table(
+    "yes_no", "", "是否",
+    ("01", "是"), ("02", "否"),
+    note=(
+        "The guide prints this table under each 是否型 item A17-A26. A1 and A4 are called "
+        "选择项 in the guide but have no table of their own: they are yes/no questions, so they "
+        "use this table too (SPEC §2: A1, A3, A4, A15 have no code tables). The deceased-member "
+        "flag (not an A-code) uses it as well."
+    ),
+)
+
+# --- 基本信息 ---------------------------------------------------------------------------------
+
+A3_MONITORING_TYPE = _table(
+    "a3_monitoring_type", "A3", "监测对象类型",
+    ("01", "脱贫不稳定户"), ("02", "边缘易致贫户"), ("03", "突发严重困难户"),
+    note=(
+        "The source names the three types (single choice) but gives no codes: we number them "
+        "01-03 in the order the source lists them."
+    ),
+)
+
+# --- 家庭成员信息 -----------------------------------------------------------------------------
+
+A8_RELATION = _table(
+    "a8_relation", "A8", "与户主关系",
+    ("01", "本人或户主"), ("02", "配偶"), ("03", "之子"), ("04", "之女"),
+    ("05", "之儿媳"), ("06", "之女婿"), ("07", "之孙子"), ("08", "之孙女"),
+    ("09", "之外孙子"), ("10", "之外孙女"), ("11", "之父"), ("12", "之母"),
+    ("13", "之岳父"), ("14", "之岳母"), ("15", "之公公"), ("16", "之婆婆"),
+    ("17", "之祖父"), ("18", "之祖母"), ("19", "之外祖父"), ("20", "之外祖母"),
+    ("21", "之兄弟姐妹"), ("99", "其他"),
+)
+
+HEAD_OF_HOUSEHOLD = "01"
+
+A9_ETHNICITY = _table(
+    "a9_ethnicity", "A9", "民族",
+    ("01", "汉族"), ("02", "满族"), ("03", "回族"), ("04", "蒙古族"),
+    ("05", "藏族"), ("06", "维吾尔族"), ("07", "苗族"), ("08", "彝族"),
+    ("09", "壮族"), ("10", "布依族"), ("11", "朝鲜族"), ("12", "侗族"),
+    ("13", "瑶族"), ("14", "白族"), ("15", "土家族"), ("16", "哈尼族"),
+    ("17", "哈萨克族"), ("18", "傣族"), ("19", "黎族"), ("20", "傈僳族"),
+    ("21", "佤族"), ("22", "畲族"), ("23", "高山族"), ("24", "拉祜族"),
+    ("25", "水族"), ("26", "东乡族"), ("27", "纳西族"), ("28", "景颇族"),
+    ("29", "柯尔克孜族"), ("30", "土族"), ("31", "达斡尔族"), ("32", "仫佬族"),
+    ("33", "羌族"), ("34", "布朗族"), ("35", "撒拉族"), ("36", "毛南族"),
+    ("37", "仡佬族"), ("38", "锡伯族"), ("39", "阿昌族"), ("40", "普米族"),
+    ("41", "塔吉克族"), ("42", "怒族"), ("43", "乌孜别克族"), ("44", "俄罗斯族"),
+    ("45", "鄂温克族"), ("46", "德昂族"), ("47", "保安族"), ("48", "裕固族"),
+    ("49", "京族"), ("50", "塔塔尔族"), ("51", "独龙族"), ("52", "鄂伦春族"),
+    ("53", "赫哲族"), ("54", "门巴族"), ("55", "珞巴族"), ("56", "基诺族"),
+    ("99", "其他"),
+    note=(
+        "The source lists 佤族 under both 21 and 32 and omits 仫佬族; the national standard "
+        "GB 3304 has 21 = 佤族 and 32 = 仫佬族, which we follow."
+    ),
+)
+
+A10_POLITICAL_STATUS = _table(
+    "a10_political_status", "A10", "政治面貌",
+    ("01", "中共党员"), ("02", "中共预备党员"), ("03", "共青团员"),
+    ("04", "民主党派人士"), ("05", "无党派民主人士"), ("06", "群众"),
+)
+
+A11_EDUCATION = _table(
+    "a11_education", "A11", "文化程度",
+    ("01", "文盲或半文盲"), ("02", "小学"), ("03", "初中"),
+    ("04", "高中"), ("05", "大专"), ("06", "本科及以上"),
+)
+
+NOT_IN_SCHOOL = "99"
+
+A12_SCHOOLING = _table(
+    "a12_schooling", "A12", "在校生情况",
+    ("01", "学龄前儿童"), ("02", "学前教育"), ("03", "小学"),
+    ("04", "七年级"), ("05", "八年级"), ("06", "九年级"),
+    ("07", "普通高中一年级"), ("08", "普通高中二年级"), ("09", "普通高中三年级"),
+    ("10", "中职一年级"), ("11", "中职二年级"), ("12", "中职三年级"),
+    ("13", "高职高专一年级"), ("14", "高职高专二年级"), ("15", "高职高专三年级"),
+    ("17", "技师学院一年级"), ("18", "技师学院二年级"),
+    ("19", "技师学院三年级"), ("20", "技师学院四年级"),
+    ("21", "本科一年级"), ("22", "本科二年级"), ("23", "本科三年级"),
+    ("24", "本科四年级"), ("25", "本科五年级"), ("26", "硕士研究生及以上"),
+    (NOT_IN_SCHOOL, "非在校生"),
+    note=(
+        "The source's left column reads 21 本科一年级, 23 本科二年级, 24 本科三年级 and its "
+        "right column 24 本科四年级, 25 本科五年级, 26 硕士研究生及以上: 24 is used twice, 16 "
+        "and 22 not at all. The right column fixes the sequence, so 本科二年级 becomes 22 and "
+        "本科三年级 becomes 23; 16 stays unused (nothing in the source belongs there). The "
+        "source has no code for someone not in school although the field may not be empty "
+        "(本表无选填项): we add 99 非在校生, following the guide's use of 99 for 其他."
+    ),
+)
+
+A13_HEALTH = _table(
+    "a13_health", "A13", "健康状况",
+    ("01", "健康"), ("02", "长期慢性病"), ("03", "大病"), ("04", "残疾"),
+)
+
+A14_LABOUR_SKILL = _table(
+    "a14_labour_skill", "A14", "劳动技能",
+    ("01", "普通劳动力"), ("02", "技能劳动力"), ("03", "丧失劳动力"),
+    ("04", "无劳动力"), ("05", "弱劳动力或半劳动力"),
+)
+
+A15_WORK_AREA = _table(
+    "a15_work_area", "A15", "务工区域",
+    ("1", "县内"), ("2", "省内县外"), ("3", "省外"), ("9", "其他"),
+    note=(
+        "The source names the areas (县内、省内县外、省外, and 其他 for farming at home, "
+        "students, soldiers) but gives no codes. SPEC §2 fixes single-digit codes 1, 2, 3 and "
+        "9 (其他); they are kept as SPEC writes them, not zero-padded. The place (province, "
+        "city, county, township) is a separate text field."
+    ),
+)
+
+# --- 风险类型 ---------------------------------------------------------------------------------
+
+A27_RISK_TYPE = _table(
+    "a27_risk_type", "A27", "风险类型",
+    ("01", "因病"), ("02", "因学"), ("03", "因残"), ("04", "因自然灾害"),
+    ("05", "因意外事故"), ("06", "因产业项目失败"), ("07", "因务工就业不稳"),
+    ("08", "缺劳动力"), ("09", "其他（文字备注）"),
+    note="09 其他 takes a text remark (field a27_other_text).",
+)
+
+RISK_OTHER = "09"
+RISK_NATURAL_DISASTER = "04"
+
+A27A_DISASTER_KIND = _table(
+    "a27a_disaster_kind", "A27a", "因自然灾害",
+    ("01", "洪涝灾害"), ("02", "地质灾害"), ("03", "旱灾"), ("04", "生物灾害（虫灾）"),
+    ("05", "气象灾害"), ("06", "地震灾害"), ("07", "其他（森林草原火灾、海洋灾害等）"),
+    note=(
+        "The guide breaks 07 over two table rows (其他（森林草原火灾 / 海洋灾害等）); the label "
+        "joins them with 、 as the form 附件2 prints it."
+    ),
+)
+
+# --- 帮扶措施 ---------------------------------------------------------------------------------
+
+_TICK_NOTE = (
+    "The source's only code is 01 是则勾选 (tick if yes): the item is a single tick box, "
+    "left unticked when it does not apply; the label is 是."
+)
+
+A39_INDUSTRY = _table(
+    "a39_industry", "A39", "产业帮扶",
+    ("01", "种植业"), ("02", "林果业"), ("03", "养殖业"), ("04", "加工业"),
+    ("05", "乡村旅游"), ("06", "消费帮扶"), ("07", "其他"),
+)
+
+A40_EMPLOYMENT = _table(
+    "a40_employment", "A40", "就业帮扶",
+    ("01", "技能培训"), ("02", "劳务输出"), ("03", "外出务工补贴"),
+    ("04", "以工代赈"), ("05", "经营主体就业"), ("06", "其他"),
+)
+
+A41_FINANCE = _table(
+    "a41_finance", "A41", "金融帮扶",
+    ("01", "小额信贷"), ("02", "其他"),
+)
+
+A42_WELFARE_JOB = _table(
+    "a42_welfare_job", "A42", "公益岗位帮扶",
+    ("01", "护林员"), ("02", "护草员"), ("03", "保洁员"), ("04", "其他"),
+)
+
+A43_HOUSING = _table(
+    "a43_housing", "A43", "住房安全保障",
+    ("01", "危房改造"), ("02", "其他"),
+)
+
+A44_WATER = _table("a44_water", "A44", "饮水安全保障", ("01", "是"), note=_TICK_NOTE)
+
+A45_HEALTH = _table(
+    "a45_health", "A45", "健康帮扶",
+    ("01", "参加城乡居民基本医疗保险个人缴费补贴"), ("02", "大病保险"),
+    ("03", "医疗救助"), ("04", "其他"),
+)
+
+A46_COMPULSORY_EDUCATION = _table(
+    "a46_compulsory_education", "A46", "义务教育保障",
+    ("01", "劝返"), ("02", "送教上门"), ("03", "寄宿生生活补助"), ("04", "其他"),
+    note=(
+        "The guide reads 03 寄宿生生活补贴, the form 附件2 寄宿生生活补助: we use the form's "
+        "wording (SPEC §2)."
+    ),
+)
+
+A47_EDUCATION = _table(
+    "a47_education", "A47", "教育帮扶",
+    ("01", "雨露计划"), ("02", "助学贷款"), ("03", "助学金"), ("04", "其他"),
+)
+
+A48_SOCIAL_PROTECTION = _table(
+    "a48_social_protection", "A48", "综合保障",
+    ("01", "低保"), ("02", "特困供养"), ("03", "临时救助"),
+    ("04", "残疾人补贴"), ("05", "防贫保险"), ("06", "其他"),
+)
+
+A49_SOCIAL_HELP = _table(
+    "a49_social_help", "A49", "社会帮扶",
+    ("01", "社会捐助"), ("02", "其他"),
+    note=(
+        "The guide's item 47 is a second 'A50 社会帮扶 (是否型)' between A49 社会帮扶 and A50 "
+        "搬迁; the form 附件2 has A49 社会帮扶 (this table) and A50 搬迁 only, which we follow: "
+        "the duplicate is dropped."
+    ),
+)
+
+A50_RELOCATION = _table(
+    "a50_relocation", "A50", "搬迁", ("01", "是"),
+    note=_TICK_NOTE + " The guide's duplicate item 47 'A50 社会帮扶' is not used (see A49).",
+)
+
+A51_LIVING_CONDITIONS = _table(
+    "a51_living_conditions", "A51", "生产生活条件改善", ("01", "是"), note=_TICK_NOTE,
+)
+
+A52_INFRASTRUCTURE = _table(
+    "a52_infrastructure", "A52", "基础设施建设", ("01", "是"), note=_TICK_NOTE,
+)
+
+# --- 风险消除 ---------------------------------------------------------------------------------
+
+A53_ELIMINATION_METHOD = _table(
+    "a53_elimination_method", "A53", "风险消除方式",
+    ("01", "帮扶消除"), ("02", "自然消除"),
+)
+
+# --- Numbered risks ①-⑭ of 附件1/3/5 --------------------------------------------------------
+
+NUMBERED_RISKS = _table(
+    "numbered_risks", "", "返贫致贫风险",
+    ("1", "监测户当年人均纯收入低于6500元"),
+    ("2", "住房安全保障风险"),
+    ("3", "义务教育阶段适龄儿童少年失学辍学风险"),
+    ("4", "饮水安全风险"),
+    ("5", "家庭成员未参加城乡居民（职工）基本医疗保险风险"),
+    ("6", "因病"), ("7", "因学"), ("8", "因残"), ("9", "因自然灾害"), ("10", "因意外事故"),
+    ("11", "因产业项目失败"), ("12", "因务工就业不稳"), ("13", "缺劳动力"), ("14", "其他"),
+    note=(
+        "The numbers ①-⑭ printed on 附件1, 附件3 and 附件5 (codes '1'-'14', not zero-padded; "
+        "NUMBERED_RISK_MARKS gives the circled figure). Labels are the source's words; ① "
+        "names Hunan's 2021 line (6500 元), which is configurable data (SPEC §3): printed forms "
+        "render NUMBERED_RISK_1_TEMPLATE with the configured line instead. ①-⑤ are the "
+        "“三保障”和饮水安全状况, ⑥-⑭ the 风险类型. NUMBERED_RISK_SOURCE says which field "
+        "gives each (SPEC §4)."
+    ),
+)
+
+NUMBERED_RISK_1_TEMPLATE = "监测户当年人均纯收入低于{line}元"
+
+NUMBERED_RISK_MARKS: dict[str, str] = {
+    str(n): mark for n, mark in enumerate("①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭", start=1)
+}
+
+# number -> (A-code, the code of that field that raises the risk). ① has no code: it holds
+# when A34 is below the monitoring line, which is configurable data.
+NUMBERED_RISK_SOURCE: dict[str, tuple[str, str | None]] = {
+    "1": ("A34", None),
+    "2": ("A23", YES),
+    "3": ("A24", YES),
+    "4": ("A25", YES),
+    "5": ("A26", YES),
+    **{str(6 + i): ("A27", f"{i + 1:02d}") for i in range(9)},
+}
+
+# --- How a case started (SPEC §2.4, §6) -------------------------------------------------------
+
+CASE_ORIGIN = _table(
+    "case_origin", "", "监测方式",
+    ("01", "农户自主申报"), ("02", "干部走访排查"), ("03", "部门筛查预警"), ("04", "社会监督"),
+    note=(
+        "No codes in the source. 01-03 are the three 监测方式 in the order the source lists "
+        "them (农户自主申报、干部走访排查、部门筛查预警); 04 is the 社会监督发现渠道 the source "
+        "adds to the third (网络平台、媒体反映、信访举报), kept apart because such a case is "
+        "neither a department list nor a declaration. The channel of a self-declaration is a "
+        "second, separate item (declaration_channel), and that of social supervision another "
+        "(supervision_channel): flat two-digit tables rather than compound codes."
+    ),
+)
+
+DECLARATION_CHANNEL = _table(
+    "declaration_channel", "", "申报渠道",
+    ("01", "向村（居）委会申报"), ("02", "向乡村干部申报"),
+    ("03", "全国防止返贫监测信息系统手机APP"), ("04", "“12317”咨询服务热线电话"),
+    ("99", "其他渠道"),
+    note=(
+        "Only for case_origin 01. No codes in the source: the channels are those Hunan "
+        "(村（居）委会, 手机APP, 12317) and Hengyang (乡村干部) name, in person or in writing; "
+        "99 covers the source's 等渠道. 他人代为申报 (declaring on someone's behalf) is not a "
+        "channel: it is recorded by who the declarant is."
+    ),
+)
+
+SUPERVISION_CHANNEL = _table(
+    "supervision_channel", "", "社会监督发现渠道",
+    ("01", "网络平台"), ("02", "媒体反映"), ("03", "信访举报"), ("99", "其他"),
+    note=(
+        "Only for case_origin 04. No codes in the source: the three sources it names, in its "
+        "order, and 99 for its 等."
+    ),
+)
+
+# --- Indexes ----------------------------------------------------------------------------------
+
+TABLES: dict[str, CodeTable] = {
+    table.name: table
+    for table in (
+        YES_NO, A3_MONITORING_TYPE,
+        A8_RELATION, A9_ETHNICITY, A10_POLITICAL_STATUS, A11_EDUCATION, A12_SCHOOLING,
+        A13_HEALTH, A14_LABOUR_SKILL, A15_WORK_AREA,
+        A27_RISK_TYPE, A27A_DISASTER_KIND,
+        A39_INDUSTRY, A40_EMPLOYMENT, A41_FINANCE, A42_WELFARE_JOB, A43_HOUSING, A44_WATER,
+        A45_HEALTH, A46_COMPULSORY_EDUCATION, A47_EDUCATION, A48_SOCIAL_PROTECTION,
+        A49_SOCIAL_HELP, A50_RELOCATION, A51_LIVING_CONDITIONS, A52_INFRASTRUCTURE,
+        A53_ELIMINATION_METHOD,
+        NUMBERED_RISKS, CASE_ORIGIN, DECLARATION_CHANNEL, SUPERVISION_CHANNEL,
+    )
+}
+
+YES_NO_FIELDS = (
+    "A1", "A4", "A17", "A18", "A19", "A20", "A21", "A22", "A23", "A24", "A25", "A26",
+)
+
+
+
+def a_code_key(code: str) -> tuple[int, str]:
+    """Sort key putting A-codes in form order: A2 < A10 < A27 < A27a < A28."""
+    digits = code[1:].rstrip("abcdefghijklmnopqrstuvwxyz")
+    return int(digits), code[1 + len(digits):]
+
+
+TABLE_OF_FIELD: dict[str, CodeTable] = dict(
+    sorted(
+        {
+            **{code: YES_NO for code in YES_NO_FIELDS},
+            **{table.field: table for table in TABLES.values() if table.field},
+        }.items(),
+        key=lambda item: a_code_key(item[0]),
+    )
+)

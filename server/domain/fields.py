@@ -1,0 +1,220 @@
+"""The one registry of fields (DESIGN: "One registry of fields").
+
+Each field of the information sheet 附件2 as the field guide 附件6 defines it: its A-code, its
+XLSForm name (the A-code in lowercase + an English snake_case name: ``a28_wages``), its Chinese
+label, kind, scope (household or member), code table, unit and stage. Forms, the ingest mapping,
+exports and the console read this module; nothing else spells an A-code.
+
+Labels are the source's words. Markers the source puts in a label to say how a value is made —
+（系统生成）, （A17指标生成）, （身份证对比生成）, （系统比对） — are left out of the label: the
+``derived`` flag says it for the fields the server computes. The guide's units（元）become ``unit``.
+
+Fields without an A-code: the address (registered residence, as area codes picked from the
+helper's area lists; the city is the county code's prefix), the contact phone, the deceased flag
+and death date of a member (SPEC §2), the assistance effect 帮扶成效 (附件4) and the paper-only
+form-filling date (填表日期, 不录入系统).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from server.domain.codes import TABLES, CodeTable, a_code_key
+
+
+class Kind(StrEnum):
+    TEXT = "text"
+    ID_NUMBER = "id_number"
+    PHONE = "phone"
+    INTEGER = "integer"
+    DECIMAL = "decimal"
+    MONEY = "money"
+    SELECT_ONE = "select_one"
+    SELECT_MULTIPLE = "select_multiple"
+    DATE = "date"
+    GEOPOINT = "geopoint"
+    IMAGE = "image"
+
+
+class Scope(StrEnum):
+    HOUSEHOLD = "household"
+    MEMBER = "member"
+
+
+SELECT_KINDS = frozenset({Kind.SELECT_ONE, Kind.SELECT_MULTIPLE})
+
+
+@dataclass(frozen=True)
+class Field:
+    code: str
+    name: str
+    label: str
+    kind: Kind
+    scope: Scope
+    table: str | None
+    unit: str = ""
+    derived: bool = False
+    archive_only: bool = False
+    stage: int = 1
+
+    @property
+    def header(self) -> str:
+        """The export column header: "A28 工资性收入(元)"; a field without A-code: its label."""
+        text = f"{self.code} {self.label}" if self.code else self.label
+        return f"{text}({self.unit})" if self.unit else text
+
+    @property
+    def code_table(self) -> CodeTable | None:
+        return TABLES[self.table] if self.table else None
+
+
+H, M = Scope.HOUSEHOLD, Scope.MEMBER
+
+
+def _f(
+    code: str, name: str, label: str, kind: Kind, scope: Scope, table: str | None = None, *,
+    unit: str = "", derived: bool = False, archive_only: bool = False, stage: int = 1,
+) -> Field:
+    return Field(code, name, label, kind, scope, table, unit, derived, archive_only, stage)
+
+
+def _money(code: str, name: str, label: str, *, derived: bool = False, stage: int = 1) -> Field:
+    return _f(code, name, label, Kind.MONEY, H, unit="元", derived=derived, stage=stage)
+
+
+def _yes_no(code: str, name: str, label: str, scope: Scope, *, derived: bool = False) -> Field:
+    return _f(code, name, label, Kind.SELECT_ONE, scope, "yes_no", derived=derived)
+
+
+# A44, A50, A51, A52 (是则勾选) are one tick box each: SELECT_MULTIPLE over a one-code table,
+# so the box can be left unticked ("" = not ticked, "01" = ticked).
+def _tick(code: str, name: str, label: str, table: str) -> Field:
+    return _f(code, name, label, Kind.SELECT_MULTIPLE, H, table, stage=2)
+
+
+FIELDS: tuple[Field, ...] = (
+    # 一、基本信息 — 家庭住址 (户籍所在地) and 联系电话
+    _f("", "addr_county", "县（市区）", Kind.TEXT, H),
+    _f("", "addr_township", "乡镇（街道）", Kind.TEXT, H),
+    _f("", "addr_village", "村（社区）", Kind.TEXT, H),
+    _f("", "addr_group", "村民小组", Kind.TEXT, H),
+    _f("", "phone", "联系电话", Kind.PHONE, H),
+    _yes_no("A1", "a1_resettlement_site", "居住在大中型易地扶贫搬迁集中安置区（800人以上）", H),
+    _f("A2", "a2_site_name", "安置区地址", Kind.TEXT, H),
+    _f("A3", "a3_monitoring_type", "监测对象类型", Kind.SELECT_ONE, H, "a3_monitoring_type"),
+    _yes_no("A4", "a4_formerly_poor", "脱贫户", H),
+    # 二、家庭成员信息 (repeat)
+    _f("A5", "a5_name", "姓名", Kind.TEXT, M),
+    _f("A6", "a6_sex", "性别", Kind.TEXT, M, derived=True),
+    _f("A7", "a7_id_number", "居民身份证（残疾人证）号码", Kind.ID_NUMBER, M),
+    _f("A8", "a8_relation", "与户主关系", Kind.SELECT_ONE, M, "a8_relation"),
+    _f("A9", "a9_ethnicity", "民族", Kind.SELECT_ONE, M, "a9_ethnicity"),
+    _f("A10", "a10_political_status", "政治面貌", Kind.SELECT_ONE, M, "a10_political_status"),
+    _f("A11", "a11_education", "文化程度", Kind.SELECT_ONE, M, "a11_education"),
+    _f("A12", "a12_schooling", "在校生情况", Kind.SELECT_ONE, M, "a12_schooling"),
+    _f("A13", "a13_health", "健康状况", Kind.SELECT_ONE, M, "a13_health"),
+    _f("A14", "a14_labour_skill", "劳动技能", Kind.SELECT_ONE, M, "a14_labour_skill"),
+    _f("A15", "a15_work_area", "务工区域", Kind.SELECT_ONE, M, "a15_work_area"),
+    _f("A15", "a15_work_place", "务工所在省、市、县、乡", Kind.TEXT, M),
+    _f("A16", "a16_work_months", "务工时间", Kind.DECIMAL, M, unit="月"),
+    _yes_no("A17", "a17_basic_medical_insurance", "是否参加城乡居民（职工）基本医疗保险", M),
+    _yes_no("A18", "a18_serious_illness_insurance", "是否参加大病保险", M),
+    _yes_no("A19", "a19_basic_pension", "是否参加城乡居民（职工）基本养老保险", M),
+    _yes_no("A20", "a20_minimum_living_allowance", "是否享受城乡居民最低生活保障", M),
+    _yes_no("A21", "a21_extreme_poverty_support", "是否特困供养人员", M),
+    _yes_no("A22", "a22_relocated", "是否易地扶贫搬迁（同步搬迁）人口", M),
+    _yes_no("", "deceased", "是否死亡", M),
+    _f("", "death_date", "死亡日期", Kind.DATE, M),
+    # 三、“三保障”和饮水安全状况
+    _yes_no("A23", "a23_housing_unsafe", "是否住房出现安全问题", H),
+    _yes_no("A24", "a24_school_dropout", "是否义务教育阶段适龄儿童少年失学辍学", H),
+    _yes_no("A25", "a25_water_unsafe", "是否饮水出现安全问题", H),
+    _yes_no(
+        "A26", "a26_member_uninsured", "是否有家庭成员未参加城乡居民（职工）基本医疗保险", H,
+        derived=True,
+    ),
+    # 四、风险类型
+    _f("A27", "a27_risk_types", "风险类型", Kind.SELECT_MULTIPLE, H, "a27_risk_type"),
+    _f("A27", "a27_other_text", "其他（文字备注）", Kind.TEXT, H),
+    _f("A27a", "a27a_disaster_kinds", "因自然灾害", Kind.SELECT_MULTIPLE, H, "a27a_disaster_kind"),
+    # 五、收支情况
+    _money("A28", "a28_wages", "工资性收入"),
+    _money("A29", "a29_business_income", "生产经营性收入"),
+    _money("A30", "a30_property_income", "财产性收入"),
+    _money("A31", "a31_transfer_income", "转移性收入"),
+    _money("A32", "a32_business_expenses", "生产经营性支出"),
+    _money("A33", "a33_net_income", "家庭纯收入", derived=True),
+    _money("A34", "a34_net_income_per_capita", "家庭人均纯收入", derived=True),
+    _money("A35", "a35_insurance_claims", "理赔收入"),
+    _money("A36", "a36_compliant_out_of_pocket", "合规自付支出"),
+    _money("A37", "a37_income_reference", "纳入监测对象的收入参考范围", derived=True),
+    _money(
+        "A38", "a38_income_reference_per_capita", "纳入监测对象的人均收入参考范围",
+        derived=True,
+    ),
+    # 六、帮扶措施 (stage two)
+    _f("A39", "a39_industry", "产业帮扶", Kind.SELECT_MULTIPLE, H, "a39_industry", stage=2),
+    _f("A40", "a40_employment", "就业帮扶", Kind.SELECT_MULTIPLE, H, "a40_employment", stage=2),
+    _f("A41", "a41_finance", "金融帮扶", Kind.SELECT_MULTIPLE, H, "a41_finance", stage=2),
+    _f("A42", "a42_welfare_job", "公益岗位帮扶", Kind.SELECT_ONE, H, "a42_welfare_job", stage=2),
+    _f("A43", "a43_housing", "住房安全保障", Kind.SELECT_ONE, H, "a43_housing", stage=2),
+    _tick("A44", "a44_water", "饮水安全保障", "a44_water"),
+    _f("A45", "a45_health", "健康帮扶", Kind.SELECT_MULTIPLE, H, "a45_health", stage=2),
+    _f(
+        "A46", "a46_compulsory_education", "义务教育保障", Kind.SELECT_MULTIPLE, H,
+        "a46_compulsory_education", stage=2,
+    ),
+    _f("A47", "a47_education", "教育帮扶", Kind.SELECT_MULTIPLE, H, "a47_education", stage=2),
+    _f(
+        "A48", "a48_social_protection", "综合保障", Kind.SELECT_MULTIPLE, H,
+        "a48_social_protection", stage=2,
+    ),
+    _f("A49", "a49_social_help", "社会帮扶", Kind.SELECT_MULTIPLE, H, "a49_social_help", stage=2),
+    _tick("A50", "a50_relocation", "搬迁", "a50_relocation"),
+    _tick("A51", "a51_living_conditions", "生产生活条件改善", "a51_living_conditions"),
+    _tick("A52", "a52_infrastructure", "基础设施建设", "a52_infrastructure"),
+    _f("", "assistance_effect", "帮扶成效", Kind.TEXT, H, stage=2),
+    # 七、风险消除 (stage three)
+    _f(
+        "A53", "a53_elimination_method", "风险消除方式", Kind.SELECT_ONE, H,
+        "a53_elimination_method", stage=3,
+    ),
+    _f("A54", "a54_elimination_date", "风险消除时间", Kind.DATE, H, stage=3),
+    # A55 is required at the visit (SPEC §2): the person who collected the information.
+    _f("A55", "a55_contact_name", "监测联系人", Kind.TEXT, H),
+    _f("A55", "a55_contact_phone", "联系电话", Kind.PHONE, H),
+    # Paper archive only (填表日期等内容为纸质版采集表归档使用，不录入系统).
+    _f("", "fill_date", "填表日期", Kind.DATE, H, archive_only=True),
+)
+
+BY_NAME: dict[str, Field] = {field.name: field for field in FIELDS}
+
+
+def _by_code() -> dict[str, tuple[Field, ...]]:
+    grouped: dict[str, list[Field]] = {}
+    for field in FIELDS:
+        if field.code:
+            grouped.setdefault(field.code, []).append(field)
+    return {code: tuple(fields) for code, fields in sorted(grouped.items(),
+                                                            key=lambda kv: a_code_key(kv[0]))}
+
+
+BY_CODE: dict[str, tuple[Field, ...]] = _by_code()
+
+
+def household_fields() -> tuple[Field, ...]:
+    """The household-level fields, in registry order."""
+    return tuple(field for field in FIELDS if field.scope is Scope.HOUSEHOLD)
+
+
+def member_fields() -> tuple[Field, ...]:
+    """The member-level fields (the repeat of the roster), in registry order."""
+    return tuple(field for field in FIELDS if field.scope is Scope.MEMBER)
+
+
+def fields_of_stage(stage: int) -> tuple[Field, ...]:
+    """The fields filled at ``stage``: 1 collection, 2 measures, 3 elimination."""
+    if stage not in (1, 2, 3):
+        raise ValueError(f"stage must be 1, 2 or 3, not {stage!r}")
+    return tuple(field for field in FIELDS if field.stage == stage)

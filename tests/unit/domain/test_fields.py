@@ -1,0 +1,163 @@
+"""server.domain.fields: the one registry of fields (DESIGN "One registry of fields").
+
+Rules: SPEC §2 (the fields of the forms, derived and archive-only fields, member fields, the
+three stages), §3 (A33, A34, A37, A38 computed by the server), §7 (export headers in A-code
+order, "A28 工资性收入(元)").
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from server.domain.codes import TABLE_OF_FIELD, TABLES, a_code_key
+from server.domain.fields import (
+    BY_CODE,
+    BY_NAME,
+    FIELDS,
+    SELECT_KINDS,
+    Kind,
+    Scope,
+    fields_of_stage,
+    household_fields,
+    member_fields,
+)
+
+A_CODES = [f"A{n}" for n in range(1, 56)] + ["A27a"]
+
+
+def test_every_a_code_of_the_sheet_has_a_field():
+    """SPEC §2: A1–A55 and A27a are all on the forms; nothing else is an A-code."""
+    assert set(BY_CODE) == set(A_CODES)
+
+
+def test_fields_are_in_a_code_order_with_address_and_phone_first():
+    """SPEC §7: columns in A-code order; the address and phone open the sheet."""
+    assert [f.name for f in FIELDS[:5]] == [
+        "addr_county", "addr_township", "addr_village", "addr_group", "phone",
+    ]
+    keys = [a_code_key(f.code) for f in FIELDS if f.code]
+    assert keys == sorted(keys)
+    assert list(BY_CODE) == sorted(BY_CODE, key=a_code_key)
+
+
+def test_names_are_unique_lowercase_snake_case():
+    """DESIGN: one XLSForm name per field, a valid XLSForm and Python name."""
+    names = [f.name for f in FIELDS]
+    assert len(names) == len(set(names))
+    assert set(BY_NAME) == set(names)
+    for name in names:
+        assert re.fullmatch(r"[a-z][a-z0-9]*(_[a-z0-9]+)*", name), name
+
+
+def test_a_coded_names_start_with_their_code():
+    """DESIGN: the XLSForm name is the A-code in lowercase + an English name ("a28_wages")."""
+    for field in FIELDS:
+        if field.code:
+            assert field.name.startswith(field.code.lower() + "_"), field.name
+        else:
+            assert not re.match(r"a\d", field.name), field.name
+
+
+def test_known_names():
+    """DESIGN: the names the forms, ingest and exports rely on."""
+    for name, code in [
+        ("a5_name", "A5"), ("a7_id_number", "A7"), ("a16_work_months", "A16"),
+        ("a28_wages", "A28"), ("a15_work_place", "A15"), ("a27_other_text", "A27"),
+        ("a55_contact_name", "A55"), ("a55_contact_phone", "A55"),
+    ]:
+        assert BY_NAME[name].code == code
+    assert [f.name for f in BY_CODE["A55"]] == ["a55_contact_name", "a55_contact_phone"]
+    assert [f.name for f in BY_CODE["A15"]] == ["a15_work_area", "a15_work_place"]
+
+
+def test_every_select_field_names_an_existing_code_table():
+    """SPEC §2: code tables are those of the field guide; a select field names its table."""
+    for field in FIELDS:
+        if field.kind in SELECT_KINDS:
+            assert field.table in TABLES, field.name
+            assert field.code_table is TABLES[field.table]
+        else:
+            assert field.table is None, field.name
+
+
+def test_select_fields_use_the_table_of_their_a_code():
+    """SPEC §2: the registry and codes.TABLE_OF_FIELD agree on every A-coded select."""
+    for field in FIELDS:
+        if field.code and field.table:
+            assert TABLE_OF_FIELD[field.code].name == field.table, field.name
+    assert set(TABLE_OF_FIELD) <= set(BY_CODE)
+
+
+def test_headers_carry_code_label_and_unit():
+    """SPEC §7: Chinese headers like "A28 工资性收入(元)"; fields without A-code: the label."""
+    assert BY_NAME["a28_wages"].header == "A28 工资性收入(元)"
+    assert BY_NAME["a16_work_months"].header == "A16 务工时间(月)"
+    assert BY_NAME["a5_name"].header == "A5 姓名"
+    assert BY_NAME["a27a_disaster_kinds"].header == "A27a 因自然灾害"
+    assert BY_NAME["phone"].header == "联系电话"
+    assert BY_NAME["addr_group"].header == "村民小组"
+
+
+def test_money_fields_are_a28_to_a38_in_yuan():
+    """SPEC §3: incomes and expenses A28–A38 are money in yuan."""
+    money = [f.code for f in FIELDS if f.kind is Kind.MONEY]
+    assert money == [f"A{n}" for n in range(28, 39)]
+    assert all(BY_CODE[code][0].unit == "元" for code in money)
+
+
+def test_derived_fields_are_those_the_server_computes():
+    """SPEC §2/§3: A6 from the ID, A26 from A17, A33, A34, A37, A38 computed."""
+    derived = {f.code for f in FIELDS if f.derived}
+    assert derived == {"A6", "A26", "A33", "A34", "A37", "A38"}
+
+
+def test_archive_only_fields_are_paper_only():
+    """SPEC §2: the form-filling date is kept for the paper archive, not the national dataset."""
+    assert [f.name for f in FIELDS if f.archive_only] == ["fill_date"]
+    assert not any(f.archive_only for f in FIELDS if f.code)
+
+
+def test_member_fields_are_a5_to_a22_and_the_death_mark():
+    """SPEC §2: the member repeat holds A5–A22, and a deceased flag with the date of death."""
+    members = member_fields()
+    assert {f.code for f in members if f.code} == {f"A{n}" for n in range(5, 23)}
+    assert [f.name for f in members if not f.code] == ["deceased", "death_date"]
+    assert BY_NAME["death_date"].kind is Kind.DATE
+    assert all(f.scope is Scope.HOUSEHOLD for f in household_fields())
+    assert len(members) + len(household_fields()) == len(FIELDS)
+
+
+def test_stages_follow_the_three_phases_of_the_sheet():
+    """SPEC §2: stage 1 collection, stage 2 measures A39–A52, stage 3 elimination A53–A54."""
+    assert {f.code for f in fields_of_stage(2) if f.code} == {f"A{n}" for n in range(39, 53)}
+    assert {f.code for f in fields_of_stage(3)} == {"A53", "A54"}
+    assert BY_NAME["a55_contact_name"].stage == 1
+    assert sum(len(fields_of_stage(n)) for n in (1, 2, 3)) == len(FIELDS)
+
+
+def test_multiple_and_single_choice_items_as_the_sheet_says():
+    """SPEC §2: A27, A27a, A39–A41, A45–A49 multiple; A3, A42, A43, A53 single; ticks."""
+    multiple = {f.code for f in FIELDS if f.kind is Kind.SELECT_MULTIPLE}
+    assert multiple == {
+        "A27", "A27a", "A39", "A40", "A41", "A45", "A46", "A47", "A48", "A49",
+        "A44", "A50", "A51", "A52",
+    }
+    for code in ("A3", "A42", "A43", "A53"):
+        assert BY_CODE[code][0].kind is Kind.SELECT_ONE
+
+
+def test_identity_and_contact_kinds():
+    """SPEC §2/§3: A7 is an ID number, phones are phones, A54 is a date."""
+    assert BY_NAME["a7_id_number"].kind is Kind.ID_NUMBER
+    assert BY_NAME["phone"].kind is Kind.PHONE
+    assert BY_NAME["a55_contact_phone"].kind is Kind.PHONE
+    assert BY_NAME["a54_elimination_date"].kind is Kind.DATE
+    assert BY_NAME["a16_work_months"].kind is Kind.DECIMAL
+
+
+def test_there_is_no_fourth_stage():
+    """SPEC §2: the sheet is filled in three stages; any other stage number is an error."""
+    with pytest.raises(ValueError):
+        fields_of_stage(4)
