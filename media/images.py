@@ -40,12 +40,15 @@ def verify_image(stream: BinaryIO, max_pixels: int = DEFAULT_MAX_PIXELS) -> Imag
             with Image.open(stream, formats=ACCEPTED_FORMATS) as image:
                 _check_pixels(image, max_pixels)
                 info = ImageInfo(_format_name(image), image.width, image.height)
-                image.verify()  # Checksums; only PNG implements it.
-            stream.seek(start)
-            with Image.open(stream, formats=ACCEPTED_FORMATS) as image:
-                # Decoding everything catches truncation; JPEG may decode at 1/8 scale.
-                image.draft(None, (max(1, image.width // 8), max(1, image.height // 8)))
-                image.load()
+                image.verify()  # PNG: every chunk's CRC, to IEND, without decompressing.
+            if info.format != "PNG":
+                # Others have no checksums: decode to catch truncation. JPEG (what phones
+                # send) decodes at 1/8 scale, so memory stays small even for a 50 MB photo;
+                # PNG is not decoded because a large one would cost 4 bytes per pixel.
+                stream.seek(start)
+                with Image.open(stream, formats=ACCEPTED_FORMATS) as image:
+                    image.draft(None, (max(1, image.width // 8), max(1, image.height // 8)))
+                    image.load()
     finally:
         stream.seek(start)
     return info

@@ -51,22 +51,34 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def insert_ignoring_duplicates(session: Session, model: type[Base], **values) -> bool:
-    """INSERT a row unless one with the same unique key exists; True when it was inserted.
+_insert_ignoring: dict[tuple[str, str], object] = {}
 
-    A race between two requests ends in one row, never in an error (ON CONFLICT DO NOTHING on
-    both SQLite and PostgreSQL).
+
+def insert_ignoring_conflicts(session: Session, model: type[Base]):
+    """INSERT … ON CONFLICT DO NOTHING RETURNING the primary key, for SQLite and PostgreSQL.
+
+    A race between two requests on a unique key ends in one row, never in an error; a row comes
+    back only to the statement that inserted. Execute it with the values as parameters; it is
+    built once per dialect and table (hot paths should not rebuild statements).
     """
     dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    statement = (
-        insert(model).values(**values).on_conflict_do_nothing()
-        .returning(*model.__table__.primary_key.columns)
-    )
-    return session.execute(statement).first() is not None
+    key = (dialect, model.__tablename__)
+    if key not in _insert_ignoring:
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        table = model.__table__
+        _insert_ignoring[key] = (
+            insert(table).on_conflict_do_nothing().returning(*table.primary_key.columns)
+        )
+    return _insert_ignoring[key]
+
+
+def insert_ignoring_duplicates(session: Session, model: type[Base], **values) -> bool:
+    """INSERT a row unless one with the same unique key exists; True when it was inserted."""
+    statement = insert_ignoring_conflicts(session, model)
+    return session.connection().execute(statement, values).first() is not None
 
 
 def utcnow() -> datetime:
@@ -96,7 +108,9 @@ def make_engine(url: str) -> Engine:
             connection.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    # No pre-ping (a round trip per request); connections are recycled hourly instead, and a
+    # dead one fails that one request, which the phone retries.
+    return create_engine(url, pool_recycle=3600, pool_size=10, max_overflow=10)
 
 
 class Database:

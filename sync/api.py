@@ -13,8 +13,7 @@ from flask import Blueprint, Flask, Response, current_app, g, request, url_for
 from sqlalchemy import select
 
 from server import db
-from server.accounts.models import User
-from server.auth import user_by_password, user_by_token
+from server.auth import Principal, user_by_password, user_by_token
 from server.errors import AppError, register_renderer
 from server.forms.models import Form, FormVersion
 from server.submissions.services import UploadedFile, ingest_submission, record_rejection
@@ -22,6 +21,8 @@ from sync import attachments, openrosa
 
 bp = Blueprint("openrosa", __name__)
 _SUBMISSION_ENDPOINTS = {"submission", "submission_head"}
+_RECEIVED = openrosa.response("提交成功", "submit_success")
+_ALREADY_RECEIVED = openrosa.response("该提交此前已成功接收", "submit_success")
 
 
 # --- authentication -------------------------------------------------------------------------
@@ -53,7 +54,7 @@ def _authenticate():
     g.user = user
 
 
-def _user() -> User:
+def _user() -> Principal:
     return g.user
 
 
@@ -184,8 +185,8 @@ def submission():
         db.session().rollback()  # release the request's locks before the rejection is kept
         record_rejection(db.database().sessions, store, error, user_id, xml)
         raise
-    message = "提交成功" if result.created or result.added_attachments else "该提交此前已成功接收"
-    return _xml(openrosa.response(message, "submit_success"), 201)
+    body = _RECEIVED if result.created or result.added_attachments else _ALREADY_RECEIVED
+    return _xml(body, 201)
 
 
 def init_app(app: Flask) -> None:

@@ -16,8 +16,8 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.accounts.models import User
 from server.areas.models import Area
+from server.auth import Principal
 from server.domain.areas import AreaLevel
 from server.domain.figures import FigureKind, FigureMissing, figure_for
 from server.figures.services import figures
@@ -26,7 +26,7 @@ from server.figures.services import figures
 _FORM_LEVELS = (AreaLevel.COUNTY, AreaLevel.TOWNSHIP, AreaLevel.VILLAGE, AreaLevel.GROUP)
 
 
-def areas_csv(session: Session, user: User) -> bytes:
+def areas_csv(session: Session, user: Principal) -> bytes:
     """The user's area, its ancestors down from the county, and everything below it."""
     code = user.area_code
     ancestors = [code[:n] for n in (6, 9, 12) if n < len(code)]
@@ -44,7 +44,7 @@ def areas_csv(session: Session, user: User) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-def figures_csv(session: Session, user: User, today: date | None = None) -> bytes:
+def figures_csv(session: Session, user: Principal, today: date | None = None) -> bytes:
     """The yearly figures of the user's province, one row per year up to next year.
 
     Columns ``year,monitoring_line,elimination_floor,notice_days,year_used``: a year without
@@ -68,13 +68,13 @@ def figures_csv(session: Session, user: User, today: date | None = None) -> byte
     return out.getvalue().encode("utf-8")
 
 
-GENERATORS: dict[str, Callable[[Session, User], bytes]] = {
+GENERATORS: dict[str, Callable[[Session, Principal], bytes]] = {
     "areas.csv": areas_csv,
     "figures.csv": figures_csv,
 }
 
 
-def generate(session: Session, name: str, user: User) -> bytes | None:
+def generate(session: Session, name: str, user: Principal) -> bytes | None:
     """The content of attachment ``name`` for ``user``; None when the server has no such file."""
     generator = GENERATORS.get(name)
     return generator(session, user) if generator else None

@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from server.audit.models import AuditEntry
+from server.db import utcnow
+
+_INSERT = insert(AuditEntry.__table__)
 
 
 def record(
@@ -12,14 +16,16 @@ def record(
     object_id: object,
     user_id: int | None = None,
     **details: object,
-) -> AuditEntry:
-    """Append one entry to the audit log (in the caller's transaction)."""
-    entry = AuditEntry(
-        action=action,
-        object_type=object_type,
-        object_id=str(object_id),
-        user_id=user_id,
-        details={k: v for k, v in details.items() if v is not None},
-    )
-    session.add(entry)
-    return entry
+) -> None:
+    """Append one entry to the audit log, in the caller's transaction.
+
+    A plain INSERT (not a unit-of-work flush): it runs on every submission.
+    """
+    session.connection().execute(_INSERT, {
+        "at": utcnow(),
+        "action": action,
+        "object_type": object_type,
+        "object_id": str(object_id),
+        "user_id": user_id,
+        "details": {k: v for k, v in details.items() if v is not None},
+    })

@@ -32,7 +32,7 @@ class FormVersion(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     form_id: Mapped[str] = mapped_column(ForeignKey("forms.id"), index=True)
     version: Mapped[str] = mapped_column(String(64))
-    xml: Mapped[bytes] = mapped_column(LargeBinary)
+    xml: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)  # only the download reads it
     md5: Mapped[str] = mapped_column(String(32))
     # Names of the form attachments the XForm reads (generated per user by sync.attachments).
     media: Mapped[list] = mapped_column(JSON, default=list)

@@ -1,22 +1,31 @@
-"""Use cases of received submissions: ingest one, record a refused one."""
+"""Use cases of received submissions: ingest one, record a refused one.
+
+Ingest is the hot path of the server (every phone's every sync), so it speaks SQLAlchemy Core:
+a new submission costs one INSERT … RETURNING for the submission, one multi-row INSERT for its
+attachment links, one for its media rows and one audit row. Published form versions never
+change, so what ingest needs of them is cached per database.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
 import io
+import threading
+import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from media.images import NotAnImage, verify_image
-from media.store import MediaStore, StoredMedia
-from server.accounts.models import User
+from media.store import MediaStore
 from server.audit.services import record
-from server.db import insert_ignoring_duplicates, utcnow
+from server.auth import Principal
+from server.db import insert_ignoring_conflicts, insert_ignoring_duplicates, utcnow
 from server.errors import AppError
 from server.forms.models import Form, FormVersion
 from server.submissions.models import (
@@ -38,10 +47,28 @@ class UploadedFile:
 
 
 @dataclass(frozen=True)
+class PublishedVersion:
+    """What ingest needs of a form version (immutable once published)."""
+
+    id: int
+    form_id: str
+    version: str
+    binary_paths: tuple[str, ...]
+    image_paths: frozenset[str]
+
+
+@dataclass(frozen=True)
 class IngestResult:
-    submission: Submission
+    submission_id: int
+    instance_id: str
     created: bool  # False when the same instanceID had been received before
     added_attachments: int
+    complete: bool
+
+
+_INSERT_ATTACHMENT = insert(SubmissionAttachment.__table__)
+_versions: weakref.WeakKeyDictionary[Engine, dict] = weakref.WeakKeyDictionary()
+_versions_lock = threading.Lock()
 
 
 def parse_instance(xml: bytes) -> Envelope:
@@ -51,36 +78,53 @@ def parse_instance(xml: bytes) -> Envelope:
         raise AppError(exc.code, detail=exc.detail) from exc
 
 
-def form_version_for(session: Session, user: User, envelope: Envelope) -> FormVersion:
+def form_version_for(session: Session, user: Principal, envelope: Envelope) -> PublishedVersion:
     """The published version the instance was filled with, if ``user`` may submit it."""
-    form = session.get(Form, envelope.form_id)
-    if form is None:
-        raise AppError("FORM_NOT_FOUND", form_id=envelope.form_id)
     if not user.collects:
         raise AppError("FORM_NOT_ALLOWED", form_id=envelope.form_id)
-    version = session.scalar(
-        select(FormVersion).where(
-            FormVersion.form_id == form.id, FormVersion.version == envelope.version
+    engine = session.get_bind()
+    with _versions_lock:
+        cache = _versions.setdefault(engine, {})
+    key = (envelope.form_id, envelope.version)
+    if key not in cache:
+        row = session.connection().execute(
+            select(FormVersion.id, FormVersion.binary_fields)
+            .where(FormVersion.form_id == envelope.form_id,
+                   FormVersion.version == envelope.version)
+        ).first()
+        if row is None:
+            if session.get(Form, envelope.form_id) is None:
+                raise AppError("FORM_NOT_FOUND", form_id=envelope.form_id)
+            raise AppError("FORM_VERSION_UNKNOWN", form_id=envelope.form_id,
+                           version=envelope.version)
+        cache[key] = PublishedVersion(
+            id=row.id, form_id=envelope.form_id, version=envelope.version,
+            binary_paths=tuple(f["path"] for f in row.binary_fields),
+            image_paths=frozenset(f["path"] for f in row.binary_fields
+                                  if f["mediatype"].startswith("image/")),
         )
-    )
-    if version is None:
-        raise AppError("FORM_VERSION_UNKNOWN", form_id=form.id, version=envelope.version)
-    return version
+    return cache[key]
 
 
-def store_media(session: Session, store: MediaStore, stream: BinaryIO, content_type: str) -> str:
-    stored: StoredMedia = store.put(stream)
-    insert_ignoring_duplicates(
-        session, MediaObject, sha256=stored.key, size=stored.size, content_type=content_type,
-        created_at=utcnow(),
-    )
-    return stored.key
+def store_media(session: Session, store: MediaStore, uploads: Iterable[UploadedFile]
+                ) -> dict[str, str]:
+    """Put each upload in the media store and register it once; file name → SHA-256."""
+    keys, rows = {}, {}
+    now = utcnow()
+    for upload in uploads:
+        stored = store.put(upload.stream)
+        keys[upload.name] = stored.key
+        rows[stored.key] = {"sha256": stored.key, "size": stored.size,
+                            "content_type": upload.content_type, "created_at": now}
+    for row in rows.values():
+        insert_ignoring_duplicates(session, MediaObject, **row)
+    return keys
 
 
 def ingest_submission(
     session: Session,
     store: MediaStore,
-    user: User,
+    user: Principal,
     xml: bytes,
     files: Iterable[UploadedFile],
     device_id: str | None = None,
@@ -92,50 +136,73 @@ def ingest_submission(
     """
     envelope = parse_instance(xml)
     version = form_version_for(session, user, envelope)
-    expected = named_files(envelope.root, [field["path"] for field in version.binary_fields])
-    image_paths = {f["path"] for f in version.binary_fields if f["mediatype"].startswith("image/")}
+    expected = named_files(envelope.root, version.binary_paths)
     files = list(files)
     for upload in files:
         if upload.name not in expected:
             raise AppError("ATTACHMENT_UNEXPECTED", name=upload.name)
-        if expected[upload.name] in image_paths:
+        if expected[upload.name] in version.image_paths:
             _check_image(upload)
-
+    media = store_media(session, store, files)
     xml_sha256 = hashlib.sha256(xml).hexdigest()
-    created = insert_ignoring_duplicates(
-        session, Submission, instance_id=envelope.instance_id, form_version_id=version.id,
-        submitter_id=user.id, device_id=device_id, xml=xml.decode("utf-8"),
-        xml_sha256=xml_sha256, received_at=utcnow(), complete=False,
-    )
-    submission = session.scalar(
-        select(Submission).where(Submission.instance_id == envelope.instance_id)
-    )
-    if not created and submission.xml_sha256 != xml_sha256:
-        raise AppError("SUBMISSION_DUPLICATE_CONFLICT", instance_id=envelope.instance_id)
-    if created:
-        for name, path in expected.items():
-            session.add(SubmissionAttachment(submission=submission, name=name, field_path=path))
-        session.flush()
+    now = utcnow()
 
-    by_name = {a.name: a for a in submission.attachments}
-    added = 0
-    for upload in files:
-        attachment = by_name[upload.name]
-        if attachment.media_sha256 is None:
-            attachment.media_sha256 = store_media(session, store, upload.stream,
-                                                  upload.content_type)
-            attachment.received_at = utcnow()
-            added += 1
-    submission.complete = all(a.media_sha256 for a in submission.attachments)
-    if created or added:
+    connection = session.connection()  # Core statements: no unit-of-work bookkeeping
+    created_id = connection.execute(insert_ignoring_conflicts(session, Submission), {
+        "instance_id": envelope.instance_id, "form_version_id": version.id,
+        "submitter_id": user.id, "device_id": device_id, "xml": xml.decode("utf-8"),
+        "xml_sha256": xml_sha256, "received_at": now, "complete": set(expected) <= set(media),
+    }).scalar()
+    if created_id is not None:
+        if expected:
+            connection.execute(_INSERT_ATTACHMENT, [
+                {"submission_id": created_id, "name": name, "field_path": path,
+                 "media_sha256": media.get(name), "received_at": now if name in media else None}
+                for name, path in expected.items()
+            ])
+        result = IngestResult(created_id, envelope.instance_id, True, len(media),
+                              set(expected) <= set(media))
+    else:
+        result = _add_to_existing(session, envelope, xml_sha256, media, now)
+    if result.created or result.added_attachments:
         record(
-            session, "submission.received" if created else "submission.attachments_added",
-            "submission", submission.id, user.id, instance_id=envelope.instance_id,
-            form_id=envelope.form_id, version=envelope.version, attachments=added,
-            complete=submission.complete,
+            session, "submission.received" if result.created else "submission.attachments_added",
+            "submission", result.submission_id, user.id, instance_id=envelope.instance_id,
+            form_id=envelope.form_id, version=envelope.version,
+            attachments=result.added_attachments, complete=result.complete,
         )
-    session.flush()
-    return IngestResult(submission, created, added)
+    return result
+
+
+def _add_to_existing(session: Session, envelope: Envelope, xml_sha256: str,
+                     media: dict[str, str], now) -> IngestResult:
+    """The same instanceID again: same XML adds missing files; other XML is a conflict."""
+    existing = session.execute(
+        select(Submission.id, Submission.xml_sha256)
+        .where(Submission.instance_id == envelope.instance_id)
+    ).one()
+    if existing.xml_sha256 != xml_sha256:
+        raise AppError("SUBMISSION_DUPLICATE_CONFLICT", instance_id=envelope.instance_id)
+    missing = set(session.scalars(
+        select(SubmissionAttachment.name).where(
+            SubmissionAttachment.submission_id == existing.id,
+            SubmissionAttachment.media_sha256.is_(None))
+    ))
+    added = 0
+    for name in missing & set(media):
+        session.execute(
+            update(SubmissionAttachment)
+            .where(SubmissionAttachment.submission_id == existing.id,
+                   SubmissionAttachment.name == name,
+                   SubmissionAttachment.media_sha256.is_(None))
+            .values(media_sha256=media[name], received_at=now)
+        )
+        added += 1
+    complete = not (missing - set(media))
+    if added:
+        session.execute(update(Submission).where(Submission.id == existing.id)
+                        .values(complete=complete))
+    return IngestResult(existing.id, envelope.instance_id, False, added, complete)
 
 
 def _check_image(upload: UploadedFile) -> None:
@@ -162,7 +229,8 @@ def record_rejection(
     with sessions() as session, session.begin():
         key = None
         if xml:
-            key = store_media(session, store, io.BytesIO(xml), "text/xml")
+            key = store_media(session, store, [UploadedFile("xml", io.BytesIO(xml),
+                                                             "text/xml")])["xml"]
         instance_id = None
         if xml:
             with contextlib.suppress(InstanceError):

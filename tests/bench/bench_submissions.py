@@ -61,8 +61,10 @@ from tests.support.collect import household_instance
 from tests.support.postgres import free_port, running_postgres
 from tests.support.seed import seed
 
-FLOOR_TABLE = ("CREATE TABLE raw_submissions (id bigserial primary key, instance_id text unique, "
-               "xml text, received_at timestamptz default now())")
+FLOOR_TABLE = (
+    "CREATE TABLE raw_submissions (id bigserial primary key, instance_id text unique, "
+    "xml text, received_at timestamptz default now())"
+)
 NOIMAGE_VERSION = "bench-noimage"  # a bench-only household version whose files are not images
 TARGET_RATIO = 0.6
 TARGET_RSS_MB = 20.0
@@ -101,15 +103,22 @@ def prepare_databases(server_url: str) -> Databases:
         # Bench-only: the household version again, but its file questions are not images, so
         # a 50 MB upload can be measured without Pillow's check. Not the current version.
         current = session.get(Form, "household").current_version
-        session.add(FormVersion(
-            form_id="household", version=NOIMAGE_VERSION, xml=current.xml, md5=current.md5,
-            media=list(current.media),
-            binary_fields=[{**f, "mediatype": "application/octet-stream"}
-                           for f in current.binary_fields],
-        ))
+        session.add(
+            FormVersion(
+                form_id="household",
+                version=NOIMAGE_VERSION,
+                xml=current.xml,
+                md5=current.md5,
+                media=list(current.media),
+                binary_fields=[
+                    {**f, "mediatype": "application/octet-stream"} for f in current.binary_fields
+                ],
+            )
+        )
     engine.dispose()
-    return Databases(fangpin_url, floor_dsn, seeded.tokens["helper"],
-                     seeded.form_versions["household"])
+    return Databases(
+        fangpin_url, floor_dsn, seeded.tokens["helper"], seeded.form_versions["household"]
+    )
 
 
 # --- gunicorn ---------------------------------------------------------------------------------
@@ -121,9 +130,20 @@ class GunicornSettings:
     threads: int
 
     def args(self) -> list[str]:
-        return ["--workers", str(self.workers), "--threads", str(self.threads),
-                "--worker-class", "gthread", "--keep-alive", "5", "--graceful-timeout", "5",
-                "--log-level", "warning"]
+        return [
+            "--workers",
+            str(self.workers),
+            "--threads",
+            str(self.threads),
+            "--worker-class",
+            "gthread",
+            "--keep-alive",
+            "5",
+            "--graceful-timeout",
+            "5",
+            "--log-level",
+            "warning",
+        ]
 
     def describe(self) -> str:
         return f"gunicorn {' '.join(self.args())}"
@@ -132,18 +152,29 @@ class GunicornSettings:
 class Gunicorn:
     """One gunicorn master (own session) serving ``app`` on a free port of 127.0.0.1."""
 
-    def __init__(self, name: str, app: str, settings: GunicornSettings, env: dict[str, str],
-                 log_dir: Path):
+    def __init__(
+        self, name: str, app: str, settings: GunicornSettings, env: dict[str, str], log_dir: Path
+    ):
         self.name = name
         self.port = free_port()
         self.settings = settings
         self.log_path = log_dir / f"gunicorn-{name}-{self.port}.log"
         self._log = open(self.log_path, "wb")  # noqa: SIM115 (closed in stop())
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", app, "--bind", f"127.0.0.1:{self.port}",
-             *settings.args()],
-            cwd=PROJECT_ROOT, env={**os.environ, **env}, stdout=self._log,
-            stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                app,
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                *settings.args(),
+            ],
+            cwd=PROJECT_ROOT,
+            env={**os.environ, **env},
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         try:
             self._wait_ready()
@@ -159,14 +190,15 @@ class Gunicorn:
             with contextlib.suppress(OSError, http.client.HTTPException):
                 conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
                 conn.request("GET", "/health")
-                if conn.getresponse().status == 200 and len(self.workers()) == \
-                        self.settings.workers:
+                if (
+                    conn.getresponse().status == 200
+                    and len(self.workers()) == self.settings.workers
+                ):
                     conn.close()
                     return
                 conn.close()
             time.sleep(0.1)
-        raise RuntimeError(f"{self.name}: /health did not answer in {timeout}s\n"
-                           f"{self.log_tail()}")
+        raise RuntimeError(f"{self.name}: /health did not answer in {timeout}s\n{self.log_tail()}")
 
     def workers(self) -> list[int]:
         """PIDs of the worker processes (children of the master)."""
@@ -209,15 +241,24 @@ class Servers:
     running: list[Gunicorn] = field(default_factory=list)
 
     def ours(self) -> Gunicorn:
-        server = Gunicorn("ours", "wsgi:app", self.settings,
-                          {"DATABASE_URL": self.dbs.fangpin_url,
-                           "MEDIA_STORE": str(self.media_dir)}, self.log_dir)
+        server = Gunicorn(
+            "ours",
+            "wsgi:app",
+            self.settings,
+            {"DATABASE_URL": self.dbs.fangpin_url, "MEDIA_STORE": str(self.media_dir)},
+            self.log_dir,
+        )
         self.running.append(server)
         return server
 
     def floor(self) -> Gunicorn:
-        server = Gunicorn("floor", "tests.bench.floor_app:app", self.settings,
-                          {"FLOOR_DATABASE_URL": self.dbs.floor_dsn}, self.log_dir)
+        server = Gunicorn(
+            "floor",
+            "tests.bench.floor_app:app",
+            self.settings,
+            {"FLOOR_DATABASE_URL": self.dbs.floor_dsn},
+            self.log_dir,
+        )
         self.running.append(server)
         return server
 
@@ -242,10 +283,14 @@ class Part:
 
 
 def _part_head(boundary: bytes, part: Part) -> bytes:
-    return (b"--" + boundary + b"\r\n"
-            + f'Content-Disposition: form-data; name="{part.name}"; '
-              f'filename="{part.filename}"\r\n'.encode()
-            + f"Content-Type: {part.content_type}\r\n\r\n".encode())
+    return (
+        b"--"
+        + boundary
+        + b"\r\n"
+        + f'Content-Disposition: form-data; name="{part.name}"; '
+        f'filename="{part.filename}"\r\n'.encode()
+        + f"Content-Type: {part.content_type}\r\n\r\n".encode()
+    )
 
 
 def multipart(parts: list[Part]) -> tuple[bytes, str]:
@@ -268,8 +313,14 @@ def submission_body(xml: bytes, files: list[Part] = ()) -> Body:
     data, content_type = multipart(
         [Part("xml_submission_file", "submission.xml", "text/xml", xml), *files]
     )
-    return Body(data, {"Content-Type": content_type, "X-OpenRosa-Version": "1.0",
-                       "Content-Length": str(len(data))})
+    return Body(
+        data,
+        {
+            "Content-Type": content_type,
+            "X-OpenRosa-Version": "1.0",
+            "Content-Length": str(len(data)),
+        },
+    )
 
 
 def base_photo() -> bytes:
@@ -298,8 +349,12 @@ def unique_jpeg(jpeg: bytes, tag: str) -> bytes:
 def unique_png(png: bytes, tag: str) -> bytes:
     """The same PNG with a tEXt chunk after IHDR: valid, and different bytes per tag."""
     payload = b"Comment\x00" + tag.encode()
-    chunk = (struct.pack(">I", len(payload)) + b"tEXt" + payload
-             + struct.pack(">I", zlib.crc32(b"tEXt" + payload)))
+    chunk = (
+        struct.pack(">I", len(payload))
+        + b"tEXt"
+        + payload
+        + struct.pack(">I", zlib.crc32(b"tEXt" + payload))
+    )
     ihdr_end = 8 + 4 + 4 + 13 + 4
     return png[:ihdr_end] + chunk + png[ihdr_end:]
 
@@ -317,13 +372,28 @@ class BodyFactory:
             if not media:
                 bodies.append(submission_body(household_instance(self.version, instance_id)))
                 continue
-            xml = household_instance(self.version, instance_id, photo="house.jpg",
-                                     signature="sig.png")
-            bodies.append(submission_body(xml, [
-                Part("house.jpg", "house.jpg", "image/jpeg",
-                     unique_jpeg(self.photo, instance_id)),
-                Part("sig.png", "sig.png", "image/png", unique_png(self.signature, instance_id)),
-            ]))
+            xml = household_instance(
+                self.version, instance_id, photo="house.jpg", signature="sig.png"
+            )
+            bodies.append(
+                submission_body(
+                    xml,
+                    [
+                        Part(
+                            "house.jpg",
+                            "house.jpg",
+                            "image/jpeg",
+                            unique_jpeg(self.photo, instance_id),
+                        ),
+                        Part(
+                            "sig.png",
+                            "sig.png",
+                            "image/png",
+                            unique_png(self.signature, instance_id),
+                        ),
+                    ],
+                )
+            )
         return bodies
 
 
@@ -364,8 +434,11 @@ def find_postmaster(port: int) -> int | None:
         if entry.name.isdigit():
             with contextlib.suppress(OSError):
                 argv = Path(entry.path, "cmdline").read_bytes().split(b"\0")
-                if argv[0].endswith(b"/postgres") and b"-p" in argv[:-1] and \
-                        argv[argv.index(b"-p") + 1] == str(port).encode():
+                if (
+                    argv[0].endswith(b"/postgres")
+                    and b"-p" in argv[:-1]
+                    and argv[argv.index(b"-p") + 1] == str(port).encode()
+                ):
                     return int(entry.name)
     return None
 
@@ -415,8 +488,9 @@ class LoadResult:
         return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))] * 1000
 
 
-def measured_load(server: Gunicorn, meter: CpuMeter, path: str, bodies: list[Body],
-                  concurrency: int) -> LoadResult:
+def measured_load(
+    server: Gunicorn, meter: CpuMeter, path: str, bodies: list[Body], concurrency: int
+) -> LoadResult:
     before = meter.read(server)
     result = run_load(server.port, path, bodies, concurrency)
     after = meter.read(server)
@@ -453,8 +527,9 @@ def run_load(port: int, path: str, bodies: list[Body], concurrency: int) -> Load
                 continue
             latencies.append(time.perf_counter() - began)
             if response.status != 201:
-                failures.append(f"HTTP {response.status} {response.getheader('X-Error-Code')} "
-                                f"{answer[:300]!r}")
+                failures.append(
+                    f"HTTP {response.status} {response.getheader('X-Error-Code')} {answer[:300]!r}"
+                )
         conn.close()
         with lock:
             result.latencies += latencies
@@ -473,7 +548,7 @@ def run_load(port: int, path: str, bodies: list[Body], concurrency: int) -> Load
 
 def slices(items: list, count: int) -> list[list]:
     size = -(-len(items) // count)
-    return [items[i:i + size] for i in range(0, len(items), size)]
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 # --- memory -----------------------------------------------------------------------------------
@@ -508,12 +583,17 @@ class MemoryResult:
     error: str = ""
 
 
-def stream_upload(port: int, path: str, xml: bytes, filename: str, content_type: str,
-                  file_path: Path) -> tuple[int, bytes]:
+def stream_upload(
+    port: int, path: str, xml: bytes, filename: str, content_type: str, file_path: Path
+) -> tuple[int, bytes]:
     """POST xml + one file part, the file streamed from disk in 1 MB pieces."""
     boundary = uuid.uuid4().hex.encode()
-    head = (_part_head(boundary, Part("xml_submission_file", "submission.xml", "text/xml"))
-            + xml + b"\r\n" + _part_head(boundary, Part(filename, filename, content_type)))
+    head = (
+        _part_head(boundary, Part("xml_submission_file", "submission.xml", "text/xml"))
+        + xml
+        + b"\r\n"
+        + _part_head(boundary, Part(filename, filename, content_type))
+    )
     tail = b"\r\n--" + boundary + b"--\r\n"
     length = len(head) + file_path.stat().st_size + len(tail)
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
@@ -534,8 +614,15 @@ def stream_upload(port: int, path: str, xml: bytes, filename: str, content_type:
         conn.close()
 
 
-def measure_upload(server: Gunicorn, path: str, xml: bytes, filename: str, content_type: str,
-                   file_path: Path, label: str) -> MemoryResult:
+def measure_upload(
+    server: Gunicorn,
+    path: str,
+    xml: bytes,
+    filename: str,
+    content_type: str,
+    file_path: Path,
+    label: str,
+) -> MemoryResult:
     workers = server.workers()
     baseline = {pid: _status(pid)["VmRSS"] for pid in workers}
     hwm_ok = all(_reset_hwm(pid) for pid in workers)
@@ -586,8 +673,13 @@ print((kb("VmHWM:") - before) / 1024)
 
 def verify_alone_mb(file_path: Path) -> float:
     """Peak RSS growth of media.images.verify_image on the file, in a fresh process."""
-    done = subprocess.run([sys.executable, "-c", _VERIFY_ALONE, str(file_path)], cwd=PROJECT_ROOT,
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", _VERIFY_ALONE, str(file_path)],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return float(done.stdout.strip())
 
 
@@ -607,29 +699,33 @@ def big_png(path: Path) -> None:
 
 
 def _row(case: str, conc: int, server: str, r: LoadResult, ratio: str = "") -> str:
-    return (f"{case:<5} {conc:>4} {server:<5} {r.rate:>7.1f} {r.percentile(50):>7.1f} "
-            f"{r.percentile(95):>7.1f} {r.percentile(99):>7.1f} {len(r.failures):>4} "
-            f"{r.cpu_ms(0):>5.1f} {r.cpu_ms(1):>5.1f} {r.cpu_ms(2):>5.1f}  {ratio}")
+    return (
+        f"{case:<5} {conc:>4} {server:<5} {r.rate:>7.1f} {r.percentile(50):>7.1f} "
+        f"{r.percentile(95):>7.1f} {r.percentile(99):>7.1f} {len(r.failures):>4} "
+        f"{r.cpu_ms(0):>5.1f} {r.cpu_ms(1):>5.1f} {r.cpu_ms(2):>5.1f}  {ratio}"
+    )
 
 
 def header(args, settings: GunicornSettings, factory: BodyFactory) -> str:
     affinity = len(os.sched_getaffinity(0))
     pg = subprocess.run(["postgres", "--version"], capture_output=True, text=True).stdout.strip()
-    return "\n".join([
-        "=" * 78,
-        "fangpin submission benchmark (issue 3): ours (Flask, wsgi:app) vs floor (bare WSGI)",
-        f"machine: nproc={affinity}, {platform.machine()}, Python {platform.python_version()}, "
-        f"{pg}, fsync on",
-        f"N: {args.n} XML-only, {args.n_media} with media; concurrency {args.concurrency}; "
-        f"{args.rounds} interleaved slices per level (A-B-B-A)",
-        f"media: photo_house {len(factory.photo) / 1024:.0f} KB JPEG 1280x960, "
-        f"sig_applicant {len(factory.signature) / 1024:.0f} KB PNG; XML "
-        f"{len(household_instance(factory.version)) / 1024:.1f} KB",
-        f"both servers: {settings.describe()}",
-        "client: same machine, http.client, 1 keep-alive connection per thread; "
-        "CPU ms/subm: gunicorn (master+workers), PostgreSQL (all processes), this client",
-        "=" * 78,
-    ])
+    return "\n".join(
+        [
+            "=" * 78,
+            "fangpin submission benchmark (issue 3): ours (Flask, wsgi:app) vs floor (bare WSGI)",
+            f"machine: nproc={affinity}, {platform.machine()}, Python {platform.python_version()}, "
+            f"{pg}, fsync on",
+            f"N: {args.n} XML-only, {args.n_media} with media; concurrency {args.concurrency}; "
+            f"{args.rounds} interleaved slices per level (A-B-B-A)",
+            f"media: photo_house {len(factory.photo) / 1024:.0f} KB JPEG 1280x960, "
+            f"sig_applicant {len(factory.signature) / 1024:.0f} KB PNG; XML "
+            f"{len(household_instance(factory.version)) / 1024:.1f} KB",
+            f"both servers: {settings.describe()}",
+            "client: same machine, http.client, 1 keep-alive connection per thread; "
+            "CPU ms/subm: gunicorn (master+workers), PostgreSQL (all processes), this client",
+            "=" * 78,
+        ]
+    )
 
 
 # --- main -------------------------------------------------------------------------------------
@@ -639,12 +735,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, help="XML-only submissions per level (default 2000)")
     parser.add_argument("--n-media", type=int, help="submissions with media (default 300)")
-    parser.add_argument("--quick", action="store_true",
-                        help="smoke run: N=100/50, concurrency 1 and 16, one 50 MB case")
-    parser.add_argument("--concurrency", type=lambda s: [int(c) for c in s.split(",")],
-                        help="comma-separated levels (default 1,4,16)")
-    parser.add_argument("--rounds", type=int, default=2,
-                        help="interleaved slices per level (default 2)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke run: N=100/50, concurrency 1 and 16, one 50 MB case",
+    )
+    parser.add_argument(
+        "--concurrency",
+        type=lambda s: [int(c) for c in s.split(",")],
+        help="comma-separated levels (default 1,4,16)",
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=2, help="interleaved slices per level (default 2)"
+    )
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
     parser.add_argument("--threads", type=int, default=8, help="threads per worker (default 8)")
     parser.add_argument("--no-memory", action="store_true", help="skip the 50 MB upload")
@@ -655,37 +758,46 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def _warm_up(servers: list[Gunicorn], paths: dict[str, str], factory: BodyFactory,
-             media: bool) -> None:
+def _warm_up(
+    servers: list[Gunicorn], paths: dict[str, str], factory: BodyFactory, media: bool
+) -> None:
     """Untimed: make every worker thread open its database connections, import lazily."""
     for server in servers:
         result = run_load(server.port, paths[server.name], factory.build(48, media), 16)
         if result.failures:
-            raise RuntimeError(f"warm-up of {server.name} failed: {result.failures[:3]}\n"
-                               f"{server.log_tail()}")
+            raise RuntimeError(
+                f"warm-up of {server.name} failed: {result.failures[:3]}\n{server.log_tail()}"
+            )
 
 
 def run_throughput(args, servers: Servers, factory: BodyFactory, meter: CpuMeter) -> dict:
     floor, ours = servers.floor(), servers.ours()
-    paths = {"ours": f"/key/{servers.dbs.token}/submission?deviceID=collect:bench",
-             "floor": f"/key/{servers.dbs.token}/submission?deviceID=collect:bench"}
+    paths = {
+        "ours": f"/key/{servers.dbs.token}/submission?deviceID=collect:bench",
+        "floor": f"/key/{servers.dbs.token}/submission?deviceID=collect:bench",
+    }
     print(f"{'':<36}{'latency ms':<21}{'CPU ms/subm':<18}")
-    print(f"{'case':<5} {'conc':>4} {'srv':<5} {'subm/s':>7} {'p50':>7} {'p95':>7} {'p99':>7} "
-          f"{'fail':>4} {'app':>5} {'pg':>5} {'clnt':>5}  ours/floor")
+    print(
+        f"{'case':<5} {'conc':>4} {'srv':<5} {'subm/s':>7} {'p50':>7} {'p95':>7} {'p99':>7} "
+        f"{'fail':>4} {'app':>5} {'pg':>5} {'clnt':>5}  ours/floor"
+    )
     results: dict[tuple[str, int], dict[str, LoadResult]] = {}
     for case, media, count in (("xml", False, args.n), ("media", True, args.n_media)):
         _warm_up([floor, ours], paths, factory, media)
         for conc in args.concurrency:
-            bodies = {name: slices(factory.build(count, media), args.rounds)
-                      for name in ("floor", "ours")}
+            bodies = {
+                name: slices(factory.build(count, media), args.rounds) for name in ("floor", "ours")
+            }
             totals = {"floor": LoadResult(), "ours": LoadResult()}
             for round_ in range(args.rounds):
                 order = (floor, ours) if round_ % 2 == 0 else (ours, floor)
                 for server in order:
                     if round_ < len(bodies[server.name]):
-                        totals[server.name].add(measured_load(
-                            server, meter, paths[server.name], bodies[server.name][round_],
-                            conc))
+                        totals[server.name].add(
+                            measured_load(
+                                server, meter, paths[server.name], bodies[server.name][round_], conc
+                            )
+                        )
             ratio = totals["ours"].rate / totals["floor"].rate if totals["floor"].rate else 0
             print(_row(case, conc, "floor", totals["floor"]))
             print(_row(case, conc, "ours", totals["ours"], f"{ratio:.2f}"), flush=True)
@@ -695,7 +807,29 @@ def run_throughput(args, servers: Servers, factory: BodyFactory, meter: CpuMeter
             results[(case, conc)] = totals
     servers.stop(floor)
     servers.stop(ours)
+    results[("rows", 0)] = check_rows(servers.dbs, results, warm_ups=2 * 48)
     return results
+
+
+def check_rows(dbs: Databases, results: dict, warm_ups: int) -> list[str]:
+    """Both servers really stored what they acknowledged: one row per 201."""
+    expected = {
+        name: warm_ups + sum(len(totals[name].latencies) for totals in results.values())
+        for name in ("floor", "ours")
+    }
+    with psycopg.connect(dbs.floor_dsn) as conn:
+        floor = conn.execute("SELECT count(*) FROM raw_submissions").fetchone()[0]
+    with psycopg.connect(_on_database(dbs.fangpin_url, "fangpin", "postgresql")) as conn:
+        ours = conn.execute("SELECT count(*) FROM submissions").fetchone()[0]
+    print(
+        f"rows stored: floor {floor} (expected {expected['floor']}), "
+        f"ours {ours} (expected {expected['ours']})"
+    )
+    return [
+        f"{name}: {got} rows for {expected[name]} answers of 201"
+        for name, got in (("floor", floor), ("ours", ours))
+        if got != expected[name]
+    ]
 
 
 def run_memory(args, servers: Servers, factory: BodyFactory, work: Path) -> list[MemoryResult]:
@@ -706,43 +840,61 @@ def run_memory(args, servers: Servers, factory: BodyFactory, work: Path) -> list
     if not args.quick:
         big_png(png)
         cases += [
-            ("ours", "same JPEG, NOT image-checked", NOIMAGE_VERSION, "big.jpg", "image/jpeg",
-             jpeg),
+            (
+                "ours",
+                "same JPEG, NOT image-checked",
+                NOIMAGE_VERSION,
+                "big.jpg",
+                "image/jpeg",
+                jpeg,
+            ),
             ("ours", "PNG, image-checked", factory.version, "big.png", "image/png", png),
             ("floor", "JPEG (parse + discard)", factory.version, "big.jpg", "image/jpeg", jpeg),
         ]
     path = f"/key/{servers.dbs.token}/submission?deviceID=collect:bench"
-    print(f"one ~50 MB photo_house upload, streamed from disk; fresh servers per case; "
-          f"growth of the worst worker (target < {TARGET_RSS_MB:.0f} MB)")
-    print(f"{'server':<6} {'file':<30} {'MB':>5} {'status':>6} {'s':>5} "
-          f"{'peak VmRSS':>10} {'VmHWM':>7}")
+    print(
+        f"one ~50 MB photo_house upload, streamed from disk; fresh servers per case; "
+        f"growth of the worst worker (target < {TARGET_RSS_MB:.0f} MB)"
+    )
+    print(
+        f"{'server':<6} {'file':<30} {'MB':>5} {'status':>6} {'s':>5} "
+        f"{'peak VmRSS':>10} {'VmHWM':>7}"
+    )
     measured = []
     for name, label, version, filename, content_type, file_path in cases:
         server = servers.floor() if name == "floor" else servers.ours()
         try:
             _warm_up([server], {server.name: path}, factory, True)
             time.sleep(0.5)
-            xml = household_instance(version, f"uuid:{uuid.uuid4()}", photo=filename,
-                                     signature="sig.png")
-            result = measure_upload(server, path, xml, filename, content_type, file_path,
-                                    f"{name}: {label}")
+            xml = household_instance(
+                version, f"uuid:{uuid.uuid4()}", photo=filename, signature="sig.png"
+            )
+            result = measure_upload(
+                server, path, xml, filename, content_type, file_path, f"{name}: {label}"
+            )
         finally:
             servers.stop(server)
         hwm = f"{result.hwm_growth_mb:+7.1f}" if result.hwm_growth_mb is not None else "    n/a"
-        print(f"{name:<6} {label:<30} {file_path.stat().st_size / MB:>5.1f} "
-              f"{result.status:>6} {result.seconds:>5.1f} {result.growth_mb:>+10.1f} {hwm}")
+        print(
+            f"{name:<6} {label:<30} {file_path.stat().st_size / MB:>5.1f} "
+            f"{result.status:>6} {result.seconds:>5.1f} {result.growth_mb:>+10.1f} {hwm}"
+        )
         if result.error:
             print(f"    FAILURE: {result.error}")
         measured.append(result)
     for file_path in (jpeg, png):
         if file_path.exists():
-            print(f"verify_image alone on {file_path.name} (fresh process): "
-                  f"{verify_alone_mb(file_path):+.1f} MB VmHWM")
+            print(
+                f"verify_image alone on {file_path.name} (fresh process): "
+                f"{verify_alone_mb(file_path):+.1f} MB VmHWM"
+            )
     return measured
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    # Clean up on Ctrl-C and on SIGTERM (even when started with SIGINT ignored, as by `cmd &`).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     settings = GunicornSettings(args.workers, args.threads)
     with contextlib.ExitStack() as stack:
@@ -758,7 +910,8 @@ def main(argv: list[str] | None = None) -> int:
         results = run_throughput(args, servers, factory, meter)
         memory = [] if args.no_memory else run_memory(args, servers, factory, work)
 
-        failures = sum(len(r.failures) for totals in results.values() for r in totals.values())
+        failures = len(results.pop(("rows", 0)))
+        failures += sum(len(r.failures) for totals in results.values() for r in totals.values())
         failures += sum(1 for m in memory if m.status != 201)
         top = max(args.concurrency)
         headline = results.get(("xml", top))
@@ -766,17 +919,21 @@ def main(argv: list[str] | None = None) -> int:
         if headline:
             ratio = headline["ours"].rate / headline["floor"].rate
             verdict = "MEETS" if ratio >= TARGET_RATIO else "MISSES"
-            print(f"HEADLINE: XML-only at concurrency {top}: ours {headline['ours'].rate:.0f} "
-                  f"subm/s / floor {headline['floor'].rate:.0f} subm/s = {ratio:.2f} "
-                  f"({verdict} target {TARGET_RATIO})")
+            print(
+                f"HEADLINE: XML-only at concurrency {top}: ours {headline['ours'].rate:.0f} "
+                f"subm/s / floor {headline['floor'].rate:.0f} subm/s = {ratio:.2f} "
+                f"({verdict} target {TARGET_RATIO})"
+            )
         if memory:
             first = memory[0]
             verdict = "MEETS" if first.growth_mb < TARGET_RSS_MB else "MISSES"
-            print(f"RSS: 50 MB JPEG upload grew the worker by {first.growth_mb:.1f} MB "
-                  f"(sampled), {first.hwm_growth_mb or float('nan'):.1f} MB (VmHWM) "
-                  f"({verdict} target < {TARGET_RSS_MB:.0f} MB)")
+            print(
+                f"RSS: 50 MB JPEG upload grew the worker by {first.growth_mb:.1f} MB "
+                f"(sampled), {first.hwm_growth_mb or float('nan'):.1f} MB (VmHWM) "
+                f"({verdict} target < {TARGET_RSS_MB:.0f} MB)"
+            )
         if failures:
-            print(f"FAILED: {failures} responses were not 201 (see FAILURE lines above)")
+            print(f"FAILED: {failures} failures: answers other than 201, or rows missing (above)")
             return 1
         print("all responses were 201")
     return 0

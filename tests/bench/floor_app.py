@@ -31,14 +31,18 @@ from werkzeug.formparser import parse_form_data
 DSN = os.environ["FLOOR_DATABASE_URL"]
 MAX_CONTENT_LENGTH = 100 * 1024 * 1024  # our server's MAX_SUBMISSION_BYTES default
 INSTANCE_ID = re.compile(rb"<(?:\w+:)?instanceID>\s*([^<\s]+)\s*</(?:\w+:)?instanceID>")
-INSERT = ("INSERT INTO raw_submissions (instance_id, xml) VALUES (%s, %s) "
-          "ON CONFLICT (instance_id) DO NOTHING")
+INSERT = (
+    "INSERT INTO raw_submissions (instance_id, xml) VALUES (%s, %s) "
+    "ON CONFLICT (instance_id) DO NOTHING"
+)
 CHUNK = 64 * 1024
 
 _local = threading.local()
 
-_SUCCESS = (b'<OpenRosaResponse xmlns="http://openrosa.org/http/response">'
-            b'<message nature="submit_success">OK</message></OpenRosaResponse>')
+_SUCCESS = (
+    b'<OpenRosaResponse xmlns="http://openrosa.org/http/response">'
+    b'<message nature="submit_success">OK</message></OpenRosaResponse>'
+)
 _XML_HEADERS = [("Content-Type", "text/xml; charset=utf-8"), ("X-OpenRosa-Version", "1.0")]
 
 
@@ -56,8 +60,10 @@ def _answer(start_response, status: str, body: bytes, headers=()):
 
 
 def _error(start_response, status: str, message: str):
-    body = (f'<OpenRosaResponse xmlns="http://openrosa.org/http/response">'
-            f"<message>{message}</message></OpenRosaResponse>").encode()
+    body = (
+        f'<OpenRosaResponse xmlns="http://openrosa.org/http/response">'
+        f"<message>{message}</message></OpenRosaResponse>"
+    ).encode()
     return _answer(start_response, status, body)
 
 
@@ -66,8 +72,9 @@ def app(environ, start_response):
     method = environ.get("REQUEST_METHOD", "GET")
     if path == "/health":
         body = b'{"status": "ok"}'
-        start_response("200 OK", [("Content-Type", "application/json"),
-                                  ("Content-Length", str(len(body)))])
+        start_response(
+            "200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+        )
         return [body]
     if not path.endswith("/submission"):
         return _error(start_response, "404 Not Found", "not found")
