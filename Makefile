@@ -19,19 +19,26 @@ run: $(VENV)/.installed
 		--access-logfile - wsgi:app
 
 # What the tests use from the system, installed with apt when missing (Debian/Ubuntu; root):
-# PostgreSQL's server binaries, and zbarimg to scan the Collect settings QR codes.
+# PostgreSQL's server binaries, zbarimg to scan the Collect settings QR codes, Java for ODK
+# Validate (JavaRosa, Collect's form engine) and Node.js for ODK Web Forms' engine.
 system-deps:
 	@missing=""; \
 	command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
 		|| missing="$$missing postgresql"; \
 	command -v zbarimg >/dev/null 2>&1 || missing="$$missing zbar-tools"; \
+	command -v java >/dev/null 2>&1 || missing="$$missing default-jre-headless"; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing nodejs npm"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
 	fi
 
 # Every test, against SQLite and a throwaway PostgreSQL, local and S3 media; then the linters.
-test: system-deps $(VENV)/.installed
+tests/engine/node_modules/.installed: tests/engine/package-lock.json
+	cd tests/engine && npm ci --silent --no-audit --no-fund
+	touch $@
+
+test: system-deps $(VENV)/.installed tests/engine/node_modules/.installed
 	$(PY) -m pytest
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
@@ -47,4 +54,4 @@ bench-quick: system-deps $(VENV)/.installed
 	$(PY) -m tests.bench.bench_submissions --quick
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache .hypothesis .ruff_cache
+	rm -rf $(VENV) instance .pytest_cache .hypothesis .ruff_cache tests/engine/node_modules
