@@ -1,0 +1,69 @@
+"""Rules about household members: labour skill against age and disability (SPEC §3).
+
+Age rules that the source states are errors; the rest are warnings:
+under 16 → 无劳动力; 16–60 → 普通劳动力, 技能劳动力, 丧失劳动力 or 弱/半劳动力; over 60 →
+弱/半劳动力 or 无劳动力. 技能劳动力 has no age limit in the source: outside 16–60 it is a warning.
+An adult with a disability counts as having labour capacity unless the disability is level 1–2
+physical, or mental, or intellectual: 丧失/无劳动力 otherwise is a warning.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+ORDINARY, SKILLED, LOST, NONE, WEAK = "01", "02", "03", "04", "05"
+SKILL_NAMES = {ORDINARY: "普通劳动力", SKILLED: "技能劳动力", LOST: "丧失劳动力",
+               NONE: "无劳动力", WEAK: "弱劳动力或半劳动力"}
+HEALTH_DISABLED = "04"
+# Disability categories of the card (see idnumber.DISABILITY_CATEGORIES).
+PHYSICAL, INTELLECTUAL, MENTAL = 4, 5, 6
+HAS_LABOUR_CAPACITY = frozenset({ORDINARY, SKILLED, WEAK})
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Finding:
+    severity: Severity
+    code: str  # error-catalogue code
+    field: str  # A-code
+    message: str
+
+
+def labour_skill_findings(skill: str, age: int, disabled: bool = False,
+                          disability_category: int | None = None,
+                          disability_level: int | None = None) -> list[Finding]:
+    name = SKILL_NAMES.get(skill, skill)
+    findings = []
+    if age < 16:
+        allowed = {NONE}
+        band = "未满16周岁"
+    elif age <= 60:
+        allowed = {ORDINARY, SKILLED, LOST, WEAK}
+        band = "16–60周岁"
+    else:
+        allowed = {WEAK, NONE}
+        band = "60周岁以上"
+    if skill == SKILLED and skill not in allowed:
+        findings.append(Finding(Severity.WARNING, "LABOUR_SKILL_AGE_UNUSUAL", "A14",
+                                f"{band}（{age}岁）填写“技能劳动力”，请核实执业资格证书"))
+    elif skill not in allowed:
+        expected = "、".join(SKILL_NAMES[code] for code in sorted(allowed))
+        findings.append(Finding(Severity.ERROR, "LABOUR_SKILL_AGE", "A14",
+                                f"{band}（{age}岁）的劳动技能应为{expected}，不能是“{name}”"))
+    if disabled and age >= 16 and skill in (LOST, NONE) and not _severe(
+            disability_category, disability_level):
+        findings.append(Finding(
+            Severity.WARNING, "LABOUR_SKILL_DISABILITY", "A14",
+            "除一、二级肢体残疾和精神、智力残疾外，成年残疾人原则上应视为有劳动力，请核实"))
+    return findings
+
+
+def _severe(category: int | None, level: int | None) -> bool:
+    if category in (INTELLECTUAL, MENTAL):
+        return True
+    return category == PHYSICAL and level in (1, 2)
