@@ -78,3 +78,42 @@ def named_files(root: Element, binary_paths: Iterable[str]) -> dict[str, str]:
         for name in values_at(root, path):
             files.setdefault(name, path)
     return files
+
+
+@dataclass(frozen=True)
+class InstanceValues:
+    """A filled form's answers by field name: household-level ones, and one dict per member."""
+
+    household: dict[str, str]
+    members: list[dict[str, str]]
+    entity_id: str | None  # meta/entity/@id when the form creates or updates an entity
+
+
+def instance_values(root: Element, repeat: str = "members") -> InstanceValues:
+    """Answers by their field names wherever groups put them, so any form version reads alike.
+
+    Leaves inside a ``repeat`` element go to that member's dict; other leaves (outside ``meta``)
+    to the household's; the first occurrence of a name wins.
+    """
+    household: dict[str, str] = {}
+    members: list[dict[str, str]] = []
+    entity_ids: list[str] = []
+
+    def walk(node: Element, target: dict[str, str]) -> None:
+        for child in node:
+            name = local(child.tag)
+            if name == "meta":
+                entity_ids.extend(item.get("id", "") for item in child
+                                  if local(item.tag) == "entity" and item.get("id"))
+                continue
+            if name == repeat and target is household:
+                member: dict[str, str] = {}
+                members.append(member)
+                walk(child, member)
+            elif len(child):
+                walk(child, target)
+            else:
+                target.setdefault(name, (child.text or "").strip())
+
+    walk(root, household)
+    return InstanceValues(household, members, entity_ids[0] if entity_ids else None)

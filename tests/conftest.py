@@ -23,7 +23,7 @@ from server import create_app
 from server.config import PROJECT_ROOT
 from server.db import make_engine
 from server.migrate import upgrade
-from tests.support.postgres import running_postgres
+from tests.support.postgres import execute_as_admin, on_database, running_postgres
 from tests.support.seed import Seeded, seed
 
 XLSFORMS = PROJECT_ROOT / "xlsforms"
@@ -35,18 +35,6 @@ _counter = itertools.count()
 def postgres_server() -> Iterator[str]:
     with running_postgres() as url:
         yield url
-
-
-def _on_database(server_url: str, name: str) -> str:
-    return sa.make_url(server_url).set(database=name).render_as_string(hide_password=False)
-
-
-def _admin(server_url: str, *statements: str) -> None:
-    engine = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        for statement in statements:
-            connection.execute(sa.text(statement))
-    engine.dispose()
 
 
 def _prepare(url: str) -> Seeded:
@@ -76,8 +64,8 @@ def _template(backend: str, templates: dict, request, tmp_path_factory) -> Templ
             url = f"sqlite:///{tmp_path_factory.mktemp('template') / 'template.sqlite3'}"
         else:
             server = request.getfixturevalue("postgres_server")
-            _admin(server, "CREATE DATABASE fangpin_template")
-            url = _on_database(server, "fangpin_template")
+            execute_as_admin(server, "CREATE DATABASE fangpin_template")
+            url = on_database(server, "fangpin_template")
         templates[backend] = Template(url, _prepare(url))
     return templates[backend]
 
@@ -105,9 +93,9 @@ def database(backend, templates, request, tmp_path_factory, tmp_path) -> Iterato
         return
     server = request.getfixturevalue("postgres_server")
     name = f"fangpin_test_{next(_counter)}"
-    _admin(server, f"CREATE DATABASE {name} TEMPLATE fangpin_template")
-    yield TestDatabase(_on_database(server, name), template.seeded)
-    _admin(server, f"DROP DATABASE {name} WITH (FORCE)")
+    execute_as_admin(server, f"CREATE DATABASE {name} TEMPLATE fangpin_template")
+    yield TestDatabase(on_database(server, name), template.seeded)
+    execute_as_admin(server, f"DROP DATABASE {name} WITH (FORCE)")
 
 
 @pytest.fixture

@@ -161,6 +161,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('forms', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_forms_current_version_id_form_versions'),
+                                 type_='foreignkey')
     with op.batch_alter_table('submission_attachments', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_submission_attachments_submission_id'))
 

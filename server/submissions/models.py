@@ -1,11 +1,21 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
-from sqlalchemy import BigInteger, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.db import Base, UTCDateTime, utcnow
+
+
+class SubmissionState(StrEnum):
+    RECEIVED = "received"  # stored; the registry has not taken it in yet
+    APPLIED = "applied"  # the registry holds it (a survey version, measures, …)
+    INVALID = "invalid"  # failed the server's validation: kept with its problems for review
+    HELD = "held"  # a dedup conflict holds it until a reviewer resolves it
+    REJECTED = "rejected"  # a reviewer rejected it (with a reason)
+    IGNORED = "ignored"  # a form the registry does not take in (yet)
 
 
 class MediaObject(Base):
@@ -34,6 +44,13 @@ class Submission(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     # True once every file the XML names has arrived (Collect may split a submission).
     complete: Mapped[bool] = mapped_column(default=False)
+    # What the registry made of it (see SubmissionState); problems are the server's findings:
+    # [{"severity", "code", "field", "member", "message"}].
+    state: Mapped[str] = mapped_column(String(16), default="received", index=True)
+    problems: Mapped[list] = mapped_column(JSON, default=list)
+    household_id: Mapped[str | None] = mapped_column(
+        ForeignKey("households.id", use_alter=True), index=True, default=None)
+    applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
     attachments: Mapped[list[SubmissionAttachment]] = relationship(
         back_populates="submission", order_by="SubmissionAttachment.name"

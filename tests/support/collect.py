@@ -132,3 +132,21 @@ def png_bytes(size: tuple[int, int] = (120, 40)) -> bytes:
     out = io.BytesIO()
     Image.new("L", size, 255).save(out, "PNG")
     return out.getvalue()
+
+
+def form_instance(form_id: str, version: str, household: dict[str, str],
+                  members: list[dict[str, str]] = (), instance_id: str | None = None,
+                  entity_id: str | None = None) -> bytes:
+    """Any form's filled instance from answers by field name (members in the repeat)."""
+    from xml.sax.saxutils import escape
+
+    def leaves(values: dict[str, str]) -> str:
+        return "".join(f"<{name}>{escape(str(value))}</{name}>" for name, value in values.items())
+
+    roster = "".join(f"<members>{leaves(member)}</members>" for member in members)
+    entity = (f'<entity dataset="households" id="{entity_id}" create="1">'
+              f"<label>x</label></entity>" if entity_id else "")
+    return (f'<?xml version="1.0" encoding="UTF-8"?><data xmlns:jr="http://openrosa.org/javarosa"'
+            f' id="{form_id}" version="{version}">{leaves(household)}{roster}'
+            f"<meta><instanceID>{instance_id or f'uuid:{uuid.uuid4()}'}</instanceID>{entity}"
+            f"</meta></data>").encode()

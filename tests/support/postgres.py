@@ -96,3 +96,21 @@ def running_postgres(durable: bool = False) -> Iterator[str]:
         subprocess.run(_as_owner([pg_ctl, "-D", str(data), "-m", "immediate", "stop"]),
                        capture_output=True)
         shutil.rmtree(root, ignore_errors=True)
+
+
+def on_database(server_url: str, name: str) -> str:
+    """The URL of database ``name`` on the server of ``server_url``."""
+    import sqlalchemy as sa
+
+    return sa.make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+def execute_as_admin(server_url: str, *statements: str) -> None:
+    """Run statements outside a transaction (CREATE/DROP DATABASE)."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        for statement in statements:
+            connection.execute(sa.text(statement))
+    engine.dispose()

@@ -1,0 +1,264 @@
+"""Read a household survey (the stage-one form) on the server, whatever the phone computed.
+
+The phone's checks can be old or bypassed, so the server validates every value again, computes
+A6, A26, A33–A38 and the household size itself (its values are the truth) and notes where the
+phone's differ. Each finding names the field (A-code and member) and the rule, in Chinese.
+Input is plain strings by XLSForm field name (see fields.py); output is typed values.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from server.domain import codes
+from server.domain.classification import MonitoringType, Proposal, propose, type_allowed
+from server.domain.fields import BY_NAME, Field, Kind
+from server.domain.idnumber import IdNumber, IdNumberError
+from server.domain.idnumber import parse as parse_id
+from server.domain.income import DerivedIncome, IncomeItems, Period, derive, income_period
+from server.domain.members import HAS_LABOUR_CAPACITY, Finding, Severity, labour_skill_findings
+from server.domain.money import MoneyError, display, money
+
+PHONE = re.compile(r"1[0-9]{10}|0[0-9]{2,3}-?[0-9]{7,8}")
+INCOME_FIELDS = ("a28_wages", "a29_business_income", "a30_property_income",
+                 "a31_transfer_income", "a32_business_expenses", "a35_insurance_claims",
+                 "a36_compliant_out_of_pocket")
+DERIVED_BY_PHONE = ("a33_net_income", "a34_net_income_per_capita", "a37_income_reference",
+                    "a38_income_reference_per_capita")
+MEMBER_REQUIRED = ("a5_name", "a7_id_number", "a8_relation")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A finding located in the survey: the field, the member (1-based) if any, the rule."""
+
+    severity: Severity
+    code: str
+    field: str  # A-code or field name
+    message: str
+    member: int | None = None
+
+    @property
+    def text(self) -> str:
+        where = f"第{self.member}名成员 " if self.member else ""
+        return f"{where}{self.field}：{self.message}"
+
+
+@dataclass
+class Member:
+    index: int
+    name: str
+    id_number: IdNumber | None
+    relation: str
+    deceased: bool
+    values: dict[str, object]
+
+    @property
+    def is_head(self) -> bool:
+        return self.relation == codes.HEAD_OF_HOUSEHOLD
+
+
+@dataclass
+class Survey:
+    visit_date: date
+    household: dict[str, object]
+    members: list[Member]
+    size: int
+    derived: DerivedIncome | None
+    a26_member_uninsured: bool
+    line: Decimal
+    proposal: Proposal | None
+    problems: list[Problem] = field(default_factory=list)
+    phone_differs: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    @property
+    def income_period(self) -> Period:
+        return income_period(self.visit_date)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity is Severity.ERROR]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity is Severity.WARNING]
+
+    @property
+    def head(self) -> Member | None:
+        heads = [m for m in self.members if m.is_head]
+        return heads[0] if len(heads) == 1 else None
+
+    @property
+    def labour_capacity(self) -> bool:
+        return any(m.values.get("a14_labour_skill") in HAS_LABOUR_CAPACITY
+                   for m in self.members if not m.deceased)
+
+
+def parse_value(spec: Field, raw: str, today: date) -> object:
+    """One form value as its kind; ValueError with a Chinese message when it is not one."""
+    text = raw.strip()
+    if spec.kind is Kind.MONEY:
+        amount = money(text)
+        if amount < 0:
+            raise ValueError("金额不能为负数")
+        return amount
+    if spec.kind in (Kind.DECIMAL, Kind.INTEGER):
+        number = money(text)
+        if spec.kind is Kind.INTEGER and number != number.to_integral_value():
+            raise ValueError("应为整数")
+        return int(number) if spec.kind is Kind.INTEGER else number
+    if spec.kind is Kind.SELECT_ONE and spec.table:
+        if text not in codes.TABLES[spec.table]:
+            raise ValueError(f"代码“{text}”不在代码表“{codes.TABLES[spec.table].title}”中")
+        return text
+    if spec.kind is Kind.SELECT_MULTIPLE and spec.table:
+        chosen = tuple(text.split())
+        unknown = [c for c in chosen if c not in codes.TABLES[spec.table]]
+        if unknown:
+            raise ValueError(f"代码“{'、'.join(unknown)}”不在代码表中")
+        return chosen
+    if spec.kind is Kind.DATE:
+        value = date.fromisoformat(text[:10])
+        if value > today:
+            raise ValueError("日期不能晚于今天")
+        return value
+    if spec.kind is Kind.PHONE:
+        if not PHONE.fullmatch(text):
+            raise ValueError("电话应为11位手机号或带区号的固定电话")
+        return text
+    if spec.kind is Kind.ID_NUMBER:
+        return parse_id(text, today)
+    return text
+
+
+def _read(values: Mapping[str, str], names: Sequence[str], today: date, problems: list[Problem],
+          member: int | None = None) -> dict[str, object]:
+    typed: dict[str, object] = {}
+    for name in names:
+        spec = BY_NAME.get(name)
+        raw = values.get(name, "")
+        if spec is None or not raw.strip() or spec.derived or spec.archive_only:
+            continue
+        try:
+            typed[name] = parse_value(spec, raw, today)
+        except IdNumberError as exc:
+            problems.append(Problem(Severity.ERROR, exc.code, spec.code or name, exc.message,
+                                    member))
+        except (ValueError, MoneyError) as exc:
+            problems.append(Problem(Severity.ERROR, "FIELD_INVALID", spec.code or name,
+                                    f"“{raw}”无效：{exc}", member))
+    return typed
+
+
+def read_survey(household: Mapping[str, str], members: Sequence[Mapping[str, str]],
+                line: Decimal, today: date) -> Survey:
+    """Validate and compute a household survey; ``line`` is the visit year's monitoring line."""
+    problems: list[Problem] = []
+    values = _read(household, list(household), today, problems)
+    visit = values.get("visit_date")
+    visit_date = visit if isinstance(visit, date) else today
+    roster = [_member(i + 1, raw, visit_date, today, problems) for i, raw in enumerate(members)]
+    _check_roster(roster, problems)
+    size = len(roster)  # the deceased of this survey count in it (SPEC §2, a product choice)
+    derived = None
+    missing = [name for name in INCOME_FIELDS if name not in values]
+    for name in missing:
+        problems.append(Problem(Severity.ERROR, "FIELD_REQUIRED", BY_NAME[name].code,
+                                "收支情况不能为空（没有则填0）"))
+    if not missing and size:
+        derived = derive(IncomeItems(*(values[name] for name in INCOME_FIELDS)), size)
+    insured = [m.values.get("a17_basic_medical_insurance") for m in roster if not m.deceased]
+    a26 = any(value == codes.NO for value in insured)
+    proposal = None
+    if derived is not None:
+        has_risk = _has_risk(values, a26)
+        proposal = propose(
+            formerly_poor=values.get("a4_formerly_poor") == codes.YES,
+            a34=derived.a34_net_income_per_capita, a38=derived.a38_income_reference_per_capita,
+            line=line, has_risk=has_risk,
+            severe_difficulty=values.get("severe_difficulty") == codes.YES)
+        chosen = values.get("a3_monitoring_type")
+        if chosen and not type_allowed(MonitoringType(chosen), derived.a34_net_income_per_capita,
+                                       line):
+            problems.append(Problem(Severity.ERROR, "MONITORING_TYPE_SUDDEN_BELOW_LINE", "A3",
+                                    "家庭人均纯收入低于监测范围基准线的户不能认定为突发严重困难户"))
+    survey = Survey(visit_date, values, roster, size, derived, a26, line, proposal, problems)
+    survey.phone_differs = _phone_differences(household, survey)
+    return survey
+
+
+def _member(index: int, raw: Mapping[str, str], visit: date, today: date,
+            problems: list[Problem]) -> Member:
+    for name in MEMBER_REQUIRED:
+        if not raw.get(name, "").strip():
+            problems.append(Problem(Severity.ERROR, "FIELD_REQUIRED", BY_NAME[name].code,
+                                    f"{BY_NAME[name].label}不能为空", index))
+    values = _read(raw, list(raw), today, problems, index)
+    person = values.get("a7_id_number")
+    person = person if isinstance(person, IdNumber) else None
+    deceased = values.get("deceased") == codes.YES
+    if person is not None and "a14_labour_skill" in values:
+        for finding in labour_skill_findings(
+                str(values["a14_labour_skill"]), person.age_on(visit),
+                disabled=values.get("a13_health") == "04",
+                disability_category=person.disability_category,
+                disability_level=person.disability_level):
+            problems.append(_located(finding, index))
+    death = values.get("death_date")
+    if isinstance(death, date) and person is not None and death < person.birth_date:
+        problems.append(Problem(Severity.ERROR, "DEATH_BEFORE_BIRTH", "死亡日期",
+                                "死亡日期早于出生日期", index))
+    months = values.get("a16_work_months")
+    if isinstance(months, Decimal) and not (0 <= months <= 12 and (months * 2) % 1 == 0):
+        problems.append(Problem(Severity.ERROR, "WORK_MONTHS_RANGE", "A16",
+                                "务工时间应为0–12个月，以0.5个月为单位", index))
+    return Member(index, str(values.get("a5_name", "")), person,
+                  str(values.get("a8_relation", "")), deceased, values)
+
+
+def _located(finding: Finding, member: int) -> Problem:
+    return Problem(finding.severity, finding.code, finding.field, finding.message, member)
+
+
+def _check_roster(roster: list[Member], problems: list[Problem]) -> None:
+    if not roster:
+        problems.append(Problem(Severity.ERROR, "NO_MEMBERS", "A5", "家庭成员不能为空"))
+        return
+    heads = [m.index for m in roster if m.is_head]
+    if len(heads) != 1:
+        problems.append(Problem(Severity.ERROR, "HEAD_COUNT", "A8",
+                                f"每户应有且只有一名“本人或户主”，实有{len(heads)}名"))
+
+
+def _has_risk(values: Mapping[str, object], a26: bool) -> bool:
+    """Any of the numbered risks ②–⑭ (SPEC §4)."""
+    yes = [values.get(name) == codes.YES
+           for name in ("a23_housing_unsafe", "a24_school_dropout", "a25_water_unsafe")]
+    return any(yes) or a26 or bool(values.get("a27_risk_types"))
+
+
+def _phone_differences(raw: Mapping[str, str], survey: Survey) -> dict[str, tuple[str, str]]:
+    """Where the phone's computed values disagree with the server's (both are kept)."""
+    ours: dict[str, str] = {}
+    if survey.derived is not None:
+        for name in DERIVED_BY_PHONE:
+            ours[name] = display(getattr(survey.derived, name))
+    ours["a26_member_uninsured"] = codes.YES if survey.a26_member_uninsured else codes.NO
+    ours["household_size"] = str(survey.size)
+    differs = {}
+    for name, server_value in ours.items():
+        phone_value = raw.get(name, "").strip()
+        if not phone_value:
+            continue
+        try:
+            same = (display(money(phone_value)) == server_value
+                    if name in DERIVED_BY_PHONE else phone_value == server_value)
+        except MoneyError:
+            same = False
+        if not same:
+            differs[name] = (phone_value, server_value)
+    return differs

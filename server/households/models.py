@@ -1,0 +1,92 @@
+"""The household registry: households, people, and a survey version per submission.
+
+The database guards what must never break (DESIGN): one person per ID number, one household per
+head, one survey version per submission. Every row says which submission made or last changed
+it; survey versions keep the whole history.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import JSON, Date, ForeignKey, Index, Numeric, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from server.db import Base, UTCDateTime, utcnow
+
+
+class Household(Base):
+    __tablename__ = "households"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # a UUID, the entity id
+    # One household per head: a person heads at most one household.
+    head_person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("persons.id", use_alter=True), unique=True, default=None)
+    area_code: Mapped[str] = mapped_column(ForeignKey("areas.code"), index=True)
+    phone: Mapped[str | None] = mapped_column(String(20), default=None)
+    size: Mapped[int] = mapped_column(default=0)
+    monitoring_type: Mapped[str | None] = mapped_column(String(2), default=None)
+    latest_survey_id: Mapped[int | None] = mapped_column(
+        ForeignKey("survey_versions.id", use_alter=True), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by_submission_id: Mapped[int | None] = mapped_column(
+        ForeignKey("submissions.id"), default=None)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_by_submission_id: Mapped[int | None] = mapped_column(
+        ForeignKey("submissions.id"), default=None)
+
+    latest_survey: Mapped[SurveyVersion | None] = relationship(
+        foreign_keys=[latest_survey_id], post_update=True)
+
+
+class Person(Base):
+    __tablename__ = "persons"
+    __table_args__ = (Index("ix_persons_name_birth", "name", "birth_date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    id_number: Mapped[str] = mapped_column(String(18), unique=True)  # one person per ID
+    name: Mapped[str] = mapped_column(String(50))
+    sex: Mapped[str] = mapped_column(String(1))
+    birth_date: Mapped[date] = mapped_column(Date)
+    household_id: Mapped[str | None] = mapped_column(
+        ForeignKey("households.id"), index=True, default=None)
+    relation: Mapped[str | None] = mapped_column(String(2), default=None)
+    deceased: Mapped[bool] = mapped_column(default=False)
+    death_date: Mapped[date | None] = mapped_column(Date, default=None)
+    disability_card: Mapped[str | None] = mapped_column(String(20), default=None)
+    created_by_submission_id: Mapped[int | None] = mapped_column(
+        ForeignKey("submissions.id"), default=None)
+    updated_by_submission_id: Mapped[int | None] = mapped_column(
+        ForeignKey("submissions.id"), default=None)
+
+
+class SurveyVersion(Base):
+    """One survey of a household as a submission recorded it, with every A-field."""
+
+    __tablename__ = "survey_versions"
+    __table_args__ = (UniqueConstraint("household_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[str] = mapped_column(ForeignKey("households.id"), index=True)
+    number: Mapped[int]  # 1, 2, … per household
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), unique=True)
+    form_id: Mapped[str] = mapped_column(String(64))
+    visit_date: Mapped[date] = mapped_column(Date)
+    # Household-level values by field name (strings as the form has them; see fields.py),
+    # and one dict per member in roster order.
+    household_values: Mapped[dict] = mapped_column(JSON, default=dict)
+    member_values: Mapped[list] = mapped_column(JSON, default=list)
+    size: Mapped[int]
+    # The server's values are the truth; where the phone computed otherwise, both are kept.
+    a33_net_income: Mapped[Decimal | None] = mapped_column(Numeric(14, 2), default=None)
+    a34_net_income_per_capita: Mapped[Decimal | None] = mapped_column(Numeric(14, 2),
+                                                                      default=None)
+    a37_income_reference: Mapped[Decimal | None] = mapped_column(Numeric(14, 2), default=None)
+    a38_income_reference_per_capita: Mapped[Decimal | None] = mapped_column(Numeric(14, 2),
+                                                                            default=None)
+    a26_member_uninsured: Mapped[bool] = mapped_column(default=False)
+    proposed_type: Mapped[str | None] = mapped_column(String(2), default=None)
+    phone_differs: Mapped[dict] = mapped_column(JSON, default=dict)
+    warnings: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,0 +1,248 @@
+"""Use cases of the registry: take a stored submission in (validate, dedup, write).
+
+``apply_submission`` runs after the submission's own transaction has committed, so a failure
+here never loses what the phone sent: the submission stays with its state and problems.
+Two phones racing on one household end in one household: the database refuses the second
+insert of a person (unique ID number) and the decision is taken again, now as an update.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from server.audit.services import record
+from server.db import insert_ignoring_duplicates
+from server.dedup.models import Conflict, DuplicateFlag
+from server.domain.dedup import Decision, Incoming, Outcome, PersonKey, decide, likely_same, pair
+from server.domain.figures import FigureKind, FigureMissing, figure_for
+from server.domain.members import Severity
+from server.domain.money import CENT
+from server.domain.survey import Problem, Survey, read_survey
+from server.figures.services import figures
+from server.forms.models import FormVersion
+from server.households.models import Household, Person, SurveyVersion
+from server.submissions.models import Submission, SubmissionState
+from sync.instance import instance_values, parse
+
+SURVEY_FORMS = frozenset({"household"})
+_ATTEMPTS = 3
+
+
+def apply_submission(session: Session, submission_id: int, today: date | None = None) -> str:
+    """Take one stored submission into the registry; returns the submission's new state."""
+    today = today or date.today()
+    for attempt in range(_ATTEMPTS):
+        savepoint = session.begin_nested()
+        try:
+            state = _apply(session, submission_id, today)
+            savepoint.commit()
+            return state
+        except IntegrityError:
+            # Another request inserted the same person or head meanwhile: decide again.
+            savepoint.rollback()
+            if attempt == _ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _apply(session: Session, submission_id: int, today: date) -> str:
+    submission = session.get(Submission, submission_id, with_for_update=False)
+    if submission.state != SubmissionState.RECEIVED:
+        return submission.state
+    form_id = session.scalar(select(FormVersion.form_id)
+                             .where(FormVersion.id == submission.form_version_id))
+    if form_id not in SURVEY_FORMS:
+        return _finish(session, submission, SubmissionState.IGNORED, [])
+    values = instance_values(parse(submission.xml.encode("utf-8")).root)
+    province = (values.household.get("addr_county") or "")[:2]
+    survey = read_survey(values.household, values.members, _line(session, province, values,
+                                                                   today), today)
+    if survey.errors:
+        return _finish(session, submission, SubmissionState.INVALID, survey.problems)
+    people = [Incoming(m.index, m.id_number.value, m.name, m.is_head)
+              for m in survey.members if m.id_number is not None]
+    ids = [p.id_number for p in people]
+    known = dict(session.execute(select(Person.id_number, Person.household_id)
+                                 .where(Person.id_number.in_(ids),
+                                        Person.household_id.is_not(None))).all())
+    claimed = values.entity_id if values.entity_id and session.get(
+        Household, values.entity_id) else None
+    decision = decide(people, known, claimed)
+    if decision.outcome is Outcome.CONFLICT:
+        _hold(session, submission, decision)
+        return _finish(session, submission, SubmissionState.HELD, survey.problems)
+    household = _write_household(session, submission, survey, decision, values.entity_id,
+                                 form_id)
+    _flag_likely_duplicates(session, submission, survey)
+    submission.household_id = household.id
+    return _finish(session, submission, SubmissionState.APPLIED, survey.problems)
+
+
+def _line(session: Session, province: str, values, today: date):
+    visit = values.household.get("visit_date", "")[:4]
+    year = int(visit) if visit.isdigit() else today.year
+    try:
+        return figure_for(figures(session, province), province, year,
+                          FigureKind.MONITORING_LINE).value
+    except FigureMissing:
+        return None
+
+
+def _finish(session: Session, submission: Submission, state: SubmissionState,
+            problems: list[Problem]) -> str:
+    submission.state = state
+    submission.problems = [
+        {"severity": p.severity.value, "code": p.code, "field": p.field, "member": p.member,
+         "message": p.text} for p in problems]
+    submission.applied_at = func.now()
+    session.flush()
+    record(session, f"submission.{state}", "submission", submission.id, None,
+           household_id=submission.household_id,
+           errors=len([p for p in problems if p.severity is Severity.ERROR]) or None)
+    return state
+
+
+def _hold(session: Session, submission: Submission, decision: Decision) -> None:
+    for conflict in decision.conflicts:
+        session.add(Conflict(submission_id=submission.id, kind=conflict.kind.value,
+                             id_number=conflict.id_number,
+                             member_indexes=list(conflict.member_indexes),
+                             households=list(conflict.households)))
+
+
+def _write_household(session: Session, submission: Submission, survey: Survey,
+                     decision: Decision, entity_id: str | None, form_id: str) -> Household:
+    created = decision.outcome is Outcome.CREATE
+    if created:
+        household = Household(id=_new_household_id(session, entity_id),
+                              area_code=_area(survey), created_by_submission_id=submission.id)
+        session.add(household)
+        session.flush()
+    else:
+        household = session.get(Household, decision.household_id, with_for_update=True)
+    household.area_code = _area(survey) or household.area_code
+    household.phone = str(survey.household.get("phone") or household.phone or "") or None
+    household.size = survey.size
+    household.updated_by_submission_id = submission.id
+    household.updated_at = func.now()
+    household.monitoring_type = survey.household.get("a3_monitoring_type",
+                                                     household.monitoring_type)
+    current = {p.id_number: p for p in session.scalars(
+        select(Person).where(Person.id_number.in_(
+            [m.id_number.value for m in survey.members if m.id_number])))}
+    listed = set()
+    for member in survey.members:
+        person = current.get(member.id_number.value)
+        if person is None:
+            person = Person(id_number=member.id_number.value,
+                            created_by_submission_id=submission.id)
+            session.add(person)
+        person.name, person.relation = member.name, member.relation
+        person.sex = member.id_number.sex.value
+        person.birth_date = member.id_number.birth_date
+        person.household_id = household.id
+        person.deceased = member.deceased
+        person.death_date = member.values.get("death_date")
+        person.disability_card = (member.id_number.card_number
+                                  if member.id_number.disability_category else None)
+        person.updated_by_submission_id = submission.id
+        listed.add(member.id_number.value)
+    session.flush()
+    left = session.scalars(select(Person).where(Person.household_id == household.id,
+                                                Person.id_number.not_in(listed))).all()
+    for person in left:  # no longer on the roster: kept, detached, and said in the audit log
+        person.household_id = None
+        person.updated_by_submission_id = submission.id
+    head = next(p for p in session.scalars(select(Person).where(
+        Person.id_number == survey.head.id_number.value)))
+    household.head_person_id = head.id
+    version = _survey_version(session, household, submission, survey, form_id)
+    household.latest_survey_id = version.id
+    session.flush()
+    record(session, "household.created" if created else "household.updated", "household",
+           household.id, None, submission_id=submission.id, survey=version.number,
+           members=len(listed), left=[p.id_number for p in left] or None)
+    return household
+
+
+def _new_household_id(session: Session, entity_id: str | None) -> str:
+    """The phone's offline entity id becomes the household's id, so its list stays valid."""
+    if entity_id:
+        try:
+            candidate = str(uuid.UUID(entity_id.removeprefix("uuid:")))
+        except ValueError:
+            candidate = None
+        if candidate and session.get(Household, candidate) is None:
+            return candidate
+    return str(uuid.uuid4())
+
+
+def _area(survey: Survey) -> str:
+    for name in ("addr_group", "addr_village", "addr_township", "addr_county"):
+        value = survey.household.get(name)
+        if value:
+            return str(value)
+    return ""
+
+
+def _survey_version(session: Session, household: Household, submission: Submission,
+                    survey: Survey, form_id: str) -> SurveyVersion:
+    number = (session.scalar(select(func.max(SurveyVersion.number))
+                             .where(SurveyVersion.household_id == household.id)) or 0) + 1
+    derived = survey.derived
+    version = SurveyVersion(
+        household_id=household.id, number=number, submission_id=submission.id,
+        form_id=form_id, visit_date=survey.visit_date,
+        household_values={k: _plain(v) for k, v in survey.household.items()},
+        member_values=[{k: _plain(v) for k, v in m.values.items()} for m in survey.members],
+        size=survey.size, a26_member_uninsured=survey.a26_member_uninsured,
+        a33_net_income=derived.a33_net_income if derived else None,
+        a34_net_income_per_capita=_cents(derived.a34_net_income_per_capita) if derived else None,
+        a37_income_reference=derived.a37_income_reference if derived else None,
+        a38_income_reference_per_capita=(_cents(derived.a38_income_reference_per_capita)
+                                         if derived else None),
+        proposed_type=(survey.proposal.monitoring_type.value
+                       if survey.proposal and survey.proposal.monitoring_type else None),
+        phone_differs={k: list(v) for k, v in survey.phone_differs.items()},
+        warnings=[asdict(p) | {"severity": p.severity.value} for p in survey.warnings],
+    )
+    session.add(version)
+    session.flush()
+    return version
+
+
+def _cents(value):
+    return value.quantize(CENT)
+
+
+def _plain(value) -> object:
+    if hasattr(value, "card_number"):
+        return value.card_number
+    if isinstance(value, tuple):
+        return " ".join(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _flag_likely_duplicates(session: Session, submission: Submission, survey: Survey) -> None:
+    """Flag each member against people of the same name and birth date (index-backed)."""
+    for member in survey.members:
+        if member.id_number is None:
+            continue
+        me = PersonKey(member.id_number.value, member.name)
+        candidates = session.execute(select(Person.id_number, Person.name).where(
+            Person.name == member.name, Person.birth_date == member.id_number.birth_date,
+            Person.id_number != me.id_number)).all()
+        for other in candidates:
+            if likely_same(me, PersonKey(other.id_number, other.name)):
+                a, b = pair(me.id_number, other.id_number)
+                insert_ignoring_duplicates(session, DuplicateFlag, id_number_a=a, id_number_b=b,
+                                           submission_id=submission.id, status="open")
+

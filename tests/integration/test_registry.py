@@ -1,0 +1,171 @@
+"""Taking submissions into the household registry: validate, dedup by ID number, write (issue 5).
+
+Services are called on a real database (SQLite and PostgreSQL); the HTTP path is in tests/sync.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from media.memory import MemoryMediaStore
+from server.auth import Principal
+from server.dedup.models import Conflict, DuplicateFlag
+from server.db import make_engine
+from server.domain.idnumber import check_character
+from server.households.models import Household, Person, SurveyVersion
+from server.households.services import apply_submission
+from server.submissions.models import Submission
+from server.submissions.services import ingest_submission
+from tests.support.collect import form_instance
+from tests.support.seed import VILLAGE
+
+TODAY = date(2026, 11, 24)
+
+
+def ident(birth: str, seq: str) -> str:
+    body = f"430421{birth}{seq}"
+    return body + check_character(body)
+
+
+HEAD = {"a5_name": "张三", "a7_id_number": ident("19800101", "011"), "a8_relation": "01",
+        "a14_labour_skill": "01", "a17_basic_medical_insurance": "01"}
+SPOUSE = {"a5_name": "李四", "a7_id_number": ident("19820202", "022"), "a8_relation": "02",
+          "a14_labour_skill": "05", "a17_basic_medical_insurance": "01"}
+CHILD = {"a5_name": "张小", "a7_id_number": ident("20150303", "031"), "a8_relation": "03",
+         "a14_labour_skill": "04", "a17_basic_medical_insurance": "02"}
+HOUSEHOLD = {"visit_date": "2021-05-12", "addr_county": VILLAGE[:6],
+             "addr_township": VILLAGE[:9], "addr_village": VILLAGE,
+             "addr_group": f"{VILLAGE}001", "phone": "13812345678", "a4_formerly_poor": "02",
+             "a23_housing_unsafe": "02", "a24_school_dropout": "02", "a25_water_unsafe": "02",
+             "a27_risk_types": "01", "a28_wages": "12000", "a29_business_income": "3000",
+             "a30_property_income": "0", "a31_transfer_income": "1500",
+             "a32_business_expenses": "1000", "a35_insurance_claims": "0",
+             "a36_compliant_out_of_pocket": "2000"}
+
+
+@pytest.fixture
+def session(database):
+    engine = make_engine(database.url)
+    with Session(engine) as session:
+        yield session
+    engine.dispose()
+
+
+@pytest.fixture
+def helper(session) -> Principal:
+    from server.accounts.models import User
+
+    return Principal.of(session.scalar(select(User).where(User.username == "helper")))
+
+
+def submit(session, helper, seeded, members, household=None, instance_id=None, entity_id=None):
+    xml = form_instance("household", seeded.form_versions["household"],
+                        {**HOUSEHOLD, **(household or {})}, members, instance_id, entity_id)
+    result = ingest_submission(session, MemoryMediaStore(), helper, xml, [])
+    session.commit()
+    state = apply_submission(session, result.submission_id, TODAY)
+    session.commit()
+    return state, session.get(Submission, result.submission_id)
+
+
+def count(session, model) -> int:
+    return session.scalar(select(func.count()).select_from(model))
+
+
+def test_a_new_household_is_created_with_its_people_and_a_survey(session, helper, seeded):
+    state, submission = submit(session, helper, seeded, [HEAD, SPOUSE, CHILD])
+
+    assert state == "applied", submission.problems
+    household = session.get(Household, submission.household_id)
+    head = session.get(Person, household.head_person_id)
+    assert head.id_number == HEAD["a7_id_number"] and head.sex == "1"
+    assert household.size == 3 and household.area_code == f"{VILLAGE}001"
+    survey = session.get(SurveyVersion, household.latest_survey_id)
+    assert survey.submission_id == submission.id and survey.number == 1
+    assert str(survey.a33_net_income) == "15500.00"
+    assert survey.a26_member_uninsured is True
+    assert survey.proposed_type == "02"
+    assert count(session, Person) == 3
+
+
+def test_the_same_household_again_updates_it_and_keeps_history(session, helper, seeded):
+    submit(session, helper, seeded, [HEAD, SPOUSE])
+    state, second = submit(session, helper, seeded, [HEAD, SPOUSE, CHILD],
+                           {"a28_wages": "20000"})
+
+    assert state == "applied"
+    assert count(session, Household) == 1
+    household = session.get(Household, second.household_id)
+    assert household.size == 3
+    numbers = session.scalars(select(SurveyVersion.number)
+                              .where(SurveyVersion.household_id == household.id)).all()
+    assert sorted(numbers) == [1, 2]
+    child = session.scalar(select(Person).where(Person.id_number == CHILD["a7_id_number"]))
+    assert child.created_by_submission_id == second.id
+
+
+OTHER_HEAD = {**HEAD, "a5_name": "王五", "a7_id_number": ident("19700707", "071")}
+
+
+def test_people_from_two_households_in_one_submission_hold_it(session, helper, seeded):
+    """SPEC §5: a person found in two different households is a conflict; nothing overwritten."""
+    _, first = submit(session, helper, seeded, [HEAD, SPOUSE])
+    _, second = submit(session, helper, seeded, [OTHER_HEAD, CHILD])
+
+    state, held = submit(session, helper, seeded, [HEAD, SPOUSE, {**CHILD, "a8_relation": "03"}])
+
+    assert state == "held"
+    [conflict] = session.scalars(select(Conflict)).all()
+    assert conflict.kind == "multiple_households"
+    assert conflict.id_number == CHILD["a7_id_number"]
+    assert sorted(conflict.households) == sorted([first.household_id, second.household_id])
+    child = session.scalar(select(Person).where(Person.id_number == CHILD["a7_id_number"]))
+    assert child.household_id == second.household_id
+    assert count(session, SurveyVersion) == 2
+
+
+def test_one_id_twice_in_a_submission_is_held(session, helper, seeded):
+    state, _ = submit(session, helper, seeded, [HEAD, {**SPOUSE, "a7_id_number":
+                                                      HEAD["a7_id_number"]}])
+
+    assert state == "held"
+    assert session.scalar(select(Conflict.kind)) == "duplicate_in_submission"
+    assert count(session, Person) == 0
+
+
+def test_a_submission_failing_validation_is_kept_with_located_errors(session, helper, seeded):
+    bad = {**SPOUSE, "a7_id_number": SPOUSE["a7_id_number"][:17] + "0"}
+
+    state, submission = submit(session, helper, seeded, [HEAD, bad], {"a28_wages": "-1"})
+
+    assert state == "invalid"
+    codes = {(p["code"], p["field"], p["member"]) for p in submission.problems}
+    assert ("ID_CHECKSUM", "A7", 2) in codes and ("FIELD_INVALID", "A28", None) in codes
+    assert all(p["message"] for p in submission.problems)
+    assert count(session, Household) == 0
+
+
+def test_likely_duplicates_are_flagged_not_merged(session, helper, seeded):
+    submit(session, helper, seeded, [HEAD, SPOUSE])
+    near = "43042219800101011"  # the head's first 17 digits but one
+    twin = {**HEAD, "a7_id_number": near + check_character(near)}
+
+    state, _ = submit(session, helper, seeded, [twin])
+
+    assert state == "applied"
+    assert count(session, Household) == 2
+    flag = session.scalar(select(DuplicateFlag))
+    assert {flag.id_number_a, flag.id_number_b} == {HEAD["a7_id_number"], twin["a7_id_number"]}
+    assert flag.status == "open"
+
+
+def test_the_phones_entity_id_becomes_the_household_id(session, helper, seeded):
+    entity = "6f1c1a47-1f73-4c44-9d5a-2f0b6d4a8a11"
+
+    _, submission = submit(session, helper, seeded, [HEAD], entity_id=entity)
+
+    assert submission.household_id == entity

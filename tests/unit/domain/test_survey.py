@@ -1,0 +1,106 @@
+"""server.domain.survey: the server re-validates and recomputes a household survey (issue 5)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from server.domain.idnumber import check_character
+from server.domain.survey import read_survey
+
+TODAY = date(2026, 11, 24)
+LINE = Decimal("6500")
+
+
+def ident(birth: str, seq: str = "001") -> str:
+    body = f"430421{birth}{seq}"
+    return body + check_character(body)
+
+
+HEAD = {"a5_name": "张三", "a7_id_number": ident("19800101", "011"), "a8_relation": "01",
+        "a14_labour_skill": "01", "a17_basic_medical_insurance": "01"}
+SPOUSE = {"a5_name": "李四", "a7_id_number": ident("19820202", "022"), "a8_relation": "02",
+          "a14_labour_skill": "05", "a17_basic_medical_insurance": "01"}
+CHILD = {"a5_name": "张小", "a7_id_number": ident("20150303", "031"), "a8_relation": "03",
+         "a14_labour_skill": "04", "a17_basic_medical_insurance": "02"}
+HOUSEHOLD = {"visit_date": "2021-05-12", "a4_formerly_poor": "02", "a23_housing_unsafe": "02",
+             "a24_school_dropout": "02", "a25_water_unsafe": "02", "a27_risk_types": "01",
+             "a28_wages": "12000", "a29_business_income": "3000", "a30_property_income": "0",
+             "a31_transfer_income": "1500", "a32_business_expenses": "1000",
+             "a35_insurance_claims": "0", "a36_compliant_out_of_pocket": "2000"}
+
+
+def survey(household=None, members=None):
+    return read_survey({**HOUSEHOLD, **(household or {})},
+                       members if members is not None else [HEAD, SPOUSE, CHILD], LINE, TODAY)
+
+
+def test_a_valid_household_is_read_and_computed_by_the_server():
+    result = survey()
+
+    assert result.errors == []
+    assert result.size == 3
+    assert result.derived.a33_net_income == Decimal("15500")
+    assert result.derived.a38_income_reference_per_capita == Decimal("4500")
+    assert result.a26_member_uninsured  # the child has A17 = 否
+    assert result.proposal.monitoring_type == "02"  # not formerly poor, A34 < line, a risk
+    assert result.head.name == "张三"
+    assert result.income_period.start == date(2020, 5, 1)
+
+
+def test_each_error_names_the_field_the_member_and_the_rule():
+    broken = {**SPOUSE, "a7_id_number": SPOUSE["a7_id_number"][:17] + "0"}
+
+    result = survey(members=[HEAD, broken])
+
+    [problem] = result.errors
+    assert (problem.code, problem.field, problem.member) == ("ID_CHECKSUM", "A7", 2)
+    assert "第2名成员 A7" in problem.text and "校验码" in problem.text
+
+
+def test_two_heads_or_none_is_an_error():
+    assert [p.code for p in survey(members=[HEAD, {**SPOUSE, "a8_relation": "01"}]).errors] == [
+        "HEAD_COUNT"]
+    assert [p.code for p in survey(members=[SPOUSE]).errors] == ["HEAD_COUNT"]
+
+
+def test_a_child_with_ordinary_labour_is_an_error_and_skilled_a_warning():
+    assert [p.code for p in survey(members=[HEAD, {**CHILD, "a14_labour_skill": "01"}]).errors
+            ] == ["LABOUR_SKILL_AGE"]
+    result = survey(members=[HEAD, {**CHILD, "a14_labour_skill": "02"}])
+    assert result.errors == [] and [p.code for p in result.warnings] == ["LABOUR_SKILL_AGE_UNUSUAL"]
+
+
+def test_negative_money_and_missing_income_items_are_errors():
+    result = survey({"a28_wages": "-5", "a30_property_income": ""})
+
+    assert {(p.code, p.field) for p in result.errors} == {("FIELD_INVALID", "A28"),
+                                                           ("FIELD_REQUIRED", "A28"),
+                                                           ("FIELD_REQUIRED", "A30")}
+    assert result.derived is None
+
+
+def test_the_phones_differing_values_are_kept_beside_the_servers():
+    result = survey({"a33_net_income": "15500.00", "a34_net_income_per_capita": "5000",
+                     "household_size": "3"})
+
+    assert result.phone_differs == {"a34_net_income_per_capita": ("5000", "5166.67")}
+
+
+def test_work_months_in_half_steps_between_0_and_12():
+    bad = survey(members=[{**HEAD, "a16_work_months": "3.3"}, SPOUSE])
+    good = survey(members=[{**HEAD, "a16_work_months": "3.5"}, SPOUSE])
+
+    assert [p.code for p in bad.errors] == ["WORK_MONTHS_RANGE"] and good.errors == []
+
+
+def test_type_03_below_the_line_is_refused():
+    result = survey({"a3_monitoring_type": "03"})
+
+    assert [p.code for p in result.errors] == ["MONITORING_TYPE_SUDDEN_BELOW_LINE"]
+
+
+def test_a_deceased_member_counts_in_this_surveys_size():
+    result = survey(members=[HEAD, {**SPOUSE, "deceased": "01", "death_date": "2021-04-01"}])
+
+    assert result.size == 2 and result.members[1].deceased
