@@ -169,3 +169,67 @@ def test_the_phones_entity_id_becomes_the_household_id(session, helper, seeded):
     _, submission = submit(session, helper, seeded, [HEAD], entity_id=entity)
 
     assert submission.household_id == entity
+
+
+def test_a_not_the_same_person_verdict_is_remembered_by_the_recheck(session, helper, seeded):
+    """Issue 5: a reviewer's "not the same person" is remembered; the pair is not flagged again."""
+    from server.dedup.services import judge_duplicate, recheck_registry
+
+    submit(session, helper, seeded, [HEAD, SPOUSE])
+    near = "43042219800101011"
+    submit(session, helper, seeded, [{**HEAD, "a7_id_number": near + check_character(near)}])
+    flag = session.scalar(select(DuplicateFlag))
+    judge_duplicate(session, flag.id, same_person=False, user_id=helper.id)
+    session.commit()
+
+    report = recheck_registry(session)
+
+    assert (report.people, report.groups, report.new_flags) == (3, 1, 0)
+    assert session.scalar(select(DuplicateFlag.status)) == "not_same"
+
+
+def test_the_recheck_finds_pairs_missed_at_ingest(session, helper, seeded):
+    near = "43042219800101011"
+    submit(session, helper, seeded, [HEAD, SPOUSE])
+    submit(session, helper, seeded, [{**HEAD, "a7_id_number": near + check_character(near)}])
+    session.execute(DuplicateFlag.__table__.delete())
+    session.commit()
+    from server.dedup.services import recheck_registry
+
+    assert recheck_registry(session).new_flags == 1
+
+
+def test_resolving_a_conflict_as_a_move_takes_the_submission_in(session, helper, seeded):
+    """SPEC §5: a reviewer resolves: a real move between households moves the person."""
+    from server.dedup.services import resolve_conflict
+    from server.domain.dedup import Resolution
+
+    _, first = submit(session, helper, seeded, [HEAD, SPOUSE])
+    _, second = submit(session, helper, seeded, [OTHER_HEAD, CHILD])
+    _, held = submit(session, helper, seeded, [HEAD, SPOUSE, CHILD])
+    conflict = session.scalar(select(Conflict))
+
+    resolve_conflict(session, conflict.id, Resolution.MOVED, helper.id, "随母迁入")
+    session.commit()
+    state = apply_submission(session, held.id, TODAY)
+    session.commit()
+
+    assert state == "applied"
+    child = session.scalar(select(Person).where(Person.id_number == CHILD["a7_id_number"]))
+    assert child.household_id == first.household_id
+
+
+def test_an_entry_error_rejects_the_held_submission(session, helper, seeded):
+    from server.dedup.services import resolve_conflict
+    from server.domain.dedup import Resolution
+
+    submit(session, helper, seeded, [HEAD, SPOUSE])
+    submit(session, helper, seeded, [OTHER_HEAD, CHILD])
+    _, held = submit(session, helper, seeded, [HEAD, SPOUSE, CHILD])
+
+    submission = resolve_conflict(session, session.scalar(select(Conflict.id)),
+                                  Resolution.ENTRY_ERROR, helper.id)
+    session.commit()
+
+    assert submission.state == "rejected"
+    assert apply_submission(session, held.id, TODAY) == "rejected"

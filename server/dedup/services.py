@@ -1,0 +1,114 @@
+"""Use cases of deduplication that people drive: resolve a conflict, judge a likely duplicate,
+and re-check the whole registry for likely duplicates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.audit.services import record
+from server.db import insert_ignoring_duplicates, utcnow
+from server.dedup.models import Conflict, DuplicateFlag
+from server.domain.dedup import PersonKey, Resolution, likely_same, pair
+from server.errors import AppError
+from server.households.models import Person
+from server.submissions.models import Submission, SubmissionState
+
+
+def judge_duplicate(session: Session, flag_id: int, same_person: bool, user_id: int) -> None:
+    """A reviewer's verdict on a likely duplicate; "not the same person" is remembered."""
+    flag = session.get(DuplicateFlag, flag_id)
+    if flag is None:
+        raise AppError("NOT_FOUND")
+    flag.status = "same" if same_person else "not_same"
+    flag.decided_by, flag.decided_at = user_id, utcnow()
+    session.flush()
+    record(session, "duplicate.judged", "duplicate_flag", flag.id, user_id,
+           status=flag.status, a=flag.id_number_a, b=flag.id_number_b)
+
+
+def resolve_conflict(session: Session, conflict_id: int, resolution: Resolution, user_id: int,
+                     note: str = "") -> Submission:
+    """Close a conflict. MOVED and SAME_HOUSEHOLD let the held submission be taken in again
+    (people follow the submission); ENTRY_ERROR rejects it (the helper resends it corrected)."""
+    conflict = session.get(Conflict, conflict_id)
+    if conflict is None:
+        raise AppError("NOT_FOUND")
+    if conflict.status != "open":
+        raise AppError("CONFLICT_ALREADY_RESOLVED", conflict_id=conflict_id)
+    conflict.status, conflict.resolution, conflict.note = "resolved", resolution.value, note
+    conflict.resolved_by, conflict.resolved_at = user_id, utcnow()
+    submission = session.get(Submission, conflict.submission_id)
+    still_open = session.scalar(select(Conflict.id).where(
+        Conflict.submission_id == submission.id, Conflict.status == "open"))
+    if resolution is Resolution.ENTRY_ERROR:
+        submission.state = SubmissionState.REJECTED
+    elif still_open is None:
+        # The people named move to the submission's household when it is taken in again.
+        for id_number in _conflicting_ids(session, submission.id):
+            person = session.scalar(select(Person).where(Person.id_number == id_number))
+            if person is not None:
+                person.household_id = None
+        submission.state = SubmissionState.RECEIVED
+    session.flush()
+    record(session, "conflict.resolved", "conflict", conflict.id, user_id,
+           resolution=resolution.value, submission_id=submission.id, note=note or None)
+    return submission
+
+
+def _conflicting_ids(session: Session, submission_id: int) -> list[str]:
+    return list(session.scalars(select(Conflict.id_number).where(
+        Conflict.submission_id == submission_id, Conflict.kind == "multiple_households",
+        Conflict.resolution != "entry_error")))
+
+
+@dataclass(frozen=True)
+class RecheckReport:
+    people: int
+    groups: int  # same name and birth date, two or more people
+    new_flags: int
+
+
+def recheck_registry(session: Session, user_id: int | None = None,
+                     batch: int = 50_000) -> RecheckReport:
+    """Scan every person for likely duplicates.
+
+    People are streamed in (name, birth date) order — the order of the index that backs the
+    per-submission check — so only groups of two or more are kept in memory and compared.
+    """
+    people = 0
+    shared: list[list[PersonKey]] = []
+    group: list[PersonKey] = []
+    current = None
+    rows = session.execute(
+        select(Person.name, Person.birth_date, Person.id_number)
+        .order_by(Person.name, Person.birth_date)
+        .execution_options(yield_per=batch))
+    for name, birth, id_number in rows:
+        people += 1
+        if (name, birth) != current:
+            if len(group) > 1:
+                shared.append(group)
+            group, current = [], (name, birth)
+        group.append(PersonKey(id_number, name))
+    if len(group) > 1:
+        shared.append(group)
+    groups = len(shared)
+    new_flags = sum(_flag_group(session, group) for group in shared)
+    record(session, "registry.rechecked", "registry", "-", user_id, people=people,
+           groups=groups, new_flags=new_flags)
+    return RecheckReport(people, groups, new_flags)
+
+
+def _flag_group(session: Session, group: list[PersonKey]) -> int:
+    new = 0
+    for i, a in enumerate(group):
+        for b in group[i + 1:]:
+            if likely_same(a, b):
+                first, second = pair(a.id_number, b.id_number)
+                new += insert_ignoring_duplicates(session, DuplicateFlag, id_number_a=first,
+                                                  id_number_b=second, status="open",
+                                                  created_at=utcnow())
+    return new
