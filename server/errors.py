@@ -46,6 +46,8 @@ CATALOGUE: dict[str, ErrorKind] = {
     "SUBMISSION_DUPLICATE_CONFLICT": ErrorKind(
         409, "编号为 {instance_id} 的提交已存在且内容不同；已保留首次提交的内容"
     ),
+    # registry and review
+    "CONFLICT_ALREADY_RESOLVED": ErrorKind(409, "冲突 {conflict_id} 已处理"),
     # generic
     "NOT_FOUND": ErrorKind(404, "找不到请求的资源"),
     "METHOD_NOT_ALLOWED": ErrorKind(405, "不支持此请求方法"),

@@ -56,13 +56,19 @@ class BuiltForm:
         return hashlib.md5(self.xml).hexdigest()
 
 
-def build_xform(xlsform: Path | str | bytes) -> BuiltForm:
-    """Convert one XLSForm (a path or the bytes of an .xlsx) and give it its content version."""
+def build_xform(xlsform: Path | str | bytes, validate: bool = False) -> BuiltForm:
+    """Convert one XLSForm (a path or the bytes of an .xlsx) and give it its content version.
+
+    ``validate=True`` also loads the XForm in JavaRosa, the engine of ODK Collect, through the
+    ODK Validate jar that pyxform ships (needs Java): a function Collect lacks, a bad XPath or a
+    cycle is then a FormBuildError.
+    """
     warnings: list[str] = []
     source = Path(xlsform) if isinstance(xlsform, str) else xlsform
     kwargs = {"file_type": ".xlsx"} if isinstance(source, bytes) else {}
     try:
-        result = convert(xlsform=source, warnings=warnings, pretty_print=True, **kwargs)
+        result = convert(xlsform=source, warnings=warnings, pretty_print=True,
+                         validate=validate, **kwargs)
     except Exception as exc:  # pyxform raises several types; all mean "this form is broken"
         raise FormBuildError(str(exc)) from exc
     doc = etree.fromstring(result.xform.encode("utf-8"), parser=_PARSER)
