@@ -138,6 +138,7 @@ def manifest(form_id: str, version: str):
             md5=hashlib.md5(content).hexdigest(),
             download_url=url_for(".media", form_id=form_id, version=version, name=name,
                                  _external=True),
+            entity_list=name in attachments.ENTITY_LISTS,
         ))
     return _xml(openrosa.manifest(files))
 

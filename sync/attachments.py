@@ -19,8 +19,12 @@ from sqlalchemy.orm import Session
 from server.areas.models import Area
 from server.auth import Principal
 from server.domain.areas import AreaLevel
+from server.domain.codes import NO, YES
 from server.domain.figures import FigureKind, FigureMissing, figure_for
+from server.domain.idnumber import mask
+from server.domain.members import HAS_LABOUR_CAPACITY
 from server.figures.services import figures
+from server.households.models import Household, Person, SurveyVersion
 
 # Levels the forms ask for (the city is implied by the county).
 _FORM_LEVELS = (AreaLevel.COUNTY, AreaLevel.TOWNSHIP, AreaLevel.VILLAGE, AreaLevel.GROUP)
@@ -68,10 +72,57 @@ def figures_csv(session: Session, user: Principal, today: date | None = None) ->
     return out.getvalue().encode("utf-8")
 
 
+ENTITY_PROPERTIES = (
+    "addr_county", "addr_township", "addr_village", "addr_group", "head_name", "head_id_masked",
+    "household_size", "phone", "a1_resettlement_site", "a3_monitoring_type", "a4_formerly_poor",
+    "a28_wages", "a29_business_income", "a30_property_income", "a31_transfer_income",
+    "a32_business_expenses", "a35_insurance_claims", "a36_compliant_out_of_pocket",
+    "a55_contact_name", "a55_contact_phone", "labour_capacity",
+)
+
+
+def households_csv(session: Session, user: Principal) -> bytes:
+    """The entity list ``households`` of the user's area, in ODK Central's CSV shape.
+
+    Columns ``name,label,__version`` and the properties the follow-up forms prefill; ``name`` is
+    the household id the submission carries back. ``__version`` is the number of the latest
+    survey, so Collect sees an update when a household is surveyed again.
+    """
+    rows = session.execute(
+        select(Household, SurveyVersion, Person.name, Person.id_number, Area.name)
+        .join(SurveyVersion, SurveyVersion.id == Household.latest_survey_id)
+        .join(Person, Person.id == Household.head_person_id)
+        .join(Area, Area.code == Household.area_code)
+        .where(Household.area_code.startswith(user.area_code, autoescape=True))
+        .order_by(Household.area_code, Person.name)
+    ).all()
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["name", "label", "__version", *ENTITY_PROPERTIES])
+    for household, survey, head_name, head_id, area_name in rows:
+        values = survey.household_values
+        capable = any(m.get("a14_labour_skill") in HAS_LABOUR_CAPACITY
+                      and m.get("deceased") != YES for m in survey.member_values)
+        derived = {
+            "head_name": head_name,
+            "head_id_masked": mask(head_id),
+            "household_size": str(survey.size),
+            "a3_monitoring_type": household.monitoring_type or values.get("a3_monitoring_type"),
+            "labour_capacity": YES if capable else NO,
+        }
+        writer.writerow([household.id, f"{head_name} {area_name}", survey.number,
+                         *(derived.get(name, values.get(name, "")) or "" for name in
+                           ENTITY_PROPERTIES)])
+    return out.getvalue().encode("utf-8")
+
+
 GENERATORS: dict[str, Callable[[Session, Principal], bytes]] = {
     "areas.csv": areas_csv,
     "figures.csv": figures_csv,
+    "households.csv": households_csv,
 }
+# Attachments that are ODK entity lists (marked type="entityList" in the manifest).
+ENTITY_LISTS = frozenset({"households.csv"})
 
 
 def generate(session: Session, name: str, user: Principal) -> bytes | None:

@@ -367,6 +367,17 @@ SUPERVISION_CHANNEL = _table(
     ),
 )
 
+# --- The verification team (SPEC §6: a team of at least two) --------------------------------
+
+TEAM_ROLE = _table(
+    "team_role", "", "核实人员身份",
+    ("01", "乡镇干部"), ("02", "驻村/包村干部"), ("03", "村干部"),
+    note=(
+        "No codes in the source: the three kinds of member SPEC §6 and 附件3 name for the "
+        "home-verification team (乡镇干部、驻村/包村干部、村干部), in that order."
+    ),
+)
+
 # --- Indexes ----------------------------------------------------------------------------------
 
 TABLES: dict[str, CodeTable] = {
@@ -380,7 +391,7 @@ TABLES: dict[str, CodeTable] = {
         A45_HEALTH, A46_COMPULSORY_EDUCATION, A47_EDUCATION, A48_SOCIAL_PROTECTION,
         A49_SOCIAL_HELP, A50_RELOCATION, A51_LIVING_CONDITIONS, A52_INFRASTRUCTURE,
         A53_ELIMINATION_METHOD,
-        NUMBERED_RISKS, CASE_ORIGIN, DECLARATION_CHANNEL, SUPERVISION_CHANNEL,
+        NUMBERED_RISKS, CASE_ORIGIN, DECLARATION_CHANNEL, SUPERVISION_CHANNEL, TEAM_ROLE,
     )
 }
 

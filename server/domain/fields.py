@@ -11,8 +11,10 @@ Labels are the source's words. Markers the source puts in a label to say how a v
 
 Fields without an A-code: the address (registered residence, as area codes picked from the
 helper's area lists; the city is the county code's prefix), the contact phone, the deceased flag
-and death date of a member (SPEC §2), the assistance effect 帮扶成效 (附件4) and the paper-only
-form-filling date (填表日期, 不录入系统).
+and death date of a member (SPEC §2), the paper-only form-filling date (填表日期, 不录入系统),
+the measure record's date and green-channel flag, the four risk-elimination standards
+(``std_…``) and the self-declaration (``decl_…``). The effect of each measure (帮扶成效, 附件4)
+is a text under the measure's own A-code: ``a39_effect`` … ``a52_effect``.
 """
 
 from __future__ import annotations
@@ -93,6 +95,17 @@ def _tick(code: str, name: str, label: str, table: str) -> Field:
     return _f(code, name, label, Kind.SELECT_MULTIPLE, H, table, stage=2)
 
 
+# The effect (帮扶成效, 附件4 "据实填写") of one measure A39–A52: a text under the measure's
+# A-code, asked when the measure is chosen ("a39_effect": "A39 产业帮扶成效").
+def _effect(code: str, measure: str) -> Field:
+    return _f(code, f"{code.lower()}_effect", f"{measure}成效", Kind.TEXT, H, stage=2)
+
+
+# One of the four risk-elimination standards (风险消除标准): yes/no, all must be 是.
+def _std(name: str, label: str) -> Field:
+    return _f("", name, label, Kind.SELECT_ONE, H, "yes_no", stage=3)
+
+
 FIELDS: tuple[Field, ...] = (
     # 一、基本信息 — 家庭住址 (户籍所在地) and 联系电话
     _f("", "addr_county", "县（市区）", Kind.TEXT, H),
@@ -100,6 +113,8 @@ FIELDS: tuple[Field, ...] = (
     _f("", "addr_village", "村（社区）", Kind.TEXT, H),
     _f("", "addr_group", "村民小组", Kind.TEXT, H),
     _f("", "phone", "联系电话", Kind.PHONE, H),
+    # The date of the home visit (入户核实): the income period and the ages are counted from it.
+    _f("", "visit_date", "入户核实日期", Kind.DATE, H),
     _yes_no("A1", "a1_resettlement_site", "居住在大中型易地扶贫搬迁集中安置区（800人以上）", H),
     _f("A2", "a2_site_name", "安置区地址", Kind.TEXT, H),
     _f("A3", "a3_monitoring_type", "监测对象类型", Kind.SELECT_ONE, H, "a3_monitoring_type"),
@@ -108,6 +123,9 @@ FIELDS: tuple[Field, ...] = (
     _f("A5", "a5_name", "姓名", Kind.TEXT, M),
     _f("A6", "a6_sex", "性别", Kind.TEXT, M, derived=True),
     _f("A7", "a7_id_number", "居民身份证（残疾人证）号码", Kind.ID_NUMBER, M),
+    # 无证者需经当地公安户籍部门甄别并出具身份证号码证明: has_id_card = 否 → its photo.
+    _yes_no("", "has_id_card", "是否有居民身份证或户口簿登记的身份证号码", M),
+    _f("", "photo_id_certificate", "身份证号码证明照片", Kind.IMAGE, M),
     _f("A8", "a8_relation", "与户主关系", Kind.SELECT_ONE, M, "a8_relation"),
     _f("A9", "a9_ethnicity", "民族", Kind.SELECT_ONE, M, "a9_ethnicity"),
     _f("A10", "a10_political_status", "政治面貌", Kind.SELECT_ONE, M, "a10_political_status"),
@@ -126,6 +144,8 @@ FIELDS: tuple[Field, ...] = (
     _yes_no("A22", "a22_relocated", "是否易地扶贫搬迁（同步搬迁）人口", M),
     _yes_no("", "deceased", "是否死亡", M),
     _f("", "death_date", "死亡日期", Kind.DATE, M),
+    # Every member of the survey's roster, the deceased included (SPEC §2).
+    _f("", "household_size", "家庭人口", Kind.INTEGER, H, unit="人", derived=True),
     # 三、“三保障”和饮水安全状况
     _yes_no("A23", "a23_housing_unsafe", "是否住房出现安全问题", H),
     _yes_no("A24", "a24_school_dropout", "是否义务教育阶段适龄儿童少年失学辍学", H),
@@ -138,6 +158,8 @@ FIELDS: tuple[Field, ...] = (
     _f("A27", "a27_risk_types", "风险类型", Kind.SELECT_MULTIPLE, H, "a27_risk_type"),
     _f("A27", "a27_other_text", "其他（文字备注）", Kind.TEXT, H),
     _f("A27a", "a27a_disaster_kinds", "因自然灾害", Kind.SELECT_MULTIPLE, H, "a27a_disaster_kind"),
+    # SPEC §4: rigid expenses or a sharp income drop causing severe difficulty (突发严重困难户).
+    _yes_no("", "severe_difficulty", "是否因刚性支出较大或收入大幅缩减导致基本生活出现严重困难", H),
     # 五、收支情况
     _money("A28", "a28_wages", "工资性收入"),
     _money("A29", "a29_business_income", "生产经营性收入"),
@@ -153,39 +175,84 @@ FIELDS: tuple[Field, ...] = (
         "A38", "a38_income_reference_per_capita", "纳入监测对象的人均收入参考范围",
         derived=True,
     ),
-    # 六、帮扶措施 (stage two)
+    # 六、帮扶措施 (stage two): each measure with its effect (帮扶成效, 附件4), form `measures`
     _f("A39", "a39_industry", "产业帮扶", Kind.SELECT_MULTIPLE, H, "a39_industry", stage=2),
+    _effect("A39", "产业帮扶"),
     _f("A40", "a40_employment", "就业帮扶", Kind.SELECT_MULTIPLE, H, "a40_employment", stage=2),
+    _effect("A40", "就业帮扶"),
     _f("A41", "a41_finance", "金融帮扶", Kind.SELECT_MULTIPLE, H, "a41_finance", stage=2),
+    _effect("A41", "金融帮扶"),
     _f("A42", "a42_welfare_job", "公益岗位帮扶", Kind.SELECT_ONE, H, "a42_welfare_job", stage=2),
+    _effect("A42", "公益岗位帮扶"),
     _f("A43", "a43_housing", "住房安全保障", Kind.SELECT_ONE, H, "a43_housing", stage=2),
+    _effect("A43", "住房安全保障"),
     _tick("A44", "a44_water", "饮水安全保障", "a44_water"),
+    _effect("A44", "饮水安全保障"),
     _f("A45", "a45_health", "健康帮扶", Kind.SELECT_MULTIPLE, H, "a45_health", stage=2),
+    _effect("A45", "健康帮扶"),
     _f(
         "A46", "a46_compulsory_education", "义务教育保障", Kind.SELECT_MULTIPLE, H,
         "a46_compulsory_education", stage=2,
     ),
+    _effect("A46", "义务教育保障"),
     _f("A47", "a47_education", "教育帮扶", Kind.SELECT_MULTIPLE, H, "a47_education", stage=2),
+    _effect("A47", "教育帮扶"),
     _f(
         "A48", "a48_social_protection", "综合保障", Kind.SELECT_MULTIPLE, H,
         "a48_social_protection", stage=2,
     ),
+    _effect("A48", "综合保障"),
     _f("A49", "a49_social_help", "社会帮扶", Kind.SELECT_MULTIPLE, H, "a49_social_help", stage=2),
+    _effect("A49", "社会帮扶"),
     _tick("A50", "a50_relocation", "搬迁", "a50_relocation"),
+    _effect("A50", "搬迁"),
     _tick("A51", "a51_living_conditions", "生产生活条件改善", "a51_living_conditions"),
+    _effect("A51", "生产生活条件改善"),
     _tick("A52", "a52_infrastructure", "基础设施建设", "a52_infrastructure"),
-    _f("", "assistance_effect", "帮扶成效", Kind.TEXT, H, stage=2),
-    # 七、风险消除 (stage three)
+    _effect("A52", "基础设施建设"),
+    # The date the measures were recorded, and 帮扶先行: assistance recorded before the
+    # identification procedure ends (the "green channel", SPEC §6).
+    _f("", "measure_date", "帮扶措施录入日期", Kind.DATE, H, stage=2),
+    _f("", "green_channel", "是否帮扶先行", Kind.SELECT_ONE, H, "yes_no", stage=2),
+    # 七、风险消除 (stage three), form `elimination`: the four standards of the source's
+    # 风险消除标准 (all must be 是), A53, A54 and the household head's confirmation (附件5).
+    _std("std_measures_carried_out", "根据返贫致贫风险采取的针对性帮扶措施有效落实"),
+    _std("std_basic_needs_secured", "“两不愁三保障”及饮水安全持续巩固"),
+    _std("std_income_stable", "收入持续稳定"),
+    _std("std_rigid_expenses_resolved", "大额刚性支出稳定解决"),
     _f(
         "A53", "a53_elimination_method", "风险消除方式", Kind.SELECT_ONE, H,
         "a53_elimination_method", stage=3,
     ),
     _f("A54", "a54_elimination_date", "风险消除时间", Kind.DATE, H, stage=3),
+    _f("", "sig_head", "户主签名", Kind.IMAGE, H, stage=3),
     # A55 is required at the visit (SPEC §2): the person who collected the information.
     _f("A55", "a55_contact_name", "监测联系人", Kind.TEXT, H),
     _f("A55", "a55_contact_phone", "联系电话", Kind.PHONE, H),
+    # Photos, GPS point and the applicant's signature (附件1) taken at the visit (SPEC §2).
+    _f("", "photo_hukou", "户口簿照片", Kind.IMAGE, H),
+    _f("", "photo_house", "住房照片", Kind.IMAGE, H),
+    _f("", "visit_location", "入户核实位置", Kind.GEOPOINT, H),
+    _f("", "sig_applicant", "申请人签字", Kind.IMAGE, H),
+    _f("", "photo_thumbprint", "申请人按手印照片", Kind.IMAGE, H),
+    _f("", "application_date", "申请日期", Kind.DATE, H),
     # Paper archive only (填表日期等内容为纸质版采集表归档使用，不录入系统).
     _f("", "fill_date", "填表日期", Kind.DATE, H, archive_only=True),
+    # 农户自主申报 (self-declaration, SPEC §2.4, §6 step 1), form `declaration`; the address
+    # (addr_*) and contact phone (phone) are the fields above. The risks are the numbers ②–⑭
+    # of 附件1 (① is computed from A34 after the visit); ⑭ 其他 takes decl_risk_other_text.
+    _f("", "decl_date", "申报日期", Kind.DATE, H),
+    _f("", "decl_channel", "申报渠道", Kind.SELECT_ONE, H, "declaration_channel"),
+    _f("", "decl_on_behalf", "是否他人代为申报", Kind.SELECT_ONE, H, "yes_no"),
+    _f("", "decl_declarant_name", "代为申报人姓名", Kind.TEXT, H),
+    _f("", "decl_declarant_phone", "代为申报人联系电话", Kind.PHONE, H),
+    _f("", "decl_declarant_relation", "代为申报人与申报户的关系", Kind.TEXT, H),
+    _f("", "decl_head_name", "户主姓名", Kind.TEXT, H),
+    _f("", "decl_head_id_number", "户主身份证号码", Kind.ID_NUMBER, H),
+    _f("", "decl_household_size", "家庭人口", Kind.INTEGER, H, unit="人"),
+    _f("", "decl_risks", "返贫致贫风险", Kind.SELECT_MULTIPLE, H, "numbered_risks"),
+    _f("", "decl_risk_other_text", "其他风险（文字说明）", Kind.TEXT, H),
+    _f("", "decl_description", "情况说明", Kind.TEXT, H),
 )
 
 BY_NAME: dict[str, Field] = {field.name: field for field in FIELDS}

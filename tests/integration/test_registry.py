@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from media.memory import MemoryMediaStore
 from server.auth import Principal
-from server.dedup.models import Conflict, DuplicateFlag
 from server.db import make_engine
+from server.dedup.models import Conflict, DuplicateFlag
 from server.domain.idnumber import check_character
 from server.households.models import Household, Person, SurveyVersion
 from server.households.services import apply_submission

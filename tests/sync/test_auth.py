@@ -27,7 +27,7 @@ def test_basic_credentials_work(live_server, seeded):
     response = CollectClient(live_server, auth=("helper", PASSWORD)).form_list()
 
     assert response.status_code == 200
-    assert [f["formID"] for f in parse_form_list(response)] == ["household"]
+    assert "household" in [f["formID"] for f in parse_form_list(response)]
 
 
 @pytest.mark.parametrize("username,password", [("helper", "wrong"), ("nobody", PASSWORD),

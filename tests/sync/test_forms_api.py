@@ -6,6 +6,8 @@ import csv
 import hashlib
 import io
 
+import pytest
+
 from tests.support.collect import CollectClient, parse_form_list, parse_manifest
 from tests.support.seed import OTHER_TOWNSHIP, PASSWORD, VILLAGE
 
@@ -25,16 +27,32 @@ def test_form_list_offers_the_household_form_to_a_helper(live_server, seeded):
     assert household["manifestUrl"]  # the form reads areas.csv
 
 
-def test_downloaded_form_matches_the_listed_hash(live_server, seeded):
+FORMS = ["declaration", "elimination", "household", "measures"]
+
+
+def _form(client: CollectClient, form_id: str) -> dict[str, str]:
+    return next(f for f in parse_form_list(client.form_list()) if f["formID"] == form_id)
+
+
+def test_the_helper_gets_all_four_forms(live_server, seeded):
+    """Issue 4: the formList lists the four forms for a helper."""
+    forms = parse_form_list(CollectClient(live_server, seeded.tokens["helper"]).form_list())
+
+    assert sorted(f["formID"] for f in forms) == FORMS
+    assert all(f["manifestUrl"] for f in forms)  # each reads generated attachments
+
+
+@pytest.mark.parametrize("form_id", FORMS)
+def test_downloaded_form_matches_the_listed_hash(live_server, seeded, form_id):
     """DESIGN: formList hash is md5: of the exact XForm bytes served."""
     client = CollectClient(live_server, seeded.tokens["helper"])
-    form = parse_form_list(client.form_list())[0]
+    form = _form(client, form_id)
 
     download = client.get(form["downloadUrl"])
 
     assert download.status_code == 200
     assert f"md5:{hashlib.md5(download.content).hexdigest()}" == form["hash"]
-    assert b'id="household"' in download.content
+    assert f'id="{form_id}"'.encode() in download.content
     assert form["downloadUrl"].startswith(f"{live_server}/key/{client.token}/")
 
 
@@ -46,23 +64,28 @@ def test_roles_that_do_not_collect_get_an_empty_form_list(live_server, seeded):
     assert parse_form_list(response) == []
 
 
-def test_manifest_lists_areas_csv_with_the_hash_of_what_is_served(live_server, seeded):
-    """Issue 3: manifest media carry md5: hashes of the files served."""
+def test_manifest_lists_the_generated_files_with_the_hash_of_what_is_served(live_server, seeded):
+    """Issue 3/4: manifest media carry md5: hashes; the household list is an entity list."""
     client = CollectClient(live_server, seeded.tokens["helper"])
-    form = parse_form_list(client.form_list())[0]
 
-    files = parse_manifest(client.get(form["manifestUrl"]))
+    files = parse_manifest(client.get(_form(client, "household")["manifestUrl"]))
 
-    assert [f["filename"] for f in files] == ["areas.csv"]
-    media = client.get(files[0]["downloadUrl"])
-    assert media.status_code == 200
-    assert files[0]["hash"] == f"md5:{hashlib.md5(media.content).hexdigest()}"
+    assert [f["filename"] for f in files] == ["areas.csv", "figures.csv", "households.csv"]
+    assert {f["filename"]: f["type"] for f in files}["households.csv"] == "entityList"
+    for entry in files:
+        media = client.get(entry["downloadUrl"])
+        assert media.status_code == 200
+        assert entry["hash"] == f"md5:{hashlib.md5(media.content).hexdigest()}"
+
+
+def _attachment(client: CollectClient, name: str, form_id: str = "household") -> bytes:
+    files = parse_manifest(client.get(_form(client, form_id)["manifestUrl"]))
+    url = next(f["downloadUrl"] for f in files if f["filename"] == name)
+    return client.get(url).content
 
 
 def _areas(client: CollectClient) -> list[dict[str, str]]:
-    form = parse_form_list(client.form_list())[0]
-    url = parse_manifest(client.get(form["manifestUrl"]))[0]["downloadUrl"]
-    return list(csv.DictReader(io.StringIO(client.get(url).content.decode("utf-8"))))
+    return list(csv.DictReader(io.StringIO(_attachment(client, "areas.csv").decode("utf-8"))))
 
 
 def test_areas_csv_holds_only_the_helpers_part_of_the_tree(live_server, seeded):

@@ -109,8 +109,9 @@ def test_money_fields_are_a28_to_a38_in_yuan():
 
 def test_derived_fields_are_those_the_server_computes():
     """SPEC §2/§3: A6 from the ID, A26 from A17, A33, A34, A37, A38 computed."""
-    derived = {f.code for f in FIELDS if f.derived}
+    derived = {f.code for f in FIELDS if f.derived and f.code}
     assert derived == {"A6", "A26", "A33", "A34", "A37", "A38"}
+    assert [f.name for f in FIELDS if f.derived and not f.code] == ["household_size"]
 
 
 def test_archive_only_fields_are_paper_only():
@@ -123,7 +124,9 @@ def test_member_fields_are_a5_to_a22_and_the_death_mark():
     """SPEC §2: the member repeat holds A5–A22, and a deceased flag with the date of death."""
     members = member_fields()
     assert {f.code for f in members if f.code} == {f"A{n}" for n in range(5, 23)}
-    assert [f.name for f in members if not f.code] == ["deceased", "death_date"]
+    assert [f.name for f in members if not f.code] == [
+        "has_id_card", "photo_id_certificate", "deceased", "death_date",
+    ]
     assert BY_NAME["death_date"].kind is Kind.DATE
     assert all(f.scope is Scope.HOUSEHOLD for f in household_fields())
     assert len(members) + len(household_fields()) == len(FIELDS)
@@ -132,14 +135,14 @@ def test_member_fields_are_a5_to_a22_and_the_death_mark():
 def test_stages_follow_the_three_phases_of_the_sheet():
     """SPEC §2: stage 1 collection, stage 2 measures A39–A52, stage 3 elimination A53–A54."""
     assert {f.code for f in fields_of_stage(2) if f.code} == {f"A{n}" for n in range(39, 53)}
-    assert {f.code for f in fields_of_stage(3)} == {"A53", "A54"}
+    assert {f.code for f in fields_of_stage(3) if f.code} == {"A53", "A54"}
     assert BY_NAME["a55_contact_name"].stage == 1
     assert sum(len(fields_of_stage(n)) for n in (1, 2, 3)) == len(FIELDS)
 
 
 def test_multiple_and_single_choice_items_as_the_sheet_says():
     """SPEC §2: A27, A27a, A39–A41, A45–A49 multiple; A3, A42, A43, A53 single; ticks."""
-    multiple = {f.code for f in FIELDS if f.kind is Kind.SELECT_MULTIPLE}
+    multiple = {f.code for f in FIELDS if f.kind is Kind.SELECT_MULTIPLE and f.code}
     assert multiple == {
         "A27", "A27a", "A39", "A40", "A41", "A45", "A46", "A47", "A48", "A49",
         "A44", "A50", "A51", "A52",
@@ -155,6 +158,63 @@ def test_identity_and_contact_kinds():
     assert BY_NAME["a55_contact_phone"].kind is Kind.PHONE
     assert BY_NAME["a54_elimination_date"].kind is Kind.DATE
     assert BY_NAME["a16_work_months"].kind is Kind.DECIMAL
+
+
+def test_visit_fields_photos_signature_and_gps_have_their_kinds():
+    """SPEC §2 (household sheet): visit date, photos, GPS point, the applicant's signature."""
+    assert BY_NAME["visit_date"].kind is Kind.DATE
+    assert BY_NAME["application_date"].kind is Kind.DATE
+    assert BY_NAME["visit_location"].kind is Kind.GEOPOINT
+    for name in ("photo_hukou", "photo_house", "sig_applicant", "photo_thumbprint",
+                 "photo_id_certificate"):
+        assert BY_NAME[name].kind is Kind.IMAGE, name
+    assert BY_NAME["severe_difficulty"].table == "yes_no"
+    assert BY_NAME["household_size"].header == "家庭人口(人)"
+
+
+def test_each_measure_has_its_effect_under_its_own_a_code():
+    """SPEC §2.2 / 附件4: A39–A52 "and the effect of each" (帮扶成效, a text, stage two)."""
+    for n in range(39, 53):
+        measure, effect = BY_CODE[f"A{n}"]
+        assert effect.name == f"a{n}_effect"
+        assert effect.kind is Kind.TEXT and effect.stage == 2 and effect.table is None
+        assert effect.label == f"{measure.label}成效"
+    assert BY_NAME["a39_effect"].header == "A39 产业帮扶成效"
+    assert "assistance_effect" not in BY_NAME
+
+
+def test_measure_record_date_and_green_channel():
+    """SPEC §6 (issue 6 "green channel"): measures may be recorded before identification ends."""
+    assert BY_NAME["measure_date"].kind is Kind.DATE
+    assert BY_NAME["green_channel"].table == "yes_no"
+    assert {BY_NAME[name].stage for name in ("measure_date", "green_channel")} == {2}
+
+
+def test_the_four_elimination_standards_are_stage_three_yes_no():
+    """SPEC §6: standards, all required — measures, 两不愁三保障 and water, income, rigid costs."""
+    standards = [f for f in fields_of_stage(3) if f.name.startswith("std_")]
+    assert [f.name for f in standards] == [
+        "std_measures_carried_out", "std_basic_needs_secured", "std_income_stable",
+        "std_rigid_expenses_resolved",
+    ]
+    assert all(f.table == "yes_no" and not f.code for f in standards)
+    assert [f.name for f in fields_of_stage(3) if not f.code] == [
+        *(f.name for f in standards), "sig_head",
+    ]
+    assert BY_NAME["sig_head"].kind is Kind.IMAGE
+
+
+def test_self_declaration_fields():
+    """SPEC §2.4: who declares (on behalf: name, phone, relation), the head, risks ②–⑭, channel."""
+    declaration = [f for f in FIELDS if f.name.startswith("decl_")]
+    assert all(f.scope is Scope.HOUSEHOLD and f.stage == 1 and not f.code for f in declaration)
+    assert BY_NAME["decl_head_id_number"].kind is Kind.ID_NUMBER
+    assert BY_NAME["decl_declarant_phone"].kind is Kind.PHONE
+    assert BY_NAME["decl_household_size"].header == "家庭人口(人)"
+    assert BY_NAME["decl_risks"].kind is Kind.SELECT_MULTIPLE
+    assert BY_NAME["decl_risks"].table == "numbered_risks"
+    assert BY_NAME["decl_channel"].table == "declaration_channel"
+    assert BY_NAME["decl_on_behalf"].table == "yes_no"
 
 
 def test_there_is_no_fourth_stage():
