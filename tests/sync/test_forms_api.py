@@ -126,3 +126,38 @@ def test_a_media_file_the_form_does_not_read_is_404(live_server, seeded):
 
     assert response.status_code == 404
     assert response.headers["X-Error-Code"] == "MEDIA_NOT_FOUND"
+
+
+def test_generated_attachments_change_hash_when_their_content_changes(live_server, seeded,
+                                                                      app_config):
+    """Issue 4: areas, yearly figures and households change their md5 so Collect refetches."""
+    from decimal import Decimal
+
+    from sqlalchemy.orm import Session
+
+    from server.areas.models import Area
+    from server.areas.services import add_groups
+    from server.db import make_engine
+    from server.domain.figures import FigureKind, YearlyFigure
+    from server.figures.services import set_figure
+    from tests.support.seed import VILLAGE
+
+    client = CollectClient(live_server, seeded.tokens["helper"])
+
+    def hashes() -> dict[str, str]:
+        files = parse_manifest(client.get(_form(client, "household")["manifestUrl"]))
+        return {f["filename"]: f["hash"] for f in files}
+
+    before = hashes()
+    engine = make_engine(app_config["DATABASE_URL"])
+    with Session(engine) as session, session.begin():
+        add_groups(session, session.get(Area, VILLAGE),
+                   ["第一村民小组", "第二村民小组", "第三村民小组"])
+        set_figure(session, YearlyFigure("43", 2022, FigureKind.MONITORING_LINE, Decimal("6900"),
+                                         "测试文件"))
+    engine.dispose()
+    after = hashes()
+
+    assert after["areas.csv"] != before["areas.csv"]
+    assert after["figures.csv"] != before["figures.csv"]
+    assert after["households.csv"] == before["households.csv"]  # no household changed
