@@ -104,5 +104,33 @@ def demo_command() -> None:
         click.echo(line)
 
 
+@main.command("apply-pending")
+def apply_pending_command() -> None:
+    """Take every submission still 'received' into the registry (after a failed inline job)."""
+    from server.households.services import apply_submission
+    from server.submissions.models import Submission, SubmissionState
+
+    with _session() as session:
+        pending = session.scalars(select(Submission.id).where(
+            Submission.state == SubmissionState.RECEIVED).order_by(Submission.id)).all()
+    states: dict[str, int] = {}
+    for submission_id in pending:
+        with _session() as session:
+            state = apply_submission(session, submission_id)
+        states[state] = states.get(state, 0) + 1
+    click.echo(f"处理 {len(pending)} 份提交：{states}")
+
+
+@main.command("recheck-registry")
+def recheck_registry_command() -> None:
+    """Scan the whole registry for likely duplicates (same name and birth date, one digit)."""
+    from server.dedup.services import recheck_registry
+
+    with _session() as session:
+        report = recheck_registry(session)
+    click.echo(f"人员 {report.people}，同名同生日组 {report.groups}，"
+               f"新标记疑似重复 {report.new_flags}")
+
+
 if __name__ == "__main__":
     main()
