@@ -135,8 +135,9 @@ def parse_value(spec: Field, raw: str, today: date) -> object:
     return text
 
 
-def _read(values: Mapping[str, str], names: Sequence[str], today: date, problems: list[Problem],
-          member: int | None = None) -> dict[str, object]:
+def read_values(values: Mapping[str, str], names: Sequence[str], today: date,
+                problems: list[Problem], member: int | None = None) -> dict[str, object]:
+    """The registry fields among ``names``, typed; each bad value becomes a located Problem."""
     typed: dict[str, object] = {}
     for name in names:
         spec = BY_NAME.get(name)
@@ -158,7 +159,7 @@ def read_survey(household: Mapping[str, str], members: Sequence[Mapping[str, str
                 line: Decimal, today: date) -> Survey:
     """Validate and compute a household survey; ``line`` is the visit year's monitoring line."""
     problems: list[Problem] = []
-    values = _read(household, list(household), today, problems)
+    values = read_values(household, list(household), today, problems)
     visit = values.get("visit_date")
     visit_date = visit if isinstance(visit, date) else today
     roster = [_member(i + 1, raw, visit_date, today, problems) for i, raw in enumerate(members)]
@@ -197,7 +198,7 @@ def _member(index: int, raw: Mapping[str, str], visit: date, today: date,
         if not raw.get(name, "").strip():
             problems.append(Problem(Severity.ERROR, "FIELD_REQUIRED", BY_NAME[name].code,
                                     f"{BY_NAME[name].label}不能为空", index))
-    values = _read(raw, list(raw), today, problems, index)
+    values = read_values(raw, list(raw), today, problems, index)
     person = values.get("a7_id_number")
     person = person if isinstance(person, IdNumber) else None
     deceased = values.get("deceased") == codes.YES

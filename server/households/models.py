@@ -90,3 +90,53 @@ class SurveyVersion(Base):
     phone_differs: Mapped[dict] = mapped_column(JSON, default=dict)
     warnings: Mapped[list] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class MeasureRecord(Base):
+    """Stage two: the assistance measures (A39–A52) recorded for a household, with effects."""
+
+    __tablename__ = "measure_records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[str] = mapped_column(ForeignKey("households.id"), index=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), unique=True)
+    measure_date: Mapped[date] = mapped_column(Date)
+    green_channel: Mapped[bool] = mapped_column(default=False)  # 帮扶先行, before the procedure
+    values: Mapped[dict] = mapped_column(JSON, default=dict)  # by field name (fields.py)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class EliminationAssessment(Base):
+    """Stage three (附件4/附件5 data): updated income, the standards, the proposed method."""
+
+    __tablename__ = "elimination_assessments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[str] = mapped_column(ForeignKey("households.id"), index=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), unique=True)
+    visit_date: Mapped[date] = mapped_column(Date)
+    size: Mapped[int]
+    values: Mapped[dict] = mapped_column(JSON, default=dict)
+    a33_net_income: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    a34_net_income_per_capita: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    a37_income_reference: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    a38_income_reference_per_capita: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    method: Mapped[str | None] = mapped_column(String(2), default=None)  # A53
+    eligible: Mapped[bool] = mapped_column(default=False)  # no blocking finding
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Declaration(Base):
+    """A self-declaration (农户自主申报): who, where, which risks; it starts a case (issue 6)."""
+
+    __tablename__ = "declarations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), unique=True)
+    head_name: Mapped[str] = mapped_column(String(50))
+    head_id_number: Mapped[str] = mapped_column(String(18), index=True)
+    area_code: Mapped[str] = mapped_column(ForeignKey("areas.code"), index=True)
+    household_id: Mapped[str | None] = mapped_column(ForeignKey("households.id"), default=None)
+    on_behalf: Mapped[bool] = mapped_column(default=False)
+    values: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

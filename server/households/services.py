@@ -16,21 +16,33 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from server.accounts.models import User
 from server.audit.services import record
 from server.db import insert_ignoring_duplicates
 from server.dedup.models import Conflict, DuplicateFlag
+from server.domain.codes import YES
 from server.domain.dedup import Decision, Incoming, Outcome, PersonKey, decide, likely_same, pair
+from server.domain.elimination import STANDARDS, elimination_findings
 from server.domain.figures import FigureKind, FigureMissing, figure_for
-from server.domain.members import Severity
+from server.domain.income import IncomeItems, derive
+from server.domain.members import HAS_LABOUR_CAPACITY, Severity
 from server.domain.money import CENT
-from server.domain.survey import Problem, Survey, read_survey
+from server.domain.survey import INCOME_FIELDS, Problem, Survey, read_survey, read_values
 from server.figures.services import figures
 from server.forms.models import FormVersion
-from server.households.models import Household, Person, SurveyVersion
+from server.households.models import (
+    Declaration,
+    EliminationAssessment,
+    Household,
+    MeasureRecord,
+    Person,
+    SurveyVersion,
+)
 from server.submissions.models import Submission, SubmissionState
 from sync.instance import instance_values, parse
 
 SURVEY_FORMS = frozenset({"household"})
+SOCIAL_PROTECTION = "a48_social_protection"  # 综合保障 (兜底保障类)
 _ATTEMPTS = 3
 
 
@@ -57,9 +69,11 @@ def _apply(session: Session, submission_id: int, today: date) -> str:
         return submission.state
     form_id = session.scalar(select(FormVersion.form_id)
                              .where(FormVersion.id == submission.form_version_id))
+    values = instance_values(parse(submission.xml.encode("utf-8")).root)
+    if form_id in FOLLOW_UPS:
+        return FOLLOW_UPS[form_id](session, submission, values, today)
     if form_id not in SURVEY_FORMS:
         return _finish(session, submission, SubmissionState.IGNORED, [])
-    values = instance_values(parse(submission.xml.encode("utf-8")).root)
     province = (values.household.get("addr_county") or "")[:2]
     survey = read_survey(values.household, values.members, _line(session, province, values,
                                                                    today), today)
@@ -84,14 +98,129 @@ def _apply(session: Session, submission_id: int, today: date) -> str:
     return _finish(session, submission, SubmissionState.APPLIED, survey.problems)
 
 
-def _line(session: Session, province: str, values, today: date):
-    visit = values.household.get("visit_date", "")[:4]
+def _line(session: Session, province: str, values, today: date, field: str = "visit_date",
+          kind: FigureKind = FigureKind.MONITORING_LINE):
+    visit = values.household.get(field, "")[:4]
     year = int(visit) if visit.isdigit() else today.year
     try:
-        return figure_for(figures(session, province), province, year,
-                          FigureKind.MONITORING_LINE).value
+        return figure_for(figures(session, province), province, year, kind).value
     except FigureMissing:
         return None
+
+
+def _picked_household(session: Session, submission: Submission, values,
+                      problems: list[Problem]) -> Household | None:
+    """The household a follow-up form picked from the entity list, if it is the submitter's."""
+    household = session.get(Household, values.household.get("household", ""))
+    submitter_area = session.scalar(select(User.area_code).where(
+        User.id == submission.submitter_id))
+    if household is None or not household.area_code.startswith(submitter_area or "-"):
+        problems.append(Problem(Severity.ERROR, "HOUSEHOLD_UNKNOWN", "户",
+                                "所选农户不在登记册中或不属于您的区域"))
+        return None
+    return household
+
+
+def _apply_measures(session: Session, submission: Submission, values, today: date) -> str:
+    problems: list[Problem] = []
+    household = _picked_household(session, submission, values, problems)
+    typed = read_values(values.household, list(values.household), today, problems)
+    chosen = [name for name in typed if name.startswith("a") and name[1:3].isdigit()
+              and 39 <= int(name[1:3]) <= 52 and not name.endswith("_effect")]
+    if not chosen:
+        problems.append(Problem(Severity.ERROR, "MEASURES_EMPTY", "A39–A52",
+                                "至少应录入一项帮扶措施"))
+    if household is None or any(p.severity is Severity.ERROR for p in problems):
+        return _finish(session, submission, SubmissionState.INVALID, problems)
+    session.add(MeasureRecord(
+        household_id=household.id, submission_id=submission.id,
+        measure_date=typed.get("measure_date") or today,
+        green_channel=typed.get("green_channel") == YES,
+        values={k: _plain(v) for k, v in typed.items()}))
+    submission.household_id = household.id
+    record(session, "measures.recorded", "household", household.id, None,
+           submission_id=submission.id, measures=chosen)
+    return _finish(session, submission, SubmissionState.APPLIED, problems)
+
+
+def _apply_elimination(session: Session, submission: Submission, values, today: date) -> str:
+    problems: list[Problem] = []
+    household = _picked_household(session, submission, values, problems)
+    typed = read_values(values.household, list(values.household), today, problems)
+    size_text = values.household.get("household_size", "")
+    size = int(size_text) if size_text.isdigit() and int(size_text) > 0 else 0
+    if not size:
+        problems.append(Problem(Severity.ERROR, "FIELD_INVALID", "家庭人口", "家庭人口至少为1"))
+    missing = [name for name in INCOME_FIELDS if name not in typed]
+    for name in missing:
+        problems.append(Problem(Severity.ERROR, "FIELD_REQUIRED", name, "收支情况不能为空"))
+    province = household.area_code[:2] if household else ""
+    line = _line(session, province, values, today)
+    floor = _line(session, province, values, today, kind=FigureKind.ELIMINATION_FLOOR)
+    if line is None or floor is None:
+        problems.append(Problem(Severity.ERROR, "FIGURE_MISSING", "A34",
+                                "没有该年度的监测范围基准线或风险消除底线"))
+    if household is None or any(p.severity is Severity.ERROR for p in problems):
+        return _finish(session, submission, SubmissionState.INVALID, problems)
+    derived = derive(IncomeItems(*(typed[name] for name in INCOME_FIELDS)), size)
+    latest = session.get(SurveyVersion, household.latest_survey_id)
+    members = latest.member_values if latest else []
+    capable = any(m.get("a14_labour_skill") in HAS_LABOUR_CAPACITY and m.get("deceased") != YES
+                  for m in members)
+    protected = any(SOCIAL_PROTECTION in measures for measures in session.scalars(
+        select(MeasureRecord.values).where(MeasureRecord.household_id == household.id)))
+    for finding in elimination_findings(
+            a34=derived.a34_net_income_per_capita, floor=floor, line=line,
+            standards={name: typed.get(name) == YES for name in STANDARDS},
+            labour_capacity=capable, social_protection=protected):
+        problems.append(Problem(finding.severity, finding.code, finding.field, finding.message))
+    eligible = not any(p.severity is Severity.ERROR for p in problems)
+    session.add(EliminationAssessment(
+        household_id=household.id, submission_id=submission.id,
+        visit_date=typed.get("visit_date") or today, size=size,
+        values={k: _plain(v) for k, v in typed.items()},
+        a33_net_income=derived.a33_net_income,
+        a34_net_income_per_capita=_cents(derived.a34_net_income_per_capita),
+        a37_income_reference=derived.a37_income_reference,
+        a38_income_reference_per_capita=_cents(derived.a38_income_reference_per_capita),
+        method=typed.get("a53_elimination_method"), eligible=eligible))
+    submission.household_id = household.id
+    record(session, "elimination.assessed", "household", household.id, None,
+           submission_id=submission.id, eligible=eligible)
+    # An assessment that a rule blocks is still the household's record: kept and applied,
+    # with its findings; the pipeline (issue 6) refuses to eliminate on it.
+    return _finish(session, submission, SubmissionState.APPLIED, problems)
+
+
+def _apply_declaration(session: Session, submission: Submission, values, today: date) -> str:
+    problems: list[Problem] = []
+    typed = read_values(values.household, list(values.household), today, problems)
+    head_id = typed.get("decl_head_id_number")
+    area = next((str(typed[name]) for name in ("addr_group", "addr_village") if name in typed),
+                None)
+    if head_id is None or area is None or not typed.get("decl_head_name"):
+        problems.append(Problem(Severity.ERROR, "FIELD_REQUIRED", "申报",
+                                "申报应写明户主姓名、身份证号码和住址"))
+    if any(p.severity is Severity.ERROR for p in problems):
+        return _finish(session, submission, SubmissionState.INVALID, problems)
+    household_id = session.scalar(select(Person.household_id)
+                                  .where(Person.id_number == head_id.value))
+    session.add(Declaration(
+        submission_id=submission.id, head_name=str(typed["decl_head_name"]),
+        head_id_number=head_id.value, area_code=area, household_id=household_id,
+        on_behalf=typed.get("decl_on_behalf") == YES,
+        values={k: _plain(v) for k, v in typed.items()}))
+    submission.household_id = household_id
+    record(session, "declaration.received", "submission", submission.id, None,
+           household_id=household_id, area=area)
+    return _finish(session, submission, SubmissionState.APPLIED, problems)
+
+
+FOLLOW_UPS = {
+    "measures": _apply_measures,
+    "elimination": _apply_elimination,
+    "declaration": _apply_declaration,
+}
 
 
 def _finish(session: Session, submission: Submission, state: SubmissionState,

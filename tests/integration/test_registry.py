@@ -233,3 +233,113 @@ def test_an_entry_error_rejects_the_held_submission(session, helper, seeded):
 
     assert submission.state == "rejected"
     assert apply_submission(session, held.id, TODAY) == "rejected"
+
+
+def submit_form(session, user, seeded, form_id, values, members=()):
+    xml = form_instance(form_id, seeded.form_versions[form_id], values, list(members))
+    result = ingest_submission(session, MemoryMediaStore(), user, xml, [])
+    session.commit()
+    state = apply_submission(session, result.submission_id, TODAY)
+    session.commit()
+    return state, session.get(Submission, result.submission_id)
+
+
+MEASURES = {"measure_date": "2021-06-01", "green_channel": "02", "a39_industry": "01 03",
+            "a39_effect": "发展养殖，年增收3000元", "a48_social_protection": "01"}
+STANDARDS_MET = {"std_measures_carried_out": "01", "std_basic_needs_secured": "01",
+                 "std_income_stable": "01", "std_rigid_expenses_resolved": "01"}
+
+
+def elimination_values(household_id, **overrides):
+    return {"household": household_id, "visit_date": "2022-06-01", "household_size": "3",
+            "a28_wages": "30000", "a29_business_income": "3000", "a30_property_income": "0",
+            "a31_transfer_income": "1500", "a32_business_expenses": "1000",
+            "a35_insurance_claims": "0", "a36_compliant_out_of_pocket": "0",
+            "a53_elimination_method": "01", **STANDARDS_MET, **overrides}
+
+
+def test_measures_are_recorded_for_the_picked_household(session, helper, seeded):
+    """Issue 5: ingest writes the measures (stage two)."""
+    from server.households.models import MeasureRecord
+
+    _, survey = submit(session, helper, seeded, [HEAD, SPOUSE])
+
+    state, submission = submit_form(session, helper, seeded, "measures",
+                                    {"household": survey.household_id, **MEASURES})
+
+    assert state == "applied", submission.problems
+    record = session.scalar(select(MeasureRecord))
+    assert record.household_id == survey.household_id and not record.green_channel
+    assert record.values["a39_industry"] == "01 03"
+
+
+def test_measures_for_a_household_outside_the_helpers_area_are_refused(session, helper,
+                                                                      seeded):
+    from server.accounts.models import User
+
+    _, survey = submit(session, helper, seeded, [HEAD, SPOUSE])
+    other = Principal.of(session.scalar(select(User).where(User.username == "helper_other")))
+
+    state, submission = submit_form(session, other, seeded, "measures",
+                                    {"household": survey.household_id, **MEASURES})
+
+    assert state == "invalid"
+    assert [p["code"] for p in submission.problems] == ["HOUSEHOLD_UNKNOWN"]
+
+
+def test_an_empty_measures_record_is_invalid(session, helper, seeded):
+    _, survey = submit(session, helper, seeded, [HEAD, SPOUSE])
+
+    state, submission = submit_form(session, helper, seeded, "measures",
+                                    {"household": survey.household_id, "green_channel": "02"})
+
+    assert state == "invalid" and submission.problems[0]["code"] == "MEASURES_EMPTY"
+
+
+def test_an_elimination_assessment_meeting_the_rules_is_eligible(session, helper, seeded):
+    """Issue 5: ingest writes the elimination data (stage three), recomputing A33–A38."""
+    from server.households.models import EliminationAssessment
+
+    _, survey = submit(session, helper, seeded, [HEAD, SPOUSE, CHILD])
+
+    state, submission = submit_form(session, helper, seeded, "elimination",
+                                    elimination_values(survey.household_id))
+
+    assert state == "applied", submission.problems
+    assessment = session.scalar(select(EliminationAssessment))
+    assert assessment.eligible and str(assessment.a34_net_income_per_capita) == "11166.67"
+
+
+@pytest.mark.parametrize("overrides,code", [
+    ({"a28_wages": "10000"}, "ELIMINATION_BELOW_FLOOR"),
+    ({"std_income_stable": "02"}, "ELIMINATION_STANDARDS"),
+])
+def test_an_assessment_a_rule_blocks_is_kept_but_not_eligible(session, helper, seeded,
+                                                              overrides, code):
+    from server.households.models import EliminationAssessment
+
+    _, survey = submit(session, helper, seeded, [HEAD, SPOUSE, CHILD])
+
+    _, submission = submit_form(session, helper, seeded, "elimination",
+                                elimination_values(survey.household_id, **overrides))
+
+    assert code in [p["code"] for p in submission.problems]
+    assert session.scalar(select(EliminationAssessment.eligible)) is False
+
+
+def test_a_declaration_is_linked_to_the_household_of_its_head(session, helper, seeded):
+    from server.households.models import Declaration
+
+    _, survey = submit(session, helper, seeded, [HEAD, SPOUSE])
+
+    state, submission = submit_form(session, helper, seeded, "declaration", {
+        "decl_date": "2021-04-01", "decl_channel": "01", "decl_on_behalf": "02",
+        "decl_head_name": "张三", "decl_head_id_number": HEAD["a7_id_number"],
+        "addr_county": VILLAGE[:6], "addr_township": VILLAGE[:9], "addr_village": VILLAGE,
+        "addr_group": f"{VILLAGE}001", "phone": "13812345678", "decl_household_size": "2",
+        "decl_risks": "6", "decl_description": "户主患病住院"})
+
+    assert state == "applied", submission.problems
+    declaration = session.scalar(select(Declaration))
+    assert declaration.household_id == survey.household_id
+    assert declaration.area_code == f"{VILLAGE}001"
