@@ -33,6 +33,7 @@ class Job:
     attachments: dict[str, bytes] = field(default_factory=dict)
     answers: list[tuple[str, object]] = field(default_factory=list)
     media: dict[str, bytes] = field(default_factory=dict)  # files that upload answers name
+    submission: bool = False  # also produce what the engine would POST
 
 
 @dataclass
@@ -40,6 +41,8 @@ class Outcome:
     id: str
     exit_code: int  # 0 filled, 1 did not load, 2 an answer could not be given, 3 invalid
     report: dict
+    # With Job.submission: file name → bytes, "xml_submission_file" being the instance.
+    submission: dict[str, bytes] = field(default_factory=dict)
 
     @property
     def valid(self) -> bool:
@@ -85,18 +88,27 @@ def fill_many(jobs: list[Job]) -> dict[str, Outcome]:
             (folder / "answers.json").write_text(
                 json.dumps([[path, value] for path, value in job.answers], ensure_ascii=False),
                 encoding="utf-8")
-            batch.append({"id": job.id, "form": str(folder / "form.xml"),
-                          "answers": str(folder / "answers.json"),
-                          "media": [str(folder / "media")]})
+            item = {"id": job.id, "form": str(folder / "form.xml"),
+                    "answers": str(folder / "answers.json"), "media": [str(folder / "media")]}
+            if job.submission:
+                item["submission"] = str(folder / "submission")
+            batch.append(item)
         (root / "jobs.json").write_text(json.dumps(batch), encoding="utf-8")
         result = subprocess.run(["node", str(HARNESS / "fill.mjs"), "--batch",
                                  str(root / "jobs.json")], capture_output=True, text=True,
                                 timeout=600)
-    try:
-        outcomes = json.loads(result.stdout)
-    except json.JSONDecodeError as exc:
-        raise RuntimeError(f"engine harness failed: {result.stderr[-2000:]}") from exc
-    return {o["id"]: Outcome(o["id"], o["exit_code"], o["report"]) for o in outcomes}
+        try:
+            outcomes = json.loads(result.stdout)
+        except json.JSONDecodeError as exc:
+            raise RuntimeError(f"engine harness failed: {result.stderr[-2000:]}") from exc
+        return {o["id"]: Outcome(o["id"], o["exit_code"], o["report"],
+                                 _files(root / o["id"] / "submission")) for o in outcomes}
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    if not folder.is_dir():
+        return {}
+    return {path.name: path.read_bytes() for path in folder.iterdir() if path.is_file()}
 
 
 def fill(job: Job) -> Outcome:
