@@ -89,17 +89,20 @@ def households_csv(session: Session, user: Principal) -> bytes:
     survey, so Collect sees an update when a household is surveyed again.
     """
     rows = session.execute(
-        select(Household, SurveyVersion, Person.name, Person.id_number, Area.name)
+        select(Household, SurveyVersion, Person.name, Person.id_number)
         .join(SurveyVersion, SurveyVersion.id == Household.latest_survey_id)
         .join(Person, Person.id == Household.head_person_id)
-        .join(Area, Area.code == Household.area_code)
         .where(Household.area_code.startswith(user.area_code, autoescape=True))
         .order_by(Household.area_code, Person.name)
     ).all()
+    names = dict(session.execute(select(Area.code, Area.name).where(
+        Area.code.startswith(user.area_code[:12], autoescape=True))).all())
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["name", "label", "__version", *ENTITY_PROPERTIES])
-    for household, survey, head_name, head_id, area_name in rows:
+    for household, survey, head_name, head_id in rows:
+        village, group = household.area_code[:12], household.area_code
+        place = names.get(village, "") + (names.get(group, "") if group != village else "")
         values = survey.household_values
         capable = any(m.get("a14_labour_skill") in HAS_LABOUR_CAPACITY
                       and m.get("deceased") != YES for m in survey.member_values)
@@ -110,7 +113,7 @@ def households_csv(session: Session, user: Principal) -> bytes:
             "a3_monitoring_type": household.monitoring_type or values.get("a3_monitoring_type"),
             "labour_capacity": YES if capable else NO,
         }
-        writer.writerow([household.id, f"{head_name} {area_name}", survey.number,
+        writer.writerow([household.id, f"{head_name} {place}".strip(), survey.number,
                          *(derived.get(name, values.get(name, "")) or "" for name in
                            ENTITY_PROPERTIES)])
     return out.getvalue().encode("utf-8")

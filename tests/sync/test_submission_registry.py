@@ -54,6 +54,7 @@ def test_a_posted_household_survey_reaches_the_registry_and_the_phones_list(clie
     [row] = households_list(client)
     assert row["name"] == submission.household_id
     assert row["head_name"] == "张三" and row["household_size"] == "3"
+    assert row["label"] == "张三 洪罗庙社区第一村民小组"
     assert row["head_id_masked"].startswith("430421") and "*" in row["head_id_masked"]
     assert row["__version"] == "1" and row["a28_wages"] == "12000"
 
