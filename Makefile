@@ -4,7 +4,7 @@ PY      := $(VENV)/bin/python
 PORT    ?= 5000
 export PORT
 
-.PHONY: run test lint bench bench-quick system-deps clean
+.PHONY: run test lint bench bench-quick bench-registry bench-registry-quick system-deps clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -52,6 +52,13 @@ bench: system-deps $(VENV)/.installed
 
 bench-quick: system-deps $(VENV)/.installed
 	$(PY) -m tests.bench.bench_submissions --quick
+
+# The registry (issue 5): ingest through HTTP at 0, 100 000 and 1 000 000 people; re-check at 1M.
+bench-registry: system-deps $(VENV)/.installed
+	$(PY) -m tests.bench.bench_registry
+
+bench-registry-quick: system-deps $(VENV)/.installed
+	$(PY) -m tests.bench.bench_registry --quick
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .hypothesis .ruff_cache tests/engine/node_modules
