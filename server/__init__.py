@@ -15,7 +15,6 @@ def create_app(config: dict | None = None) -> Flask:
 
     from media.store import store_from_url
     from server import db, errors
-    from server.jobs import InlineJobs
     from sync import api as openrosa_api
 
     db.init_app(app)
@@ -29,7 +28,6 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["fangpin.media"] = store_from_url(
         app.config["MEDIA_STORE"], **{k: v for k, v in s3_options.items() if v}
     )
-    app.extensions["fangpin.jobs"] = InlineJobs(app.extensions["fangpin.db"].sessions)
     openrosa_api.init_app(app)
 
     @app.get("/health")

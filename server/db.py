@@ -1,13 +1,12 @@
 """Database: the declarative base, the engine, and one unit of work per request.
 
 Services take a ``Session``, change things and ``flush()``; they never commit. The request
-boundary (``init_app``) commits once when the response is a success, rolls back otherwise, and
-then runs the work registered with ``after_commit``.
+boundary (``init_app``) commits once when the response is a success, rolls back otherwise,
+and closes the session.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
@@ -132,8 +131,6 @@ def init_app(app: Flask) -> None:
         try:
             if response.status_code < 400:
                 session.commit()
-                for callback in g.pop("after_commit", []):
-                    callback()
             else:
                 session.rollback()
         finally:
@@ -158,8 +155,3 @@ def session() -> Session:
         _write_intent.set(request.method not in ("GET", "HEAD", "OPTIONS"))
         g.db_session = database().sessions()
     return g.db_session
-
-
-def after_commit(callback: Callable[[], None]) -> None:
-    """Run ``callback`` once this request's transaction has committed (never on rollback)."""
-    g.setdefault("after_commit", []).append(callback)

@@ -16,7 +16,7 @@ from server import db
 from server.auth import Principal, user_by_password, user_by_token
 from server.errors import AppError, register_renderer
 from server.forms.models import Form, FormVersion
-from server.households.services import apply_submission
+from server.households.services import take_in
 from server.submissions.services import UploadedFile, ingest_submission, record_rejection
 from sync import attachments, openrosa
 
@@ -188,11 +188,7 @@ def submission():
         record_rejection(db.database().sessions, store, error, user_id, xml)
         raise
     if result.created:
-        submission_id = result.submission_id
-        jobs = current_app.extensions["fangpin.jobs"]
-        db.after_commit(lambda: jobs.submit(
-            lambda session: apply_submission(session, submission_id),
-            f"apply submission {submission_id}"))
+        take_in(db.session(), result.submission_id)
     body = _RECEIVED if result.created or result.added_attachments else _ALREADY_RECEIVED
     return _xml(body, 201)
 

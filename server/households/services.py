@@ -1,13 +1,16 @@
 """Use cases of the registry: take a stored submission in (validate, dedup, write).
 
-``apply_submission`` runs after the submission's own transaction has committed, so a failure
-here never loses what the phone sent: the submission stays with its state and problems.
+``take_in`` runs in the request that stored the submission, under a savepoint: the submission
+and its registry changes commit together (one commit per submission), and a failure of the
+registry part rolls back only that part, so what the phone sent is never lost — the submission
+stays ``received`` and ``fangpin apply-pending`` takes it in later.
 Two phones racing on one household end in one household: the database refuses the second
 insert of a person (unique ID number) and the decision is taken again, now as an update.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import asdict
 from datetime import date
@@ -23,12 +26,12 @@ from server.dedup.models import Conflict, DuplicateFlag
 from server.domain.codes import YES
 from server.domain.dedup import Decision, Incoming, Outcome, PersonKey, decide, likely_same, pair
 from server.domain.elimination import STANDARDS, elimination_findings
-from server.domain.figures import FigureKind, FigureMissing, figure_for
+from server.domain.figures import FigureKind, FigureMissing
 from server.domain.income import IncomeItems, derive
 from server.domain.members import HAS_LABOUR_CAPACITY, Severity
 from server.domain.money import CENT
 from server.domain.survey import INCOME_FIELDS, Problem, Survey, read_survey, read_values
-from server.figures.services import figures
+from server.figures.services import figure_in_force
 from server.forms.models import FormVersion
 from server.households.models import (
     Declaration,
@@ -41,9 +44,23 @@ from server.households.models import (
 from server.submissions.models import Submission, SubmissionState
 from sync.instance import instance_values, parse
 
+log = logging.getLogger(__name__)
 SURVEY_FORMS = frozenset({"household"})
 SOCIAL_PROTECTION = "a48_social_protection"  # 综合保障 (兜底保障类)
 _ATTEMPTS = 3
+
+
+def take_in(session: Session, submission_id: int) -> str | None:
+    """``apply_submission`` that cannot fail the caller's transaction (logged instead)."""
+    savepoint = session.begin_nested()
+    try:
+        state = apply_submission(session, submission_id)
+    except Exception:
+        savepoint.rollback()
+        log.exception("submission %s stays received: taking it in failed", submission_id)
+        return None
+    savepoint.commit()
+    return state
 
 
 def apply_submission(session: Session, submission_id: int, today: date | None = None) -> str:
@@ -103,7 +120,7 @@ def _line(session: Session, province: str, values, today: date, field: str = "vi
     visit = values.household.get(field, "")[:4]
     year = int(visit) if visit.isdigit() else today.year
     try:
-        return figure_for(figures(session, province), province, year, kind).value
+        return figure_in_force(session, province, year, kind).value
     except FigureMissing:
         return None
 

@@ -3,6 +3,7 @@
 Run from the project root:
 
     .venv/bin/python -m tests.bench.bench_submissions [--n N] [--n-media N] [--quick]
+        [--flask-floor]
 
 What it does:
 
@@ -18,7 +19,10 @@ What it does:
    Floor and ours are interleaved A-B-B-A in ``--rounds`` slices at every level, since the
    machine is small and noisy; every response must be 201;
 4. the headline: throughput ratio ours/floor at concurrency 16, XML only, against 0.6;
-5. the RSS growth of the gunicorn worker that handles one ~50 MB attachment streamed from disk
+5. with ``--flask-floor``, a third server in the same slices: the floor's work inside a minimal
+   Flask app (``tests/bench/flask_floor_app.py``, own database ``flask_floor``), to tell how much
+   of the gap is Flask itself; its rows show flask/floor, and the headline ours/flask-floor;
+6. the RSS growth of the gunicorn worker that handles one ~50 MB attachment streamed from disk
    (VmRSS of every worker sampled every 10 ms; VmHWM reset through /proc/PID/clear_refs before
    the upload and read after), each case on freshly started servers: a JPEG (image-checked), the
    same bytes through a field that is not image-checked, a noise PNG (image-checked, Pillow
@@ -83,6 +87,7 @@ def _on_database(server_url: str, name: str, driver: str = "postgresql+psycopg")
 class Databases:
     fangpin_url: str  # SQLAlchemy URL for our app
     floor_dsn: str  # libpq URL for the floor
+    flask_floor_dsn: str  # libpq URL for the Flask floor (same table, own database)
     token: str
     version: str
 
@@ -92,9 +97,12 @@ def prepare_databases(server_url: str) -> Databases:
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute("CREATE DATABASE fangpin")
         conn.execute("CREATE DATABASE floor")
+        conn.execute("CREATE DATABASE flask_floor")
     floor_dsn = _on_database(server_url, "floor", "postgresql")
-    with psycopg.connect(floor_dsn, autocommit=True) as conn:
-        conn.execute(FLOOR_TABLE)
+    flask_floor_dsn = _on_database(server_url, "flask_floor", "postgresql")
+    for dsn in (floor_dsn, flask_floor_dsn):
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(FLOOR_TABLE)
     fangpin_url = _on_database(server_url, "fangpin")
     upgrade(fangpin_url)
     engine = make_engine(fangpin_url)
@@ -117,7 +125,11 @@ def prepare_databases(server_url: str) -> Databases:
         )
     engine.dispose()
     return Databases(
-        fangpin_url, floor_dsn, seeded.tokens["helper"], seeded.form_versions["household"]
+        fangpin_url,
+        floor_dsn,
+        flask_floor_dsn,
+        seeded.tokens["helper"],
+        seeded.form_versions["household"],
     )
 
 
@@ -257,6 +269,17 @@ class Servers:
             "tests.bench.floor_app:app",
             self.settings,
             {"FLOOR_DATABASE_URL": self.dbs.floor_dsn},
+            self.log_dir,
+        )
+        self.running.append(server)
+        return server
+
+    def flask_floor(self) -> Gunicorn:
+        server = Gunicorn(
+            "flask",
+            "tests.bench.flask_floor_app:app",
+            self.settings,
+            {"FLOOR_DATABASE_URL": self.dbs.flask_floor_dsn},
             self.log_dir,
         )
         self.running.append(server)
@@ -712,7 +735,8 @@ def header(args, settings: GunicornSettings, factory: BodyFactory) -> str:
     return "\n".join(
         [
             "=" * 78,
-            "fangpin submission benchmark (issue 3): ours (Flask, wsgi:app) vs floor (bare WSGI)",
+            "fangpin submission benchmark (issue 3): ours (Flask, wsgi:app) vs floor (bare WSGI)"
+            + (" and flask (the floor in minimal Flask)" if args.flask_floor else ""),
             f"machine: nproc={affinity}, {platform.machine()}, Python {platform.python_version()}, "
             f"{pg}, fsync on",
             f"N: {args.n} XML-only, {args.n_media} with media; concurrency {args.concurrency}; "
@@ -751,6 +775,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
     parser.add_argument("--threads", type=int, default=8, help="threads per worker (default 8)")
     parser.add_argument("--no-memory", action="store_true", help="skip the 50 MB upload")
+    parser.add_argument(
+        "--flask-floor",
+        action="store_true",
+        help="also run the floor's work inside a minimal Flask app (tests/bench/flask_floor_app)",
+    )
     args = parser.parse_args(argv)
     args.n = args.n or (100 if args.quick else 2000)
     args.n_media = args.n_media or (50 if args.quick else 300)
@@ -771,26 +800,26 @@ def _warm_up(
 
 
 def run_throughput(args, servers: Servers, factory: BodyFactory, meter: CpuMeter) -> dict:
-    floor, ours = servers.floor(), servers.ours()
-    paths = {
-        "ours": f"/key/{servers.dbs.token}/submission?deviceID=collect:bench",
-        "floor": f"/key/{servers.dbs.token}/submission?deviceID=collect:bench",
-    }
+    started = [servers.floor(), servers.ours()]
+    if args.flask_floor:
+        started.append(servers.flask_floor())
+    names = [server.name for server in started]
+    path = f"/key/{servers.dbs.token}/submission?deviceID=collect:bench"
+    paths = dict.fromkeys(names, path)
     print(f"{'':<36}{'latency ms':<21}{'CPU ms/subm':<18}")
     print(
         f"{'case':<5} {'conc':>4} {'srv':<5} {'subm/s':>7} {'p50':>7} {'p95':>7} {'p99':>7} "
-        f"{'fail':>4} {'app':>5} {'pg':>5} {'clnt':>5}  ours/floor"
+        f"{'fail':>4} {'app':>5} {'pg':>5} {'clnt':>5}  ratio to floor"
     )
     results: dict[tuple[str, int], dict[str, LoadResult]] = {}
     for case, media, count in (("xml", False, args.n), ("media", True, args.n_media)):
-        _warm_up([floor, ours], paths, factory, media)
+        _warm_up(started, paths, factory, media)
         for conc in args.concurrency:
-            bodies = {
-                name: slices(factory.build(count, media), args.rounds) for name in ("floor", "ours")
-            }
-            totals = {"floor": LoadResult(), "ours": LoadResult()}
+            bodies = {name: slices(factory.build(count, media), args.rounds) for name in names}
+            totals = {name: LoadResult() for name in names}
             for round_ in range(args.rounds):
-                order = (floor, ours) if round_ % 2 == 0 else (ours, floor)
+                # A-B(-C) then (C-)B-A: every server gets the early and the late slots alike
+                order = started if round_ % 2 == 0 else started[::-1]
                 for server in order:
                     if round_ < len(bodies[server.name]):
                         totals[server.name].add(
@@ -798,37 +827,46 @@ def run_throughput(args, servers: Servers, factory: BodyFactory, meter: CpuMeter
                                 server, meter, paths[server.name], bodies[server.name][round_], conc
                             )
                         )
-            ratio = totals["ours"].rate / totals["floor"].rate if totals["floor"].rate else 0
+            floor_rate = totals["floor"].rate
             print(_row(case, conc, "floor", totals["floor"]))
-            print(_row(case, conc, "ours", totals["ours"], f"{ratio:.2f}"), flush=True)
+            for name in names[1:]:
+                ratio = totals[name].rate / floor_rate if floor_rate else 0
+                print(_row(case, conc, name, totals[name], f"{ratio:.2f}"), flush=True)
             for name, result in totals.items():
                 for failure in result.failures[:5]:
                     print(f"    FAILURE {name}: {failure}")
             results[(case, conc)] = totals
-    servers.stop(floor)
-    servers.stop(ours)
+    for server in started:
+        servers.stop(server)
     results[("rows", 0)] = check_rows(servers.dbs, results, warm_ups=2 * 48)
     return results
 
 
 def check_rows(dbs: Databases, results: dict, warm_ups: int) -> list[str]:
-    """Both servers really stored what they acknowledged: one row per 201."""
+    """Every server really stored what it acknowledged: one row per 201."""
+    names = next(iter(results.values())).keys()
     expected = {
         name: warm_ups + sum(len(totals[name].latencies) for totals in results.values())
-        for name in ("floor", "ours")
+        for name in names
     }
-    with psycopg.connect(dbs.floor_dsn) as conn:
-        floor = conn.execute("SELECT count(*) FROM raw_submissions").fetchone()[0]
-    with psycopg.connect(_on_database(dbs.fangpin_url, "fangpin", "postgresql")) as conn:
-        ours = conn.execute("SELECT count(*) FROM submissions").fetchone()[0]
+    queries = {
+        "floor": (dbs.floor_dsn, "raw_submissions"),
+        "flask": (dbs.flask_floor_dsn, "raw_submissions"),
+        "ours": (_on_database(dbs.fangpin_url, "fangpin", "postgresql"), "submissions"),
+    }
+    got = {}
+    for name in names:
+        dsn, table = queries[name]
+        with psycopg.connect(dsn) as conn:
+            got[name] = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
     print(
-        f"rows stored: floor {floor} (expected {expected['floor']}), "
-        f"ours {ours} (expected {expected['ours']})"
+        "rows stored: "
+        + ", ".join(f"{name} {got[name]} (expected {expected[name]})" for name in names)
     )
     return [
-        f"{name}: {got} rows for {expected[name]} answers of 201"
-        for name, got in (("floor", floor), ("ours", ours))
-        if got != expected[name]
+        f"{name}: {got[name]} rows for {expected[name]} answers of 201"
+        for name in names
+        if got[name] != expected[name]
     ]
 
 
@@ -924,6 +962,12 @@ def main(argv: list[str] | None = None) -> int:
                 f"subm/s / floor {headline['floor'].rate:.0f} subm/s = {ratio:.2f} "
                 f"({verdict} target {TARGET_RATIO})"
             )
+            if "flask" in headline:
+                flask, floor = headline["flask"].rate, headline["floor"].rate
+                print(
+                    f"          flask-floor {flask:.0f} subm/s = {flask / floor:.2f} of the floor;"
+                    f" ours = {headline['ours'].rate / flask:.2f} of the flask-floor"
+                )
         if memory:
             first = memory[0]
             verdict = "MEETS" if first.growth_mb < TARGET_RSS_MB else "MISSES"
