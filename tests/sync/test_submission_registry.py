@@ -96,3 +96,23 @@ def test_two_phones_racing_on_one_household_end_with_one_household(client, seede
     assert db.scalar(select(func.count()).select_from(Person)) == 3
     assert db.scalar(select(func.count()).select_from(SurveyVersion)) == 6
     assert set(db.scalars(select(Submission.state))) == {"applied"}
+
+
+def test_a_failing_take_in_never_loses_the_submission(client, seeded, db, monkeypatch):
+    """DESIGN: a failure in the registry step leaves the submission stored, to apply later."""
+    from server.households import services
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("simulated bug in the registry step")
+
+    monkeypatch.setattr(services, "apply_submission", broken)
+    response = client.submit(household_xml(seeded, [HEAD, SPOUSE]))
+    monkeypatch.undo()
+
+    assert response.status_code == 201
+    submission = db.scalar(select(Submission))
+    assert submission.state == "received"
+    assert db.scalar(select(func.count()).select_from(Household)) == 0
+    assert services.apply_submission(db, submission.id) == "applied"
+    db.commit()
+    assert db.scalar(select(func.count()).select_from(Household)) == 1
