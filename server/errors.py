@@ -48,6 +48,9 @@ CATALOGUE: dict[str, ErrorKind] = {
     ),
     # registry and review
     "CONFLICT_ALREADY_RESOLVED": ErrorKind(409, "冲突 {conflict_id} 已处理"),
+    "SUBMISSION_NOT_REVIEWABLE": ErrorKind(
+        409, "该提交当前状态为“{state}”，不能在此处理（冲突请在冲突处理中解决）"),
+    "REASON_REQUIRED": ErrorKind(400, "退回或驳回必须填写理由"),
     # generic
     "NOT_FOUND": ErrorKind(404, "找不到请求的资源"),
     "METHOD_NOT_ALLOWED": ErrorKind(405, "不支持此请求方法"),

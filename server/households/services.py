@@ -42,7 +42,7 @@ from server.households.models import (
     SurveyVersion,
 )
 from server.submissions.models import Submission, SubmissionState
-from sync.instance import instance_values, parse
+from sync.instance import InstanceValues, instance_values, parse
 
 log = logging.getLogger(__name__)
 SURVEY_FORMS = frozenset({"household"})
@@ -86,7 +86,8 @@ def _apply(session: Session, submission_id: int, today: date) -> str:
         return submission.state
     form_id = session.scalar(select(FormVersion.form_id)
                              .where(FormVersion.id == submission.form_version_id))
-    values = instance_values(parse(submission.xml.encode("utf-8")).root)
+    values = _corrected(instance_values(parse(submission.xml.encode("utf-8")).root),
+                        submission.corrections or {})
     if form_id in FOLLOW_UPS:
         return FOLLOW_UPS[form_id](session, submission, values, today)
     if form_id not in SURVEY_FORMS:
@@ -113,6 +114,19 @@ def _apply(session: Session, submission_id: int, today: date) -> str:
     _flag_likely_duplicates(session, submission, survey)
     submission.household_id = household.id
     return _finish(session, submission, SubmissionState.APPLIED, survey.problems)
+
+
+def _corrected(values: InstanceValues, corrections: dict[str, str]) -> InstanceValues:
+    """A supervisor's corrections over the phone's answers (``members[n]/field`` or ``field``)."""
+    for key, value in corrections.items():
+        if key.startswith("members["):
+            index, name = key.removeprefix("members[").split("]/", 1)
+            while len(values.members) < int(index):
+                values.members.append({})
+            values.members[int(index) - 1][name] = value
+        else:
+            values.household[key] = value
+    return values
 
 
 def _line(session: Session, province: str, values, today: date, field: str = "visit_date",

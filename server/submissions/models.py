@@ -51,6 +51,10 @@ class Submission(Base):
     household_id: Mapped[str | None] = mapped_column(
         ForeignKey("households.id", use_alter=True), index=True, default=None)
     applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # A supervisor's corrections of an invalid submission, by field ("a28_wages") or member
+    # field ("members[2]/a7_id_number"): applied over the XML, which is never rewritten.
+    corrections: Mapped[dict] = mapped_column(JSON, default=dict)
+    review_note: Mapped[str | None] = mapped_column(Text, default=None)
 
     attachments: Mapped[list[SubmissionAttachment]] = relationship(
         back_populates="submission", order_by="SubmissionAttachment.name"

@@ -343,3 +343,41 @@ def test_a_declaration_is_linked_to_the_household_of_its_head(session, helper, s
     declaration = session.scalar(select(Declaration))
     assert declaration.household_id == survey.household_id
     assert declaration.area_code == f"{VILLAGE}001"
+
+
+def test_a_supervisor_corrects_an_invalid_submission_and_it_is_taken_in(session, helper,
+                                                                        seeded):
+    """Issue 5: a submission failing validation shows up for the supervisor to correct."""
+    from server.submissions.review import correct_submission, review_queue
+
+    bad = {**SPOUSE, "a7_id_number": SPOUSE["a7_id_number"][:17] + "0"}
+    _, submission = submit(session, helper, seeded, [HEAD, bad])
+
+    assert [s.id for s in review_queue(session, VILLAGE[:9])] == [submission.id]
+    assert review_queue(session, "430421201") == []  # another township's supervisor
+    correct_submission(session, submission.id, helper.id, VILLAGE[:9],
+                       {"members[2]/a7_id_number": SPOUSE["a7_id_number"]}, "核对身份证后更正")
+    session.commit()
+    state = apply_submission(session, submission.id, TODAY)
+    session.commit()
+
+    assert state == "applied"
+    assert session.scalar(select(Person.id).where(
+        Person.id_number == SPOUSE["a7_id_number"])) is not None
+    assert submission.xml.count(SPOUSE["a7_id_number"][:17] + "0") == 1  # XML untouched
+
+
+def test_a_supervisor_rejects_with_a_reason_and_only_in_their_area(session, helper, seeded):
+    from server.errors import AppError
+    from server.submissions.review import reject_submission
+
+    _, submission = submit(session, helper, seeded, [HEAD], {"a28_wages": "-1"})
+
+    with pytest.raises(AppError) as empty:
+        reject_submission(session, submission.id, helper.id, VILLAGE[:9], "  ")
+    with pytest.raises(AppError) as elsewhere:
+        reject_submission(session, submission.id, helper.id, "430421201", "重复录入")
+    rejected = reject_submission(session, submission.id, helper.id, VILLAGE[:9], "重复录入")
+
+    assert (empty.value.code, elsewhere.value.code) == ("REASON_REQUIRED", "NOT_FOUND")
+    assert rejected.state == "rejected" and rejected.review_note == "重复录入"
