@@ -116,6 +116,15 @@ def app(app_config):
 
 
 @pytest.fixture
+def db(app_config) -> Iterator[sa.orm.Session]:
+    """A session on the test's database, beside the app's (to check what requests wrote)."""
+    engine = make_engine(app_config["DATABASE_URL"])
+    with sa.orm.Session(engine) as session:
+        yield session
+    engine.dispose()
+
+
+@pytest.fixture
 def seeded(database) -> Seeded:
     return database.seeded
 

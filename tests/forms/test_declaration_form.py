@@ -13,27 +13,34 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
-from openpyxl import load_workbook
 
-from server.domain.codes import NUMBERED_RISK_MARKS, TABLES
+from server.domain.codes import NUMBERED_RISK_MARKS
 from server.domain.fields import BY_NAME, Kind
-from sync.build import NS, BuiltForm, build_xform
-from tests.support.collect import id_number
-from tests.support.engine import Job, Outcome, fill_many
+from sync.build import BuiltForm
+from tests.support.engine import Outcome
+from tests.support.households import HEAD_ID, id_number
+from tests.support.xform import (
+    ADDRESS_LEVELS,
+    JR,
+    NS,
+    areas_csv,
+    assert_lists_are_code_tables,
+    assert_valid,
+    bind,
+    field_binds,
+    fill_cases,
+    one,
+    ref_element,
+    secondary_instances,
+    settings_header,
+    squash,
+)
 
 FORM = Path(__file__).resolve().parents[2] / "xlsforms" / "declaration.xlsx"
 
-AREAS = "\n".join([
-    "name,label,level,parent",
-    "430421,衡阳县,county,",
-    "430421100,西渡镇,township,430421",
-    "430421100201,洪罗庙社区,village,430421100",
-    "430421100201001,第一村民小组,group,430421100201",
-]) + "\n"
-ATTACHMENTS = {"areas.csv": AREAS.encode()}
+ATTACHMENTS = {"areas.csv": areas_csv("430421100201")}
 MEDIA = {"sig.png": b"\x89PNG\r\n\x1a\n signature", "thumb.jpg": b"\xff\xd8\xff thumbprint"}
 
-HEAD_ID = id_number("430421", "19800101", 11)
 BAD_CHECK = HEAD_ID[:17] + ("1" if HEAD_ID[17] != "1" else "2")
 ID_PATH = "/data/applicant/decl_head_id_number"
 
@@ -92,50 +99,8 @@ CASES: dict[str, list[tuple[str, object]]] = {
 
 
 @pytest.fixture(scope="module")
-def form() -> BuiltForm:
-    return build_xform(FORM, validate=True)
-
-
-@pytest.fixture(scope="module")
-def doc(form: BuiltForm) -> etree._Element:
-    return etree.fromstring(form.xml)
-
-
-@pytest.fixture(scope="module")
 def outcomes(form: BuiltForm) -> dict[str, Outcome]:
-    jobs = [Job(case, form.xml, ATTACHMENTS, filled, MEDIA) for case, filled in CASES.items()]
-    return fill_many(jobs)
-
-
-def one(node: etree._Element, xpath: str) -> etree._Element:
-    found = node.xpath(xpath, namespaces=NS)
-    assert len(found) == 1, f"{xpath}: {len(found)} matches"
-    return found[0]
-
-
-def bind(doc: etree._Element, path: str) -> etree._Element:
-    return one(doc, f"/h:html/h:head/x:model/x:bind[@nodeset='{path}']")
-
-
-def squash(expression: str | None) -> str:
-    return " ".join((expression or "").split())
-
-
-def list_items(doc: etree._Element, name: str) -> list[tuple[str, str]]:
-    items = doc.xpath(f"/h:html/h:head/x:model/x:instance[@id='{name}']/x:root/x:item",
-                      namespaces=NS)
-    return [(i.findtext("x:name", namespaces=NS), i.findtext("x:label", namespaces=NS))
-            for i in items]
-
-
-def straight_quotes(text: str) -> str:
-    """pyxform replaces “smart” quotes by straight ones in every cell (clean_text_values)."""
-    return text.translate(str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'"}))
-
-
-def assert_valid(outcome: Outcome) -> None:
-    assert outcome.exit_code == 0, outcome.report.get("answer_errors")
-    assert outcome.valid, outcome.violations()
+    return fill_cases(form, ATTACHMENTS, CASES, MEDIA)
 
 
 # --- the build -----------------------------------------------------------------------------
@@ -151,19 +116,10 @@ def test_form_builds_and_loads_in_javarosa_without_warnings(form: BuiltForm) -> 
 
 def test_settings_have_no_version_column() -> None:
     """xlsforms/README: the server versions a form by its content; no version column."""
-    settings = load_workbook(FORM)["settings"]
-    assert [c.value for c in settings[1]] == ["form_id", "form_title", "instance_name"]
+    assert settings_header(FORM) == ["form_id", "form_title", "instance_name"]
 
 
-@pytest.mark.parametrize(
-    ("field", "level", "parent"),
-    [
-        ("addr_county", "county", None),
-        ("addr_township", "township", "/data/address/addr_county"),
-        ("addr_village", "village", "/data/address/addr_township"),
-        ("addr_group", "group", "/data/address/addr_village"),
-    ],
-)
+@pytest.mark.parametrize(("field", "level", "parent"), ADDRESS_LEVELS)
 def test_address_cascades_from_the_area_list(
     doc: etree._Element, field: str, level: str, parent: str | None
 ) -> None:
@@ -185,7 +141,7 @@ def test_the_id_number_has_the_gb_11643_check_as_xpath(doc: etree._Element) -> N
         assert f"int(substr(., {i}, {i + 1})) * {weight}" in constraint
     assert ") mod 11 = 1" in constraint
     assert "<= today()" in constraint
-    assert "GB 11643" in bind(doc, ID_PATH).get(f"{{{NS['jr']}}}constraintMsg")
+    assert "GB 11643" in bind(doc, ID_PATH).get(f"{JR}constraintMsg")
 
 
 def test_the_risks_are_2_to_14_of_attachment_1(doc: etree._Element) -> None:
@@ -223,12 +179,9 @@ def test_the_commitment_is_the_text_of_attachment_1(doc: etree._Element) -> None
 
 def test_every_code_list_is_the_code_table(doc: etree._Element) -> None:
     """SPEC §2: the choices are codes.TABLES, codes and labels exactly (modulo pyxform's quotes)."""
-    lists = {i.get("id") for i in doc.xpath("/h:html/h:head/x:model/x:instance[@id]",
-                                            namespaces=NS)} - {"areas"}
+    lists = secondary_instances(doc) - {"areas"}
     assert lists == {"declaration_channel", "yes_no", "numbered_risks"}
-    for name in lists:
-        expected = [(c.code, straight_quotes(c.label)) for c in TABLES[name].codes]
-        assert list_items(doc, name) == expected, name
+    assert_lists_are_code_tables(doc, lists)
 
 
 def test_every_registered_field_has_the_registry_kind(doc: etree._Element) -> None:
@@ -237,8 +190,7 @@ def test_every_registered_field_has_the_registry_kind(doc: etree._Element) -> No
     types = {"date": Kind.DATE, "int": Kind.INTEGER}
     texts = {Kind.TEXT, Kind.PHONE, Kind.ID_NUMBER}
     seen = set()
-    for b in doc.xpath("/h:html/h:head/x:model/x:bind", namespaces=NS):
-        name = b.get("nodeset").rsplit("/", 1)[-1]
+    for name, b in field_binds(doc):
         assert not re.match(r"a\d", name), name
         if name.startswith("decl_") and not b.get("calculate"):
             assert name in BY_NAME, name
@@ -246,7 +198,7 @@ def test_every_registered_field_has_the_registry_kind(doc: etree._Element) -> No
             continue
         seen.add(name)
         field = BY_NAME[name]
-        control = doc.xpath(f"//*[@ref='{b.get('nodeset')}']", namespaces=NS)[0]
+        control = ref_element(doc, b.get("nodeset"))
         kind = kinds.get(etree.QName(control).localname, types.get(b.get("type")))
         if control.xpath("x:itemset[starts-with(@nodeset, \"instance('areas')\")]",
                          namespaces=NS):

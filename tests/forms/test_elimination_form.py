@@ -15,26 +15,35 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
-from openpyxl import load_workbook
 
-from server.domain.codes import TABLES
 from server.domain.fields import BY_NAME, Kind
-from sync.build import NS, BuiltForm, build_xform
-from tests.support.engine import Job, Outcome, fill_many
+from sync.build import BuiltForm
+from tests.support.engine import Outcome
+from tests.support.households import HH1, HH2
+from tests.support.xform import (
+    FIGURES_HEADER,
+    HOUSEHOLDS_HEADER,
+    JR,
+    NS,
+    TEAM_ROLE,
+    areas_csv,
+    assert_csv_attachments,
+    assert_lists_are_code_tables,
+    assert_valid,
+    bind,
+    csv_attachment,
+    fill_cases,
+    list_items,
+    one,
+    ref_tag,
+    registered_binds,
+    secondary_instances,
+    settings_header,
+    squash,
+)
 
 FORM = Path(__file__).resolve().parents[2] / "xlsforms" / "elimination.xlsx"
 
-# Not in server.domain.codes yet (the verification team's roles, SPEC §6): the form's own list.
-TEAM_ROLE = [("01", "乡镇干部"), ("02", "驻村/包村干部"), ("03", "村干部")]
-
-HOUSEHOLDS_HEADER = (
-    "name,label,__version,addr_county,addr_township,addr_village,addr_group,head_name,"
-    "head_id_masked,household_size,phone,a1_resettlement_site,a3_monitoring_type,"
-    "a4_formerly_poor,a28_wages,a29_business_income,a30_property_income,a31_transfer_income,"
-    "a32_business_expenses,a35_insurance_claims,a36_compliant_out_of_pocket,a55_contact_name,"
-    "a55_contact_phone,labour_capacity"
-)
-HH1, HH2 = "7d9f0c52-1111-4c1e-9a51-000000000001", "7d9f0c52-2222-4c1e-9a51-000000000002"
 # Household 1: A33 = 30000 + 3000 + 0 + 2000 - 1000 = 34000, A34 = 8500 (4 people),
 # A37 = 34000 + 0 - 500 = 33500, A38 = 8375. Household 2: no labour capacity ("02").
 ENTITY = {
@@ -47,24 +56,16 @@ ENTITY = {
           "a35_insurance_claims": "0", "a36_compliant_out_of_pocket": "0",
           "household_size": "2"},
 }
-HOUSEHOLDS = "\n".join([
+HOUSEHOLDS = csv_attachment(
     HOUSEHOLDS_HEADER,
     f"{HH1},张三 第一村民小组,3,430421,430421100,430421100201,430421100201001,张三,"
     "430421********0113,4,13812345678,02,01,01,30000,3000,0,2000,1000,0,500.5,王五,13900000000,01",
     f"{HH2},李四 第二村民小组,1,430421,430421100,430421100201,430421100201002,李四,"
     "430421********0221,2,13812345679,02,02,02,0,0,0,16000,0,0,0,王五,13900000000,02",
-]) + "\n"
-FIGURES = "year,monitoring_line,elimination_floor,notice_days,year_used\n2021,6500,5000,7,2021\n"
-AREAS = "\n".join([
-    "name,label,level,parent",
-    "430421,衡阳县,county,",
-    "430421100,西渡镇,township,430421",
-    "430421100201,洪罗庙社区,village,430421100",
-    "430421100201001,第一村民小组,group,430421100201",
-    "430421100201002,第二村民小组,group,430421100201",
-]) + "\n"
-ATTACHMENTS = {"households.csv": HOUSEHOLDS.encode(), "figures.csv": FIGURES.encode(),
-               "areas.csv": AREAS.encode()}
+)
+ATTACHMENTS = {"households.csv": HOUSEHOLDS,
+               "figures.csv": csv_attachment(FIGURES_HEADER, "2021,6500,5000,7,2021"),
+               "areas.csv": areas_csv("430421100201", groups=2)}
 MEDIA = {name: b"\x89PNG\r\n\x1a\n test signature" for name in ("head.png", "t1.png", "t2.png")}
 
 INCOME = {name: f"/data/income/{name}" for name in (
@@ -111,56 +112,19 @@ CASES: dict[str, list[tuple[str, object]]] = {
 
 
 @pytest.fixture(scope="module")
-def form() -> BuiltForm:
-    return build_xform(FORM, validate=True)
-
-
-@pytest.fixture(scope="module")
-def doc(form: BuiltForm) -> etree._Element:
-    return etree.fromstring(form.xml)
-
-
-@pytest.fixture(scope="module")
 def outcomes(form: BuiltForm) -> dict[str, Outcome]:
-    jobs = [Job(case, form.xml, ATTACHMENTS, filled, MEDIA) for case, filled in CASES.items()]
-    return fill_many(jobs)
-
-
-def one(node: etree._Element, xpath: str) -> etree._Element:
-    found = node.xpath(xpath, namespaces=NS)
-    assert len(found) == 1, f"{xpath}: {len(found)} matches"
-    return found[0]
-
-
-def bind(doc: etree._Element, path: str) -> etree._Element:
-    return one(doc, f"/h:html/h:head/x:model/x:bind[@nodeset='{path}']")
-
-
-def squash(expression: str | None) -> str:
-    return " ".join((expression or "").split())
+    return fill_cases(form, ATTACHMENTS, CASES, MEDIA)
 
 
 def message(doc: etree._Element, path: str) -> str:
     """The constraint message, static or (with outputs) from the itext."""
-    msg = bind(doc, path).get(f"{{{NS['jr']}}}constraintMsg")
+    msg = bind(doc, path).get(f"{JR}constraintMsg")
     match = re.fullmatch(r"jr:itext\('(.+)'\)", msg)
     if not match:
         return msg
     text = one(doc, f"//x:itext/x:translation/x:text[@id='{match.group(1)}']/x:value")
     return "".join(text.itertext()) + " " + " ".join(
         squash(o.get("value")) for o in text.iter(f"{{{NS['x']}}}output"))
-
-
-def list_items(doc: etree._Element, name: str) -> list[tuple[str, str]]:
-    items = doc.xpath(f"/h:html/h:head/x:model/x:instance[@id='{name}']/x:root/x:item",
-                      namespaces=NS)
-    return [(i.findtext("x:name", namespaces=NS), i.findtext("x:label", namespaces=NS))
-            for i in items]
-
-
-def assert_valid(outcome: Outcome) -> None:
-    assert outcome.exit_code == 0, outcome.report.get("answer_errors")
-    assert outcome.valid, outcome.violations()
 
 
 # --- the build -----------------------------------------------------------------------------
@@ -175,18 +139,14 @@ def test_form_builds_and_loads_in_javarosa_without_warnings(form: BuiltForm) -> 
 
 def test_settings_have_no_version_column() -> None:
     """xlsforms/README: the server versions a form by its content; no version column."""
-    settings = load_workbook(FORM)["settings"]
-    assert [c.value for c in settings[1]] == ["form_id", "form_title", "instance_name"]
+    assert settings_header(FORM) == ["form_id", "form_title", "instance_name"]
 
 
 def test_attachments_are_the_entity_list_the_figures_and_the_areas(
     form: BuiltForm, doc: etree._Element
 ) -> None:
     """SPEC §2/§3: households from the helper's list; line and floor from a yearly CSV."""
-    assert form.media == ("areas.csv", "figures.csv", "households.csv")
-    for name in ("areas", "figures", "households"):
-        instance = one(doc, f"/h:html/h:head/x:model/x:instance[@id='{name}']")
-        assert instance.get("src") == f"jr://file-csv/{name}.csv"
+    assert_csv_attachments(form, doc, "areas", "figures", "households")
     itemset = one(doc, "//x:select1[@ref='/data/household']/x:itemset")
     assert itemset.get("nodeset") == "instance('households')/root/item"
 
@@ -285,7 +245,7 @@ def test_a54_starts_as_the_visit_date(doc: etree._Element) -> None:
 def test_the_team_is_at_least_two_with_role_and_signature(doc: etree._Element) -> None:
     """SPEC §6: a verification team of ≥ 2 (乡镇干部, 驻村/包村干部, 村干部) signs."""
     repeat = one(doc, "//x:repeat[@nodeset='/data/team']")
-    assert squash(repeat.get(f"{{{NS['jr']}}}count")) == "/data/team_count"
+    assert squash(repeat.get(f"{JR}count")) == "/data/team_count"
     assert squash(bind(doc, "/data/team_count").get("constraint")) == ". >= 2 and . <= 10"
     for path in ("/data/team/team_signature", "/data/confirmation/sig_head"):
         assert bind(doc, path).get("type") == "binary"
@@ -302,11 +262,9 @@ def test_the_household_confirms_with_the_source_words(doc: etree._Element) -> No
 
 def test_every_code_list_is_the_code_table(doc: etree._Element) -> None:
     """SPEC §2: code tables of 附件6 as choices, codes and labels exactly as codes.TABLES."""
-    lists = {i.get("id") for i in doc.xpath("/h:html/h:head/x:model/x:instance[@id]",
-                                            namespaces=NS)} - {"households", "areas", "figures"}
+    lists = secondary_instances(doc) - {"households", "areas", "figures"}
     assert lists == {"yes_no", "a3_monitoring_type", "a53_elimination_method", "team_role"}
-    for name in lists - {"team_role"}:
-        assert list_items(doc, name) == [(c.code, c.label) for c in TABLES[name].codes], name
+    assert_lists_are_code_tables(doc, lists - {"team_role"})
 
 
 def test_every_registered_field_has_the_registry_kind(doc: etree._Element) -> None:
@@ -314,19 +272,12 @@ def test_every_registered_field_has_the_registry_kind(doc: etree._Element) -> No
     kinds = {"select1": Kind.SELECT_ONE, "select": Kind.SELECT_MULTIPLE, "upload": Kind.IMAGE}
     types = {"string": Kind.TEXT, "date": Kind.DATE, "decimal": Kind.MONEY, "int": Kind.INTEGER}
     seen = set()
-    for b in doc.xpath("/h:html/h:head/x:model/x:bind", namespaces=NS):
-        name = b.get("nodeset").rsplit("/", 1)[-1]
-        if re.match(r"a\d", name):
-            assert name in BY_NAME, name
-        if name not in BY_NAME:
-            continue
-        seen.add(name)
-        field = BY_NAME[name]
+    for field, b in registered_binds(doc):
+        seen.add(field.name)
         if b.get("calculate"):
-            assert field.derived and field.kind is Kind.MONEY, name
+            assert field.derived and field.kind is Kind.MONEY, field.name
             continue
-        control = doc.xpath(f"//*[@ref='{b.get('nodeset')}']", namespaces=NS)[0]
-        assert kinds.get(etree.QName(control).localname, types.get(b.get("type"))) is field.kind
+        assert kinds.get(ref_tag(doc, b.get("nodeset")), types.get(b.get("type"))) is field.kind
     assert {f.name for f in BY_NAME.values() if f.stage == 3} <= seen
     assert {f"a{n}_{s}" for n, s in [(33, "net_income"), (34, "net_income_per_capita")]} <= seen
 

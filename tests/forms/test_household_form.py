@@ -16,83 +16,57 @@ from __future__ import annotations
 
 import itertools
 import re
-from io import BytesIO
 from pathlib import Path
 
 import pytest
 from lxml import etree
-from openpyxl import load_workbook
 
-from server.domain.codes import TABLES
 from server.domain.fields import BY_NAME, FIELDS, Kind, fields_of_stage
 from sync.build import BuiltForm, build_xform
-from tests.support.collect import id_number
 from tests.support.engine import Job, Outcome, fill_many
+from tests.support.households import (
+    HEAD_ID,
+    NO,
+    YES,
+    changed_answers,
+    id_number,
+    member_answers,
+    valid_household,
+)
+from tests.support.xform import (
+    ADDRESS_LEVELS,
+    FIGURES_HEADER,
+    JR,
+    NS,
+    TEAM_ROLE,
+    areas_csv,
+    assert_csv_attachments,
+    assert_lists_are_code_tables,
+    bind,
+    csv_attachment,
+    field_binds,
+    list_items,
+    one,
+    relabelled,
+)
 
 FORM = Path(__file__).resolve().parents[2] / "xlsforms" / "household.xlsx"
-NS = {
-    "h": "http://www.w3.org/1999/xhtml",
-    "x": "http://www.w3.org/2002/xforms",
-    "jr": "http://openrosa.org/javarosa",
-    "odk": "http://www.opendatakit.org/xforms",
-    "entities": "http://www.opendatakit.org/xforms/entities",
-}
-JR = f"{{{NS['jr']}}}"
-
-# The verification team's roles: not in codes.TABLES yet (the registry owner adds them).
-TEAM_ROLE = {"01": "乡镇干部", "02": "驻村/包村干部", "03": "村干部"}
 
 VILLAGE = "430421101001"
-AREAS_CSV = (
-    "name,label,level,parent\n"
-    "430421,衡阳县,county,\n"
-    "430421101,西渡镇,township,430421\n"
-    f"{VILLAGE},洪罗庙社区,village,430421101\n"
-    f"{VILLAGE}001,第一村民小组,group,{VILLAGE}\n"
-).encode()
-# Two years with different lines: the flag "below the line" must follow the visit year.
-FIGURES_CSV = (
-    b"year,monitoring_line,elimination_floor,notice_days,year_used\n"
-    b"2021,6500,5000,7,2021\n"
-    b"2022,6900,5000,7,2022\n"
-)
-HOUSEHOLDS_CSV = (
-    "name,label,__version,addr_county,head_name\n"
-    "hh-0001,王五 洪罗庙社区第一村民小组,3,430421,王五\n"
-).encode()
-ATTACHMENTS = {"areas.csv": AREAS_CSV, "figures.csv": FIGURES_CSV,
-               "households.csv": HOUSEHOLDS_CSV}
+ATTACHMENTS = {
+    "areas.csv": areas_csv(VILLAGE),
+    # Two years with different lines: the flag "below the line" must follow the visit year.
+    "figures.csv": csv_attachment(FIGURES_HEADER, "2021,6500,5000,7,2021",
+                                  "2022,6900,5000,7,2022"),
+    "households.csv": csv_attachment("name,label,__version,addr_county,head_name",
+                                     "hh-0001,王五 洪罗庙社区第一村民小组,3,430421,王五"),
+}
 
-HEAD = id_number("430421", "19800101", 11)  # 41 at the visit, digit 17 = 1: male
-SPOUSE = id_number("430421", "19820202", 22)  # 39, digit 17 = 2: female
-CHILD = id_number("430421", "20150601", 34)  # 5 (birthday after the visit day), female
 FATHER = id_number("430421", "19500303", 51)  # 71
 WITH_X = next(i for s in range(1000) if (i := id_number("110105", "19491231", s)).endswith("X"))
 
-YES, NO = "01", "02"
-
 
 # ---------------------------------------------------------------------------------- fixtures
-
-
-@pytest.fixture(scope="module")
-def form() -> BuiltForm:
-    return build_xform(FORM, validate=True)
-
-
-@pytest.fixture(scope="module")
-def doc(form: BuiltForm) -> etree._Element:
-    return etree.fromstring(form.xml)
-
-
-def one(doc: etree._Element, xpath: str) -> etree._Element:
-    found = doc.xpath(xpath, namespaces=NS)
-    assert len(found) == 1, f"{xpath}: {len(found)} matches"
-    return found[0]
-
-
-def bind(doc: etree._Element, path: str) -> etree._Element:
-    return one(doc, f"/h:html/h:head/x:model/x:bind[@nodeset='{path}']")
 
 
 def flat(text: str | None) -> str:
@@ -104,66 +78,9 @@ def flat(text: str | None) -> str:
     return out
 
 
-def member(n: int, name: str, id_no: str, relation: str, skill: str, **changes: str) -> dict:
-    p = f"/data/members[{n}]"
-    answers = {
-        f"{p}/a5_name": name, f"{p}/has_id_card": YES, f"{p}/a7_id_number": id_no,
-        f"{p}/a8_relation": relation, f"{p}/a9_ethnicity": "01",
-        f"{p}/a10_political_status": "06", f"{p}/a11_education": "03",
-        f"{p}/a12_schooling": "99", f"{p}/a13_health": "01", f"{p}/a14_labour_skill": skill,
-        f"{p}/a15_work_area": "9", f"{p}/a16_work_months": "0",
-        f"{p}/a17_basic_medical_insurance": YES, f"{p}/a18_serious_illness_insurance": YES,
-        f"{p}/a19_basic_pension": NO, f"{p}/a20_minimum_living_allowance": NO,
-        f"{p}/a21_extreme_poverty_support": NO, f"{p}/a22_relocated": NO, f"{p}/deceased": NO,
-    }
-    answers.update({f"{p}/{k}": v for k, v in changes.items()})
-    return answers
-
-
-def valid_household() -> dict[str, str]:
-    """Head (works 3.5 months in the province), spouse, a child under 16 (无劳动力)."""
-    answers = {
-        "/data/resurvey": NO, "/data/visit_date": "2021-05-12",
-        "/data/address/addr_county": "430421", "/data/address/addr_township": "430421101",
-        "/data/address/addr_village": VILLAGE, "/data/address/addr_group": f"{VILLAGE}001",
-        "/data/phone": "13812345678", "/data/a1_resettlement_site": NO,
-        "/data/a4_formerly_poor": YES,
-    }
-    answers |= member(1, "张三", HEAD, "01", "01", a15_work_area="2",
-                      a15_work_place="湖南省长沙市雨花区", a16_work_months="3.5")
-    answers |= member(2, "李四", SPOUSE, "02", "05")
-    answers |= member(3, "张小妹", CHILD, "04", "04", a12_schooling="03")
-    answers |= {
-        "/data/members_check": "OK",
-        "/data/a23_housing_unsafe": YES, "/data/a24_school_dropout": NO,
-        "/data/a25_water_unsafe": NO,
-        "/data/a27_risk_types": "01 09", "/data/a27_other_text": "房屋漏雨",
-        "/data/severe_difficulty": NO,
-        "/data/a28_wages": "12000", "/data/a29_business_income": "3000",
-        "/data/a30_property_income": "0", "/data/a31_transfer_income": "1500.5",
-        "/data/a32_business_expenses": "500",
-        "/data/a35_insurance_claims": "1000", "/data/a36_compliant_out_of_pocket": "8000",
-        "/data/a3_monitoring_type": "01",
-        "/data/photo_hukou": "hukou.jpg", "/data/id_photos[1]/photo_id_card": "id.jpg",
-        "/data/photo_house": "house.jpg", "/data/visit_location": "26.9 112.6 60 5",
-        "/data/a55_contact_name": "王芳", "/data/a55_contact_phone": "0734-1234567",
-        "/data/applicant_can_sign": YES, "/data/sig_applicant": "sig.png",
-        "/data/team_count": "2",
-        "/data/team[1]/team_member_name": "赵一", "/data/team[1]/team_member_role": "01",
-        "/data/team[1]/team_signature": "t1.png",
-        "/data/team[2]/team_member_name": "钱二", "/data/team[2]/team_member_role": "03",
-        "/data/team[2]/team_signature": "t2.png",
-    }
-    return answers
-
-
 def variant(changes: dict[str, str] | None = None, drop: tuple[str, ...] = ()) -> dict:
     """The valid household with answers changed in place (new ones appended), some dropped."""
-    answers = valid_household()
-    for path in [p for p in answers if p.startswith(drop)] if drop else []:
-        del answers[path]
-    answers.update(changes or {})
-    return answers
+    return changed_answers(valid_household(VILLAGE), changes, drop)
 
 
 # Income with A34 = 20100 / 3 = 6700: not below 2021's line (6500), below 2022's (6900).
@@ -173,22 +90,23 @@ BETWEEN_LINES = {"/data/a28_wages": "20100", "/data/a29_business_income": "0",
                  "/data/a3_monitoring_type": "02"}
 
 CASES: dict[str, dict[str, str]] = {
-    "valid": valid_household(),
+    "valid": valid_household(VILLAGE),
     "resurvey": variant({"/data/resurvey": YES, "/data/household": "hh-0001"}),
     "bad_check_character": variant(
-        {"/data/members[1]/a7_id_number": HEAD[:17] + ("0" if HEAD[17] != "0" else "1")}),
+        {"/data/members[1]/a7_id_number": HEAD_ID[:17] + ("0" if HEAD_ID[17] != "0" else "1")}),
     "two_heads": variant({"/data/members[2]/a8_relation": "01"}),
     "no_head": variant({"/data/members[1]/a8_relation": "02"}),
-    "same_id_twice": variant({"/data/members[2]/a7_id_number": HEAD}),
-    "disability_card_is_the_same_person": variant({"/data/members[2]/a7_id_number": HEAD + "41"}),
+    "same_id_twice": variant({"/data/members[2]/a7_id_number": HEAD_ID}),
+    "disability_card_is_the_same_person": variant(
+        {"/data/members[2]/a7_id_number": HEAD_ID + "41"}),
     "a16_13": variant({"/data/members[1]/a16_work_months": "13"}),
     "a16_3_3": variant({"/data/members[1]/a16_work_months": "3.3"}),
     "negative_income": variant({"/data/a28_wages": "-1"}),
     "child_a14_ordinary": variant({"/data/members[3]/a14_labour_skill": "01"}),
     "child_a14_skilled": variant({"/data/members[3]/a14_labour_skill": "02"}),
     "adult_a14_none": variant({"/data/members[2]/a14_labour_skill": "04"}),
-    "elder_a14_ordinary": variant(member(4, "张父", FATHER, "11", "01")),
-    "elder_a14_weak": variant(member(4, "张父", FATHER, "11", "05")),
+    "elder_a14_ordinary": variant(member_answers(4, "张父", FATHER, "11", "01")),
+    "elder_a14_weak": variant(member_answers(4, "张父", FATHER, "11", "05")),
     "a1_yes_without_site": variant({"/data/a1_resettlement_site": YES}),
     "a1_yes_with_site": variant({"/data/a1_resettlement_site": YES,
                                  "/data/a2_site_name": "西渡镇幸福家园安置区"}),
@@ -301,10 +219,7 @@ def test_attachments_are_areas_figures_and_the_households_entity_list(
     form: BuiltForm, doc: etree._Element
 ) -> None:
     """Issue 4: areas and yearly figures are CSV attachments; households is the entity list."""
-    assert form.media == ("areas.csv", "figures.csv", "households.csv")
-    for name in ("areas", "figures", "households"):
-        instance = one(doc, f"/h:html/h:head/x:model/x:instance[@id='{name}']")
-        assert instance.get("src") == f"jr://file-csv/{name}.csv"
+    assert_csv_attachments(form, doc, "areas", "figures", "households")
 
 
 def test_monitoring_line_is_looked_up_by_the_visit_year(doc: etree._Element) -> None:
@@ -321,15 +236,7 @@ def test_monitoring_line_is_looked_up_by_the_visit_year(doc: etree._Element) -> 
     assert setvalue.get("value") == "today()"
 
 
-@pytest.mark.parametrize(
-    ("field", "level", "parent"),
-    [
-        ("addr_county", "county", None),
-        ("addr_township", "township", "/data/address/addr_county"),
-        ("addr_village", "village", "/data/address/addr_township"),
-        ("addr_group", "group", "/data/address/addr_village"),
-    ],
-)
+@pytest.mark.parametrize(("field", "level", "parent"), ADDRESS_LEVELS)
 def test_address_levels_cascade_on_level_and_parent(
     doc: etree._Element, field: str, level: str, parent: str | None
 ) -> None:
@@ -475,16 +382,10 @@ def test_select_choices_equal_the_code_tables(doc: etree._Element) -> None:
     used = set()
     for itemset in doc.xpath("//h:body//x:itemset", namespaces=NS):
         match = re.fullmatch(r"instance\('([a-z0-9_]+)'\)/root/item", itemset.get("nodeset"))
-        if not match or match.group(1) in ("areas", "households"):
-            continue
-        list_name = match.group(1)
-        used.add(list_name)
-        items = doc.xpath(f"//x:instance[@id='{list_name}']/x:root/x:item", namespaces=NS)
-        got = [(i.findtext("x:name", namespaces=NS), i.findtext("x:label", namespaces=NS))
-               for i in items]
-        expected = (list(TEAM_ROLE.items()) if list_name == "team_role"
-                    else [(c.code, c.label) for c in TABLES[list_name].codes])
-        assert got == expected, list_name
+        if match and match.group(1) not in ("areas", "households"):
+            used.add(match.group(1))
+    assert_lists_are_code_tables(doc, used - {"team_role"})
+    assert list_items(doc, "team_role") == TEAM_ROLE
     assert used == {
         "yes_no", "a3_monitoring_type", "a8_relation", "a9_ethnicity", "a10_political_status",
         "a11_education", "a12_schooling", "a13_health", "a14_labour_skill", "a15_work_area",
@@ -524,8 +425,7 @@ def test_every_stage_one_field_of_the_registry_is_on_the_form_with_its_kind(
 ) -> None:
     """DESIGN (one registry): A1–A38 and A55 and this form's other fields are named as in
     server.domain.fields, with a matching kind; derived fields are calculated."""
-    paths = {b.get("nodeset").rsplit("/", 1)[-1]: b.get("nodeset")
-             for b in doc.xpath("/h:html/h:head/x:model/x:bind", namespaces=NS)}
+    paths = {name: b.get("nodeset") for name, b in field_binds(doc)}
     on_form = [f for f in fields_of_stage(1) if f.code] + [BY_NAME[n] for n in NOT_A_CODED]
     for field in on_form:
         assert field.name in paths, field.name
@@ -607,15 +507,7 @@ def test_building_from_xlsx_bytes_matches_building_from_the_file(form: BuiltForm
 
 def test_changing_a_label_gives_a_new_version(form: BuiltForm) -> None:
     """DESIGN (xlsforms README, no version column): any change that reaches the phone versions."""
-    workbook = load_workbook(FORM)
-    survey = workbook["survey"]
-    header = [cell.value for cell in survey[1]]
-    name_col, label_col = header.index("name"), header.index("label")
-    row = next(r for r in survey.iter_rows(min_row=2) if r[name_col].value == "photo_house")
-    row[label_col].value = "住房照片（正面）"
-    buffer = BytesIO()
-    workbook.save(buffer)
-    changed = build_xform(buffer.getvalue())
+    changed = build_xform(relabelled(FORM, "photo_house", "住房照片（正面）"))
 
     assert changed.version != form.version
     assert changed.form_id == form.form_id
@@ -645,7 +537,7 @@ def test_valid_household_fills_with_the_expected_calculations(filled) -> None:
     assert (sexes, ages) == (["男", "女", "女"], ["41", "39", "5"])
     assert value("/data/members[1]/birth_text") == "1980年01月01日"
     assert value("/data/head_name") == "张三"
-    assert value("/data/head_id_masked") == HEAD[:6] + "********" + HEAD[14:]
+    assert value("/data/head_id_masked") == HEAD_ID[:6] + "********" + HEAD_ID[14:]
     assert value("/data/labour_capacity") == "01"
     assert value("/data/a26_member_uninsured") == "02"
 

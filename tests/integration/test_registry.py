@@ -21,30 +21,11 @@ from server.households.services import apply_submission
 from server.submissions.models import Submission
 from server.submissions.services import ingest_submission
 from tests.support.collect import form_instance
+from tests.support.households import CHILD, HEAD, SPOUSE, SURVEY_FIELDS, address, id_number
 from tests.support.seed import VILLAGE
 
 TODAY = date(2026, 11, 24)
-
-
-def ident(birth: str, seq: str) -> str:
-    body = f"430421{birth}{seq}"
-    return body + check_character(body)
-
-
-HEAD = {"a5_name": "张三", "a7_id_number": ident("19800101", "011"), "a8_relation": "01",
-        "a14_labour_skill": "01", "a17_basic_medical_insurance": "01"}
-SPOUSE = {"a5_name": "李四", "a7_id_number": ident("19820202", "022"), "a8_relation": "02",
-          "a14_labour_skill": "05", "a17_basic_medical_insurance": "01"}
-CHILD = {"a5_name": "张小", "a7_id_number": ident("20150303", "031"), "a8_relation": "03",
-         "a14_labour_skill": "04", "a17_basic_medical_insurance": "02"}
-HOUSEHOLD = {"visit_date": "2021-05-12", "addr_county": VILLAGE[:6],
-             "addr_township": VILLAGE[:9], "addr_village": VILLAGE,
-             "addr_group": f"{VILLAGE}001", "phone": "13812345678", "a4_formerly_poor": "02",
-             "a23_housing_unsafe": "02", "a24_school_dropout": "02", "a25_water_unsafe": "02",
-             "a27_risk_types": "01", "a28_wages": "12000", "a29_business_income": "3000",
-             "a30_property_income": "0", "a31_transfer_income": "1500",
-             "a32_business_expenses": "1000", "a35_insurance_claims": "0",
-             "a36_compliant_out_of_pocket": "2000"}
+HOUSEHOLD = {**SURVEY_FIELDS, **address(VILLAGE), "phone": "13812345678"}
 
 
 @pytest.fixture
@@ -108,7 +89,7 @@ def test_the_same_household_again_updates_it_and_keeps_history(session, helper, 
     assert child.created_by_submission_id == second.id
 
 
-OTHER_HEAD = {**HEAD, "a5_name": "王五", "a7_id_number": ident("19700707", "071")}
+OTHER_HEAD = {**HEAD, "a5_name": "王五", "a7_id_number": id_number("430421", "19700707", 71)}
 
 
 def test_people_from_two_households_in_one_submission_hold_it(session, helper, seeded):

@@ -11,6 +11,7 @@ import requests
 from lxml import etree
 from PIL import Image
 
+from tests.support.households import HEAD_ID, SPOUSE_ID
 from tests.support.seed import VILLAGE
 
 LIST_NS = {"x": "http://openrosa.org/xforms/xformsList"}
@@ -92,19 +93,11 @@ def response_message(response: requests.Response) -> str:
     return etree.fromstring(response.content).findtext("r:message", namespaces=RESPONSE_NS)
 
 
-def id_number(area: str, birth: str, sequence: int) -> str:
-    """A well-formed 18-character ID (GB 11643 check character) for test people."""
-    body = f"{area}{birth}{sequence:03d}"
-    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-    return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11]
-
-
 def household_instance(version: str, instance_id: str | None = None, *,
                        photo: str = "house.jpg", signature: str = "sig.png",
                        head: str = "张三", phone: str = "13812345678") -> bytes:
     """A filled ``household`` form as Collect would send it."""
     instance_id = instance_id or f"uuid:{uuid.uuid4()}"
-    head_id, spouse_id = id_number("430421", "19800101", 11), id_number("430421", "19820202", 22)
     return f"""<?xml version='1.0' encoding='UTF-8' ?>
 <data xmlns:jr="http://openrosa.org/javarosa" xmlns:orx="http://openrosa.org/xforms"
       id="household" version="{version}">
@@ -113,8 +106,8 @@ def household_instance(version: str, instance_id: str | None = None, *,
     <addr_village>{VILLAGE}</addr_village><addr_group>{VILLAGE}001</addr_group>
   </address>
   <phone>{phone}</phone>
-  <members><a5_name>{head}</a5_name><a7_id_number>{head_id}</a7_id_number><a8_relation>01</a8_relation></members>
-  <members><a5_name>李四</a5_name><a7_id_number>{spouse_id}</a7_id_number><a8_relation>02</a8_relation></members>
+  <members><a5_name>{head}</a5_name><a7_id_number>{HEAD_ID}</a7_id_number><a8_relation>01</a8_relation></members>
+  <members><a5_name>李四</a5_name><a7_id_number>{SPOUSE_ID}</a7_id_number><a8_relation>02</a8_relation></members>
   <head_name>{head}</head_name><village_name>洪罗庙社区</village_name>
   <photo_house>{photo}</photo_house>
   <sig_applicant>{signature}</sig_applicant>

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from io import BytesIO
-
 import pytest
-from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
 from server.config import PROJECT_ROOT
@@ -19,18 +16,12 @@ from tests.support.collect import (
     parse_form_list,
     png_bytes,
 )
+from tests.support.xform import relabelled
 
 
 def _edited_household_form() -> bytes:
-    workbook = load_workbook(PROJECT_ROOT / "xlsforms" / "household.xlsx")
-    survey = workbook["survey"]
-    header = [cell.value for cell in survey[1]]
-    name, label = header.index("name"), header.index("label")
-    row = next(r for r in survey.iter_rows(min_row=2) if r[name].value == "photo_house")
-    row[label].value = "住房照片（正面）"
-    out = BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+    household = PROJECT_ROOT / "xlsforms" / "household.xlsx"
+    return relabelled(household, "photo_house", "住房照片（正面）")
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.audit.models import AuditEntry
-from server.db import make_engine
 from server.submissions.models import RejectedUpload, Submission, SubmissionAttachment
 from tests.support.collect import (
     CollectClient,
@@ -29,14 +28,6 @@ def client(live_server, seeded) -> CollectClient:
 @pytest.fixture
 def version(seeded) -> str:
     return seeded.form_versions["household"]
-
-
-@pytest.fixture
-def db(app_config):
-    engine = make_engine(app_config["DATABASE_URL"])
-    with Session(engine) as session:
-        yield session
-    engine.dispose()
 
 
 def _count(db: Session, model) -> int:

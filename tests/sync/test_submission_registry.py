@@ -8,9 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
-from server.db import make_engine
 from server.households.models import Household, Person, SurveyVersion
 from server.submissions.models import Submission
 from tests.integration.test_registry import CHILD, HEAD, HOUSEHOLD, SPOUSE
@@ -20,14 +18,6 @@ from tests.support.collect import CollectClient, form_instance, parse_form_list,
 @pytest.fixture
 def client(live_server, seeded) -> CollectClient:
     return CollectClient(live_server, seeded.tokens["helper"])
-
-
-@pytest.fixture
-def db(app_config):
-    engine = make_engine(app_config["DATABASE_URL"])
-    with Session(engine) as session:
-        yield session
-    engine.dispose()
 
 
 def household_xml(seeded, members, instance_id=None, **household) -> bytes:

@@ -5,33 +5,15 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from server.domain.idnumber import check_character
 from server.domain.survey import read_survey
+from tests.support.households import CHILD, HEAD, SPOUSE, SURVEY_FIELDS
 
 TODAY = date(2026, 11, 24)
 LINE = Decimal("6500")
 
 
-def ident(birth: str, seq: str = "001") -> str:
-    body = f"430421{birth}{seq}"
-    return body + check_character(body)
-
-
-HEAD = {"a5_name": "张三", "a7_id_number": ident("19800101", "011"), "a8_relation": "01",
-        "a14_labour_skill": "01", "a17_basic_medical_insurance": "01"}
-SPOUSE = {"a5_name": "李四", "a7_id_number": ident("19820202", "022"), "a8_relation": "02",
-          "a14_labour_skill": "05", "a17_basic_medical_insurance": "01"}
-CHILD = {"a5_name": "张小", "a7_id_number": ident("20150303", "031"), "a8_relation": "03",
-         "a14_labour_skill": "04", "a17_basic_medical_insurance": "02"}
-HOUSEHOLD = {"visit_date": "2021-05-12", "a4_formerly_poor": "02", "a23_housing_unsafe": "02",
-             "a24_school_dropout": "02", "a25_water_unsafe": "02", "a27_risk_types": "01",
-             "a28_wages": "12000", "a29_business_income": "3000", "a30_property_income": "0",
-             "a31_transfer_income": "1500", "a32_business_expenses": "1000",
-             "a35_insurance_claims": "0", "a36_compliant_out_of_pocket": "2000"}
-
-
 def survey(household=None, members=None):
-    return read_survey({**HOUSEHOLD, **(household or {})},
+    return read_survey({**SURVEY_FIELDS, **(household or {})},
                        members if members is not None else [HEAD, SPOUSE, CHILD], LINE, TODAY)
 
 
