@@ -6,7 +6,7 @@ import csv
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from server.audit.services import record
@@ -26,15 +26,20 @@ def figures(session: Session, province: str | None = None) -> list[YearlyFigure]
     ]
 
 
+_IN_FORCE = (  # built once: it runs for every submission taken in
+    select(YearlyFigureRow.province, YearlyFigureRow.year, YearlyFigureRow.kind,
+           YearlyFigureRow.value, YearlyFigureRow.document)
+    .where(YearlyFigureRow.province == bindparam("province"),
+           YearlyFigureRow.kind == bindparam("kind"), YearlyFigureRow.year <= bindparam("year"))
+    .order_by(YearlyFigureRow.year.desc()).limit(1)
+)
+
+
 def figure_in_force(session: Session, province: str, year: int,
                     kind: FigureKind) -> FigureLookup:
     """One figure by the rule of ``domain.figures.figure_for``, read with one indexed query."""
-    rows = session.execute(
-        select(YearlyFigureRow.province, YearlyFigureRow.year, YearlyFigureRow.kind,
-               YearlyFigureRow.value, YearlyFigureRow.document)
-        .where(YearlyFigureRow.province == province, YearlyFigureRow.kind == kind.value,
-               YearlyFigureRow.year <= year)
-        .order_by(YearlyFigureRow.year.desc()).limit(1)).all()
+    rows = session.connection().execute(
+        _IN_FORCE, {"province": province, "kind": kind.value, "year": year}).all()
     return figure_for([YearlyFigure(r.province, r.year, FigureKind(r.kind), r.value, r.document)
                        for r in rows], province, year, kind)
 

@@ -52,31 +52,34 @@ _ATTEMPTS = 3
 
 def take_in(session: Session, submission_id: int) -> str | None:
     """``apply_submission`` that cannot fail the caller's transaction (logged instead)."""
-    savepoint = session.begin_nested()
     try:
-        state = apply_submission(session, submission_id)
+        return apply_submission(session, submission_id)
     except Exception:
-        savepoint.rollback()
         log.exception("submission %s stays received: taking it in failed", submission_id)
         return None
-    savepoint.commit()
-    return state
 
 
 def apply_submission(session: Session, submission_id: int, today: date | None = None) -> str:
-    """Take one stored submission into the registry; returns the submission's new state."""
+    """Take one stored submission into the registry; returns the submission's new state.
+
+    Each attempt runs under a savepoint: whatever fails rolls back only the registry's part.
+    """
     today = today or date.today()
     for attempt in range(_ATTEMPTS):
         savepoint = session.begin_nested()
         try:
             state = _apply(session, submission_id, today)
-            savepoint.commit()
-            return state
         except IntegrityError:
             # Another request inserted the same person or head meanwhile: decide again.
             savepoint.rollback()
             if attempt == _ATTEMPTS - 1:
                 raise
+            continue
+        except Exception:
+            savepoint.rollback()
+            raise
+        savepoint.commit()
+        return state
     raise AssertionError("unreachable")
 
 
