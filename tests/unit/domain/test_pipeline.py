@@ -1,0 +1,157 @@
+"""server.domain.pipeline: the identification and risk-elimination procedures (SPEC §6)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from server.domain.elimination import STANDARDS, elimination_findings
+from server.domain.members import Severity
+from server.domain.pipeline import (
+    STEPS,
+    Action,
+    CaseState,
+    Facts,
+    PipelineError,
+    Procedure,
+    Status,
+    Step,
+    notice_closes_on,
+    transition,
+)
+
+DAY = date(2021, 6, 1)
+ACTORS = {Step.APPLICATION: "helper", Step.PROPOSAL: "village", Step.VERIFICATION: "helper",
+          Step.VILLAGE_REVIEW: "village", Step.PUBLIC_NOTICE: "village",
+          Step.TOWNSHIP_REVIEW: "township", Step.COUNTY_APPROVAL: "county"}
+GOOD = Facts(team_size=2, contact_assigned=True, elimination_blockers=())
+
+
+def refused(case, action=Action.APPROVE, role=None, today=DAY, facts=GOOD, reason="") -> str:
+    with pytest.raises(PipelineError) as error:
+        transition(case, action, role or ACTORS[case.step], today, facts, reason)
+    return error.value.code
+
+
+def run_to(procedure: Procedure, step: Step, today: date = DAY) -> CaseState:
+    case = CaseState(procedure, STEPS[procedure][0])
+    while case.step is not step:
+        if case.step is Step.PUBLIC_NOTICE:
+            today = notice_closes_on(case.notice_started, 7)
+        case = transition(case, Action.APPROVE, ACTORS[case.step], today, GOOD)
+    return case
+
+
+@pytest.mark.parametrize("procedure", list(Procedure))
+def test_a_case_walks_all_five_steps_to_done(procedure):
+    case = run_to(procedure, Step.COUNTY_APPROVAL)
+
+    done = transition(case, Action.APPROVE, "county", DAY + timedelta(days=30), GOOD)
+
+    assert done.status is Status.DONE
+
+
+def test_each_step_refuses_other_roles():
+    case = run_to(Procedure.IDENTIFICATION, Step.TOWNSHIP_REVIEW)
+
+    assert refused(case, role="village") == "STEP_ROLE"
+    assert refused(case, role="county") == "STEP_ROLE"
+
+
+def test_verification_needs_a_team_of_two():
+    case = run_to(Procedure.IDENTIFICATION, Step.VERIFICATION)
+
+    assert refused(case, facts=Facts(team_size=1)) == "TEAM_TOO_SMALL"
+
+
+def test_the_notice_runs_seven_full_days_before_it_closes():
+    """SPEC §6: township forwards only after 7 full calendar days of notice."""
+    case = run_to(Procedure.IDENTIFICATION, Step.PUBLIC_NOTICE)
+    assert case.notice_started == DAY
+
+    assert refused(case, today=DAY + timedelta(days=7)) == "NOTICE_NOT_FINISHED"
+    closed = transition(case, Action.APPROVE, "village", DAY + timedelta(days=8), GOOD)
+    assert closed.step is Step.TOWNSHIP_REVIEW
+
+
+@given(st.integers(min_value=1, max_value=30), st.integers(min_value=0, max_value=40))
+def test_a_notice_closes_exactly_when_its_days_are_full(days, waited):
+    case = CaseState(Procedure.IDENTIFICATION, Step.PUBLIC_NOTICE, notice_started=DAY)
+    facts = Facts(team_size=2, notice_days=days)
+    today = DAY + timedelta(days=waited)
+
+    try:
+        transition(case, Action.APPROVE, "village", today, facts)
+        closed = True
+    except PipelineError as error:
+        assert error.code == "NOTICE_NOT_FINISHED"
+        closed = False
+    assert closed == (waited > days)
+
+
+def test_an_open_objection_keeps_the_notice_open():
+    case = run_to(Procedure.IDENTIFICATION, Step.PUBLIC_NOTICE)
+
+    code = refused(case, today=DAY + timedelta(days=30),
+                   facts=Facts(team_size=2, open_objections=1))
+
+    assert code == "NOTICE_OBJECTION_OPEN"
+
+
+def test_a_return_goes_one_step_back_with_a_reason():
+    case = run_to(Procedure.IDENTIFICATION, Step.TOWNSHIP_REVIEW)
+
+    assert refused(case, Action.RETURN) == "REASON_REQUIRED"
+    back = transition(case, Action.RETURN, "township", DAY, GOOD, "公示材料不全")
+    assert back.step is Step.PUBLIC_NOTICE and back.notice_started is None
+    assert refused(CaseState(Procedure.IDENTIFICATION, Step.APPLICATION), Action.RETURN,
+                   reason="x") == "RETURN_FROM_FIRST"
+
+
+def test_a_rejection_ends_the_case():
+    case = run_to(Procedure.IDENTIFICATION, Step.VILLAGE_REVIEW)
+
+    ended = transition(case, Action.REJECT, "village", DAY, GOOD, "收入高于标准且无风险")
+
+    assert ended.status is Status.REJECTED
+    assert refused(ended, role="village") == "CASE_CLOSED"
+
+
+def test_identification_needs_a_monitoring_contact_at_approval():
+    case = run_to(Procedure.IDENTIFICATION, Step.COUNTY_APPROVAL)
+
+    assert refused(case, facts=Facts(team_size=2)) == "CONTACT_REQUIRED"
+
+
+def blockers(a34: str, **kwargs):
+    findings = elimination_findings(
+        a34=Decimal(a34), floor=Decimal("5000"), line=Decimal("6500"),
+        standards=kwargs.get("standards", dict.fromkeys(STANDARDS, True)),
+        labour_capacity=kwargs.get("labour", True), social_protection=kwargs.get("sp", False))
+    return tuple(f for f in findings if f.severity is Severity.ERROR)
+
+
+@pytest.mark.parametrize("facts,code", [
+    (Facts(elimination_blockers=None), "ELIMINATION_NO_ASSESSMENT"),
+    (Facts(elimination_blockers=blockers("4999")), "ELIMINATION_BELOW_FLOOR"),
+    (Facts(elimination_blockers=blockers("8000", labour=False, sp=True)),
+     "ELIMINATION_NOT_FOR_NOW"),
+])
+def test_county_approval_of_elimination_enforces_the_rules(facts, code):
+    """SPEC §6: below the floor can't be eliminated; 暂不 for no labour on social protection."""
+    case = run_to(Procedure.ELIMINATION, Step.COUNTY_APPROVAL)
+
+    assert refused(case, facts=facts) == code
+
+
+def test_above_the_floor_but_below_the_line_may_be_eliminated():
+    case = run_to(Procedure.ELIMINATION, Step.COUNTY_APPROVAL)
+
+    done = transition(case, Action.APPROVE, "county", DAY,
+                      Facts(elimination_blockers=blockers("6000")))
+
+    assert done.status is Status.DONE
