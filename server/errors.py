@@ -50,7 +50,10 @@ CATALOGUE: dict[str, ErrorKind] = {
     "CONFLICT_ALREADY_RESOLVED": ErrorKind(409, "冲突 {conflict_id} 已处理"),
     "SUBMISSION_NOT_REVIEWABLE": ErrorKind(
         409, "该提交当前状态为“{state}”，不能在此处理（冲突请在冲突处理中解决）"),
-    "REASON_REQUIRED": ErrorKind(400, "退回或驳回必须填写理由"),
+    "REASON_REQUIRED": ErrorKind(400, "退回、驳回、更换或办结必须填写理由"),
+    # pipelines: the domain names the rule (server.domain.pipeline)
+    "PIPELINE_RULE": ErrorKind(409, "{detail}"),
+    "CASE_ALREADY_OPEN": ErrorKind(409, "该户已有未办结的同类案件（{case_id}）"),
     # generic
     "NOT_FOUND": ErrorKind(404, "找不到请求的资源"),
     "METHOD_NOT_ALLOWED": ErrorKind(405, "不支持此请求方法"),

@@ -9,11 +9,9 @@ from datetime import date
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from media.memory import MemoryMediaStore
 from server.auth import Principal
-from server.db import make_engine
 from server.dedup.models import Conflict, DuplicateFlag
 from server.domain.idnumber import check_character
 from server.households.models import Household, Person, SurveyVersion
@@ -26,21 +24,6 @@ from tests.support.seed import VILLAGE
 
 TODAY = date(2026, 11, 24)
 HOUSEHOLD = {**SURVEY_FIELDS, **address(VILLAGE), "phone": "13812345678"}
-
-
-@pytest.fixture
-def session(database):
-    engine = make_engine(database.url)
-    with Session(engine) as session:
-        yield session
-    engine.dispose()
-
-
-@pytest.fixture
-def helper(session) -> Principal:
-    from server.accounts.models import User
-
-    return Principal.of(session.scalar(select(User).where(User.username == "helper")))
 
 
 def submit(session, helper, seeded, members, household=None, instance_id=None, entity_id=None):
