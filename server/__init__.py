@@ -14,6 +14,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.json.ensure_ascii = False
 
     from media.store import store_from_url
+    from server import api as rest_api
     from server import db, errors
     from sync import api as openrosa_api
 
@@ -29,6 +30,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.config["MEDIA_STORE"], **{k: v for k, v in s3_options.items() if v}
     )
     openrosa_api.init_app(app)
+    rest_api.init_app(app)
 
     @app.get("/health")
     def health():

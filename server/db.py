@@ -143,6 +143,9 @@ def init_app(app: Flask) -> None:
         if session is not None:  # the request died before after_request ran
             session.rollback()
             session.close()
+        token = g.pop("write_intent", None)
+        if token is not None:  # the thread may serve other work (tests call the app inline)
+            _write_intent.reset(token)
 
 
 def database() -> Database:
@@ -152,6 +155,6 @@ def database() -> Database:
 def session() -> Session:
     """The current request's session (one unit of work per request)."""
     if "db_session" not in g:
-        _write_intent.set(request.method not in ("GET", "HEAD", "OPTIONS"))
+        g.write_intent = _write_intent.set(request.method not in ("GET", "HEAD", "OPTIONS"))
         g.db_session = database().sessions()
     return g.db_session

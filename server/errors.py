@@ -104,6 +104,8 @@ def render(error: AppError):
             return renderer(error)
     response = jsonify(code=error.code, message=error.message, **_jsonable(error.params))
     response.status_code = error.status
+    if error.status == 401:
+        response.headers["WWW-Authenticate"] = 'Basic realm="fangpin", charset="UTF-8"'
     return response
 
 

@@ -1,0 +1,102 @@
+"""The REST API over real HTTP: auth, area scope, masking, the case actions, the OpenAPI
+document (issue 6, first slice)."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+from openapi_spec_validator import validate
+
+from tests.support.collect import CollectClient, form_instance
+from tests.support.households import CHILD, HEAD, SPOUSE, SURVEY_FIELDS, address
+from tests.support.seed import PASSWORD, VILLAGE
+
+
+def api(live_server: str, username: str | None) -> requests.Session:
+    session = requests.Session()
+    if username:
+        session.auth = (username, PASSWORD)
+    session.base = f"{live_server}/api/v1"  # type: ignore[attr-defined]
+    return session
+
+
+@pytest.fixture
+def household(live_server, seeded) -> str:
+    """A household taken in through the phone's path (helper in 洪罗庙社区)."""
+    client = CollectClient(live_server, seeded.tokens["helper"])
+    xml = form_instance("household", seeded.form_versions["household"],
+                        {**SURVEY_FIELDS, **address(VILLAGE), "phone": "13812345678"},
+                        [HEAD, SPOUSE, CHILD])
+    assert client.submit(xml).status_code == 201
+    county = api(live_server, "county")
+    [row] = county.get(f"{county.base}/households", timeout=10).json()
+    return row["id"]
+
+
+def test_the_api_needs_credentials(live_server, seeded):
+    response = requests.get(f"{live_server}/api/v1/households", timeout=10)
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "AUTH_REQUIRED"
+    assert response.headers["WWW-Authenticate"].startswith("Basic")
+
+
+def test_personal_data_is_masked_for_roles_that_do_not_need_it(live_server, household):
+    """The Bar: ID numbers and phones masked where a role doesn't need them."""
+    county = api(live_server, "county")
+    village = api(live_server, "village")
+
+    full = county.get(f"{county.base}/households/{household}", timeout=10).json()
+    masked = village.get(f"{village.base}/households/{household}", timeout=10).json()
+
+    assert full["head_id_number"] == HEAD["a7_id_number"] and full["phone"] == "13812345678"
+    assert masked["head_id_number"] == HEAD["a7_id_number"][:6] + "********" + \
+        HEAD["a7_id_number"][-4:]
+    assert masked["phone"] == "138****5678"
+
+
+def test_users_see_only_their_area(live_server, household):
+    other = api(live_server, "helper_other")
+
+    assert other.get(f"{other.base}/households", timeout=10).json() == []
+    assert other.get(f"{other.base}/households/{household}", timeout=10).status_code == 404
+
+
+def test_a_case_is_opened_and_acted_on_through_the_api(live_server, household):
+    helper = api(live_server, "helper")
+    county = api(live_server, "county")
+    opened = helper.post(f"{helper.base}/cases", json={
+        "procedure": "identification", "household_id": household, "origin": "02"}, timeout=10)
+    assert opened.status_code == 201, opened.text
+    case = opened.json()
+
+    moved = helper.post(f"{helper.base}/cases/{case['id']}/actions",
+                        json={"action": "approve", "opinion": "户主已签字申请"}, timeout=10)
+    wrong_role = county.post(f"{county.base}/cases/{case['id']}/actions",
+                               json={"action": "approve"}, timeout=10)
+    no_reason = helper.post(f"{helper.base}/cases/{case['id']}/actions",
+                            json={"action": "return"}, timeout=10)
+
+    assert moved.status_code == 200 and moved.json()["step"] == "verification"
+    assert wrong_role.status_code == 409
+    assert wrong_role.json()["details"]["rule"] == "STEP_ROLE"
+    assert no_reason.json()["details"]["rule"] == "REASON_REQUIRED"
+    listed = helper.get(f"{helper.base}/cases", params={"status": "open"}, timeout=10)
+    assert [c["id"] for c in listed.json()] == [case["id"]]
+    assert "X-Pagination" in listed.headers
+
+
+def test_bad_input_is_a_422_that_names_the_field(live_server, household):
+    helper = api(live_server, "helper")
+
+    response = helper.post(f"{helper.base}/cases", json={"procedure": "nonsense"}, timeout=10)
+
+    assert response.status_code == 422
+    assert "procedure" in str(response.json()) and "household_id" in str(response.json())
+
+
+def test_the_openapi_document_is_valid(live_server, seeded):
+    document = requests.get(f"{live_server}/api/openapi.json", timeout=10).json()
+
+    validate(document)
+    assert {"/api/v1/households", "/api/v1/cases/{case_id}/actions"} <= set(document["paths"])
