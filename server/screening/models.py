@@ -1,0 +1,45 @@
+"""Department warning lists (部门筛查预警): uploaded rows, matched to people by ID number."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from server.db import Base, UTCDateTime, utcnow
+
+
+class WarningList(Base):
+    __tablename__ = "warning_lists"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    uploaded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    area_code: Mapped[str] = mapped_column(ForeignKey("areas.code"))  # the uploader's county
+    media_sha256: Mapped[str | None] = mapped_column(ForeignKey("media_objects.sha256"),
+                                                     default=None)  # the file as received
+
+
+class WarningRow(Base):
+    """One row of a list. Matched rows are tasks for the household's village: a home check
+    whose result is fed back (部门筛查、集中交办、入户核查、结果反馈)."""
+
+    __tablename__ = "warning_rows"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    list_id: Mapped[int] = mapped_column(ForeignKey("warning_lists.id"), index=True)
+    row_number: Mapped[int]
+    department: Mapped[str] = mapped_column(String(100))
+    id_number: Mapped[str] = mapped_column(String(20), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    reported_on: Mapped[date | None] = mapped_column(Date, default=None)
+    status: Mapped[str] = mapped_column(String(12), index=True)  # matched|unmatched|invalid
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    household_id: Mapped[str | None] = mapped_column(ForeignKey("households.id"), index=True,
+                                                     default=None)
+    area_code: Mapped[str | None] = mapped_column(String(15), index=True, default=None)
+    check_result: Mapped[str | None] = mapped_column(Text, default=None)
+    checked_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

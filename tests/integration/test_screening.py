@@ -1,0 +1,95 @@
+"""Department warning lists (部门筛查预警, issue 6): import, match by ID, tasks, feedback."""
+
+from __future__ import annotations
+
+from io import BytesIO
+
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import select
+
+from media.memory import MemoryMediaStore
+from server.audit.models import AuditEntry
+from server.errors import AppError
+from server.screening.services import import_warning_list, open_tasks, record_check
+from tests.integration.conftest import user
+from tests.integration.test_registry import TODAY, submit
+from tests.support.households import CHILD, HEAD, SPOUSE, id_number
+from tests.support.seed import VILLAGE
+
+STRANGER = id_number("430421", "19900909", 91)
+
+
+def csv_list(*rows: tuple[str, str, str, str]) -> bytes:
+    lines = ["部门,身份证号码,原因,日期", *(",".join(row) for row in rows)]
+    return ("\ufeff" + "\n".join(lines)).encode()
+
+
+def test_rows_are_matched_to_households_and_become_village_tasks(session, helper, seeded):
+    """Issue 6: rows matched by ID become tasks; rows that match nobody are reported back."""
+    _, survey = submit(session, helper, seeded, [HEAD, SPOUSE, CHILD])
+    county = user(session, "county")
+    content = csv_list(("县医保局", SPOUSE["a7_id_number"], "住院自付超过2万元", "2021-07-01"),
+                       ("县民政局", STRANGER, "申请临时救助", "2021-07-02"),
+                       ("县残联", SPOUSE["a7_id_number"][:17] + "0", "新办残疾证", ""))
+
+    report = import_warning_list(session, MemoryMediaStore(), county, "医保预警.csv", content,
+                                 TODAY)
+    session.commit()
+
+    assert (report.matched, report.unmatched) == (1, [3])
+    assert "校验码" in report.invalid[4]
+    [task] = open_tasks(session, VILLAGE)
+    assert task.household_id == survey.household_id and task.department == "县医保局"
+    assert open_tasks(session, "430421201") == []
+    assert session.scalar(select(AuditEntry.details).where(
+        AuditEntry.action == "warnings.imported"))["matched"] == 1
+
+
+def test_a_check_result_is_fed_back_and_closes_the_task(session, helper, seeded):
+    submit(session, helper, seeded, [HEAD, SPOUSE])
+    county, village = user(session, "county"), user(session, "village")
+    import_warning_list(session, MemoryMediaStore(), county, "list.csv",
+                        csv_list(("县人社局", HEAD["a7_id_number"], "失业", "2021-08-01")), TODAY)
+    [task] = open_tasks(session, VILLAGE)
+
+    with pytest.raises(AppError):
+        record_check(session, task.id, user(session, "helper_other"), "已核实")
+    record_check(session, task.id, village, "入户核实：已再就业，暂不纳入监测")
+    session.commit()
+
+    assert open_tasks(session, VILLAGE) == []
+    assert task.check_result.startswith("入户核实")
+
+
+def test_an_xlsx_list_is_read_by_its_chinese_headers(session, helper, seeded):
+    submit(session, helper, seeded, [HEAD])
+    workbook = Workbook()
+    workbook.active.append(["原因", "身份证号码", "部门", "日期"])
+    workbook.active.append(["因灾房屋受损", HEAD["a7_id_number"], "县应急局", None])
+    out = BytesIO()
+    workbook.save(out)
+
+    report = import_warning_list(session, MemoryMediaStore(), user(session, "county"),
+                                 "灾情.xlsx", out.getvalue(), TODAY)
+
+    assert report.matched == 1
+
+
+@pytest.mark.parametrize("content,detail", [
+    (b"name,id\nx,y\n", "缺少列"),
+    ("部门,身份证号码,原因,日期\n".encode("gbk") + "县局".encode("gbk"), "UTF-8"),
+])
+def test_a_malformed_list_is_refused_with_what_is_wrong(session, seeded, content, detail):
+    with pytest.raises(AppError) as error:
+        import_warning_list(session, MemoryMediaStore(), user(session, "county"), "x.csv",
+                            content, TODAY)
+
+    assert detail in error.value.message
+
+
+def test_only_county_staff_upload_lists(session, helper, seeded):
+    with pytest.raises(AppError) as error:
+        import_warning_list(session, MemoryMediaStore(), helper, "x.csv", csv_list(), TODAY)
+
+    assert error.value.code == "FORBIDDEN_ROLE"
