@@ -188,7 +188,7 @@ def submission():
         record_rejection(db.database().sessions, store, error, user_id, xml)
         raise
     if result.created:
-        take_in(db.session(), result.submission_id)
+        take_in(db.session(), result.submission_id, result.envelope.root)
     body = _RECEIVED if result.created or result.added_attachments else _ALREADY_RECEIVED
     return _xml(body, 201)
 

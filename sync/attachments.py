@@ -16,13 +16,14 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from server import clock
 from server.areas.models import Area
 from server.auth import Principal
 from server.domain.areas import AreaLevel
 from server.domain.codes import NO, YES
 from server.domain.figures import FigureKind, FigureMissing, figure_for
 from server.domain.idnumber import mask
-from server.domain.members import HAS_LABOUR_CAPACITY
+from server.domain.members import has_labour_capacity
 from server.figures.services import figures
 from server.households.models import Household, Person, SurveyVersion
 
@@ -61,7 +62,7 @@ def figures_csv(session: Session, user: Principal, today: date | None = None) ->
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["year", "monitoring_line", "elimination_floor", "notice_days", "year_used"])
     if known:
-        last = (today or date.today()).year + 1
+        last = (today or clock.today()).year + 1
         for year in range(min(f.year for f in known), last + 1):
             try:
                 values = [figure_for(known, province, year, kind) for kind in FigureKind]
@@ -104,8 +105,7 @@ def households_csv(session: Session, user: Principal) -> bytes:
         village, group = household.area_code[:12], household.area_code
         place = names.get(village, "") + (names.get(group, "") if group != village else "")
         values = survey.household_values
-        capable = any(m.get("a14_labour_skill") in HAS_LABOUR_CAPACITY
-                      and m.get("deceased") != YES for m in survey.member_values)
+        capable = has_labour_capacity(survey.member_values)
         derived = {
             "head_name": head_name,
             "head_id_masked": mask(head_id),

@@ -86,6 +86,11 @@ def mask(value: str) -> str:
     return value[:6] + "*" * (len(value) - 10) + value[-4:]
 
 
+def mask_phone(phone: str) -> str:
+    """``13812345678`` → ``138****5678``; landlines keep their area code's first digits."""
+    return phone if len(phone) < 8 else phone[:3] + "****" + phone[-4:]
+
+
 def normalise(raw: str) -> str:
     """Full-width characters to ASCII, white space removed, ``x`` upper-cased."""
     text = unicodedata.normalize("NFKC", raw or "")

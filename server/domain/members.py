@@ -9,6 +9,7 @@ physical, or mental, or intellectual: 丧失/无劳动力 otherwise is a warning
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -19,6 +20,7 @@ HEALTH_DISABLED = "04"
 # Disability categories of the card (see idnumber.DISABILITY_CATEGORIES).
 PHYSICAL, INTELLECTUAL, MENTAL = 4, 5, 6
 HAS_LABOUR_CAPACITY = frozenset({ORDINARY, SKILLED, WEAK})
+DECEASED = "01"  # the deceased flag's yes (codes.YES)
 
 
 class Severity(StrEnum):
@@ -67,3 +69,10 @@ def _severe(category: int | None, level: int | None) -> bool:
     if category in (INTELLECTUAL, MENTAL):
         return True
     return category == PHYSICAL and level in (1, 2)
+
+
+def has_labour_capacity(members: Iterable[Mapping[str, object]]) -> bool:
+    """Whether a living member has labour capacity (A14 普通、技能 or 弱/半劳动力), from the
+    member values of a survey (SPEC §6: such a household is not "not for now")."""
+    return any(m.get("a14_labour_skill") in HAS_LABOUR_CAPACITY and m.get("deceased") != DECEASED
+               for m in members)

@@ -20,7 +20,7 @@ from server.domain.fields import BY_NAME, Field, Kind
 from server.domain.idnumber import IdNumber, IdNumberError
 from server.domain.idnumber import parse as parse_id
 from server.domain.income import DerivedIncome, IncomeItems, Period, derive, income_period
-from server.domain.members import HAS_LABOUR_CAPACITY, Finding, Severity, labour_skill_findings
+from server.domain.members import Finding, Severity, labour_skill_findings
 from server.domain.money import MoneyError, display, money
 
 PHONE = re.compile(r"1[0-9]{10}|0[0-9]{2,3}-?[0-9]{7,8}")
@@ -91,11 +91,6 @@ class Survey:
     def head(self) -> Member | None:
         heads = [m for m in self.members if m.is_head]
         return heads[0] if len(heads) == 1 else None
-
-    @property
-    def labour_capacity(self) -> bool:
-        return any(m.values.get("a14_labour_skill") in HAS_LABOUR_CAPACITY
-                   for m in self.members if not m.deceased)
 
 
 def parse_value(spec: Field, raw: str, today: date) -> object:

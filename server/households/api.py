@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from server import db
 from server.api import blueprint, errors, in_area, one_page, sees_personal_data
-from server.domain.idnumber import mask
+from server.domain.idnumber import mask, mask_phone
 from server.errors import AppError
 from server.households.models import Household, Person, SurveyVersion
 from server.households.schemas import HouseholdQueryArgsSchema, HouseholdSchema
@@ -30,7 +30,7 @@ def _render(row) -> dict:
         "id": household.id, "area_code": household.area_code, "size": household.size,
         "head_name": head_name,
         "head_id_number": head_id if full or head_id is None else mask(head_id),
-        "phone": phone if full or not phone else phone[:3] + "****" + phone[-4:],
+        "phone": phone if full or not phone else mask_phone(phone),
         "monitoring_type": household.monitoring_type, "survey_number": number,
         "updated_at": household.updated_at,
     }

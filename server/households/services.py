@@ -14,11 +14,13 @@ import logging
 import uuid
 from dataclasses import asdict
 from datetime import date
+from xml.etree.ElementTree import Element
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from server import clock
 from server.accounts.models import User
 from server.audit.services import record
 from server.db import insert_ignoring_duplicates
@@ -28,7 +30,7 @@ from server.domain.dedup import Decision, Incoming, Outcome, PersonKey, decide, 
 from server.domain.elimination import STANDARDS, elimination_findings
 from server.domain.figures import FigureKind, FigureMissing
 from server.domain.income import IncomeItems, derive
-from server.domain.members import HAS_LABOUR_CAPACITY, Severity
+from server.domain.members import Severity, has_labour_capacity
 from server.domain.money import CENT
 from server.domain.survey import INCOME_FIELDS, Problem, Survey, read_survey, read_values
 from server.figures.services import figure_in_force
@@ -50,25 +52,30 @@ SOCIAL_PROTECTION = "a48_social_protection"  # 综合保障 (兜底保障类)
 _ATTEMPTS = 3
 
 
-def take_in(session: Session, submission_id: int) -> str | None:
-    """``apply_submission`` that cannot fail the caller's transaction (logged instead)."""
+def take_in(session: Session, submission_id: int, root: Element | None = None) -> str | None:
+    """``apply_submission`` that cannot fail the caller's transaction (logged instead).
+
+    ``root`` is the instance the caller has already parsed (ingest did), so it is not parsed
+    twice on the submission's hot path.
+    """
     try:
-        return apply_submission(session, submission_id)
+        return apply_submission(session, submission_id, root=root)
     except Exception:
         log.exception("submission %s stays received: taking it in failed", submission_id)
         return None
 
 
-def apply_submission(session: Session, submission_id: int, today: date | None = None) -> str:
+def apply_submission(session: Session, submission_id: int, today: date | None = None,
+                     root: Element | None = None) -> str:
     """Take one stored submission into the registry; returns the submission's new state.
 
     Each attempt runs under a savepoint: whatever fails rolls back only the registry's part.
     """
-    today = today or date.today()
+    today = today or clock.today()
     for attempt in range(_ATTEMPTS):
         savepoint = session.begin_nested()
         try:
-            state = _apply(session, submission_id, today)
+            state = _apply(session, submission_id, today, root)
         except IntegrityError:
             # Another request inserted the same person or head meanwhile: decide again.
             savepoint.rollback()
@@ -83,20 +90,21 @@ def apply_submission(session: Session, submission_id: int, today: date | None = 
     raise AssertionError("unreachable")
 
 
-def _apply(session: Session, submission_id: int, today: date) -> str:
+def _apply(session: Session, submission_id: int, today: date, root: Element | None) -> str:
     submission = session.get(Submission, submission_id, with_for_update=False)
     if submission.state != SubmissionState.RECEIVED:
         return submission.state
     form_id = session.scalar(select(FormVersion.form_id)
                              .where(FormVersion.id == submission.form_version_id))
-    values = _corrected(instance_values(parse(submission.xml.encode("utf-8")).root),
-                        submission.corrections or {})
+    if root is None:
+        root = parse(submission.xml.encode("utf-8")).root
+    values = _corrected(instance_values(root), submission.corrections or {})
     if form_id in FOLLOW_UPS:
         return FOLLOW_UPS[form_id](session, submission, values, today)
     if form_id not in SURVEY_FORMS:
         return _finish(session, submission, SubmissionState.IGNORED, [])
     province = (values.household.get("addr_county") or "")[:2]
-    survey = read_survey(values.household, values.members, _line(session, province, values,
+    survey = read_survey(values.household, values.members, _figure(session, province, values,
                                                                    today), today)
     if survey.errors:
         return _finish(session, submission, SubmissionState.INVALID, survey.problems)
@@ -132,9 +140,10 @@ def _corrected(values: InstanceValues, corrections: dict[str, str]) -> InstanceV
     return values
 
 
-def _line(session: Session, province: str, values, today: date, field: str = "visit_date",
-          kind: FigureKind = FigureKind.MONITORING_LINE):
-    visit = values.household.get(field, "")[:4]
+def _figure(session: Session, province: str, values, today: date,
+            kind: FigureKind = FigureKind.MONITORING_LINE):
+    """The figure in force for the visit year of ``values`` (None when the province has none)."""
+    visit = values.household.get("visit_date", "")[:4]
     year = int(visit) if visit.isdigit() else today.year
     try:
         return figure_in_force(session, province, year, kind).value
@@ -189,8 +198,8 @@ def _apply_elimination(session: Session, submission: Submission, values, today: 
     for name in missing:
         problems.append(Problem(Severity.ERROR, "FIELD_REQUIRED", name, "收支情况不能为空"))
     province = household.area_code[:2] if household else ""
-    line = _line(session, province, values, today)
-    floor = _line(session, province, values, today, kind=FigureKind.ELIMINATION_FLOOR)
+    line = _figure(session, province, values, today)
+    floor = _figure(session, province, values, today, kind=FigureKind.ELIMINATION_FLOOR)
     if line is None or floor is None:
         problems.append(Problem(Severity.ERROR, "FIGURE_MISSING", "A34",
                                 "没有该年度的监测范围基准线或风险消除底线"))
@@ -199,8 +208,7 @@ def _apply_elimination(session: Session, submission: Submission, values, today: 
     derived = derive(IncomeItems(*(typed[name] for name in INCOME_FIELDS)), size)
     latest = session.get(SurveyVersion, household.latest_survey_id)
     members = latest.member_values if latest else []
-    capable = any(m.get("a14_labour_skill") in HAS_LABOUR_CAPACITY and m.get("deceased") != YES
-                  for m in members)
+    capable = has_labour_capacity(members)
     protected = any(SOCIAL_PROTECTION in measures for measures in session.scalars(
         select(MeasureRecord.values).where(MeasureRecord.household_id == household.id)))
     for finding in elimination_findings(

@@ -60,7 +60,7 @@ class PublishedVersion:
 @dataclass(frozen=True)
 class IngestResult:
     submission_id: int
-    instance_id: str
+    envelope: Envelope  # the parsed instance: what the registry step reads next
     created: bool  # False when the same instanceID had been received before
     added_attachments: int
     complete: bool
@@ -160,7 +160,7 @@ def ingest_submission(
                  "media_sha256": media.get(name), "received_at": now if name in media else None}
                 for name, path in expected.items()
             ])
-        result = IngestResult(created_id, envelope.instance_id, True, len(media),
+        result = IngestResult(created_id, envelope, True, len(media),
                               set(expected) <= set(media))
     else:
         result = _add_to_existing(session, envelope, xml_sha256, media, now)
@@ -202,7 +202,7 @@ def _add_to_existing(session: Session, envelope: Envelope, xml_sha256: str,
     if added:
         session.execute(update(Submission).where(Submission.id == existing.id)
                         .values(complete=complete))
-    return IngestResult(existing.id, envelope.instance_id, False, added, complete)
+    return IngestResult(existing.id, envelope, False, added, complete)
 
 
 def _check_image(upload: UploadedFile) -> None:

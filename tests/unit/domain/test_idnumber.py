@@ -135,3 +135,10 @@ def test_one_digit_apart_ignores_the_check_character_and_allows_a_swap():
     assert one_digit_apart("430421198001010101", "430421198001011001")
     assert not one_digit_apart("430421198001010011", "430421198001010011")
     assert not one_digit_apart("430421198001010011", "430421198001012201")
+
+
+def test_phones_are_masked_in_the_middle():
+    from server.domain.idnumber import mask_phone
+
+    assert mask_phone("13812345678") == "138****5678"
+    assert mask_phone("0734-1234567") == "073****4567"

@@ -62,3 +62,13 @@ def test_every_age_has_exactly_the_allowed_skills(skill, age):
     else:
         allowed = {WEAK, NONE, SKILLED}
     assert (errors == []) == (skill in allowed)
+
+
+def test_labour_capacity_counts_only_living_members_with_some_capacity():
+    """SPEC §6 "暂不": a household whose living members all lack labour capacity."""
+    from server.domain.members import has_labour_capacity
+
+    assert has_labour_capacity([{"a14_labour_skill": NONE}, {"a14_labour_skill": WEAK}])
+    assert not has_labour_capacity([{"a14_labour_skill": NONE},
+                                    {"a14_labour_skill": ORDINARY, "deceased": "01"}])
+    assert not has_labour_capacity([{"a14_labour_skill": LOST}])
