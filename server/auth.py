@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+import time
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import bindparam, select
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from server.accounts.models import COLLECTING_ROLES, CollectToken, Role, User
@@ -83,6 +88,7 @@ def revoke_tokens(session: Session, user: User) -> int:
     for token in tokens:
         token.revoked_at = utcnow()
     session.flush()
+    forget_user(session, user.id)
     return len(tokens)
 
 
@@ -94,9 +100,70 @@ _USER_OF_TOKEN = (
 )
 
 
+class TokenCache:
+    """Recently seen tokens → their user, for ``ttl`` seconds (a Collect sync sends several
+    requests in a row; a busy server answers many phones with the same few tokens).
+
+    A revoked token or a deactivated user is refused by this process at once when the change
+    is made through it (``forget_user``), and by every other process within ``ttl`` seconds.
+    Only good tokens are cached: a wrong one always costs its query.
+    """
+
+    def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic):
+        self.ttl = ttl
+        self._clock = clock
+        self._entries: dict[str, tuple[Principal, float]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, digest: str) -> Principal | None:
+        entry = self._entries.get(digest)
+        if entry is None or entry[1] <= self._clock():
+            return None
+        return entry[0]
+
+    def put(self, digest: str, principal: Principal) -> None:
+        if self.ttl <= 0:
+            return
+        with self._lock:
+            if len(self._entries) > 10_000:  # bounded: drop the expired, then everything
+                now = self._clock()
+                self._entries = {k: v for k, v in self._entries.items() if v[1] > now}
+                if len(self._entries) > 10_000:
+                    self._entries.clear()
+            self._entries[digest] = (principal, self._clock() + self.ttl)
+
+    def forget_user(self, user_id: int) -> None:
+        with self._lock:
+            self._entries = {k: v for k, v in self._entries.items() if v[0].id != user_id}
+
+
+_token_caches: weakref.WeakKeyDictionary[Engine, TokenCache] = weakref.WeakKeyDictionary()
+
+
+def use_token_cache(engine: Engine, ttl: float) -> None:
+    """Cache token lookups on ``engine``'s database for ``ttl`` seconds (0: no cache)."""
+    _token_caches[engine] = TokenCache(ttl)
+
+
+def forget_user(session: Session, user_id: int) -> None:
+    """Drop ``user_id``'s cached tokens (after a revocation or a deactivation)."""
+    cache = _token_caches.get(session.get_bind())
+    if cache is not None:
+        cache.forget_user(user_id)
+
+
 def user_by_token(session: Session, token: str) -> Principal | None:
-    """The active user of an unrevoked token (one indexed query: it runs on every request)."""
+    """The active user of an unrevoked token (one indexed query, or the token cache)."""
     if not token or len(token) > 200:
         return None
-    row = session.connection().execute(_USER_OF_TOKEN, {"digest": _token_digest(token)}).first()
-    return Principal(row.id, row.username, Role(row.role), row.area_code) if row else None
+    digest = _token_digest(token)
+    cache = _token_caches.get(session.get_bind())
+    if cache is not None and (principal := cache.get(digest)) is not None:
+        return principal
+    row = session.connection().execute(_USER_OF_TOKEN, {"digest": digest}).first()
+    if row is None:
+        return None
+    principal = Principal(row.id, row.username, Role(row.role), row.area_code)
+    if cache is not None:
+        cache.put(digest, principal)
+    return principal

@@ -25,12 +25,13 @@ def main() -> None:
 
 def _migrate() -> None:
     """Schema up to date (Alembic), then the bundled reference data that is not there yet."""
-    from server.figures.services import load_bundled
+    from server.figures.services import load_bundled, load_bundled_deadlines
     from server.migrate import upgrade
 
     upgrade(current_app.config["DATABASE_URL"])
     with _session() as session:
         load_bundled(session)
+        load_bundled_deadlines(session)
 
 
 @main.command("migrate")
@@ -119,6 +120,28 @@ def apply_pending_command() -> None:
             state = apply_submission(session, submission_id)
         states[state] = states.get(state, 0) + 1
     click.echo(f"处理 {len(pending)} 份提交：{states}")
+
+
+@main.command("worker")
+@click.option("--batch", default=100, show_default=True, help="submissions per transaction")
+@click.option("--poll", default=0.5, show_default=True, help="seconds between idle polls")
+def worker_command(batch: int, poll: float) -> None:
+    """Take received submissions into the registry as they arrive (TAKE_IN=queue)."""
+    import logging
+
+    from server.households.queue import run_worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+
+    def report(batch_report) -> None:
+        click.echo(f"登记 {batch_report.taken} 份：{batch_report.states}"
+                   + (f"，失败 {batch_report.failed}" if batch_report.failed else ""))
+
+    click.echo(f"登记工作进程已启动（每批 {batch} 份，空闲时每 {poll} 秒检查一次）")
+    try:
+        run_worker(database().sessions, batch=batch, poll=poll, on_batch=report)
+    except KeyboardInterrupt:
+        click.echo("登记工作进程已停止")
 
 
 @main.command("recheck-registry")

@@ -31,9 +31,15 @@ DEFAULTS: dict[str, object] = {
     "PORT": 5000,
     "XLSFORMS_DIR": str(PROJECT_ROOT / "xlsforms"),
     "PROJECT_NAME": "防返贫监测",
+    # When a stored submission is taken into the registry: "inline" (in its own request) or
+    # "queue" (by `fangpin worker` after the response); see server/households/queue.py.
+    "TAKE_IN": "inline",
+    # Seconds a Collect token's user is remembered per process (0: look it up every request).
+    # A revocation through another process takes effect within this time.
+    "TOKEN_CACHE_SECONDS": 10,
 }
 
-_INT_SETTINGS = {"MAX_SUBMISSION_BYTES", "PORT"}
+_INT_SETTINGS = {"MAX_SUBMISSION_BYTES", "PORT", "TOKEN_CACHE_SECONDS"}
 
 
 def load(overrides: dict | None = None) -> dict[str, object]:
@@ -44,6 +50,8 @@ def load(overrides: dict | None = None) -> dict[str, object]:
             value: object = os.environ[name]
             config[name] = int(value) if name in _INT_SETTINGS else value
     config.update(overrides or {})
+    if config["TAKE_IN"] not in ("inline", "queue"):
+        raise ValueError(f"TAKE_IN must be 'inline' or 'queue', not {config['TAKE_IN']!r}")
     if not config["PUBLIC_URL"]:
         config["PUBLIC_URL"] = f"http://{_host_address()}:{config['PORT']}"
     return config

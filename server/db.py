@@ -148,6 +148,11 @@ def init_app(app: Flask) -> None:
             _write_intent.reset(token)
 
 
+def intend_to_write() -> None:
+    """This thread's transactions write (a worker, a command): on SQLite, lock at BEGIN."""
+    _write_intent.set(True)
+
+
 def database() -> Database:
     return current_app.extensions["fangpin.db"]
 

@@ -16,7 +16,7 @@ from server import db
 from server.auth import Principal, user_by_password, user_by_token
 from server.errors import AppError, register_renderer
 from server.forms.models import Form, FormVersion
-from server.households.services import take_in
+from server.households.queue import submission_stored
 from server.submissions.services import UploadedFile, ingest_submission, record_rejection
 from sync import attachments, openrosa
 
@@ -188,7 +188,8 @@ def submission():
         record_rejection(db.database().sessions, store, error, user_id, xml)
         raise
     if result.created:
-        take_in(db.session(), result.submission_id, result.envelope.root)
+        submission_stored(current_app.config["TAKE_IN"], db.session(), result.submission_id,
+                          result.envelope.root)
     body = _RECEIVED if result.created or result.added_attachments else _ALREADY_RECEIVED
     return _xml(body, 201)
 

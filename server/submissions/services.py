@@ -9,6 +9,7 @@ change, so what ingest needs of them is cached per database.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import io
 import threading
@@ -17,12 +18,24 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import (
+    String,
+    bindparam,
+    case,
+    cast,
+    func,
+    insert,
+    literal,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from media.images import NotAnImage, verify_image
 from media.store import MediaStore
+from server.audit.models import AuditEntry
 from server.audit.services import record
 from server.auth import Principal
 from server.db import insert_ignoring_conflicts, insert_ignoring_duplicates, utcnow
@@ -33,6 +46,7 @@ from server.submissions.models import (
     RejectedUpload,
     Submission,
     SubmissionAttachment,
+    SubmissionState,
 )
 from sync.instance import Envelope, InstanceError, named_files, parse
 
@@ -147,31 +161,92 @@ def ingest_submission(
     xml_sha256 = hashlib.sha256(xml).hexdigest()
     now = utcnow()
 
-    connection = session.connection()  # Core statements: no unit-of-work bookkeeping
-    created_id = connection.execute(insert_ignoring_conflicts(session, Submission), {
+    complete = set(expected) <= set(media)
+    created_id = _insert_new(session, {
         "instance_id": envelope.instance_id, "form_version_id": version.id,
         "submitter_id": user.id, "device_id": device_id, "xml": xml.decode("utf-8"),
-        "xml_sha256": xml_sha256, "received_at": now, "complete": set(expected) <= set(media),
-    }).scalar()
+        "xml_sha256": xml_sha256, "received_at": now, "complete": complete,
+        "state": SubmissionState.RECEIVED, "problems": [], "corrections": {},
+    }, [{"name": name, "field_path": path, "media_sha256": media.get(name),
+         "received_at": now if name in media else None} for name, path in expected.items()],
+        {"at": now, "action": "submission.received", "object_type": "submission",
+         "user_id": user.id, "details": {
+             "instance_id": envelope.instance_id, "form_id": envelope.form_id,
+             "version": envelope.version, "attachments": len(media), "complete": complete}})
     if created_id is not None:
-        if expected:
-            connection.execute(_INSERT_ATTACHMENT, [
-                {"submission_id": created_id, "name": name, "field_path": path,
-                 "media_sha256": media.get(name), "received_at": now if name in media else None}
-                for name, path in expected.items()
-            ])
-        result = IngestResult(created_id, envelope, True, len(media),
-                              set(expected) <= set(media))
+        result = IngestResult(created_id, envelope, True, len(media), complete)
     else:
         result = _add_to_existing(session, envelope, xml_sha256, media, now)
-    if result.created or result.added_attachments:
-        record(
-            session, "submission.received" if result.created else "submission.attachments_added",
-            "submission", result.submission_id, user.id, instance_id=envelope.instance_id,
-            form_id=envelope.form_id, version=envelope.version,
-            attachments=result.added_attachments, complete=result.complete,
-        )
+    if result.added_attachments and not result.created:
+        record(session, "submission.attachments_added", "submission", result.submission_id,
+               user.id, instance_id=envelope.instance_id, form_id=envelope.form_id,
+               version=envelope.version, attachments=result.added_attachments,
+               complete=result.complete)
     return result
+
+
+def _insert_new(session: Session, submission: dict, attachments: list[dict], audit: dict
+                ) -> int | None:
+    """INSERT a new submission, its attachment rows and its audit entry; its id, or None when
+    the instanceID is already stored (then nothing is inserted).
+
+    On PostgreSQL this is one statement (data-modifying CTEs, built once): a submission costs
+    one round trip instead of three. SQLite has no data-modifying CTEs: three statements.
+    """
+    connection = session.connection()  # Core statements: no unit-of-work bookkeeping
+    if connection.dialect.name == "postgresql":
+        return connection.execute(_new_submission_statement(), {
+            **submission, "names": [a["name"] for a in attachments],
+            "paths": [a["field_path"] for a in attachments],
+            "shas": [a["media_sha256"] for a in attachments],
+            "audit_at": audit["at"], "audit_details": audit["details"]}).scalar()
+    created_id = connection.execute(insert_ignoring_conflicts(session, Submission),
+                                    submission).scalar()
+    if created_id is not None:
+        if attachments:
+            connection.execute(_INSERT_ATTACHMENT, [{**a, "submission_id": created_id}
+                                                    for a in attachments])
+        record(session, audit["action"], audit["object_type"], created_id, audit["user_id"],
+               **audit["details"])
+    return created_id
+
+
+@functools.cache
+def _new_submission_statement():
+    from sqlalchemy.dialects.postgresql import ARRAY
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+    table = Submission.__table__
+    new = (pg_insert(table).values({name: bindparam(name, type_=table.c[name].type)
+                                    for name in _SUBMISSION_COLUMNS})
+           .on_conflict_do_nothing()
+           .returning(table.c.id, table.c.received_at, table.c.submitter_id).cte("new_submission"))
+    files = select(
+        func.unnest(bindparam("names", type_=ARRAY(String))).label("name"),
+        func.unnest(bindparam("paths", type_=ARRAY(String))).label("field_path"),
+        func.unnest(bindparam("shas", type_=ARRAY(String))).label("media_sha256"),
+    ).subquery("files")
+    attachments = insert(SubmissionAttachment.__table__).from_select(
+        ["submission_id", "name", "field_path", "media_sha256", "received_at"],
+        select(new.c.id, files.c.name, files.c.field_path, files.c.media_sha256,
+               case((files.c.media_sha256.is_not(None), new.c.received_at)))
+        .select_from(new.join(files, true())),
+    ).cte("new_attachments")
+    audit_table = AuditEntry.__table__
+    audit = insert(audit_table).from_select(
+        ["at", "action", "object_type", "object_id", "user_id", "details"],
+        select(bindparam("audit_at", type_=audit_table.c.at.type),
+               literal("submission.received"), literal("submission"),
+               cast(new.c.id, String), new.c.submitter_id,
+               bindparam("audit_details", type_=audit_table.c.details.type))
+        .select_from(new),
+    ).cte("new_audit_entry")
+    return select(new.c.id).add_cte(attachments, audit)
+
+
+_SUBMISSION_COLUMNS = ("instance_id", "form_version_id", "submitter_id", "device_id", "xml",
+                       "xml_sha256", "received_at", "complete", "state", "problems",
+                       "corrections")
 
 
 def _add_to_existing(session: Session, envelope: Envelope, xml_sha256: str,

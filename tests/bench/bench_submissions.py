@@ -168,6 +168,7 @@ class Gunicorn:
         self, name: str, app: str, settings: GunicornSettings, env: dict[str, str], log_dir: Path
     ):
         self.name = name
+        self.companions: list[subprocess.Popen] = []  # e.g. our take-in worker: CPU counted
         self.port = free_port()
         self.settings = settings
         self.log_path = log_dir / f"gunicorn-{name}-{self.port}.log"
@@ -233,6 +234,14 @@ class Gunicorn:
         return ""
 
     def stop(self) -> None:
+        for companion in self.companions:
+            if companion.poll() is None:
+                companion.send_signal(signal.SIGINT)
+                try:
+                    companion.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    companion.kill()
+                    companion.wait(timeout=5)
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -250,16 +259,21 @@ class Servers:
     dbs: Databases
     media_dir: Path
     log_dir: Path
+    take_in: str = "queue"
     running: list[Gunicorn] = field(default_factory=list)
 
     def ours(self) -> Gunicorn:
-        server = Gunicorn(
-            "ours",
-            "wsgi:app",
-            self.settings,
-            {"DATABASE_URL": self.dbs.fangpin_url, "MEDIA_STORE": str(self.media_dir)},
-            self.log_dir,
-        )
+        env = {"DATABASE_URL": self.dbs.fangpin_url, "MEDIA_STORE": str(self.media_dir),
+               "TAKE_IN": self.take_in}
+        server = Gunicorn("ours", "wsgi:app", self.settings, env, self.log_dir)
+        if self.take_in == "queue":
+            # The registry's worker, as production runs it beside gunicorn: at a lower priority,
+            # so that answering phones comes first and the backlog is taken in when load drops.
+            log = open(self.log_dir / f"worker-{server.port}.log", "wb")  # noqa: SIM115
+            server.companions.append(subprocess.Popen(
+                ["nice", "-n", "10", sys.executable, "-m", "server.cli", "worker"],
+                cwd=PROJECT_ROOT, env={**os.environ, **env}, stdout=log,
+                stderr=subprocess.STDOUT, start_new_session=True))
         self.running.append(server)
         return server
 
@@ -473,7 +487,7 @@ class CpuMeter:
     postmaster: int | None
 
     def read(self, server: Gunicorn) -> tuple[float, float, float]:
-        app = _cpu([server.proc.pid, *server.workers()])
+        app = _cpu([server.proc.pid, *server.workers(), *(c.pid for c in server.companions)])
         pg = 0.0
         if self.postmaster:
             pg = _cpu([self.postmaster, *_children(self.postmaster)], reaped_of=self.postmaster)
@@ -746,7 +760,11 @@ def header(args, settings: GunicornSettings, factory: BodyFactory) -> str:
             f"{len(household_instance(factory.version)) / 1024:.1f} KB",
             f"both servers: {settings.describe()}",
             "client: same machine, http.client, 1 keep-alive connection per thread; "
-            "CPU ms/subm: gunicorn (master+workers), PostgreSQL (all processes), this client",
+            "CPU ms/subm: gunicorn (master+workers) and our take-in worker, PostgreSQL (all "
+            "processes), this client",
+            f"ours: TAKE_IN={args.take_in}"
+            + (" (the registry's worker runs beside gunicorn at nice 10; its backlog is "
+               "drained and timed after the load)" if args.take_in == "queue" else ""),
             "=" * 78,
         ]
     )
@@ -775,6 +793,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
     parser.add_argument("--threads", type=int, default=8, help="threads per worker (default 8)")
     parser.add_argument("--no-memory", action="store_true", help="skip the 50 MB upload")
+    parser.add_argument(
+        "--take-in", choices=("queue", "inline"), default="queue",
+        help="our TAKE_IN setting (default queue: `fangpin worker` beside gunicorn)",
+    )
     parser.add_argument(
         "--flask-floor",
         action="store_true",
@@ -836,10 +858,29 @@ def run_throughput(args, servers: Servers, factory: BodyFactory, meter: CpuMeter
                 for failure in result.failures[:5]:
                     print(f"    FAILURE {name}: {failure}")
             results[(case, conc)] = totals
+    drained = drain_backlog(servers.dbs) if args.take_in == "queue" else []
     for server in started:
         servers.stop(server)
-    results[("rows", 0)] = check_rows(servers.dbs, results, warm_ups=2 * 48)
+    results[("rows", 0)] = check_rows(servers.dbs, results, warm_ups=2 * 48) + drained
     return results
+
+
+def drain_backlog(dbs: Databases, timeout: float = 600) -> list[str]:
+    """Wait for the worker to take in every received submission; print the backlog and time."""
+    dsn = _on_database(dbs.fangpin_url, "fangpin", "postgresql")
+    query = "SELECT count(*) FROM submissions WHERE state = 'received'"
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        backlog = conn.execute(query).fetchone()[0]
+        started = time.monotonic()
+        left = backlog
+        while left and time.monotonic() - started < timeout:
+            time.sleep(0.2)
+            left = conn.execute(query).fetchone()[0]
+        seconds = time.monotonic() - started
+        states = dict(conn.execute("SELECT state, count(*) FROM submissions GROUP BY state"))
+    print(f"take-in backlog when the load ended: {backlog} submissions, drained in "
+          f"{seconds:.1f} s ({backlog / seconds if seconds else 0:.0f}/s); states: {states}")
+    return [f"{left} submissions still received after {timeout:.0f} s"] if left else []
 
 
 def check_rows(dbs: Databases, results: dict, warm_ups: int) -> list[str]:
@@ -941,7 +982,7 @@ def main(argv: list[str] | None = None) -> int:
         server_url = stack.enter_context(running_postgres(durable=True))
         dbs = prepare_databases(server_url)
         factory = BodyFactory(dbs.version)
-        servers = Servers(settings, dbs, work / "media", work)
+        servers = Servers(settings, dbs, work / "media", work, args.take_in)
         stack.callback(servers.stop_all)
         print(header(args, settings, factory), flush=True)
         meter = CpuMeter(find_postmaster(sa.make_url(server_url).port))

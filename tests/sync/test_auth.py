@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import requests
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.accounts.models import User
-from server.auth import revoke_tokens
+from server.accounts.models import Role, User
+from server.auth import Principal, TokenCache, revoke_tokens
 from server.db import make_engine
 from tests.support.collect import CollectClient, parse_form_list, response_message
 from tests.support.seed import PASSWORD
@@ -51,19 +53,71 @@ def test_a_wrong_token_gets_401_without_a_challenge(live_server, seeded, token):
     assert b"household" not in response.content
 
 
-def test_a_revoked_token_stops_working(live_server, seeded, app_config):
-    client = CollectClient(live_server, seeded.tokens["helper"])
-    assert client.form_list().status_code == 200
-    engine = make_engine(app_config["DATABASE_URL"])
+def _revoke_helper_tokens(engine) -> None:
     with Session(engine) as session, session.begin():
         revoke_tokens(session, session.scalar(select(User).where(User.username == "helper")))
-    engine.dispose()
 
+
+def _assert_refused(client: CollectClient) -> None:
     response = client.form_list()
-
     assert response.status_code == 401
     assert response.headers["X-Error-Code"] == "AUTH_INVALID"
     assert client.submit(b"<data/>").status_code == 401
+
+
+def test_a_token_revoked_through_the_server_stops_working_at_once(live_server, seeded, app):
+    client = CollectClient(live_server, seeded.tokens["helper"])
+    assert client.form_list().status_code == 200  # the token is now in the server's cache
+
+    _revoke_helper_tokens(app.extensions["fangpin.db"].engine)
+
+    _assert_refused(client)
+
+
+@pytest.fixture
+def short_token_cache(app_config):
+    app_config["TOKEN_CACHE_SECONDS"] = 1
+
+
+def test_a_token_revoked_elsewhere_stops_working_within_the_cache_time(
+        short_token_cache, live_server, seeded, app_config):
+    """Another process (a worker, the CLI) revoked it: this one forgets it after its TTL."""
+    client = CollectClient(live_server, seeded.tokens["helper"])
+    assert client.form_list().status_code == 200
+    engine = make_engine(app_config["DATABASE_URL"])
+    _revoke_helper_tokens(engine)
+    engine.dispose()
+    revoked_at = time.monotonic()
+
+    while client.form_list().status_code == 200:
+        assert time.monotonic() - revoked_at < 1.5, "still accepted after the cache time"
+        time.sleep(0.05)
+    _assert_refused(client)
+
+
+def test_the_token_cache_forgets_entries_after_their_time():
+    now = [100.0]
+    cache = TokenCache(10, clock=lambda: now[0])
+    helper = Principal(7, "helper", Role.HELPER, "430421")
+    cache.put("digest", helper)
+
+    assert cache.get("digest") == helper
+    now[0] = 109.9
+    assert cache.get("digest") == helper
+    now[0] = 110.0
+    assert cache.get("digest") is None
+
+
+def test_the_token_cache_forgets_a_user_on_demand_and_caches_nothing_at_ttl_0():
+    cache = TokenCache(10)
+    cache.put("a", Principal(7, "helper", Role.HELPER, "430421"))
+    cache.put("b", Principal(8, "village", Role.VILLAGE, "430421"))
+    cache.forget_user(7)
+    assert cache.get("a") is None and cache.get("b") is not None
+
+    off = TokenCache(0)
+    off.put("a", Principal(7, "helper", Role.HELPER, "430421"))
+    assert off.get("a") is None
 
 
 def test_an_inactive_users_token_is_refused(live_server, seeded):

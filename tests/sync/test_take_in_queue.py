@@ -1,0 +1,149 @@
+"""TAKE_IN=queue: the request only stores; `fangpin worker` takes submissions in afterwards."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import func, select
+
+from server.households.models import Household, Person, SurveyVersion
+from server.households.queue import run_worker, take_in_batch
+from server.submissions.models import Submission
+from tests.integration.test_registry import CHILD, HEAD, SPOUSE
+from tests.support.collect import CollectClient
+from tests.sync.test_submission_registry import household_xml, households_list
+
+
+@pytest.fixture
+def queued(app_config):
+    app_config["TAKE_IN"] = "queue"
+
+
+@pytest.fixture
+def client(queued, live_server, seeded) -> CollectClient:
+    return CollectClient(live_server, seeded.tokens["helper"])
+
+
+def count(db, model) -> int:
+    return db.scalar(select(func.count()).select_from(model))
+
+
+def test_the_request_stores_and_the_batch_takes_in(client, seeded, db):
+    response = client.submit(household_xml(seeded, [HEAD, SPOUSE, CHILD]))
+
+    assert response.status_code == 201
+    assert db.scalar(select(Submission.state)) == "received"
+    assert count(db, Household) == 0 and households_list(client) == []
+
+    report = take_in_batch(db, 100)
+    db.commit()
+
+    assert report.taken == 1 and report.states == {"applied": 1} and not report.failed
+    assert db.scalar(select(Submission.state)) == "applied"
+    [row] = households_list(client)
+    assert row["head_name"] == "张三"
+
+
+def test_a_batch_takes_the_oldest_first_and_no_more_than_its_size(client, seeded, db):
+    for _ in range(3):
+        assert client.submit(household_xml(seeded, [HEAD, SPOUSE])).status_code == 201
+
+    report = take_in_batch(db, 2)
+    db.commit()
+
+    states = db.execute(select(Submission.id, Submission.state).order_by(Submission.id)).all()
+    assert report.taken == 2
+    assert [state for _, state in states] == ["applied", "applied", "received"]
+
+
+def test_a_failing_take_in_is_left_received_and_the_rest_of_the_batch_goes_on(
+        client, seeded, db, monkeypatch):
+    from server.households import queue
+
+    for _ in range(2):
+        client.submit(household_xml(seeded, [HEAD, SPOUSE]))
+    first, second = db.scalars(select(Submission.id).order_by(Submission.id)).all()
+    real = queue.apply_submission
+
+    def failing_on_first(session, submission_id, *args, **kwargs):
+        if submission_id == first:
+            raise RuntimeError("simulated bug in the registry step")
+        return real(session, submission_id, *args, **kwargs)
+
+    monkeypatch.setattr(queue, "apply_submission", failing_on_first)
+    report = take_in_batch(db, 10)
+    db.commit()
+
+    assert report.failed == [first] and report.taken == 1
+    assert db.get(Submission, first).state == "received"
+    assert db.get(Submission, second).state == "applied"
+    # the next batch may skip what failed, so one bad submission cannot spin a worker
+    assert take_in_batch(db, 10, frozenset({first})).taken == 0
+
+
+def test_the_worker_takes_in_what_phones_send_while_it_runs(client, seeded, app, db):
+    """Six phones racing on one household while a worker runs: one household, as inline."""
+    sessions = app.extensions["fangpin.db"].sessions
+    stop = threading.Event()
+    batches = []
+    worker = threading.Thread(target=run_worker, args=(sessions,),
+                              kwargs={"batch": 2, "poll": 0.05, "stop": stop,
+                                      "on_batch": batches.append})
+    worker.start()
+    try:
+        with ThreadPoolExecutor(6) as pool:
+            codes = list(pool.map(
+                lambda _: client.submit(household_xml(seeded, [HEAD, SPOUSE, CHILD])).status_code,
+                range(6)))
+        deadline = time.monotonic() + 30
+        while db.scalar(select(func.count()).select_from(Submission)
+                        .where(Submission.state == "received")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+            db.rollback()
+    finally:
+        stop.set()
+        worker.join(10)
+
+    assert codes == [201] * 6
+    assert not worker.is_alive()
+    assert set(db.scalars(select(Submission.state))) == {"applied"}
+    assert sum(b.taken for b in batches) == 6
+    assert (count(db, Household), count(db, Person), count(db, SurveyVersion)) == (1, 3, 6)
+
+
+def test_an_unknown_take_in_mode_is_refused_at_start():
+    from server import create_app
+
+    with pytest.raises(ValueError, match="TAKE_IN"):
+        create_app({"TAKE_IN": "later"})
+
+
+def test_the_worker_command_runs_beside_the_server(client, seeded, db, app_config):
+    """`fangpin worker` as production starts it: a process of its own, stopped by Ctrl-C."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from server.config import PROJECT_ROOT
+
+    env = {**os.environ, "DATABASE_URL": app_config["DATABASE_URL"],
+           "MEDIA_STORE": app_config["MEDIA_STORE"], "TAKE_IN": "queue"}
+    worker = subprocess.Popen([sys.executable, "-m", "server.cli", "worker", "--poll", "0.1"],
+                              cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
+    try:
+        assert client.submit(household_xml(seeded, [HEAD, SPOUSE])).status_code == 201
+        deadline = time.monotonic() + 30
+        while db.scalar(select(Submission.state)) != "applied" and time.monotonic() < deadline:
+            time.sleep(0.1)
+            db.rollback()
+    finally:
+        worker.send_signal(signal.SIGINT)
+        output = worker.communicate(timeout=20)[0]
+
+    assert db.scalar(select(Submission.state)) == "applied", output
+    assert "登记 1 份" in output and "登记工作进程已停止" in output
