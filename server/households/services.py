@@ -16,7 +16,7 @@ from dataclasses import asdict
 from datetime import date
 from xml.etree.ElementTree import Element
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -290,11 +290,10 @@ def _hold(session: Session, submission: Submission, decision: Decision) -> None:
 def _write_household(session: Session, submission: Submission, survey: Survey,
                      decision: Decision, entity_id: str | None, form_id: str) -> Household:
     created = decision.outcome is Outcome.CREATE
-    if created:
+    if created:  # its id is made here, so nothing needs flushing before the people
         household = Household(id=_new_household_id(session, entity_id),
                               area_code=_area(survey), created_by_submission_id=submission.id)
         session.add(household)
-        session.flush()
     else:
         household = session.get(Household, decision.household_id, with_for_update=True)
     household.area_code = _area(survey) or household.area_code
@@ -307,7 +306,7 @@ def _write_household(session: Session, submission: Submission, survey: Survey,
     current = {p.id_number: p for p in session.scalars(
         select(Person).where(Person.id_number.in_(
             [m.id_number.value for m in survey.members if m.id_number])))}
-    listed = set()
+    listed: dict[str, Person] = {}
     for member in survey.members:
         person = current.get(member.id_number.value)
         if person is None:
@@ -323,17 +322,15 @@ def _write_household(session: Session, submission: Submission, survey: Survey,
         person.disability_card = (member.id_number.card_number
                                   if member.id_number.disability_category else None)
         person.updated_by_submission_id = submission.id
-        listed.add(member.id_number.value)
+        listed[member.id_number.value] = person
     session.flush()
-    left = session.scalars(select(Person).where(Person.household_id == household.id,
-                                                Person.id_number.not_in(listed))).all()
+    left = [] if created else session.scalars(select(Person).where(
+        Person.household_id == household.id, Person.id_number.not_in(listed))).all()
     for person in left:  # no longer on the roster: kept, detached, and said in the audit log
         person.household_id = None
         person.updated_by_submission_id = submission.id
-    head = next(p for p in session.scalars(select(Person).where(
-        Person.id_number == survey.head.id_number.value)))
-    household.head_person_id = head.id
-    version = _survey_version(session, household, submission, survey, form_id)
+    household.head_person_id = listed[survey.head.id_number.value].id
+    version = _survey_version(session, household, submission, survey, form_id, created)
     household.latest_survey_id = version.id
     session.flush()
     record(session, "household.created" if created else "household.updated", "household",
@@ -363,9 +360,9 @@ def _area(survey: Survey) -> str:
 
 
 def _survey_version(session: Session, household: Household, submission: Submission,
-                    survey: Survey, form_id: str) -> SurveyVersion:
-    number = (session.scalar(select(func.max(SurveyVersion.number))
-                             .where(SurveyVersion.household_id == household.id)) or 0) + 1
+                    survey: Survey, form_id: str, first: bool) -> SurveyVersion:
+    number = 1 if first else (session.scalar(select(func.max(SurveyVersion.number)).where(
+        SurveyVersion.household_id == household.id)) or 0) + 1
     derived = survey.derived
     version = SurveyVersion(
         household_id=household.id, number=number, submission_id=submission.id,
@@ -403,17 +400,18 @@ def _plain(value) -> object:
 
 
 def _flag_likely_duplicates(session: Session, submission: Submission, survey: Survey) -> None:
-    """Flag each member against people of the same name and birth date (index-backed)."""
-    for member in survey.members:
-        if member.id_number is None:
-            continue
-        me = PersonKey(member.id_number.value, member.name)
-        candidates = session.execute(select(Person.id_number, Person.name).where(
-            Person.name == member.name, Person.birth_date == member.id_number.birth_date,
-            Person.id_number != me.id_number)).all()
-        for other in candidates:
-            if likely_same(me, PersonKey(other.id_number, other.name)):
-                a, b = pair(me.id_number, other.id_number)
-                insert_ignoring_duplicates(session, DuplicateFlag, id_number_a=a, id_number_b=b,
-                                           submission_id=submission.id, status="open")
-
+    """Flag each member against people of the same name and birth date (index-backed; one
+    query for the whole roster)."""
+    members = {(m.name, m.id_number.birth_date): PersonKey(m.id_number.value, m.name)
+               for m in survey.members if m.id_number is not None}
+    if not members:
+        return
+    candidates = session.execute(select(Person.id_number, Person.name, Person.birth_date).where(
+        tuple_(Person.name, Person.birth_date).in_(list(members)))).all()
+    for other in candidates:
+        me = members[(other.name, other.birth_date)]
+        if other.id_number != me.id_number and likely_same(
+                me, PersonKey(other.id_number, other.name)):
+            a, b = pair(me.id_number, other.id_number)
+            insert_ignoring_duplicates(session, DuplicateFlag, id_number_a=a, id_number_b=b,
+                                       submission_id=submission.id, status="open")
