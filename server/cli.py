@@ -125,11 +125,15 @@ def apply_pending_command() -> None:
 @main.command("worker")
 @click.option("--batch", default=100, show_default=True, help="submissions per transaction")
 @click.option("--poll", default=0.5, show_default=True, help="seconds between idle polls")
-def worker_command(batch: int, poll: float) -> None:
+@click.option("--busy-rate", default=20, show_default=True,
+              help="submissions per second that make a burst the worker waits out (0: never)")
+@click.option("--max-backlog", default=5000, show_default=True,
+              help="backlog at which the worker takes in even during a burst")
+def worker_command(batch: int, poll: float, busy_rate: int, max_backlog: int) -> None:
     """Take received submissions into the registry as they arrive (TAKE_IN=queue)."""
     import logging
 
-    from server.households.queue import run_worker
+    from server.households.queue import Pacing, run_worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
 
@@ -139,7 +143,8 @@ def worker_command(batch: int, poll: float) -> None:
 
     click.echo(f"登记工作进程已启动（每批 {batch} 份，空闲时每 {poll} 秒检查一次）")
     try:
-        run_worker(database().sessions, batch=batch, poll=poll, on_batch=report)
+        run_worker(database().sessions, batch=batch, poll=poll,
+                   pacing=Pacing(busy_rate, max_backlog), on_batch=report)
     except KeyboardInterrupt:
         click.echo("登记工作进程已停止")
 

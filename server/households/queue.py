@@ -13,6 +13,8 @@ Two modes, chosen by the ``TAKE_IN`` setting:
   taken under SQLite's write lock. The registry then lags the phone by the worker's poll
   interval plus the backlog (``fangpin worker`` logs it); a submission whose take-in fails stays
   ``received`` and is retried by the next worker start or ``fangpin apply-pending``.
+  Phones come first: during a burst of submissions the worker waits for the burst to end
+  (``Pacing``), unless the backlog grows past a limit.
 
 ODK Central makes the same choice for its entities (a worker processes submission events after
 the response); here it is a setting because a single-machine county server is simpler inline.
@@ -24,12 +26,13 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from xml.etree.ElementTree import Element
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from server.db import intend_to_write
+from server.db import intend_to_write, utcnow
 from server.households.services import apply_submission, take_in
 from server.submissions.models import Submission, SubmissionState
 
@@ -80,10 +83,37 @@ def take_in_batch(session: Session, size: int, skip: frozenset[int] = frozenset(
     return report
 
 
+@dataclass(frozen=True)
+class Pacing:
+    """When the worker gives way to the phones (see ``run_worker``)."""
+
+    busy_rate: int = 20  # submissions received in the last second that make a burst (0: never)
+    max_backlog: int = 5000  # past this many waiting, the worker takes in even during a burst
+
+
+def in_burst(session: Session, pacing: Pacing) -> bool:
+    """Phones are sending a burst, and the backlog is still small enough to wait."""
+    if pacing.busy_rate <= 0:
+        return False
+    since = utcnow() - timedelta(seconds=1)
+    recent = session.scalar(select(func.count()).select_from(Submission)
+                            .where(Submission.received_at > since))
+    if recent < pacing.busy_rate:
+        return False
+    backlog = session.scalar(select(func.count()).select_from(Submission)
+                             .where(Submission.state == SubmissionState.RECEIVED))
+    return backlog < pacing.max_backlog
+
+
 def run_worker(sessions: Callable[[], Session], *, batch: int = 100, poll: float = 0.5,
-               stop: threading.Event | None = None,
+               pacing: Pacing = Pacing(), stop: threading.Event | None = None,
                on_batch: Callable[[BatchReport], None] | None = None) -> None:
     """Take received submissions in until ``stop`` is set; sleep ``poll`` s when idle.
+
+    Phones come first: while a burst is arriving (``pacing.busy_rate`` submissions in the last
+    second) the worker waits, so that answering the phones gets the CPU and the disk, and takes
+    the backlog in when the burst is over — or at once, when the backlog reaches
+    ``pacing.max_backlog``. A trickle is taken in as it arrives.
 
     A submission that failed is not retried by this worker again (so one bad submission cannot
     spin it); it stays ``received`` for the next start or ``fangpin apply-pending``.
@@ -92,6 +122,11 @@ def run_worker(sessions: Callable[[], Session], *, batch: int = 100, poll: float
     intend_to_write()
     failed: set[int] = set()
     while not stop.is_set():
+        with sessions() as session:
+            waiting = in_burst(session, pacing)
+        if waiting:
+            stop.wait(poll)
+            continue
         with sessions() as session, session.begin():
             report = take_in_batch(session, batch, frozenset(failed))
         failed.update(report.failed)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from server.households.models import Household, Person, SurveyVersion
 from server.households.queue import run_worker, take_in_batch
@@ -147,3 +148,22 @@ def test_the_worker_command_runs_beside_the_server(client, seeded, db, app_confi
 
     assert db.scalar(select(Submission.state)) == "applied", output
     assert "登记 1 份" in output and "登记工作进程已停止" in output
+
+
+def test_a_burst_of_phones_is_waited_out_unless_the_backlog_grows_too_large(client, seeded, db):
+    from server.db import utcnow
+    from server.households.queue import Pacing, in_burst
+
+    for _ in range(3):
+        client.submit(household_xml(seeded, [HEAD, SPOUSE]))
+    db.execute(update(Submission).values(received_at=utcnow()))  # all in the last second
+    db.commit()
+
+    assert in_burst(db, Pacing(busy_rate=3, max_backlog=10))
+    assert not in_burst(db, Pacing(busy_rate=4, max_backlog=10))  # a trickle: take it in
+    assert not in_burst(db, Pacing(busy_rate=3, max_backlog=3))  # too many waiting
+    assert not in_burst(db, Pacing(busy_rate=0))  # pacing off
+
+    db.execute(update(Submission).values(received_at=utcnow() - timedelta(seconds=2)))
+    db.commit()
+    assert not in_burst(db, Pacing(busy_rate=3, max_backlog=10))  # the burst is over
