@@ -16,11 +16,11 @@ def create_app(config: dict | None = None) -> Flask:
     from media.store import store_from_url
     from server import api as rest_api
     from server import db, errors
-    from server.auth import use_token_cache
+    from server.auth import use_auth_cache
     from sync import api as openrosa_api
 
     db.init_app(app)
-    use_token_cache(app.extensions["fangpin.db"].engine, app.config["TOKEN_CACHE_SECONDS"])
+    use_auth_cache(app.extensions["fangpin.db"].engine, app.config["AUTH_CACHE_SECONDS"])
     errors.init_app(app)
     s3_options = {
         "endpoint_url": app.config["S3_ENDPOINT_URL"],

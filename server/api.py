@@ -8,6 +8,9 @@ The OpenAPI document is served at ``/api/openapi.json``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
 from flask import Flask, g, request
 from flask_smorest import Api, Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
@@ -15,8 +18,9 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.sql import ColumnElement
 
 from server import db
-from server.accounts.models import Role
+from server.accounts.models import ROLE_NAMES, Role
 from server.auth import Principal, user_by_password
+from server.domain.idnumber import mask, mask_phone
 from server.errors import AppError
 
 PREFIX = "/api/v1"
@@ -67,6 +71,99 @@ def sees_personal_data() -> bool:
     return current_user().role in UNMASKED_ROLES
 
 
+def shown_id_number(value: str | None) -> str | None:
+    """An ID (or disability card) number as the current user may see it."""
+    return value if not value or sees_personal_data() else mask(value)
+
+
+def shown_phone(value: str | None) -> str | None:
+    """A phone number as the current user may see it."""
+    return value if not value or sees_personal_data() else mask_phone(value)
+
+
+def require_role(*roles: Role) -> Principal:
+    """The current user, if their role is one of ``roles``; otherwise 403 FORBIDDEN_ROLE."""
+    user = current_user()
+    if user.role not in roles:
+        raise AppError("FORBIDDEN_ROLE", role=ROLE_NAMES[user.role])
+    return user
+
+
+# --- sorting ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SortKey:
+    name: str
+    descending: bool = False
+
+
+class Sort(fields.String):
+    """The ``sort`` query argument: comma-separated keys of an allow-list, ``-`` = descending.
+
+    In a query-args schema: ``sort = Sort("updated_at", "area_code", default="area_code")``;
+    ``?sort=-updated_at,area_code`` loads as ``(SortKey("updated_at", True),
+    SortKey("area_code"))``. An unknown or repeated key is a 422 that names the allowed keys.
+    The view turns the keys into ORDER BY with ``sorted_by()``.
+    """
+
+    def __init__(self, *keys: str, default: str, **kwargs):
+        self.keys = tuple(keys)
+        names = "|".join(self.keys)
+        metadata = {
+            "description": f"排序字段，逗号分隔，前加“-”为降序；可用：{'、'.join(self.keys)}"
+                           f"（默认 {default}）",
+            "pattern": f"^-?({names})(,-?({names}))*$",
+            "default": default,
+            **kwargs.pop("metadata", {}),
+        }
+        super().__init__(load_default=self._parse(default), metadata=metadata, **kwargs)
+
+    def _parse(self, text: str) -> tuple[SortKey, ...]:
+        keys: list[SortKey] = []
+        for part in text.split(","):
+            name = part.strip()
+            descending = name.startswith("-")
+            name = name.removeprefix("-")
+            if name not in self.keys:
+                raise ValidationError(
+                    f"未知的排序字段“{name[:40]}”；可用：{'、'.join(self.keys)}")
+            if any(key.name == name for key in keys):
+                raise ValidationError(f"排序字段“{name}”重复")
+            keys.append(SortKey(name, descending))
+        return tuple(keys)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return self._parse(super()._deserialize(value, attr, data, **kwargs))
+
+
+def sorted_by(query: Select, sort: Sequence[SortKey], columns: Mapping[str, ColumnElement],
+              *tiebreak: ColumnElement) -> Select:
+    """``query`` ordered by the ``sort`` keys (``columns`` maps each allowed key to its
+    column), then by ``tiebreak`` (a unique column, so pages are stable).
+
+    Empty values of a nullable column sort last either way, on SQLite as on PostgreSQL; a NOT
+    NULL column is ordered plainly, so that PostgreSQL can walk its index either way."""
+    order = []
+    for key in sort:
+        column = columns[key.name]
+        term = column.desc() if key.descending else column.asc()
+        order.append(term.nulls_last() if _nullable(column) else term)
+    return query.order_by(*order, *tiebreak)
+
+
+def _nullable(column) -> bool:
+    return getattr(getattr(column, "expression", column), "nullable", True)
+
+
+def where_equal(query: Select, args: Mapping, model, *names: str) -> Select:
+    """``query`` narrowed to rows whose column equals each of ``names`` given in ``args``."""
+    for name in names:
+        if name in args:
+            query = query.where(getattr(model, name) == args[name])
+    return query
+
+
 def one_page(query: Select, pagination) -> Select:
     """Count ``query`` for the X-Pagination header and cut out the requested page.
 
@@ -106,8 +203,17 @@ def init_app(app: Flask) -> None:
     )
     api = Api(app)
     api.spec.components.security_scheme("basic", {"type": "http", "scheme": "basic"})
+    from server.accounts.api import bp as users
+    from server.areas.api import bp as areas
+    from server.audit.api import bp as audit
+    from server.dedup.api import conflicts_bp, duplicates_bp
     from server.households.api import bp as households
+    from server.households.api import people_bp
+    from server.monitoring.api import bp as monitoring
     from server.pipeline.api import bp as cases
+    from server.screening.api import bp as screening
+    from server.submissions.api import bp as submissions
 
-    api.register_blueprint(households)
-    api.register_blueprint(cases)
+    for bp in (areas, users, households, people_bp, submissions, conflicts_bp, duplicates_bp,
+               cases, monitoring, screening, audit):
+        api.register_blueprint(bp)

@@ -61,10 +61,28 @@ def check_password(user: User | None, password: str) -> bool:
 
 
 def user_by_password(session: Session, username: str, password: str) -> Principal | None:
+    """The active user with these credentials. Argon2 is slow on purpose (tens to hundreds of
+    ms), so a successful check is remembered per process like a token (``AuthCache``), under a
+    keyed hash of the credentials that no other process knows."""
+    cache = _auth_caches.get(session.get_bind())
+    digest = _credentials_digest(username, password)
+    if cache is not None and (principal := cache.get(digest)) is not None:
+        return principal
     user = session.scalar(select(User).where(User.username == username))
     if not check_password(user, password) or not user.active:
         return None
-    return Principal.of(user)
+    principal = Principal.of(user)
+    if cache is not None:
+        cache.put(digest, principal)
+    return principal
+
+
+_PROCESS_KEY = secrets.token_bytes(32)
+
+
+def _credentials_digest(username: str, password: str) -> str:
+    text = f"{username}\x00{password}".encode("utf-8", "surrogatepass")
+    return "p:" + hashlib.blake2b(text, key=_PROCESS_KEY).hexdigest()
 
 
 def _token_digest(token: str) -> str:
@@ -100,13 +118,13 @@ _USER_OF_TOKEN = (
 )
 
 
-class TokenCache:
-    """Recently seen tokens → their user, for ``ttl`` seconds (a Collect sync sends several
-    requests in a row; a busy server answers many phones with the same few tokens).
+class AuthCache:
+    """Recently checked credentials (Collect tokens, passwords) → their user, for ``ttl``
+    seconds: a Collect sync or a console page sends several requests in a row.
 
-    A revoked token or a deactivated user is refused by this process at once when the change
-    is made through it (``forget_user``), and by every other process within ``ttl`` seconds.
-    Only good tokens are cached: a wrong one always costs its query.
+    A revoked token, a deactivated user or a changed password is refused by this process at
+    once when the change is made through it (``forget_user``), and by every other process
+    within ``ttl`` seconds. Only good credentials are cached: a wrong one always costs its check.
     """
 
     def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic):
@@ -137,17 +155,18 @@ class TokenCache:
             self._entries = {k: v for k, v in self._entries.items() if v[0].id != user_id}
 
 
-_token_caches: weakref.WeakKeyDictionary[Engine, TokenCache] = weakref.WeakKeyDictionary()
+_auth_caches: weakref.WeakKeyDictionary[Engine, AuthCache] = weakref.WeakKeyDictionary()
 
 
-def use_token_cache(engine: Engine, ttl: float) -> None:
-    """Cache token lookups on ``engine``'s database for ``ttl`` seconds (0: no cache)."""
-    _token_caches[engine] = TokenCache(ttl)
+def use_auth_cache(engine: Engine, ttl: float) -> None:
+    """Cache credential checks on ``engine``'s database for ``ttl`` seconds (0: no cache)."""
+    _auth_caches[engine] = AuthCache(ttl)
 
 
 def forget_user(session: Session, user_id: int) -> None:
-    """Drop ``user_id``'s cached tokens (after a revocation or a deactivation)."""
-    cache = _token_caches.get(session.get_bind())
+    """Drop ``user_id``'s cached credentials (after a revocation, a deactivation, a new
+    password): call it from every service that makes those changes."""
+    cache = _auth_caches.get(session.get_bind())
     if cache is not None:
         cache.forget_user(user_id)
 
@@ -157,7 +176,7 @@ def user_by_token(session: Session, token: str) -> Principal | None:
     if not token or len(token) > 200:
         return None
     digest = _token_digest(token)
-    cache = _token_caches.get(session.get_bind())
+    cache = _auth_caches.get(session.get_bind())
     if cache is not None and (principal := cache.get(digest)) is not None:
         return principal
     row = session.connection().execute(_USER_OF_TOKEN, {"digest": digest}).first()

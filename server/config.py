@@ -34,12 +34,12 @@ DEFAULTS: dict[str, object] = {
     # When a stored submission is taken into the registry: "inline" (in its own request) or
     # "queue" (by `fangpin worker` after the response); see server/households/queue.py.
     "TAKE_IN": "inline",
-    # Seconds a Collect token's user is remembered per process (0: look it up every request).
-    # A revocation through another process takes effect within this time.
-    "TOKEN_CACHE_SECONDS": 10,
+    # Seconds a process remembers checked credentials (Collect tokens, passwords; 0: check
+    # every request). A revocation or deactivation made elsewhere takes effect within this time.
+    "AUTH_CACHE_SECONDS": 10,
 }
 
-_INT_SETTINGS = {"MAX_SUBMISSION_BYTES", "PORT", "TOKEN_CACHE_SECONDS"}
+_INT_SETTINGS = {"MAX_SUBMISSION_BYTES", "PORT", "AUTH_CACHE_SECONDS"}
 
 
 def load(overrides: dict | None = None) -> dict[str, object]:

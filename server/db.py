@@ -160,6 +160,20 @@ def database() -> Database:
 def session() -> Session:
     """The current request's session (one unit of work per request)."""
     if "db_session" not in g:
-        g.write_intent = _write_intent.set(request.method not in ("GET", "HEAD", "OPTIONS"))
+        writes = request.method not in ("GET", "HEAD", "OPTIONS") or _view_writes()
+        g.write_intent = _write_intent.set(writes)
         g.db_session = database().sessions()
     return g.db_session
+
+
+def writes(view):
+    """Mark a GET view that writes (an export, which goes into the audit log), so that on
+    SQLite its transaction takes the write lock at BEGIN like any POST."""
+    view.writes_on_read = True
+    return view
+
+
+def _view_writes() -> bool:
+    view = current_app.view_functions.get(request.endpoint or "")
+    handler = getattr(getattr(view, "view_class", None), request.method.lower(), view)
+    return getattr(handler, "writes_on_read", False)

@@ -24,6 +24,17 @@ CATALOGUE: dict[str, ErrorKind] = {
     "AUTH_REQUIRED": ErrorKind(401, "需要登录：请提供用户名和密码，或使用带密钥的服务器地址"),
     "AUTH_INVALID": ErrorKind(401, "用户名、密码或密钥不正确，或已被停用"),
     "FORBIDDEN_ROLE": ErrorKind(403, "您的角色（{role}）无权进行此操作"),
+    # user accounts (REST /users)
+    "AREA_OUTSIDE_SCOPE": ErrorKind(403, "区划 {area_code} 不在您的辖区内"),
+    "AREA_UNKNOWN": ErrorKind(400, "没有区划代码为 {area_code} 的区划"),
+    "ROLE_NOT_GRANTABLE": ErrorKind(
+        403, "您的角色（{role}）不能创建或管理“{target}”角色的用户：县级用户只能管理乡镇、村级和"
+             "信息采集员账号"),
+    "USERNAME_TAKEN": ErrorKind(409, "用户名“{username}”已被使用"),
+    "USER_SELF": ErrorKind(409, "不能停用自己的账号"),
+    "USER_INACTIVE": ErrorKind(409, "用户 {username} 已停用"),
+    "TOKEN_NOT_FOR_ROLE": ErrorKind(
+        409, "只有信息采集员和村级用户使用 ODK Collect 密钥（该用户为“{role}”）"),
     # forms
     "FORM_NOT_FOUND": ErrorKind(404, "服务器上没有表单“{form_id}”"),
     "FORM_VERSION_UNKNOWN": ErrorKind(
@@ -54,6 +65,36 @@ CATALOGUE: dict[str, ErrorKind] = {
     # pipelines: the domain names the rule (server.domain.pipeline)
     "PIPELINE_RULE": ErrorKind(409, "{detail}"),
     "CASE_ALREADY_OPEN": ErrorKind(409, "该户已有未办结的同类案件（{case_id}）"),
+    # dynamic management: evaluations, sweeps, deadlines (server.domain.monitoring, deadlines)
+    "DATE_IN_FUTURE": ErrorKind(400, "日期 {date} 晚于今天：只能登记已经完成的评估或排查"),
+    "DATE_OUTSIDE_PERIOD": ErrorKind(
+        400, "日期 {date} 不在 {period}（{start}至{end}）内：排查台账只登记本次排查半年内的核查"),
+    "PERIOD_INVALID": ErrorKind(400, "期间“{period}”无效：季度写作如 2026Q3，半年写作如 2026H1"),
+    "PERIOD_NOT_STARTED": ErrorKind(400, "{period} 尚未开始，没有应完成的评估"),
+    "HOUSEHOLD_NOT_MONITORED": ErrorKind(
+        409, "该户在 {date} 不是监测对象（未经识别认定或已风险消除）：帮扶成效评估只针对监测对象"),
+    "SWEEP_AREA_LEVEL": ErrorKind(400, "集中排查以县（市区）或乡镇（街道）为单位开展"),
+    "SWEEP_EXISTS": ErrorKind(
+        409, "{area_code} 的 {period} 集中排查已经开启（{sweep_id}）：每半年一次"),
+    "DEADLINE_INVALID": ErrorKind(400, "办理时限无效：{detail}"),
+    "CASE_IF_MATCH_REQUIRED": ErrorKind(
+        428, "办理案件须在 If-Match 请求头中带上读取案件时得到的 ETag，以免在过期的信息上办理"),
+    "CASE_CHANGED": ErrorKind(
+        412, "案件在您读取之后已被办理或更改（ETag 不符）：请重新读取案件后再办理"),
+    "SIGNATURE_NOT_IMAGE": ErrorKind(
+        422, "签名文件“{name}”不是有效的签名图片：{detail}；本次办理未保存"),
+    "SIGNATURES_TOO_MANY": ErrorKind(422, "一次办理最多上传{limit}个签名文件"),
+    "OBJECTION_CLOSED": ErrorKind(409, "异议 {objection_id} 已核实办结，不能再次办结"),
+    "CASE_NO_HOUSEHOLD": ErrorKind(409, "该案件尚未关联农户，不能登记帮扶措施或联系人"),
+    "MEASURE_INVALID": ErrorKind(422, "帮扶措施有误：{detail}"),
+    # department warning lists (部门筛查预警)
+    "WARNING_LIST_TOO_LARGE": ErrorKind(
+        413, "预警名单文件过大（{size} 字节），最多接受 {limit} 字节：请分成几个文件上传"),
+    "WARNING_LIST_UNREADABLE": ErrorKind(400, "预警名单文件无法读取：{detail}"),
+    "WARNING_ALREADY_CHECKED": ErrorKind(
+        409, "该预警任务已反馈过核查结果（{checked_at}），不能重复反馈"),
+    "WARNING_RESULT_REQUIRED": ErrorKind(
+        400, "请填写入户核查情况；结果为“无法核实”时须写明原因"),
     # generic
     "NOT_FOUND": ErrorKind(404, "找不到请求的资源"),
     "METHOD_NOT_ALLOWED": ErrorKind(405, "不支持此请求方法"),

@@ -26,6 +26,7 @@ from server.domain.idnumber import mask
 from server.domain.members import has_labour_capacity
 from server.figures.services import figures
 from server.households.models import Household, Person, SurveyVersion
+from server.screening.services import HouseholdTasks, tasks_by_household
 
 # Levels the forms ask for (the city is implied by the county).
 _FORM_LEVELS = (AreaLevel.COUNTY, AreaLevel.TOWNSHIP, AreaLevel.VILLAGE, AreaLevel.GROUP)
@@ -80,14 +81,25 @@ ENTITY_PROPERTIES = (
     "a32_business_expenses", "a35_insurance_claims", "a36_compliant_out_of_pocket",
     "a55_contact_name", "a55_contact_phone", "labour_capacity",
 )
+# Department warnings (server.screening): the open home-check tasks, after the form properties.
+WARNING_TASK_PROPERTY = "warning_task"
+TASK_LABEL_PREFIX = "【待核查】"
 
 
 def households_csv(session: Session, user: Principal) -> bytes:
     """The entity list ``households`` of the user's area, in ODK Central's CSV shape.
 
     Columns ``name,label,__version`` and the properties the follow-up forms prefill; ``name`` is
-    the household id the submission carries back. ``__version`` is the number of the latest
-    survey, so Collect sees an update when a household is surveyed again.
+    the household id the submission carries back; then ``warning_task``.
+
+    A household with an open department-warning task (部门筛查预警, a home check to do) has its
+    label prefixed with ``【待核查】``, which the household pickers of the forms show, and the
+    task in ``warning_task`` (department, date, reason; ``；`` between tasks; empty otherwise).
+    ``__version`` is the number of the latest survey plus one for each task opened and each
+    task closed: Collect takes a server entity only when its version is higher than the one it
+    holds (LocalEntityUseCases.updateLocalEntitiesFromServer), so a changed label must come
+    with a higher version. It never decreases, and equals the survey number while a household
+    never had a task.
     """
     rows = session.execute(
         select(Household, SurveyVersion, Person.name, Person.id_number)
@@ -98,10 +110,12 @@ def households_csv(session: Session, user: Principal) -> bytes:
     ).all()
     names = dict(session.execute(select(Area.code, Area.name).where(
         Area.code.startswith(user.area_code[:12], autoescape=True))).all())
+    tasks = tasks_by_household(session, user.area_code)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["name", "label", "__version", *ENTITY_PROPERTIES])
+    writer.writerow(["name", "label", "__version", *ENTITY_PROPERTIES, WARNING_TASK_PROPERTY])
     for household, survey, head_name, head_id in rows:
+        task = tasks.get(household.id, HouseholdTasks())
         village, group = household.area_code[:12], household.area_code
         place = names.get(village, "") + (names.get(group, "") if group != village else "")
         values = survey.household_values
@@ -113,10 +127,18 @@ def households_csv(session: Session, user: Principal) -> bytes:
             "a3_monitoring_type": household.monitoring_type or values.get("a3_monitoring_type"),
             "labour_capacity": YES if capable else NO,
         }
-        writer.writerow([household.id, f"{head_name} {place}".strip(), survey.number,
+        label = f"{head_name} {place}".strip()
+        writer.writerow([household.id, TASK_LABEL_PREFIX + label if task.open else label,
+                         survey.number + task.changes,
                          *(derived.get(name, values.get(name, "")) or "" for name in
-                           ENTITY_PROPERTIES)])
+                           ENTITY_PROPERTIES), _task_text(task.open)])
     return out.getvalue().encode("utf-8")
+
+
+def _task_text(rows) -> str:
+    return "；".join(
+        " ".join(f"{row.department}（{row.reported_on or '日期不详'}）：{row.reason}".split())
+        for row in rows)
 
 
 GENERATORS: dict[str, Callable[[Session, Principal], bytes]] = {

@@ -28,6 +28,9 @@ ROLE_NAMES = {
 
 # Roles whose users collect data with ODK Collect and so see forms in the formList.
 COLLECTING_ROLES = frozenset({Role.HELPER, Role.VILLAGE})
+# Roles that review what helpers sent (invalid or held submissions, conflicts, likely
+# duplicates) inside their area. Helpers collect; they do not review.
+REVIEWING_ROLES = frozenset({Role.VILLAGE, Role.TOWNSHIP, Role.COUNTY, Role.ADMIN})
 
 
 class User(Base):

@@ -378,6 +378,19 @@ TEAM_ROLE = _table(
     ),
 )
 
+# --- Department warnings (部门筛查预警: 入户核查、结果反馈) ----------------------------
+
+WARNING_CHECK_OUTCOME = _table(
+    "warning_check_outcome", "", "入户核查结果",
+    ("01", "已核查，无返贫致贫风险"), ("02", "已核查，纳入监测识别程序"), ("03", "无法核实"),
+    note=(
+        "No codes in the source, which only asks that the result of the home check be fed back "
+        "(入户核查、结果反馈). 01 closes the task; 02 also opens an identification case whose "
+        "origin is case_origin 03 (部门筛查预警); 03 is for a person who cannot be checked "
+        "(moved away, not found, the row is wrong) and its reason is the result text."
+    ),
+)
+
 # --- Indexes ----------------------------------------------------------------------------------
 
 TABLES: dict[str, CodeTable] = {
@@ -392,6 +405,7 @@ TABLES: dict[str, CodeTable] = {
         A49_SOCIAL_HELP, A50_RELOCATION, A51_LIVING_CONDITIONS, A52_INFRASTRUCTURE,
         A53_ELIMINATION_METHOD,
         NUMBERED_RISKS, CASE_ORIGIN, DECLARATION_CHANNEL, SUPERVISION_CHANNEL, TEAM_ROLE,
+        WARNING_CHECK_OUTCOME,
     )
 }
 

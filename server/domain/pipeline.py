@@ -160,3 +160,18 @@ def _check_approval(case: CaseState, facts: Facts, today: date) -> None:
             first = facts.elimination_blockers[0]
             raise PipelineError(first.code, "；".join(f.message
                                                      for f in facts.elimination_blockers))
+
+
+# Green channel (绿色通道, 帮扶先行): assistance may start before the identification procedure
+# ends, and the measures stay linked to it. A measure belongs to a case when its date (the
+# measures form's 帮扶措施录入日期) falls while the case was open, both ends inclusive, in the
+# users' calendar (Asia/Shanghai); it is green-channel when that case is an identification.
+def during_case(day: date, opened_on: date, closed_on: date | None) -> bool:
+    """Whether ``day`` falls while a case opened on ``opened_on`` was open."""
+    return opened_on <= day and (closed_on is None or day <= closed_on)
+
+
+def green_channel(procedure: Procedure, day: date, opened_on: date,
+                  closed_on: date | None) -> bool:
+    """Whether a measure dated ``day`` was taken before the identification ended (帮扶先行)."""
+    return procedure is Procedure.IDENTIFICATION and during_case(day, opened_on, closed_on)

@@ -20,3 +20,18 @@ class YearlyFigureRow(Base):
     kind: Mapped[str] = mapped_column(String(32))
     value: Mapped[Decimal] = mapped_column(Numeric(14, 2))
     document: Mapped[str] = mapped_column(String(200))
+
+
+class StepDeadlineRow(Base):
+    """A province's limit in working days for a procedure's step, or for the whole procedure
+    (``step`` = ``whole``); see server.domain.deadlines. None are set by default."""
+
+    __tablename__ = "step_deadlines"
+    __table_args__ = (UniqueConstraint("province", "procedure", "step"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    province: Mapped[str] = mapped_column(String(2))
+    procedure: Mapped[str] = mapped_column(String(16))
+    step: Mapped[str] = mapped_column(String(20))
+    workdays: Mapped[int]
+    document: Mapped[str] = mapped_column(String(200))

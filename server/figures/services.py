@@ -10,10 +10,14 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from server.audit.services import record
+from server.domain.deadlines import StepDeadline
 from server.domain.figures import FigureKind, FigureLookup, YearlyFigure, figure_for
-from server.figures.models import YearlyFigureRow
+from server.domain.pipeline import Procedure, Step
+from server.figures.models import StepDeadlineRow, YearlyFigureRow
 
 BUNDLED_FIGURES = Path(__file__).resolve().parent.parent / "data" / "yearly-figures.csv"
+BUNDLED_DEADLINES = Path(__file__).resolve().parent.parent / "data" / "step-deadlines.csv"
+WHOLE = "whole"  # the ``step`` of a limit on the whole procedure
 
 
 def figures(session: Session, province: str | None = None) -> list[YearlyFigure]:
@@ -72,5 +76,74 @@ def load_bundled(session: Session, path: Path = BUNDLED_FIGURES) -> int:
                 set_figure(session, YearlyFigure(row["province"], int(row["year"]),
                                                  FigureKind(row["kind"]), Decimal(row["value"]),
                                                  row["document"]))
+                count += 1
+    return count
+
+
+def _deadline(row: StepDeadlineRow) -> StepDeadline:
+    return StepDeadline(row.province, Procedure(row.procedure),
+                        None if row.step == WHOLE else Step(row.step), row.workdays,
+                        row.document)
+
+
+def step_deadlines(session: Session, province: str | None = None) -> list[StepDeadline]:
+    """The configured step deadlines (server.domain.deadlines), of one province or all."""
+    query = select(StepDeadlineRow).order_by(StepDeadlineRow.province, StepDeadlineRow.procedure,
+                                             StepDeadlineRow.step)
+    if province:
+        query = query.where(StepDeadlineRow.province == province)
+    return [_deadline(row) for row in session.scalars(query)]
+
+
+def set_step_deadline(session: Session, deadline: StepDeadline,
+                      user_id: int | None = None) -> None:
+    """Insert or replace one limit; the change is in the audit log."""
+    step = deadline.step.value if deadline.step else WHOLE
+    row = session.scalar(select(StepDeadlineRow).where(
+        StepDeadlineRow.province == deadline.province,
+        StepDeadlineRow.procedure == deadline.procedure.value, StepDeadlineRow.step == step))
+    old = row.workdays if row else None
+    if row is None:
+        row = StepDeadlineRow(province=deadline.province, procedure=deadline.procedure.value,
+                              step=step)
+        session.add(row)
+    row.workdays, row.document = deadline.workdays, deadline.document
+    session.flush()
+    record(session, "deadline.set", "step_deadline", row.id, user_id,
+           province=deadline.province, procedure=deadline.procedure.value, step=step, old=old,
+           new=deadline.workdays, document=deadline.document)
+
+
+def clear_step_deadline(session: Session, province: str, procedure: Procedure,
+                        step: Step | None, user_id: int | None = None) -> bool:
+    """Remove one limit (the step has no deadline again); False when none was set."""
+    name = step.value if step else WHOLE
+    row = session.scalar(select(StepDeadlineRow).where(
+        StepDeadlineRow.province == province, StepDeadlineRow.procedure == procedure.value,
+        StepDeadlineRow.step == name))
+    if row is None:
+        return False
+    record(session, "deadline.cleared", "step_deadline", row.id, user_id, province=province,
+           procedure=procedure.value, step=name, old=row.workdays)
+    session.delete(row)
+    session.flush()
+    return True
+
+
+def load_bundled_deadlines(session: Session, path: Path = BUNDLED_DEADLINES) -> int:
+    """Load ``server/data/step-deadlines.csv`` (header only as shipped: SPEC §6 sets no deadline
+    beyond the notice); limits already present are left alone."""
+    count = 0
+    with open(path, encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            step = row["step"] or WHOLE
+            exists = session.scalar(select(StepDeadlineRow.id).where(
+                StepDeadlineRow.province == row["province"],
+                StepDeadlineRow.procedure == row["procedure"], StepDeadlineRow.step == step))
+            if exists is None:
+                set_step_deadline(session, StepDeadline(
+                    row["province"], Procedure(row["procedure"]),
+                    None if step == WHOLE else Step(step), int(row["workdays"]),
+                    row["document"]))
                 count += 1
     return count

@@ -99,9 +99,16 @@ class MeasureRecord(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     household_id: Mapped[str] = mapped_column(ForeignKey("households.id"), index=True)
-    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), unique=True)
+    # The measures form's submission; empty for a measure recorded through the API on a case.
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"), unique=True,
+                                                      default=None)
     measure_date: Mapped[date] = mapped_column(Date)
     green_channel: Mapped[bool] = mapped_column(default=False)  # 帮扶先行, before the procedure
+    # Recorded through the API on an open case (green channel, server/pipeline): the case and
+    # who recorded it. Measures from the form are linked to cases by their date at read time.
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True,
+                                                default=None)
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     values: Mapped[dict] = mapped_column(JSON, default=dict)  # by field name (fields.py)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

@@ -1,26 +1,111 @@
-"""REST: cases of the two procedures (list, read, open, act)."""
+"""REST: cases of the two procedures (list, read, open, act), their steps and signatures,
+objections, monitoring contacts, bulk actions and green-channel measures.
+
+Safe concurrent edits: ``GET /cases/<id>`` answers with an ETag made of the case's last event
+(every action writes one, so it changes on every action); ``POST /cases/<id>/actions`` needs
+``If-Match`` with it (428 without, 412 when the case moved since), checked while the case row
+is locked, so two supervisors cannot both act on a stale view. ``If-Match: *`` matches any
+version (RFC 9110). Bulk actions take no ETag: each case is checked by the rules as it is then.
+"""
 
 from __future__ import annotations
 
+import re
+
+from flask import current_app, request, send_file, url_for
 from flask.views import MethodView
 from sqlalchemy import select
 
+from media.store import MediaNotFound
 from server import db
-from server.api import blueprint, current_user, errors, in_area, one_page
+from server.api import (
+    blueprint,
+    current_user,
+    errors,
+    in_area,
+    one_page,
+    shown_phone,
+    sorted_by,
+    where_equal,
+)
 from server.clock import today
-from server.domain.pipeline import Action, Procedure
+from server.domain.pipeline import STEP_NAMES, Action, Procedure, Step
 from server.errors import AppError
 from server.households.models import Household
-from server.pipeline import services
+from server.pipeline import deadlines, services
 from server.pipeline.models import Case
 from server.pipeline.schemas import (
+    BulkActionSchema,
+    BulkResultSchema,
+    CaseActionFormSchema,
     CaseActionSchema,
     CaseCreateSchema,
+    CaseEventSchema,
     CaseQueryArgsSchema,
     CaseSchema,
+    CaseSignatureSchema,
+    ContactAssignSchema,
+    ContactSchema,
+    MeasureCreateSchema,
+    MeasureSchema,
+    ObjectionCloseSchema,
+    ObjectionCreateSchema,
+    ObjectionSchema,
 )
+from server.submissions.services import UploadedFile
 
 bp = blueprint("cases", __name__, "/cases", "识别和风险消除程序的案件")
+
+_SORTABLE = {"id": Case.id, "opened_at": Case.opened_at,
+             "step_entered_at": Case.step_entered_at, "area_code": Case.area_code}
+_MEDIA_KEY = re.compile(r"[0-9a-f]{64}")
+# A 422 is either a field validation error (flask-smorest's shape, ``errors``) or a rule of
+# the catalogue (``code``, e.g. SIGNATURE_NOT_IMAGE, MEASURE_INVALID).
+_UNPROCESSABLE = {"anyOf": [{"$ref": "#/components/schemas/Error"},
+                            {"$ref": "#/components/schemas/CatalogueError"}]}
+
+
+def unprocessable(view):
+    return bp.alt_response(422, schema=_UNPROCESSABLE,
+                           description="输入无效：字段校验错误（errors）或规则错误（code）")(view)
+
+
+def _readable_case(case_id: int) -> Case:
+    case = db.session().scalar(select(Case).where(Case.id == case_id, in_area(Case.area_code)))
+    if case is None:
+        raise AppError("NOT_FOUND")
+    return case
+
+
+def _etag_data(case: Case) -> dict:
+    return {"case": case.id, "version": services.case_version(db.session(), case)}
+
+
+def _etag(case: Case) -> str:
+    # flask-smorest's own hash of the data, as set_etag() puts it in the ETag header.
+    return bp._generate_etag(_etag_data(case))
+
+
+def _action_body() -> tuple[dict, list[UploadedFile]]:
+    """The action's fields from JSON or multipart/form-data, and the signature files."""
+    parser = bp.ARGUMENTS_PARSER
+    if request.mimetype != "multipart/form-data":
+        return parser.parse(CaseActionSchema, request, location="json"), []
+    limit = current_app.config["MAX_SUBMISSION_BYTES"]
+    if request.content_length is not None and request.content_length > limit:
+        raise AppError("SUBMISSION_TOO_LARGE", size=request.content_length, limit=limit)
+    request.max_content_length = limit
+    others = sorted(set(request.files) - {"signature"})
+    if others:
+        raise AppError("BAD_REQUEST",
+                       detail=f"只接受名为 signature 的签名文件，不接受“{others[0]}”")
+    data = parser.parse(CaseActionSchema, request, location="form")
+    return data, [UploadedFile(part.filename or "signature", part.stream, part.mimetype)
+                  for part in request.files.getlist("signature")]
+
+
+def _signature_url(case_id: int, key: str) -> str:
+    return url_for("cases.CaseSignature", case_id=case_id, key=key)
 
 
 @bp.route("")
@@ -31,10 +116,15 @@ class Cases(MethodView):
     @errors(bp)
     def get(self, args, pagination_parameters):
         """案件列表（本辖区）"""
-        query = select(Case).where(in_area(Case.area_code)).order_by(Case.id)
-        for name in ("procedure", "status", "step"):
-            if name in args:
-                query = query.where(getattr(Case, name) == args[name])
+        query = sorted_by(select(Case).where(in_area(Case.area_code)), args["sort"],
+                          _SORTABLE, Case.id)
+        query = where_equal(query, args, Case, "procedure", "status", "step", "household_id",
+                            "origin")
+        if "area_code" in args:
+            query = query.where(Case.area_code.startswith(args["area_code"], autoescape=True))
+        if "overdue" in args:
+            late = deadlines.overdue_condition(db.session(), today())
+            query = query.where(late if args["overdue"] else ~late)
         return db.session().scalars(one_page(query, pagination_parameters)).all()
 
     @bp.arguments(CaseCreateSchema)
@@ -52,23 +142,216 @@ class Cases(MethodView):
 
 @bp.route("/<int(min=1, max=2147483647):case_id>")
 class CaseById(MethodView):
+    @bp.etag
     @bp.response(200, CaseSchema)
     @errors(bp, 404)
     def get(self, case_id):
-        """案件详情"""
-        case = db.session().scalar(select(Case).where(Case.id == case_id,
-                                                      in_area(Case.area_code)))
-        if case is None:
-            raise AppError("NOT_FOUND")
+        """案件详情
+
+        响应头 ETag 标识案件当前版本（每次办理都会改变）；办理时须在 If-Match 中带上它。
+        """
+        case = _readable_case(case_id)
+        bp.set_etag(_etag_data(case))
         return case
 
 
 @bp.route("/<int(min=1, max=2147483647):case_id>/actions")
 class CaseActions(MethodView):
-    @bp.arguments(CaseActionSchema)
+    @bp.etag
+    @bp.doc(parameters=["IF_MATCH"], requestBody={"required": True, "content": {
+        "application/json": {"schema": CaseActionSchema},
+        "multipart/form-data": {"schema": CaseActionFormSchema}}})
     @bp.response(200, CaseSchema)
-    @errors(bp, 400, 404, 409)
+    @unprocessable
+    @errors(bp, 400, 404, 409, 412, 413, 428)
+    def post(self, case_id):
+        """办理当前环节：通过、退回（须理由）或驳回（须理由）
+
+        须带 If-Match 请求头（读取案件时得到的 ETag）：缺少时 428，案件已被他人办理时 412。
+        请求体为 JSON，或 multipart/form-data（同样的字段，另加一个或多个 `signature`
+        签名图片，最多10个）；签名文件不是图片时 422，本次办理不保存。响应头 ETag 为办理后的新版本。
+        """
+        if not request.if_match:
+            raise AppError("CASE_IF_MATCH_REQUIRED")
+        data, uploads = _action_body()
+        session = db.session()
+        case = services.lock_case(session, case_id, current_user())
+        if _etag(case) not in request.if_match:
+            raise AppError("CASE_CHANGED")
+        case = services.act_signed(session, current_app.extensions["fangpin.media"], case.id,
+                                   Action(data["action"]), current_user(), today(),
+                                   data["opinion"], uploads)
+        session.flush()
+        bp.set_etag(_etag_data(case))
+        return case
+
+
+@bp.route("/bulk-actions")
+class BulkActions(MethodView):
+    @bp.arguments(BulkActionSchema)
+    @bp.response(200, BulkResultSchema)
+    @errors(bp, 400, 403)
+    def post(self, data):
+        """批量办理（乡镇、县级）：每件案件单独按规则校验并记录
+
+        一次最多200件；某件失败不影响其他案件。响应逐件列出成功或失败（错误代码、规则、中文原因）。
+        批量办理不使用 ETag：每件案件按办理时的状态校验。
+        """
+        outcomes = services.bulk_act(db.session(), data["case_ids"], Action(data["action"]),
+                                     current_user(), today(), data["opinion"])
+        results = [{"case_id": o.case_id, "ok": o.error is None,
+                    "step": o.case.step if o.case else None,
+                    "status": o.case.status if o.case else None,
+                    "code": o.error.code if o.error else None,
+                    "rule": o.error.params.get("rule") if o.error else None,
+                    "message": o.error.message if o.error else None} for o in outcomes]
+        done = sum(r["ok"] for r in results)
+        return {"action": data["action"], "succeeded": done, "failed": len(results) - done,
+                "results": results}
+
+
+@bp.route("/<int(min=1, max=2147483647):case_id>/events")
+class CaseEvents(MethodView):
+    @bp.response(200, CaseEventSchema(many=True))
+    @errors(bp, 404)
+    def get(self, case_id):
+        """案件办理记录（只增不改）：谁（编号、姓名、角色）、何时、何种办理、从哪一环节到哪一环节、意见、签名"""
+        case = _readable_case(case_id)
+        return [{
+            "id": event.id, "at": event.at, "action": event.action,
+            "user": {"id": event.user_id, "name": name, "role": role},
+            "from_step": event.from_step, "from_step_name": _step_name(event.from_step),
+            "to_step": event.to_step, "to_step_name": _step_name(event.to_step),
+            "status": event.status, "opinion": event.opinion,
+            "signatures": [{"key": key, "url": _signature_url(case.id, key)}
+                           for key in event.signatures or ()],
+        } for event, name, role in services.case_events(db.session(), case)]
+
+
+def _step_name(step: str | None) -> str | None:
+    return STEP_NAMES[Step(step)] if step in Step.__members__.values() else None
+
+
+@bp.route("/<int(min=1, max=2147483647):case_id>/signatures")
+class CaseSignatures(MethodView):
+    @bp.response(200, CaseSignatureSchema(many=True))
+    @errors(bp, 404)
+    def get(self, case_id):
+        """案件的全部签名：办理时上传的，以及手机表单中的核实小组、申请人、户主签名"""
+        case = _readable_case(case_id)
+        return [{**vars(s), "url": _signature_url(case.id, s.key)}
+                for s in services.case_signatures(db.session(), case)]
+
+
+@bp.route("/<int(min=1, max=2147483647):case_id>/signatures/<string(length=64):key>")
+class CaseSignature(MethodView):
+    @bp.doc(responses={"200": {"description": "签名图片", "content": {
+        "image/*": {"schema": {"type": "string", "format": "binary"}}}}})
+    @errors(bp, 404)
+    def get(self, case_id, key):
+        """下载案件的一个签名图片（只限本案件的签名）"""
+        case = _readable_case(case_id)
+        if not _MEDIA_KEY.fullmatch(key):
+            raise AppError("NOT_FOUND")
+        content_type = services.signature_content_type(db.session(), case, key)
+        try:
+            stream = current_app.extensions["fangpin.media"].open(key)
+        except MediaNotFound as exc:
+            raise AppError("NOT_FOUND") from exc
+        return send_file(stream, mimetype=content_type, download_name=key,
+                         max_age=86400, etag=key)
+
+
+@bp.route("/<int(min=1, max=2147483647):case_id>/objections")
+class CaseObjections(MethodView):
+    @bp.response(200, ObjectionSchema(many=True))
+    @errors(bp, 404)
+    def get(self, case_id):
+        """公示期间的异议"""
+        return services.case_objections(db.session(), _readable_case(case_id))
+
+    @bp.arguments(ObjectionCreateSchema)
+    @bp.response(201, ObjectionSchema)
+    @errors(bp, 404, 409)
     def post(self, data, case_id):
-        """办理当前环节：通过、退回（须理由）或驳回（须理由）"""
-        return services.act(db.session(), case_id, Action(data["action"]), current_user(),
-                            today(), data["opinion"])
+        """登记异议（只能在公示期间）；异议未核实办结前公示不能结束"""
+        return services.raise_objection(db.session(), case_id, current_user(), data["text"])
+
+
+@bp.route("/<int(min=1, max=2147483647):case_id>/objections/"
+          "<int(min=1, max=2147483647):objection_id>/close")
+class CaseObjectionClose(MethodView):
+    @bp.arguments(ObjectionCloseSchema)
+    @bp.response(200, ObjectionSchema)
+    @errors(bp, 400, 403, 404, 409)
+    def post(self, data, case_id, objection_id):
+        """异议核实办结（村级及以上，须填写核实结果；只能办结一次）"""
+        return services.close_objection(db.session(), objection_id, current_user(),
+                                        data["result"], case_id=case_id)
+
+
+@bp.route("/<int(min=1, max=2147483647):case_id>/contacts")
+class CaseContacts(MethodView):
+    @bp.response(200, ContactSchema(many=True))
+    @errors(bp, 404)
+    def get(self, case_id):
+        """该户的监测帮扶联系人（含已更换的，按时间顺序）"""
+        case = _readable_case(case_id)
+        return [_contact(c) for c in services.household_contacts(db.session(), case)]
+
+    @bp.arguments(ContactAssignSchema)
+    @bp.response(201, ContactSchema)
+    @errors(bp, 400, 403, 404, 409)
+    def post(self, data, case_id):
+        """落实或更换该户的监测帮扶联系人（村级及以上）
+
+        已有联系人时为更换，须填写理由（调动、退休、生病等）；联系人只能更换，不能删除
+        （风险不消除，帮扶责任不脱钩）。
+        """
+        case = _readable_case(case_id)
+        if case.household_id is None:
+            raise AppError("CASE_NO_HOUSEHOLD")
+        return _contact(services.assign_contact(
+            db.session(), case.household_id, current_user(), data["name"], data["unit"],
+            data["position"], data["phone"], data["reason"]))
+
+
+def _contact(contact) -> dict:
+    return {"id": contact.id, "household_id": contact.household_id, "name": contact.name,
+            "unit": contact.unit, "position": contact.position,
+            "phone": shown_phone(contact.phone), "assigned_at": contact.assigned_at,
+            "assigned_by": contact.assigned_by, "current": contact.replaced_at is None,
+            "replaced_at": contact.replaced_at, "replaced_reason": contact.replaced_reason}
+
+
+@bp.route("/<int(min=1, max=2147483647):case_id>/measures")
+class CaseMeasures(MethodView):
+    @bp.response(200, MeasureSchema(many=True))
+    @errors(bp, 404)
+    def get(self, case_id):
+        """案件期间该户的帮扶措施；识别程序办结前录入的标为帮扶先行（绿色通道）
+
+        措施表单录入的措施按录入日期归入案件（开启之日至办结之日）；在案件上登记的措施直接关联案件。
+        """
+        case = _readable_case(case_id)
+        return [_measure(m) for m in services.case_measures(db.session(), case)]
+
+    @bp.arguments(MeasureCreateSchema)
+    @bp.response(201, MeasureSchema)
+    @unprocessable
+    @errors(bp, 403, 404, 409)
+    def post(self, data, case_id):
+        """在未办结的案件上登记帮扶措施（村级、乡镇；识别程序中即帮扶先行）"""
+        return _measure(services.record_measure(db.session(), case_id, current_user(), today(),
+                                                data["values"], data["measure_date"]))
+
+
+def _measure(measure: services.CaseMeasure) -> dict:
+    row = measure.record
+    return {"id": row.id, "household_id": row.household_id,
+            "source": "form" if row.submission_id else "api",
+            "submission_id": row.submission_id, "case_id": row.case_id,
+            "measure_date": row.measure_date, "green_channel": measure.green_channel,
+            "marked_green_channel": row.green_channel,
+            "values": {k: str(v) for k, v in (row.values or {}).items()},
+            "recorded_by": row.recorded_by, "created_at": row.created_at}

@@ -58,10 +58,12 @@ class Objection(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     raised_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    raised_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     text: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(10), default="open")
     result: Mapped[str | None] = mapped_column(Text, default=None)
     closed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
 
 class MonitoringContact(Base):

@@ -43,3 +43,6 @@ class WarningRow(Base):
     check_result: Mapped[str | None] = mapped_column(Text, default=None)
     checked_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # codes: warning_check_outcome; 02 opens an identification case (case_origin 03)
+    outcome: Mapped[str | None] = mapped_column(String(2), default=None)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), default=None)

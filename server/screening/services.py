@@ -4,32 +4,86 @@ A county user uploads a list with the columns 部门, 身份证号码, 原因, �
 number, reason, date). Each row's ID is validated (domain.idnumber) and matched to a person of
 the registry inside the uploader's area; matched rows become tasks of the household's village,
 rows that match nobody are reported back, invalid rows say which rule failed. The file itself is
-kept in the media store.
+kept in the media store. A village (or township) user feeds back the result of the home check
+with an outcome code (codes: warning_check_outcome); outcome 02 opens an identification case
+whose origin is 部门筛查预警 (SPEC §6: 部门筛查、集中交办、入户核查、结果反馈).
+
+The file comes from outside: it is read defensively. Choices (product decisions):
+- the type is taken from the extension (.csv or .xlsx) and checked against the content (an
+  XLSX is a ZIP); anything else, legacy .xls included, is refused with what to do instead;
+- a CSV is UTF-8 (with or without BOM) or, failing that, GB18030/GBK: Excel on Chinese Windows
+  saves "CSV (逗号分隔)" in GBK;
+- the header is the first of the first ten rows that names every column (a title row above it
+  is allowed); 身份证号 and 公民身份号码 are accepted for 身份证号码; row numbers are those of the
+  file (as Excel shows them), blank rows skipped;
+- at most ``MAX_LIST_BYTES`` per file and ``MAX_ROWS`` rows; an XLSX may unpack to at most
+  ``MAX_XLSX_UNPACKED`` bytes in at most ``MAX_XLSX_PARTS`` parts (no zip bombs); openpyxl
+  parses with defusedxml (no entities), and any failure of it is a 400, never a 500;
+- a row needs a department and a reason; the date is optional, in YYYY-MM-DD, YYYY/MM/DD,
+  YYYY.MM.DD, YYYYMMDD or YYYY年M月D日, not after today.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+import re
+import zipfile
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import BinaryIO
 
+from defusedxml import DefusedXmlException
 from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from media.store import MediaStore
+from media.store import MediaNotFound, MediaStore
 from server.accounts.models import Role
 from server.audit.services import record
 from server.auth import Principal
 from server.db import utcnow
+from server.domain.codes import WARNING_CHECK_OUTCOME
 from server.domain.idnumber import IdNumberError, parse
+from server.domain.pipeline import Procedure
 from server.errors import AppError
 from server.households.models import Household, Person
+from server.pipeline.services import open_case
 from server.screening.models import WarningList, WarningRow
 from server.submissions.services import UploadedFile, store_media
 
-COLUMNS = {"部门": "department", "身份证号码": "id_number", "原因": "reason", "日期": "date"}
+# Header name → field; a column may go by more than one name.
+COLUMNS = {"部门": "department", "身份证号码": "id_number", "身份证号": "id_number",
+           "公民身份号码": "id_number", "原因": "reason", "日期": "date"}
+REQUIRED = ("department", "id_number", "reason", "date")
+HEADER_NAMES = {"department": "部门", "id_number": "身份证号码", "reason": "原因", "date": "日期"}
+
+MAX_LIST_BYTES = 5 * 1024 * 1024
+MAX_ROWS = 20_000
+MAX_XLSX_UNPACKED = 50 * 1024 * 1024
+MAX_XLSX_PARTS = 1_000
+_MAX_COLUMNS = 64  # cells read per row: a list has four columns, a few more are tolerated
+_MAX_SCANNED_ROWS = 3 * MAX_ROWS  # blank rows included (an XLSX can declare a million)
+_HEADER_SEARCH = 10
+DEPARTMENT_MAX = 100  # warning_rows.department is String(100)
+REASON_MAX = 1_000
+_MATCH_BATCH = 500
+
+STATUSES = ("matched", "unmatched", "invalid")
+UNMATCHED = "本辖区登记册中没有此身份证号码的人员"
+CHECKING_ROLES = frozenset({Role.VILLAGE, Role.TOWNSHIP})
+OUTCOME_NOT_AT_RISK, OUTCOME_TO_IDENTIFICATION, OUTCOME_UNVERIFIABLE = "01", "02", "03"
+ORIGIN_DEPARTMENT_WARNING = "03"  # codes: case_origin 部门筛查预警
+
+CONTENT_TYPES = {"csv": "text/csv; charset=utf-8",
+                 "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+_ZIP_MAGIC = b"PK\x03\x04"
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_DATE = re.compile(r"(\d{4})(?:[-/.年](\d{1,2})[-/.月](\d{1,2})日?|(\d{2})(\d{2}))")
+_SCIENTIFIC = re.compile(r"^\d(\.\d+)?[eE]\+?\d+$")
 
 
 @dataclass(frozen=True)
@@ -40,27 +94,145 @@ class ImportReport:
     invalid: dict[int, str]  # row number → what is wrong
 
 
-def read_rows(filename: str, content: bytes) -> list[dict[str, str]]:
-    """Rows of a CSV (UTF-8, with or without BOM) or XLSX file, by the Chinese headers."""
-    if filename.lower().endswith(".xlsx"):
-        sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).active
-        lines = [["" if v is None else _cell(v) for v in row]
-                 for row in sheet.iter_rows(values_only=True)]
-    else:
+def unreadable(detail: str) -> AppError:
+    return AppError("WARNING_LIST_UNREADABLE", detail=detail)
+
+
+def list_kind(filename: str, content: bytes) -> str:
+    """``csv`` or ``xlsx`` from the extension, checked against the content."""
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    is_zip = content.startswith(_ZIP_MAGIC)
+    if not content:
+        raise unreadable("文件为空")
+    if extension == "xlsx":
+        if not is_zip:
+            raise unreadable("扩展名是 .xlsx，但内容不是 Excel 工作簿（XLSX 应为 ZIP 格式）；"
+                             "加密的或旧版 Excel 文件请另存为 .xlsx 或 CSV（UTF-8）")
+        return "xlsx"
+    if extension == "csv":
+        if is_zip:
+            raise unreadable("扩展名是 .csv，但内容是 ZIP/XLSX 文件：请把扩展名改为 .xlsx")
+        return "csv"
+    if extension in ("xls", "et", "wps"):
+        raise unreadable("不支持旧版 Excel/WPS 表格（.xls、.et）：请另存为 .xlsx 或 CSV（UTF-8）")
+    raise unreadable("只接受 CSV（.csv）或 Excel 工作簿（.xlsx）文件")
+
+
+def read_rows(filename: str, content: bytes) -> list[tuple[int, dict[str, str]]]:
+    """(row number, values by field) of every non-blank row under the header."""
+    kind = list_kind(filename, content)
+    lines = _xlsx_lines(content) if kind == "xlsx" else _csv_lines(content)
+    header_at, header = _find_header(lines)
+    rows = []
+    for number, line in lines:
+        if number <= header_at or not any(cell.strip() for cell in line):
+            continue
+        if len(rows) == MAX_ROWS:
+            raise unreadable(f"名单超过 {MAX_ROWS} 行：请分成几个文件上传")
+        rows.append((number, {name: _clean(line[i]) if i < len(line) else ""
+                              for name, i in header.items()}))
+    return rows
+
+
+def _find_header(lines: Iterator[tuple[int, list[str]]]) -> tuple[int, dict[str, int]]:
+    """The first row (of the first ten non-blank) naming every column: field → index."""
+    seen, best = 0, {}
+    for number, line in lines:
+        if not any(cell.strip() for cell in line):
+            continue
+        header: dict[str, int] = {}
+        for index, cell in enumerate(line):
+            name = "".join(cell.split())
+            if name in COLUMNS:
+                header.setdefault(COLUMNS[name], index)
+        if all(name in header for name in REQUIRED):
+            return number, header
+        best = max(best, header, key=len)
+        seen += 1
+        if seen == _HEADER_SEARCH:
+            break
+    if not seen:
+        raise unreadable("文件为空")
+    missing = [HEADER_NAMES[name] for name in REQUIRED if name not in best]
+    raise unreadable(f"表头缺少列：{'、'.join(missing)}（表头应为 部门、身份证号码、原因、日期）")
+
+
+def _csv_lines(content: bytes) -> Iterator[tuple[int, list[str]]]:
+    if b"\x00" in content:
+        raise unreadable("CSV 文件中有空字符，不是文本文件"
+                         "（UTF-16 编码的文件请另存为 CSV（UTF-8））")
+    for encoding in ("utf-8-sig", "gb18030"):
         try:
-            text = content.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise AppError("BAD_REQUEST", detail="文件应为 UTF-8 编码的 CSV 或 XLSX") from exc
-        lines = list(csv.reader(io.StringIO(text)))
-    if not lines:
-        raise AppError("BAD_REQUEST", detail="文件为空")
-    header = [h.strip() for h in lines[0]]
-    missing = [name for name in COLUMNS if name not in header]
-    if missing:
-        raise AppError("BAD_REQUEST", detail=f"缺少列：{'、'.join(missing)}")
-    return [{COLUMNS[h]: (line[i].strip() if i < len(line) else "")
-             for i, h in enumerate(header) if h in COLUMNS}
-            for line in lines[1:] if any(cell.strip() for cell in line)]
+            text = content.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise unreadable("CSV 文件应为 UTF-8 编码（或 GBK）")
+    return _csv_records(text)
+
+
+def _csv_records(text: str) -> Iterator[tuple[int, list[str]]]:
+    reader = csv.reader(io.StringIO(text, newline=""))
+    scanned = 0
+    while True:
+        try:
+            line = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise unreadable(f"CSV 格式错误（第 {reader.line_num} 行）：单元格过长或引号不成对"
+                             ) from exc
+        scanned += 1
+        if scanned > _MAX_SCANNED_ROWS:
+            raise unreadable(f"文件超过 {_MAX_SCANNED_ROWS} 行（空行也计入）")
+        yield scanned, line
+
+
+def _xlsx_lines(content: bytes) -> Iterator[tuple[int, list[str]]]:
+    """The first worksheet's rows as text, read only after the ZIP's sizes were checked.
+
+    openpyxl is given untrusted bytes: whatever it raises means "not a readable workbook".
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError) as exc:
+        raise unreadable("不是有效的 Excel 工作簿（ZIP 结构损坏）") from exc
+    if len(parts) > MAX_XLSX_PARTS or sum(p.file_size for p in parts) > MAX_XLSX_UNPACKED:
+        raise unreadable("工作簿解压后过大：请只保留名单所在的工作表，或另存为 CSV")
+    lines: list[tuple[int, list[str]]] = []
+    try:
+        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        try:
+            sheets = workbook.worksheets
+            if not sheets:
+                raise unreadable("工作簿中没有工作表")
+            sheet = workbook.active if workbook.active in sheets else sheets[0]
+            for number, row in enumerate(sheet.iter_rows(values_only=True,
+                                                         max_col=_MAX_COLUMNS), start=1):
+                if number > _MAX_SCANNED_ROWS:
+                    raise unreadable(f"工作表超过 {_MAX_SCANNED_ROWS} 行（空行也计入）："
+                                     "请删去多余的行，或另存为 CSV")
+                lines.append((number, ["" if v is None else _cell(v) for v in row]))
+        finally:
+            workbook.close()
+    except AppError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a hostile file may make openpyxl raise anything
+        if _caused_by(exc, DefusedXmlException):
+            raise unreadable("工作簿含有不允许的 XML 结构（DTD/实体声明），已拒绝") from exc
+        raise unreadable("不是有效的 Excel 工作簿（.xlsx）") from exc
+    return iter(lines)
+
+
+def _caused_by(error: BaseException | None, kind: type[BaseException]) -> bool:
+    seen = 0
+    while error is not None and seen < 20:
+        if isinstance(error, kind):
+            return True
+        error, seen = error.__cause__ or error.__context__, seen + 1
+    return False
 
 
 def _cell(value) -> str:
@@ -69,49 +241,120 @@ def _cell(value) -> str:
     return value.isoformat() if isinstance(value, date) else str(value)
 
 
+def _clean(text: str) -> str:
+    return _CONTROL.sub("", text).strip()
+
+
+def clean_filename(filename: str | None) -> str:
+    """The file's own name: no folders (``C:\\fakepath\\``), no control characters, ≤ 255."""
+    name = _clean(re.split(r"[\\/]", filename or "")[-1]) or "名单"
+    if len(name) > 255:
+        stem, _, extension = name.rpartition(".")
+        name = f"{stem[:250 - len(extension)]}.{extension}" if stem else name[:255]
+    return name
+
+
+def parse_date(text: str, today: date) -> date | None:
+    if not text:
+        return None
+    found = _DATE.fullmatch(text.replace(" 00:00:00", "").strip())
+    if not found:
+        raise ValueError("日期应为 YYYY-MM-DD（也可写 YYYY/MM/DD、YYYYMMDD 或 YYYY年M月D日）")
+    year, month, day = found.group(1), found.group(2) or found.group(4), \
+        found.group(3) or found.group(5)
+    try:
+        day_reported = date(int(year), int(month), int(day))
+    except ValueError as exc:
+        raise ValueError(f"日期“{text}”不存在") from exc
+    if day_reported > today:
+        raise ValueError(f"日期 {day_reported.isoformat()} 晚于今天")
+    return day_reported
+
+
+def _row_problem(row: dict[str, str], today: date) -> tuple[str | None, str | None, date | None]:
+    """(what is wrong or None, the normalised ID, the date)."""
+    raw_id = row.get("id_number", "")
+    if _SCIENTIFIC.match(raw_id):
+        return ("身份证号码被表格存成了数字（科学计数法），末几位已丢失："
+                "请把该列设为文本格式后重新填写", None, None)
+    try:
+        person = parse(raw_id, today)
+    except IdNumberError as exc:
+        return exc.message, None, None
+    if not row.get("department"):
+        return "缺少部门", person.value, None
+    if len(row["department"]) > DEPARTMENT_MAX:
+        return f"部门名称超过 {DEPARTMENT_MAX} 字", person.value, None
+    if not row.get("reason"):
+        return "缺少预警原因", person.value, None
+    if len(row["reason"]) > REASON_MAX:
+        return f"预警原因超过 {REASON_MAX} 字", person.value, None
+    try:
+        reported = parse_date(row.get("date", ""), today)
+    except ValueError as exc:
+        return str(exc), person.value, None
+    return None, person.value, reported
+
+
 def import_warning_list(session: Session, store: MediaStore, user: Principal, filename: str,
                         content: bytes, today: date) -> ImportReport:
     if user.role not in (Role.COUNTY, Role.ADMIN):
         raise AppError("FORBIDDEN_ROLE", role=user.role.value)
+    if len(content) > MAX_LIST_BYTES:
+        raise AppError("WARNING_LIST_TOO_LARGE", size=len(content), limit=MAX_LIST_BYTES)
+    filename = clean_filename(filename)
     rows = read_rows(filename, content)
+    kind = list_kind(filename, content)
     key = store_media(session, store, [UploadedFile("list", io.BytesIO(content),
-                                                    "application/octet-stream")])["list"]
+                                                    CONTENT_TYPES[kind])])["list"]
     warning_list = WarningList(filename=filename, uploaded_by=user.id,
                                area_code=user.area_code, media_sha256=key)
     session.add(warning_list)
     session.flush()
-    matched, unmatched, invalid = 0, [], {}
-    for number, row in enumerate(rows, start=2):  # row 1 is the header
+    entries: list[WarningRow] = []
+    for number, row in rows:
+        problem, id_value, reported = _row_problem(row, today)
         entry = WarningRow(list_id=warning_list.id, row_number=number,
-                           department=row.get("department", ""), reason=row.get("reason", ""),
-                           id_number=row.get("id_number", "")[:20])
-        try:
-            person = parse(row.get("id_number", ""), today)
-            entry.id_number = person.value
-            entry.reported_on = date.fromisoformat(row["date"]) if row.get("date") else None
-        except (IdNumberError, ValueError) as exc:
-            entry.status = "invalid"
-            entry.error = exc.message if isinstance(exc, IdNumberError) else "日期应为 YYYY-MM-DD"
-            invalid[number] = entry.error
-            session.add(entry)
-            continue
-        found = session.execute(
-            select(Person.household_id, Household.area_code)
-            .join(Household, Household.id == Person.household_id)
-            .where(Person.id_number == person.value,
-                   Household.area_code.startswith(user.area_code, autoescape=True))).first()
-        if found:
-            entry.status, entry.household_id, entry.area_code = "matched", *found
+                           department=row.get("department", "")[:DEPARTMENT_MAX],
+                           reason=row.get("reason", "")[:REASON_MAX],
+                           id_number=id_value or row.get("id_number", "")[:20],
+                           reported_on=reported)
+        if problem:
+            entry.status, entry.error = "invalid", problem
+        entries.append(entry)
+    found = _households_of(session, [e.id_number for e in entries if e.status is None],
+                           user.area_code)
+    matched, unmatched, invalid = 0, [], {}
+    for entry in entries:
+        if entry.status == "invalid":
+            invalid[entry.row_number] = entry.error
+        elif entry.id_number in found:
+            entry.status = "matched"
+            entry.household_id, entry.area_code = found[entry.id_number]
             matched += 1
         else:
-            entry.status = "unmatched"
-            unmatched.append(number)
-        session.add(entry)
+            entry.status, entry.error = "unmatched", UNMATCHED
+            unmatched.append(entry.row_number)
+    session.add_all(entries)
     session.flush()
     record(session, "warnings.imported", "warning_list", warning_list.id, user.id,
            filename=filename, rows=len(rows), matched=matched, unmatched=len(unmatched),
            invalid=len(invalid))
     return ImportReport(warning_list.id, matched, unmatched, invalid)
+
+
+def _households_of(session: Session, id_numbers: Iterable[str], area_code: str
+                   ) -> dict[str, tuple[str, str]]:
+    """ID number → (household id, household area) for the people of the area's registry."""
+    wanted = sorted(set(id_numbers))
+    found: dict[str, tuple[str, str]] = {}
+    for start in range(0, len(wanted), _MATCH_BATCH):
+        found.update((number, (household, area)) for number, household, area in session.execute(
+            select(Person.id_number, Person.household_id, Household.area_code)
+            .join(Household, Household.id == Person.household_id)
+            .where(Person.id_number.in_(wanted[start:start + _MATCH_BATCH]),
+                   Household.area_code.startswith(area_code, autoescape=True))))
+    return found
 
 
 def open_tasks(session: Session, area_code: str) -> list[WarningRow]:
@@ -121,15 +364,87 @@ def open_tasks(session: Session, area_code: str) -> list[WarningRow]:
         WarningRow.area_code.startswith(area_code, autoescape=True)).order_by(WarningRow.id)))
 
 
-def record_check(session: Session, row_id: int, user: Principal, result: str) -> WarningRow:
-    """The result of the home check, fed back to the department's list."""
-    row = session.get(WarningRow, row_id)
+@dataclass
+class HouseholdTasks:
+    """A household's warning tasks as the phone's list shows them."""
+
+    open: list[WarningRow] = field(default_factory=list)
+    changes: int = 0  # task events so far (each task opens, then closes): bumps __version
+
+
+def tasks_by_household(session: Session, area_code: str) -> dict[str, HouseholdTasks]:
+    tasks: dict[str, HouseholdTasks] = defaultdict(HouseholdTasks)
+    for row in session.scalars(select(WarningRow).where(
+            WarningRow.status == "matched",
+            WarningRow.area_code.startswith(area_code, autoescape=True))
+            .order_by(WarningRow.id)):
+        entry = tasks[row.household_id]
+        entry.changes += 1
+        if row.check_result is None:
+            entry.open.append(row)
+        else:
+            entry.changes += 1
+    return dict(tasks)
+
+
+def record_check(session: Session, row_id: int, user: Principal, result: str,
+                 outcome: str) -> WarningRow:
+    """The result of the home check, fed back to the department's list (once).
+
+    Village users of the household's village and township users above it record it. Outcome
+    02 opens an identification case (origin 部门筛查预警) or, when the household already has
+    an open one, links that case.
+    """
+    if user.role not in CHECKING_ROLES:
+        raise AppError("FORBIDDEN_ROLE", role=user.role.value)
+    if outcome not in WARNING_CHECK_OUTCOME:
+        raise AppError("BAD_REQUEST", detail=f"核查结果代码“{outcome}”不在代码表中")
+    row = session.get(WarningRow, row_id, with_for_update=True)
     if row is None or row.status != "matched" or not (row.area_code or "").startswith(
             user.area_code):
         raise AppError("NOT_FOUND")
-    if not result.strip():
-        raise AppError("REASON_REQUIRED")
-    row.check_result, row.checked_by, row.checked_at = result.strip(), user.id, utcnow()
+    if row.check_result is not None:
+        raise AppError("WARNING_ALREADY_CHECKED", checked_at=row.checked_at.date().isoformat()
+                       if row.checked_at else "?")
+    result = _clean(result)
+    if not result:
+        raise AppError("WARNING_RESULT_REQUIRED")
+    if outcome == OUTCOME_TO_IDENTIFICATION:
+        row.case_id = _identification_case(session, row, user)
+    row.check_result, row.outcome, row.checked_by, row.checked_at = (
+        result, outcome, user.id, utcnow())
     session.flush()
-    record(session, "warnings.checked", "warning_row", row.id, user.id, result=result.strip())
+    record(session, "warnings.checked", "warning_row", row.id, user.id, result=result,
+           outcome=outcome, case_id=row.case_id, list_id=row.list_id)
     return row
+
+
+def _identification_case(session: Session, row: WarningRow, user: Principal) -> int:
+    try:
+        case = open_case(session, Procedure.IDENTIFICATION, row.area_code, user,
+                         row.household_id, origin=ORIGIN_DEPARTMENT_WARNING)
+    except AppError as error:
+        if error.code != "CASE_ALREADY_OPEN":
+            raise
+        return int(error.params["case_id"])
+    return case.id
+
+
+def list_file(session: Session, store: MediaStore, list_id: int, user: Principal
+              ) -> tuple[WarningList, BinaryIO]:
+    """The uploaded file as received (an export of personal data: logged)."""
+    warning_list = session.get(WarningList, list_id)
+    if warning_list is None or warning_list.media_sha256 is None or \
+            not warning_list.area_code.startswith(user.area_code):
+        raise AppError("NOT_FOUND")
+    try:
+        stream = store.open(warning_list.media_sha256)
+    except MediaNotFound as exc:
+        raise AppError("NOT_FOUND") from exc
+    record(session, "warnings.downloaded", "warning_list", warning_list.id, user.id,
+           filename=warning_list.filename)
+    return warning_list, stream
+
+
+def content_type(filename: str) -> str:
+    return CONTENT_TYPES["xlsx" if filename.lower().endswith(".xlsx") else "csv"]

@@ -70,12 +70,16 @@ def test_a_case_is_opened_and_acted_on_through_the_api(live_server, household):
     assert opened.status_code == 201, opened.text
     case = opened.json()
 
+    etag = opened.headers.get("ETag") or helper.get(
+        f"{helper.base}/cases/{case['id']}", timeout=10).headers["ETag"]
     moved = helper.post(f"{helper.base}/cases/{case['id']}/actions",
-                        json={"action": "approve", "opinion": "户主已签字申请"}, timeout=10)
+                        json={"action": "approve", "opinion": "户主已签字申请"},
+                        headers={"If-Match": etag}, timeout=10)
+    current = {"If-Match": moved.headers["ETag"]}
     wrong_role = county.post(f"{county.base}/cases/{case['id']}/actions",
-                               json={"action": "approve"}, timeout=10)
+                             json={"action": "approve"}, headers=current, timeout=10)
     no_reason = helper.post(f"{helper.base}/cases/{case['id']}/actions",
-                            json={"action": "return"}, timeout=10)
+                            json={"action": "return"}, headers=current, timeout=10)
 
     assert moved.status_code == 200 and moved.json()["step"] == "verification"
     assert wrong_role.status_code == 409

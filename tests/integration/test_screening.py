@@ -54,12 +54,15 @@ def test_a_check_result_is_fed_back_and_closes_the_task(session, helper, seeded)
     [task] = open_tasks(session, VILLAGE)
 
     with pytest.raises(AppError):
-        record_check(session, task.id, user(session, "helper_other"), "已核实")
-    record_check(session, task.id, village, "入户核实：已再就业，暂不纳入监测")
+        record_check(session, task.id, user(session, "helper_other"), "已核实", "01")
+    record_check(session, task.id, village, "入户核实：已再就业，暂不纳入监测", "01")
     session.commit()
 
     assert open_tasks(session, VILLAGE) == []
-    assert task.check_result.startswith("入户核实")
+    assert task.check_result.startswith("入户核实") and task.outcome == "01"
+    with pytest.raises(AppError) as again:
+        record_check(session, task.id, village, "再次反馈", "03")
+    assert again.value.code == "WARNING_ALREADY_CHECKED"
 
 
 def test_an_xlsx_list_is_read_by_its_chinese_headers(session, helper, seeded):
@@ -78,14 +81,29 @@ def test_an_xlsx_list_is_read_by_its_chinese_headers(session, helper, seeded):
 
 @pytest.mark.parametrize("content,detail", [
     (b"name,id\nx,y\n", "缺少列"),
-    ("部门,身份证号码,原因,日期\n".encode("gbk") + "县局".encode("gbk"), "UTF-8"),
+    (b"\xff\xfe\x00\x00\x80", "空字符"),
+    ("部门,身份证号码,原因\n".encode(), "日期"),
 ])
 def test_a_malformed_list_is_refused_with_what_is_wrong(session, seeded, content, detail):
     with pytest.raises(AppError) as error:
         import_warning_list(session, MemoryMediaStore(), user(session, "county"), "x.csv",
                             content, TODAY)
 
+    assert error.value.code == "WARNING_LIST_UNREADABLE"
     assert detail in error.value.message
+
+
+def test_a_gbk_list_as_excel_saves_it_in_chinese_windows_is_read(session, helper, seeded):
+    """Choice: a CSV that is not UTF-8 is read as GB18030 (Excel's "CSV (逗号分隔)")."""
+    submit(session, helper, seeded, [HEAD])
+    content = f"部门,身份证号码,原因,日期\n县民政局,{HEAD['a7_id_number']},临时救助,2021/7/1\n"
+
+    report = import_warning_list(session, MemoryMediaStore(), user(session, "county"),
+                                 "民政.csv", content.encode("gbk"), TODAY)
+
+    assert (report.matched, report.invalid) == (1, {})
+    [task] = open_tasks(session, VILLAGE)
+    assert (task.department, task.reported_on.isoformat()) == ("县民政局", "2021-07-01")
 
 
 def test_only_county_staff_upload_lists(session, helper, seeded):

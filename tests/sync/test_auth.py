@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.accounts.models import Role, User
-from server.auth import Principal, TokenCache, revoke_tokens
+from server.auth import AuthCache, Principal, revoke_tokens
 from server.db import make_engine
 from tests.support.collect import CollectClient, parse_form_list, response_message
 from tests.support.seed import PASSWORD
@@ -76,7 +76,7 @@ def test_a_token_revoked_through_the_server_stops_working_at_once(live_server, s
 
 @pytest.fixture
 def short_token_cache(app_config):
-    app_config["TOKEN_CACHE_SECONDS"] = 1
+    app_config["AUTH_CACHE_SECONDS"] = 1
 
 
 def test_a_token_revoked_elsewhere_stops_working_within_the_cache_time(
@@ -97,7 +97,7 @@ def test_a_token_revoked_elsewhere_stops_working_within_the_cache_time(
 
 def test_the_token_cache_forgets_entries_after_their_time():
     now = [100.0]
-    cache = TokenCache(10, clock=lambda: now[0])
+    cache = AuthCache(10, clock=lambda: now[0])
     helper = Principal(7, "helper", Role.HELPER, "430421")
     cache.put("digest", helper)
 
@@ -109,13 +109,13 @@ def test_the_token_cache_forgets_entries_after_their_time():
 
 
 def test_the_token_cache_forgets_a_user_on_demand_and_caches_nothing_at_ttl_0():
-    cache = TokenCache(10)
+    cache = AuthCache(10)
     cache.put("a", Principal(7, "helper", Role.HELPER, "430421"))
     cache.put("b", Principal(8, "village", Role.VILLAGE, "430421"))
     cache.forget_user(7)
     assert cache.get("a") is None and cache.get("b") is not None
 
-    off = TokenCache(0)
+    off = AuthCache(0)
     off.put("a", Principal(7, "helper", Role.HELPER, "430421"))
     assert off.get("a") is None
 
@@ -124,3 +124,24 @@ def test_an_inactive_users_token_is_refused(live_server, seeded):
     response = CollectClient(live_server, seeded.tokens["inactive"]).form_list()
 
     assert response.status_code == 401
+
+
+def test_a_checked_password_is_remembered_until_the_user_is_forgotten(app, seeded):
+    """Argon2 runs once per TTL for good credentials; wrong ones are always checked."""
+    from server.auth import forget_user, hash_password, user_by_password
+
+    sessions = app.extensions["fangpin.db"].sessions
+    with sessions() as session:
+        helper = user_by_password(session, "helper", PASSWORD)
+        assert helper is not None
+        user = session.get(User, helper.id)
+        user.password_hash = hash_password("changed-elsewhere")  # not through a service
+        session.commit()
+
+        assert user_by_password(session, "helper", PASSWORD) == helper  # remembered
+        assert user_by_password(session, "helper", "changed-elsewhere") == helper  # checked
+        assert user_by_password(session, "helper", "wrong") is None
+
+        forget_user(session, helper.id)
+
+        assert user_by_password(session, "helper", PASSWORD) is None

@@ -20,6 +20,8 @@ from server.domain.pipeline import (
     Procedure,
     Status,
     Step,
+    during_case,
+    green_channel,
     notice_closes_on,
     transition,
 )
@@ -155,3 +157,29 @@ def test_above_the_floor_but_below_the_line_may_be_eliminated():
                       Facts(elimination_blockers=blockers("6000")))
 
     assert done.status is Status.DONE
+
+
+days = st.dates(min_value=date(2020, 1, 1), max_value=date(2030, 12, 31))
+
+
+@given(day=days, opened=days, length=st.none() | st.integers(min_value=0, max_value=400))
+def test_a_measure_belongs_to_a_case_when_dated_while_it_was_open(day, opened, length):
+    """SPEC §6 green channel: a measure dated from the opening day to the closing day (both
+    inclusive; an open case has no end) is on the case."""
+    closed = None if length is None else opened + timedelta(days=length)
+
+    inside = during_case(day, opened, closed)
+
+    assert inside == (opened <= day and (closed is None or day <= closed))
+    assert during_case(opened, opened, closed)
+    assert not during_case(opened - timedelta(days=1), opened, closed)
+    if closed is not None:
+        assert during_case(closed, opened, closed)
+        assert not during_case(closed + timedelta(days=1), opened, closed)
+
+
+@given(day=days, opened=days)
+def test_only_an_identification_makes_a_measure_green_channel(day, opened):
+    """帮扶先行: assistance before the identification ends; not a risk-elimination notion."""
+    assert green_channel(Procedure.IDENTIFICATION, day, opened, None) == (day >= opened)
+    assert not green_channel(Procedure.ELIMINATION, day, opened, None)

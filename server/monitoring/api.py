@@ -1,0 +1,225 @@
+"""REST: dynamic management — assistance-effect evaluations, half-yearly sweeps with their
+ledgers, what is due or overdue, and the province's step deadlines (SPEC §6)."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+
+from server import db
+from server.accounts.models import Role
+from server.api import blueprint, current_user, errors, one_page
+from server.clock import today
+from server.domain.deadlines import DeadlineInvalid, StepDeadline
+from server.domain.monitoring import (
+    DueStatus,
+    Period,
+    PeriodInvalid,
+    due_status,
+    parse_period,
+    quarter_of,
+)
+from server.domain.pipeline import Procedure, Step
+from server.errors import AppError
+from server.figures.services import (
+    WHOLE,
+    clear_step_deadline,
+    set_step_deadline,
+    step_deadlines,
+)
+from server.monitoring import services
+from server.monitoring.schemas import (
+    DeadlineSchema,
+    EvaluationCreateSchema,
+    EvaluationQueryArgsSchema,
+    EvaluationSchema,
+    EvaluationStatusQueryArgsSchema,
+    EvaluationStatusSchema,
+    LedgerRowCreateSchema,
+    LedgerRowSchema,
+    SweepCreateSchema,
+    SweepHouseholdQueryArgsSchema,
+    SweepHouseholdSchema,
+    SweepQueryArgsSchema,
+    SweepSchema,
+)
+
+bp = blueprint("monitoring", __name__, "/monitoring",
+               "动态管理：帮扶成效评估（每季度）、集中排查及排查台账（每半年）、办理时限")
+
+
+def _evaluation(evaluation) -> dict:
+    return {"id": evaluation.id, "household_id": evaluation.household_id,
+            "evaluated_on": evaluation.evaluated_on,
+            "quarter": quarter_of(evaluation.evaluated_on).label,
+            "evaluator": evaluation.evaluator, "result": evaluation.result,
+            "recorded_by": evaluation.recorded_by, "recorded_at": evaluation.recorded_at}
+
+
+def _period(label: str) -> Period:
+    try:
+        return parse_period(label)
+    except PeriodInvalid as error:
+        raise AppError("PERIOD_INVALID", period=label) from error
+
+
+def _status(args) -> DueStatus | None:
+    return DueStatus(args["status"]) if "status" in args else None
+
+
+@bp.route("/evaluations")
+class Evaluations(MethodView):
+    @bp.arguments(EvaluationQueryArgsSchema, location="query")
+    @bp.response(200, EvaluationSchema(many=True))
+    @bp.paginate()
+    @errors(bp)
+    def get(self, args, pagination_parameters):
+        """帮扶成效评估记录（本辖区）"""
+        query = services.evaluations(current_user(), args.get("household_id"))
+        return [_evaluation(e) for e in
+                db.session().scalars(one_page(query, pagination_parameters))]
+
+    @bp.arguments(EvaluationCreateSchema)
+    @bp.response(201, EvaluationSchema)
+    @errors(bp, 400, 403, 404, 409)
+    def post(self, data):
+        """登记一次帮扶成效评估（村、乡镇；仅监测对象）"""
+        return _evaluation(services.record_evaluation(
+            db.session(), current_user(), data["household_id"], data["evaluated_on"],
+            data["evaluator"], data["result"], today()))
+
+
+@bp.route("/evaluation-status")
+class EvaluationStatus(MethodView):
+    @bp.arguments(EvaluationStatusQueryArgsSchema, location="query")
+    @bp.response(200, EvaluationStatusSchema(many=True))
+    @bp.paginate()
+    @errors(bp, 400)
+    def get(self, args, pagination_parameters):
+        """监测对象本季度（或指定季度）帮扶成效评估情况：待完成、已完成、已逾期"""
+        now = today()
+        quarter = _period(args["quarter"]) if "quarter" in args else quarter_of(now)
+        query = services.evaluation_status_query(current_user(), quarter, now, _status(args),
+                                                 args.get("area_code"))
+        rows = db.session().execute(one_page(query, pagination_parameters)).all()
+        return services.evaluation_status_rows(rows, quarter, now)
+
+
+def _sweep(sweep) -> dict:
+    counts = services.sweep_counts(db.session(), sweep, current_user(), today())
+    return {"id": sweep.id, "area_code": sweep.area_code, "period": sweep.period,
+            "starts_on": sweep.starts_on, "ends_on": sweep.ends_on,
+            "opened_by": sweep.opened_by, "opened_at": sweep.opened_at,
+            "households": counts.households, "checked": counts.done,
+            "status": counts.status.value}
+
+
+@bp.route("/sweeps")
+class Sweeps(MethodView):
+    @bp.arguments(SweepQueryArgsSchema, location="query")
+    @bp.response(200, SweepSchema(many=True))
+    @bp.paginate()
+    @errors(bp, 400)
+    def get(self, args, pagination_parameters):
+        """集中排查（本辖区及覆盖本辖区的），含应查、已查户数和状态"""
+        period = _period(args["half_year"]) if "half_year" in args else None
+        query = services.sweeps(current_user(), period)
+        return [_sweep(s) for s in db.session().scalars(one_page(query, pagination_parameters))]
+
+    @bp.arguments(SweepCreateSchema)
+    @bp.response(201, SweepSchema)
+    @errors(bp, 400, 403, 404, 409)
+    def post(self, data):
+        """开启一次集中排查（县级；县或乡镇，每半年一次）"""
+        return _sweep(services.open_sweep(db.session(), current_user(), data["area_code"],
+                                          _period(data["half_year"])))
+
+
+@bp.route("/sweeps/<int(min=1, max=2147483647):sweep_id>")
+class SweepById(MethodView):
+    @bp.response(200, SweepSchema)
+    @errors(bp, 404)
+    def get(self, sweep_id):
+        """集中排查详情"""
+        return _sweep(services.sweep_in_view(db.session(), sweep_id, current_user()))
+
+
+@bp.route("/sweeps/<int(min=1, max=2147483647):sweep_id>/ledger")
+class SweepLedger(MethodView):
+    @bp.response(200, LedgerRowSchema(many=True))
+    @bp.paginate()
+    @errors(bp, 404)
+    def get(self, sweep_id, pagination_parameters):
+        """排查台账（本辖区的行）"""
+        sweep = services.sweep_in_view(db.session(), sweep_id, current_user())
+        query = services.ledger(sweep, current_user())
+        return db.session().scalars(one_page(query, pagination_parameters)).all()
+
+    @bp.arguments(LedgerRowCreateSchema)
+    @bp.response(201, LedgerRowSchema)
+    @errors(bp, 400, 403, 404)
+    def post(self, data, sweep_id):
+        """登记排查台账的一行：一户的核查日期和结果（村、乡镇、县）"""
+        return services.record_ledger_row(db.session(), current_user(), sweep_id,
+                                          data["household_id"], data["checked_on"],
+                                          data["finding"], today())
+
+
+@bp.route("/sweeps/<int(min=1, max=2147483647):sweep_id>/households")
+class SweepHouseholds(MethodView):
+    @bp.arguments(SweepHouseholdQueryArgsSchema, location="query")
+    @bp.response(200, SweepHouseholdSchema(many=True))
+    @bp.paginate()
+    @errors(bp, 404)
+    def get(self, args, sweep_id, pagination_parameters):
+        """本次排查应查的农户（本辖区）：待排查、已排查、已逾期"""
+        session, now = db.session(), today()
+        sweep = services.sweep_in_view(session, sweep_id, current_user())
+        query = services.sweep_households_query(sweep, current_user(), now, _status(args))
+        rows = session.execute(one_page(query, pagination_parameters)).all()
+        findings = services.findings(session, [r.latest for r in rows if r.latest])
+        period = services.sweep_period(sweep)
+        return [{"household_id": r.id, "area_code": r.area_code, "head_name": r.name,
+                 "status": due_status(r.count > 0, period, now).value,
+                 "rows": r.count, "last_checked_on": r.last,
+                 "finding": findings.get(r.latest)} for r in rows]
+
+
+def _deadline(deadline: StepDeadline) -> dict:
+    return {"province": deadline.province, "procedure": deadline.procedure.value,
+            "step": deadline.step.value if deadline.step else WHOLE,
+            "workdays": deadline.workdays, "document": deadline.document}
+
+
+@bp.route("/deadlines")
+class Deadlines(MethodView):
+    @bp.response(200, DeadlineSchema(many=True))
+    @errors(bp)
+    def get(self):
+        """本省各程序各环节的办理时限（工作日；默认未设置）"""
+        province = current_user().area_code[:2]
+        return [_deadline(d) for d in step_deadlines(db.session(), province)]
+
+    @bp.arguments(DeadlineSchema)
+    @bp.response(200, DeadlineSchema)
+    @errors(bp, 400, 403)
+    def put(self, data):
+        """设置或取消一个办理时限（管理员，本省）"""
+        user = current_user()
+        if user.role is not Role.ADMIN:
+            raise AppError("FORBIDDEN_ROLE", role=user.role.value)
+        province = user.area_code[:2]
+        if data.get("province", province) != province:
+            raise AppError("DEADLINE_INVALID", detail="只能设置本省的办理时限")
+        procedure = Procedure(data["procedure"])
+        step = None if data["step"] == WHOLE else Step(data["step"])
+        if data["workdays"] is None:
+            clear_step_deadline(db.session(), province, procedure, step, user.id)
+            return {"province": province, "procedure": procedure.value, "step": data["step"],
+                    "workdays": None, "document": data["document"]}
+        try:
+            deadline = StepDeadline(province, procedure, step, data["workdays"],
+                                    data["document"])
+        except DeadlineInvalid as error:
+            raise AppError("DEADLINE_INVALID", detail=str(error)) from error
+        set_step_deadline(db.session(), deadline, user.id)
+        return _deadline(deadline)

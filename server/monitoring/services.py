@@ -1,0 +1,325 @@
+"""Use cases of dynamic management: evaluations, sweeps, their ledgers, and what is due.
+
+The rules (periods, due / done / overdue, record dates) are ``server.domain.monitoring``.
+
+A **monitored household** (监测对象) on a day is one whose latest procedure finished by that
+day is an identification approved by the county (识别程序 done); a risk-elimination approval
+(风险消除) ends it, a later identification starts it again. The registry's
+``Household.monitoring_type`` (A3) is not used: it is what the survey form says, set before
+any identification. ``monitored_households`` is the one place that decides this.
+
+Who may do what (a choice; the source names the levels, not the roles):
+- record an evaluation: village and township users (镇村两级), for households in their area;
+- open a sweep: county users (and admins), for their county or one of its townships;
+- write a sweep's ledger: village, township and county users, for households in their area
+  and in the sweep's area;
+- read the lists: every role, narrowed to the user's area.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import Select, case, exists, false, func, literal, select
+from sqlalchemy.orm import Session
+
+from server.accounts.models import Role
+from server.areas.models import Area
+from server.audit.services import record
+from server.auth import Principal
+from server.clock import CHINA
+from server.domain.areas import AreaLevel, level_of
+from server.domain.monitoring import (
+    DueStatus,
+    Period,
+    RecordDateError,
+    check_record_date,
+    due_status,
+    half_year_of,
+    quarter_of,
+)
+from server.domain.pipeline import Procedure, Status
+from server.errors import AppError
+from server.households.models import Household, Person
+from server.monitoring.models import AssistanceEvaluation, Sweep, SweepLedgerRow
+from server.pipeline.models import Case
+
+EVALUATING_ROLES = frozenset({Role.VILLAGE, Role.TOWNSHIP})
+SWEEP_OPENING_ROLES = frozenset({Role.COUNTY, Role.ADMIN})
+LEDGER_ROLES = frozenset({Role.VILLAGE, Role.TOWNSHIP, Role.COUNTY})
+SWEEP_LEVELS = frozenset({AreaLevel.COUNTY, AreaLevel.TOWNSHIP})
+
+
+def _midnight_after(day: date) -> datetime:
+    """The first moment after ``day`` ends in Asia/Shanghai (for UTC timestamp columns)."""
+    return datetime.combine(day + timedelta(days=1), time(), tzinfo=CHINA)
+
+
+def monitored_households(on: date):
+    """Subquery (household_id, since): households that are monitoring objects on ``on``.
+
+    ``since`` is when the identification that made them one was approved (UTC).
+    """
+    ranked = (
+        select(Case.household_id, Case.procedure, Case.closed_at,
+               func.row_number().over(partition_by=Case.household_id,
+                                      order_by=(Case.closed_at.desc(), Case.id.desc()))
+               .label("rank"))
+        .where(Case.status == Status.DONE.value, Case.household_id.is_not(None),
+               Case.closed_at < _midnight_after(on))
+        .subquery())
+    return (select(ranked.c.household_id, ranked.c.closed_at.label("since"))
+            .where(ranked.c.rank == 1, ranked.c.procedure == Procedure.IDENTIFICATION.value)
+            .subquery())
+
+
+def _need_role(user: Principal, roles: frozenset[Role]) -> None:
+    if user.role not in roles:
+        raise AppError("FORBIDDEN_ROLE", role=user.role.value)
+
+
+def _household_in_area(session: Session, household_id: str, area_code: str) -> Household:
+    household = session.get(Household, household_id)
+    if household is None or not household.area_code.startswith(area_code):
+        raise AppError("NOT_FOUND")
+    return household
+
+
+def _check_date(day: date, today: date, period: Period | None = None) -> None:
+    try:
+        check_record_date(day, today, period)
+    except RecordDateError as error:
+        params = {"date": day.isoformat()}
+        if period is not None:
+            params.update(period=period.label, start=period.start.isoformat(),
+                          end=period.end.isoformat())
+        raise AppError(error.code, **params) from error
+
+
+# --- evaluations ------------------------------------------------------------------------------
+
+
+def record_evaluation(session: Session, user: Principal, household_id: str, evaluated_on: date,
+                      evaluator: str, result: str, today: date) -> AssistanceEvaluation:
+    """帮扶成效评估 of a monitored household, dated ``evaluated_on`` (not in the future)."""
+    _need_role(user, EVALUATING_ROLES)
+    household = _household_in_area(session, household_id, user.area_code)
+    _check_date(evaluated_on, today)
+    monitored = monitored_households(evaluated_on)
+    if session.scalar(select(monitored.c.household_id)
+                      .where(monitored.c.household_id == household.id)) is None:
+        raise AppError("HOUSEHOLD_NOT_MONITORED", date=evaluated_on.isoformat())
+    if not evaluator.strip() or not result.strip():
+        raise AppError("BAD_REQUEST", detail="评估人和评估结果不能为空")
+    evaluation = AssistanceEvaluation(household_id=household.id, evaluated_on=evaluated_on,
+                                      evaluator=evaluator.strip(), result=result.strip(),
+                                      recorded_by=user.id)
+    session.add(evaluation)
+    session.flush()
+    record(session, "evaluation.recorded", "household", household.id, user.id,
+           evaluation=evaluation.id, evaluated_on=evaluated_on.isoformat(),
+           quarter=quarter_of(evaluated_on).label, evaluator=evaluation.evaluator)
+    return evaluation
+
+
+def evaluations(user: Principal, household_id: str | None = None) -> Select:
+    query = (select(AssistanceEvaluation)
+             .join(Household, Household.id == AssistanceEvaluation.household_id)
+             .where(Household.area_code.startswith(user.area_code, autoescape=True))
+             .order_by(AssistanceEvaluation.evaluated_on.desc(), AssistanceEvaluation.id.desc()))
+    if household_id is not None:
+        query = query.where(AssistanceEvaluation.household_id == household_id)
+    return query
+
+
+@dataclass(frozen=True)
+class EvaluationStatus:
+    household_id: str
+    area_code: str
+    head_name: str | None
+    monitored_since: date
+    period: str
+    status: DueStatus
+    evaluations_in_period: int
+    last_evaluated_on: date | None
+
+
+def evaluation_status_query(user: Principal, quarter: Period, today: date,
+                            status: DueStatus | None = None,
+                            area_code: str | None = None) -> Select:
+    """Monitored households of the user's area with their evaluation count in ``quarter``.
+
+    A household counts for a quarter when it is a monitoring object on the quarter's last day
+    (or today, for the quarter under way); rows are (Household, head name, since, count, last).
+    """
+    if quarter.start > today:
+        raise AppError("PERIOD_NOT_STARTED", period=quarter.label)
+    on = min(quarter.end, today)
+    monitored = monitored_households(on)
+    in_quarter = (select(func.count()).select_from(AssistanceEvaluation)
+                  .where(AssistanceEvaluation.household_id == Household.id,
+                         AssistanceEvaluation.evaluated_on >= quarter.start,
+                         AssistanceEvaluation.evaluated_on <= quarter.end)
+                  .scalar_subquery())
+    last = (select(func.max(AssistanceEvaluation.evaluated_on))
+            .where(AssistanceEvaluation.household_id == Household.id,
+                   AssistanceEvaluation.evaluated_on <= on)
+            .scalar_subquery())
+    query = (select(Household.id, Household.area_code, Person.name, monitored.c.since,
+                    in_quarter.label("count"), last.label("last"))
+             .join(monitored, monitored.c.household_id == Household.id)
+             .outerjoin(Person, Person.id == Household.head_person_id)
+             .where(Household.area_code.startswith(user.area_code, autoescape=True))
+             .order_by(Household.area_code, Household.id))
+    if area_code:
+        query = query.where(Household.area_code.startswith(area_code, autoescape=True))
+    return _filter_status(query, in_quarter > 0, quarter, today, status)
+
+
+def _filter_status(query: Select, done, period: Period, today: date,
+                   status: DueStatus | None) -> Select:
+    if status is None:
+        return query
+    if status is DueStatus.DONE:
+        return query.where(done)
+    ended = today > period.end
+    if (status is DueStatus.OVERDUE) != ended:
+        return query.where(false())
+    return query.where(~done)
+
+
+def evaluation_status_rows(rows, quarter: Period, today: date) -> list[EvaluationStatus]:
+    return [EvaluationStatus(
+        household_id=row.id, area_code=row.area_code, head_name=row.name,
+        monitored_since=row.since.astimezone(CHINA).date(), period=quarter.label,
+        status=due_status(row.count > 0, quarter, today), evaluations_in_period=row.count,
+        last_evaluated_on=row.last) for row in rows]
+
+
+# --- sweeps -----------------------------------------------------------------------------------
+
+
+def open_sweep(session: Session, user: Principal, area_code: str, half_year: Period) -> Sweep:
+    """集中排查 of a county or township for a half-year (one per area and half-year)."""
+    _need_role(user, SWEEP_OPENING_ROLES)
+    if half_year.months != 6:
+        raise AppError("PERIOD_INVALID", period=half_year.label)
+    area = session.get(Area, area_code)
+    if area is None or not area_code.startswith(user.area_code):
+        raise AppError("NOT_FOUND")
+    if level_of(area_code) not in SWEEP_LEVELS:
+        raise AppError("SWEEP_AREA_LEVEL")
+    existing = session.scalar(select(Sweep.id).where(Sweep.area_code == area_code,
+                                                     Sweep.period == half_year.label))
+    if existing is not None:
+        raise AppError("SWEEP_EXISTS", area_code=area_code, period=half_year.label,
+                       sweep_id=existing)
+    sweep = Sweep(area_code=area_code, period=half_year.label, starts_on=half_year.start,
+                  ends_on=half_year.end, opened_by=user.id)
+    session.add(sweep)
+    session.flush()
+    record(session, "sweep.opened", "sweep", sweep.id, user.id, area_code=area_code,
+           period=half_year.label)
+    return sweep
+
+
+def _visible(user: Principal):
+    """Sweeps of the user's area, and the sweeps that cover it (a village sees its county's)."""
+    return (Sweep.area_code.startswith(user.area_code, autoescape=True)
+            | literal(user.area_code).startswith(Sweep.area_code))
+
+
+def sweeps(user: Principal, period: Period | None = None) -> Select:
+    query = select(Sweep).where(_visible(user)).order_by(Sweep.starts_on.desc(), Sweep.area_code)
+    if period is not None:
+        query = query.where(Sweep.period == period.label)
+    return query
+
+
+def sweep_in_view(session: Session, sweep_id: int, user: Principal) -> Sweep:
+    sweep = session.scalar(select(Sweep).where(Sweep.id == sweep_id, _visible(user)))
+    if sweep is None:
+        raise AppError("NOT_FOUND")
+    return sweep
+
+
+def record_ledger_row(session: Session, user: Principal, sweep_id: int, household_id: str,
+                      checked_on: date, finding: str, today: date) -> SweepLedgerRow:
+    """One row of the sweep ledger (排查台账): a household checked on a day in the half-year."""
+    _need_role(user, LEDGER_ROLES)
+    sweep = sweep_in_view(session, sweep_id, user)
+    household = _household_in_area(session, household_id, user.area_code)
+    if not household.area_code.startswith(sweep.area_code):
+        raise AppError("NOT_FOUND")
+    _check_date(checked_on, today, sweep_period(sweep))
+    if not finding.strip():
+        raise AppError("BAD_REQUEST", detail="排查结果不能为空")
+    row = SweepLedgerRow(sweep_id=sweep.id, household_id=household.id, checked_on=checked_on,
+                         finding=finding.strip(), recorded_by=user.id)
+    session.add(row)
+    session.flush()
+    record(session, "sweep.checked", "household", household.id, user.id, sweep=sweep.id,
+           row=row.id, checked_on=checked_on.isoformat(), period=sweep.period)
+    return row
+
+
+def sweep_period(sweep: Sweep) -> Period:
+    return half_year_of(sweep.starts_on)
+
+
+def ledger(sweep: Sweep, user: Principal) -> Select:
+    return (select(SweepLedgerRow)
+            .join(Household, Household.id == SweepLedgerRow.household_id)
+            .where(SweepLedgerRow.sweep_id == sweep.id,
+                   Household.area_code.startswith(user.area_code, autoescape=True))
+            .order_by(SweepLedgerRow.id))
+
+
+def sweep_households_query(sweep: Sweep, user: Principal, today: date,
+                           status: DueStatus | None = None) -> Select:
+    """Every household of the sweep's area (and the user's) registered by the half-year's end,
+    with its ledger rows in the sweep: (Household, head name, rows, last checked, last row id).
+    """
+    period = sweep_period(sweep)
+    rows = (select(func.count()).select_from(SweepLedgerRow)
+            .where(SweepLedgerRow.sweep_id == sweep.id,
+                   SweepLedgerRow.household_id == Household.id).scalar_subquery())
+    last = (select(func.max(SweepLedgerRow.checked_on))
+            .where(SweepLedgerRow.sweep_id == sweep.id,
+                   SweepLedgerRow.household_id == Household.id).scalar_subquery())
+    latest = (select(func.max(SweepLedgerRow.id))
+              .where(SweepLedgerRow.sweep_id == sweep.id,
+                     SweepLedgerRow.household_id == Household.id).scalar_subquery())
+    query = (select(Household.id, Household.area_code, Person.name, rows.label("count"),
+                    last.label("last"), latest.label("latest"))
+             .outerjoin(Person, Person.id == Household.head_person_id)
+             .where(Household.area_code.startswith(sweep.area_code, autoescape=True),
+                    Household.area_code.startswith(user.area_code, autoescape=True),
+                    Household.created_at < _midnight_after(period.end))
+             .order_by(Household.area_code, Household.id))
+    done = exists().where(SweepLedgerRow.sweep_id == sweep.id,
+                          SweepLedgerRow.household_id == Household.id)
+    return _filter_status(query, done, period, today, status)
+
+
+def findings(session: Session, row_ids: list[int]) -> dict[int, str]:
+    if not row_ids:
+        return {}
+    return dict(session.execute(select(SweepLedgerRow.id, SweepLedgerRow.finding)
+                                .where(SweepLedgerRow.id.in_(row_ids))).all())
+
+
+@dataclass(frozen=True)
+class SweepCounts:
+    households: int
+    done: int
+    status: DueStatus  # done when every household is checked
+
+
+def sweep_counts(session: Session, sweep: Sweep, user: Principal, today: date) -> SweepCounts:
+    counted = sweep_households_query(sweep, user, today).subquery()
+    total, checked = session.execute(
+        select(func.count(), func.coalesce(func.sum(case((counted.c.count > 0, 1), else_=0)), 0))
+        .select_from(counted)).one()
+    return SweepCounts(total, checked, due_status(total == checked, sweep_period(sweep), today))
