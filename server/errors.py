@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import Flask, jsonify, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 
 @dataclass(frozen=True)
@@ -84,6 +84,10 @@ CATALOGUE: dict[str, ErrorKind] = {
     "SIGNATURE_NOT_IMAGE": ErrorKind(
         422, "签名文件“{name}”不是有效的签名图片：{detail}；本次办理未保存"),
     "SIGNATURES_TOO_MANY": ErrorKind(422, "一次办理最多上传{limit}个签名文件"),
+    "ATTACHMENT_NOT_ALLOWED": ErrorKind(
+        422, "附件“{name}”不是允许的文件类型（只接受图片 JPEG/PNG/WebP/GIF 或 PDF 文件）："
+             "{detail}；本次办理未保存"),
+    "ATTACHMENTS_TOO_MANY": ErrorKind(422, "一次办理最多上传{limit}个附件"),
     "OBJECTION_CLOSED": ErrorKind(409, "异议 {objection_id} 已核实办结，不能再次办结"),
     "CASE_NO_HOUSEHOLD": ErrorKind(409, "该案件尚未关联农户，不能登记帮扶措施或联系人"),
     "MEASURE_INVALID": ErrorKind(422, "帮扶措施有误：{detail}"),
@@ -169,4 +173,12 @@ def init_app(app: Flask) -> None:
             error = AppError("BAD_REQUEST", detail=exc.description)
         response = render(error)
         response.status_code = exc.code or error.status
+        if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+            response.headers["Allow"] = ", ".join(exc.valid_methods)
         return response
+
+    # flask-smorest's Api, set up later, handles HTTPException for its validation 422s; a URL
+    # that matches no route or method still answers with a catalogue error (the documented
+    # 404/405 shape), since Flask picks the most specific class's handler.
+    for kind in (NotFound, MethodNotAllowed):
+        app.register_error_handler(kind, _http_error)

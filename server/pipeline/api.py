@@ -22,6 +22,7 @@ from server.api import (
     blueprint,
     current_user,
     errors,
+    file_download,
     in_area,
     one_page,
     shown_phone,
@@ -86,26 +87,34 @@ def _etag(case: Case) -> str:
     return bp._generate_etag(_etag_data(case))
 
 
-def _action_body() -> tuple[dict, list[UploadedFile]]:
-    """The action's fields from JSON or multipart/form-data, and the signature files."""
+def _action_body() -> tuple[dict, list[UploadedFile], list[UploadedFile]]:
+    """The action's fields from JSON or multipart/form-data, the signature files and the
+    attachments. The request's size limit (MAX_SUBMISSION_BYTES) bounds every file in it."""
     parser = bp.ARGUMENTS_PARSER
     if request.mimetype != "multipart/form-data":
-        return parser.parse(CaseActionSchema, request, location="json"), []
+        return parser.parse(CaseActionSchema, request, location="json"), [], []
     limit = current_app.config["MAX_SUBMISSION_BYTES"]
     if request.content_length is not None and request.content_length > limit:
         raise AppError("SUBMISSION_TOO_LARGE", size=request.content_length, limit=limit)
     request.max_content_length = limit
-    others = sorted(set(request.files) - {"signature"})
+    others = sorted(set(request.files) - {"signature", "attachment"})
     if others:
-        raise AppError("BAD_REQUEST",
-                       detail=f"只接受名为 signature 的签名文件，不接受“{others[0]}”")
+        raise AppError("BAD_REQUEST", detail="只接受名为 signature 的签名文件和名为 attachment "
+                                             f"的附件，不接受“{others[0]}”")
     data = parser.parse(CaseActionSchema, request, location="form")
-    return data, [UploadedFile(part.filename or "signature", part.stream, part.mimetype)
-                  for part in request.files.getlist("signature")]
+    files = {field: [UploadedFile(part.filename or "", part.stream, part.mimetype)
+                     for part in request.files.getlist(field)]
+             for field in ("signature", "attachment")}
+    return data, files["signature"], files["attachment"]
 
 
 def _signature_url(case_id: int, key: str) -> str:
     return url_for("cases.CaseSignature", case_id=case_id, key=key)
+
+
+def _attachment_link(case_id: int, attachment: dict) -> dict:
+    return {**attachment, "url": url_for("cases.CaseAttachment", case_id=case_id,
+                                         key=attachment["key"])}
 
 
 @bp.route("")
@@ -169,18 +178,20 @@ class CaseActions(MethodView):
 
         须带 If-Match 请求头（读取案件时得到的 ETag）：缺少时 428，案件已被他人办理时 412。
         请求体为 JSON，或 multipart/form-data（同样的字段，另加一个或多个 `signature`
-        签名图片，最多10个）；签名文件不是图片时 422，本次办理不保存。响应头 ETag 为办理后的新版本。
+        签名图片，最多10个；以及一个或多个 `attachment` 附件，如公示照片、评议会议记录、盖章的
+        附件3，图片或 PDF，最多10个）；签名文件不是图片、附件不是图片或 PDF 时 422，本次办理
+        不保存。响应头 ETag 为办理后的新版本。
         """
         if not request.if_match:
             raise AppError("CASE_IF_MATCH_REQUIRED")
-        data, uploads = _action_body()
+        data, uploads, attachments = _action_body()
         session = db.session()
         case = services.lock_case(session, case_id, current_user())
         if _etag(case) not in request.if_match:
             raise AppError("CASE_CHANGED")
         case = services.act_signed(session, current_app.extensions["fangpin.media"], case.id,
                                    Action(data["action"]), current_user(), today(),
-                                   data["opinion"], uploads)
+                                   data["opinion"], uploads, attachments)
         session.flush()
         bp.set_etag(_etag_data(case))
         return case
@@ -215,7 +226,8 @@ class CaseEvents(MethodView):
     @bp.response(200, CaseEventSchema(many=True))
     @errors(bp, 404)
     def get(self, case_id):
-        """案件办理记录（只增不改）：谁（编号、姓名、角色）、何时、何种办理、从哪一环节到哪一环节、意见、签名"""
+        """案件办理记录（只增不改）：谁（编号、姓名、角色）、何时、何种办理、从哪一环节到哪一环节、意见、签名、
+        附件"""
         case = _readable_case(case_id)
         return [{
             "id": event.id, "at": event.at, "action": event.action,
@@ -225,6 +237,7 @@ class CaseEvents(MethodView):
             "status": event.status, "opinion": event.opinion,
             "signatures": [{"key": key, "url": _signature_url(case.id, key)}
                            for key in event.signatures or ()],
+            "attachments": [_attachment_link(case.id, a) for a in event.attachments or ()],
         } for event, name, role in services.case_events(db.session(), case)]
 
 
@@ -260,6 +273,27 @@ class CaseSignature(MethodView):
             raise AppError("NOT_FOUND") from exc
         return send_file(stream, mimetype=content_type, download_name=key,
                          max_age=86400, etag=key)
+
+
+@bp.route("/<int(min=1, max=2147483647):case_id>/attachments/<string(length=64):key>")
+class CaseAttachment(MethodView):
+    @bp.doc(responses={"200": {"description": "附件文件（图片或 PDF），按其类型返回", "content": {
+        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}})
+    @errors(bp, 404)
+    @db.writes
+    def get(self, case_id, key):
+        """下载案件办理时上传的一个附件（只限本案件的附件；以上传时的文件名下载；记入审计日志）"""
+        case = _readable_case(case_id)
+        if not _MEDIA_KEY.fullmatch(key):
+            raise AppError("NOT_FOUND")
+        attachment = services.download_attachment(db.session(), case, key, current_user())
+        store = current_app.extensions["fangpin.media"]
+        try:
+            size = store.size(key)
+            stream = store.open(key)
+        except MediaNotFound as exc:
+            raise AppError("NOT_FOUND") from exc
+        return file_download(stream, size, attachment["content_type"], attachment["name"])
 
 
 @bp.route("/<int(min=1, max=2147483647):case_id>/objections")

@@ -48,6 +48,9 @@ class CaseEvent(Base):
     status: Mapped[str] = mapped_column(String(10))
     opinion: Mapped[str | None] = mapped_column(Text, default=None)
     signatures: Mapped[list] = mapped_column(JSON, default=list)  # media SHA-256 keys
+    # Documents that go with the step (公示照片, 评议会议记录, the sealed 附件3): one
+    # {"key", "name", "content_type", "size"} per file, the key being the media's SHA-256.
+    attachments: Mapped[list] = mapped_column(JSON, default=list)
 
 
 class Objection(Base):

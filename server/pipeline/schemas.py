@@ -71,16 +71,30 @@ _NOT_BLANK = validate.Regexp(r"\S", error="不能为空")
 
 
 class CaseActionFormSchema(CaseActionSchema):
-    """The same action as multipart/form-data, with the signatures taken at the step."""
+    """The same action as multipart/form-data, with the signatures taken at the step and the
+    documents that go with it."""
 
     signature = fields.List(
         fields.Raw(metadata={"type": "string", "format": "binary"}),
         metadata={"description": "签名图片（JPEG/PNG/WebP/GIF，可多个，最多10个）"})
+    attachment = fields.List(
+        fields.Raw(metadata={"type": "string", "format": "binary"}),
+        metadata={"description": "附件：公示照片、评议会议记录、盖章的附件3等（图片或 PDF，"
+                                 "可多个，最多10个）"})
 
 
 class SignatureLinkSchema(Schema):
     key = fields.String(metadata={"description": "文件的 SHA-256"})
     url = fields.String(metadata={"description": "下载地址"})
+
+
+class AttachmentLinkSchema(Schema):
+    key = fields.String(metadata={"description": "文件的 SHA-256"})
+    name = fields.String(metadata={"description": "上传时的文件名"})
+    content_type = fields.String(metadata={
+        "description": "文件类型（按文件内容判定：image/jpeg、image/png、application/pdf 等）"})
+    size = fields.Integer(metadata={"description": "字节数"})
+    url = fields.String(metadata={"description": "下载地址（下载记入审计日志）"})
 
 
 class ActorSchema(Schema):
@@ -103,6 +117,8 @@ class CaseEventSchema(Schema):
     status = fields.String(metadata={"enum": [s.value for s in Status]})
     opinion = fields.String(allow_none=True, metadata={"description": "意见或理由"})
     signatures = fields.List(fields.Nested(SignatureLinkSchema))
+    attachments = fields.List(fields.Nested(AttachmentLinkSchema), metadata={
+        "description": "办理时上传的附件（公示照片、评议会议记录、盖章的附件3等）"})
 
 
 class CaseSignatureSchema(Schema):

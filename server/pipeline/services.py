@@ -25,6 +25,7 @@ from server.db import utcnow
 from server.domain import codes
 from server.domain.fields import fields_of_stage
 from server.domain.figures import FigureKind, FigureMissing
+from server.domain.files import PDF_MAGIC, clean_filename, is_pdf
 from server.domain.members import Finding, Severity
 from server.domain.pipeline import (
     STEPS,
@@ -51,6 +52,7 @@ TEAM_SIGNATURE = "/team_signature"
 # The form fields that hold signatures (附件1 applicant, 附件3/附件5 team, 附件5 head).
 SIGNATURE_FIELDS = frozenset({"team_signature", "sig_applicant", "sig_head"})
 MAX_SIGNATURES = 10  # signature files with one action
+MAX_ATTACHMENTS = 10  # documents with one action (公示照片, 评议会议记录, 附件3 …)
 BULK_LIMIT = 200  # cases in one bulk action
 # Who may act on many cases at once: the reviewing levels (乡镇审核, 县级审定).
 BULK_ROLES = frozenset({Role.TOWNSHIP, Role.COUNTY})
@@ -102,8 +104,12 @@ def open_case(session: Session, procedure: Procedure, area_code: str, user: Prin
 
 
 def act(session: Session, case_id: int, action: Action, user: Principal, today: date,
-        opinion: str = "", signatures: list[str] | None = None) -> Case:
-    """Approve, return or reject a case's current step (one transition, logged)."""
+        opinion: str = "", signatures: list[str] | None = None,
+        attachments: list[dict] | None = None) -> Case:
+    """Approve, return or reject a case's current step (one transition, logged).
+
+    ``signatures`` are media keys, ``attachments`` the event's records of the documents
+    uploaded with the action (see ``act_signed``)."""
     case = _case_in_area(session, case_id, user)
     state = CaseState(Procedure(case.procedure), Step(case.step), Status(case.status),
                       case.notice_started)
@@ -121,18 +127,21 @@ def act(session: Session, case_id: int, action: Action, user: Principal, today: 
         if moved.status is Status.DONE and state.procedure is Procedure.ELIMINATION:
             case.decided_on = today  # A54: the date of county approval
     session.flush()
-    _event(session, case, user, action.value, before, opinion or None, signatures or [])
+    _event(session, case, user, action.value, before, opinion or None, signatures or [],
+           attachments or [])
     return case
 
 
 def _event(session: Session, case: Case, user: Principal, action: str, from_step: str | None,
-           opinion: str | None, signatures: list[str] = ()) -> None:
+           opinion: str | None, signatures: Sequence[str] = (),
+           attachments: Sequence[dict] = ()) -> None:
     session.add(CaseEvent(case_id=case.id, user_id=user.id, action=action, from_step=from_step,
                           to_step=case.step, status=case.status, opinion=opinion,
-                          signatures=list(signatures)))
+                          signatures=list(signatures), attachments=list(attachments)))
     record(session, f"case.{action}", "case", case.id, user.id, procedure=case.procedure,
            from_step=from_step, to_step=case.step, status=case.status, opinion=opinion,
-           signatures=list(signatures) or None)
+           signatures=list(signatures) or None,
+           attachments=[{"key": a["key"], "name": a["name"]} for a in attachments] or None)
 
 
 def _facts(session: Session, case: Case, today: date) -> Facts:
@@ -307,43 +316,115 @@ def signature_content_type(session: Session, case: Case, key: str) -> str:
                           .where(MediaObject.sha256 == key)) or "application/octet-stream"
 
 
-# --- acting with signatures, and on many cases at once -------------------------------------
+def case_attachment(session: Session, case: Case, key: str) -> dict:
+    """The record of one of the documents uploaded with the case's actions (its first upload,
+    if the same file came with several); NOT_FOUND for any other key."""
+    for attachments in session.scalars(select(CaseEvent.attachments)
+                                       .where(CaseEvent.case_id == case.id)
+                                       .order_by(CaseEvent.id)):
+        for attachment in attachments or ():
+            if attachment["key"] == key:
+                return attachment
+    raise AppError("NOT_FOUND")
+
+
+def download_attachment(session: Session, case: Case, key: str, user: Principal) -> dict:
+    """One of the case's attachments, for download: an export of personal data, audited."""
+    attachment = case_attachment(session, case, key)
+    record(session, "case.attachment_downloaded", "case", case.id, user.id,
+           name=attachment["name"], media_sha256=key)
+    return attachment
+
+
+# --- acting with signatures and attachments, and on many cases at once ---------------------
 
 
 def act_signed(session: Session, store: MediaStore, case_id: int, action: Action,
                user: Principal, today: date, opinion: str,
-               uploads: Sequence[UploadedFile]) -> Case:
-    """``act`` with signature images uploaded at the step, their keys on the event.
+               uploads: Sequence[UploadedFile],
+               attachments: Sequence[UploadedFile] = ()) -> Case:
+    """``act`` with signature images and documents uploaded at the step, recorded on its event.
 
-    Every file is checked first (Pillow): one that is not an image refuses the whole action
-    (SIGNATURE_NOT_IMAGE) and nothing is stored. The files go to the media store only once
+    Every file is checked first: a signature must be an image (Pillow), an attachment an image
+    or a PDF. One that fails refuses the whole action (SIGNATURE_NOT_IMAGE,
+    ATTACHMENT_NOT_ALLOWED) and nothing is stored. The files go to the media store only once
     the rules have let the action through.
     """
-    if len(uploads) > MAX_SIGNATURES:
-        raise AppError("SIGNATURES_TOO_MANY", limit=MAX_SIGNATURES)
-    checked = [_checked_signature(upload, n) for n, upload in enumerate(uploads)]
-    keys = list(dict.fromkeys(_sha256(upload.stream) for upload in checked))
-    case = act(session, case_id, action, user, today, opinion, keys)
-    store_media(session, store, checked)
+    signatures = _checked_files(uploads, MAX_SIGNATURES, "SIGNATURES_TOO_MANY",
+                                _signature_type, "签名")
+    documents = _checked_files(attachments, MAX_ATTACHMENTS, "ATTACHMENTS_TOO_MANY",
+                               _attachment_type, "附件")
+    records: dict[str, dict] = {}  # a file sent twice is recorded once, as first named
+    for f in documents:
+        records.setdefault(f.key, {"key": f.key, "name": f.upload.name,
+                                   "content_type": f.upload.content_type, "size": f.size})
+    case = act(session, case_id, action, user, today, opinion,
+               list(dict.fromkeys(f.key for f in signatures)), list(records.values()))
+    store_media(session, store, [f.upload for f in (*signatures, *documents)])
     return case
 
 
-def _checked_signature(upload: UploadedFile, number: int) -> UploadedFile:
+@dataclass(frozen=True)
+class _CheckedFile:
+    """An uploaded file that passed its check: its original name (cleaned), the content type
+    found in it (not what the client claimed), its SHA-256 and size."""
+
+    upload: UploadedFile
+    key: str
+    size: int
+
+
+def _checked_files(uploads: Sequence[UploadedFile], limit: int, too_many: str,
+                   content_type_of, fallback_name: str) -> list[_CheckedFile]:
+    """Check at most ``limit`` files with ``content_type_of`` (which raises the refusal)."""
+    if len(uploads) > limit:
+        raise AppError(too_many, limit=limit)
+    checked = []
+    for upload in uploads:
+        name = clean_filename(upload.name, fallback_name)
+        content_type = content_type_of(UploadedFile(name, upload.stream, upload.content_type))
+        key, size = _digest(upload.stream)
+        checked.append(_CheckedFile(UploadedFile(name, upload.stream, content_type), key, size))
+    return checked
+
+
+def _signature_type(upload: UploadedFile) -> str:
     try:
         info = verify_image(upload.stream)
     except NotAnImage as exc:
         raise AppError("SIGNATURE_NOT_IMAGE", name=upload.name, detail=str(exc)) from exc
-    # The content type is what Pillow found, not what the client claimed.
-    return UploadedFile(f"signature-{number}", upload.stream, f"image/{info.format.lower()}")
+    return f"image/{info.format.lower()}"
 
 
-def _sha256(stream) -> str:
-    digest = hashlib.sha256()
+def _attachment_type(upload: UploadedFile) -> str:
+    """An image (checked as signatures are) or a PDF (by its header; its inside is not read).
+
+    A file named or sent as a PDF that lacks the header is refused as a fake PDF; anything else
+    that is not an image is refused with the image check's reason."""
+    try:
+        info = verify_image(upload.stream)
+    except NotAnImage as exc:
+        start = upload.stream.tell()
+        head = upload.stream.read(len(PDF_MAGIC))
+        upload.stream.seek(start)
+        if is_pdf(head):
+            return "application/pdf"
+        claims_pdf = (upload.name.lower().endswith(".pdf")
+                      or upload.content_type == "application/pdf")
+        detail = "文件内容不是 PDF（缺少 %PDF- 文件头）" if claims_pdf else str(exc)
+        raise AppError("ATTACHMENT_NOT_ALLOWED", name=upload.name, detail=detail) from exc
+    return f"image/{info.format.lower()}"
+
+
+def _digest(stream) -> tuple[str, int]:
+    """The SHA-256 and size of a seekable stream's content from its position (kept)."""
+    digest, size = hashlib.sha256(), 0
     start = stream.tell()
     while chunk := stream.read(CHUNK_SIZE):
         digest.update(chunk)
+        size += len(chunk)
     stream.seek(start)
-    return digest.hexdigest()
+    return digest.hexdigest(), size
 
 
 @dataclass(frozen=True)

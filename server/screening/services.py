@@ -46,6 +46,7 @@ from server.audit.services import record
 from server.auth import Principal
 from server.db import utcnow
 from server.domain.codes import WARNING_CHECK_OUTCOME
+from server.domain.files import clean_filename
 from server.domain.idnumber import IdNumberError, parse
 from server.domain.pipeline import Procedure
 from server.errors import AppError
@@ -245,15 +246,6 @@ def _clean(text: str) -> str:
     return _CONTROL.sub("", text).strip()
 
 
-def clean_filename(filename: str | None) -> str:
-    """The file's own name: no folders (``C:\\fakepath\\``), no control characters, ≤ 255."""
-    name = _clean(re.split(r"[\\/]", filename or "")[-1]) or "名单"
-    if len(name) > 255:
-        stem, _, extension = name.rpartition(".")
-        name = f"{stem[:250 - len(extension)]}.{extension}" if stem else name[:255]
-    return name
-
-
 def parse_date(text: str, today: date) -> date | None:
     if not text:
         return None
@@ -302,7 +294,7 @@ def import_warning_list(session: Session, store: MediaStore, user: Principal, fi
         raise AppError("FORBIDDEN_ROLE", role=user.role.value)
     if len(content) > MAX_LIST_BYTES:
         raise AppError("WARNING_LIST_TOO_LARGE", size=len(content), limit=MAX_LIST_BYTES)
-    filename = clean_filename(filename)
+    filename = clean_filename(filename, "名单")
     rows = read_rows(filename, content)
     kind = list_kind(filename, content)
     key = store_media(session, store, [UploadedFile("list", io.BytesIO(content),

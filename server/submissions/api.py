@@ -8,15 +8,12 @@ taken in again, as a newly stored one would be (``TAKE_IN``) — or reject it wi
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import date, datetime, time, timedelta
-from urllib.parse import quote
 
-from flask import Response, current_app, request, url_for
+from flask import current_app, url_for
 from flask.views import MethodView
 from sqlalchemy import select
 from sqlalchemy.orm import defer
-from werkzeug.wsgi import wrap_file
 
 from media.store import MediaNotFound
 from server import db
@@ -25,6 +22,7 @@ from server.api import (
     blueprint,
     current_user,
     errors,
+    file_download,
     in_area,
     one_page,
     require_role,
@@ -231,17 +229,4 @@ class AttachmentDownload(MethodView):
             raise AppError("NOT_FOUND") from None
         record(db.session(), "submission.attachment_downloaded", "submission", submission_id,
                current_user().id, name=name, media_sha256=row.media_sha256)
-        response = Response(wrap_file(request.environ, stream), direct_passthrough=True,
-                            mimetype=row.content_type or "application/octet-stream")
-        response.content_length = size
-        response.headers.set("Content-Disposition", "attachment", **_filename(name))
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        return response
-
-
-def _filename(name: str) -> dict[str, str]:
-    """Content-Disposition parameters: an ASCII fallback and the UTF-8 name (RFC 6266)."""
-    simple = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
-    if simple == name:
-        return {"filename": name}
-    return {"filename": simple or "attachment", "filename*": f"UTF-8''{quote(name, safe='')}"}
+        return file_download(stream, size, row.content_type, name)
