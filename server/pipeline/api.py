@@ -33,7 +33,7 @@ from server.clock import today
 from server.domain.pipeline import STEP_NAMES, Action, Procedure, Step
 from server.errors import AppError
 from server.households.models import Household
-from server.pipeline import deadlines, services
+from server.pipeline import deadlines, documents, green_channel, services
 from server.pipeline.models import Case
 from server.pipeline.schemas import (
     BulkActionSchema,
@@ -189,7 +189,7 @@ class CaseActions(MethodView):
         case = services.lock_case(session, case_id, current_user())
         if _etag(case) not in request.if_match:
             raise AppError("CASE_CHANGED")
-        case = services.act_signed(session, current_app.extensions["fangpin.media"], case.id,
+        case = documents.act_signed(session, current_app.extensions["fangpin.media"], case.id,
                                    Action(data["action"]), current_user(), today(),
                                    data["opinion"], uploads, attachments)
         session.flush()
@@ -253,7 +253,7 @@ class CaseSignatures(MethodView):
         """案件的全部签名：办理时上传的，以及手机表单中的核实小组、申请人、户主签名"""
         case = _readable_case(case_id)
         return [{**vars(s), "url": _signature_url(case.id, s.key)}
-                for s in services.case_signatures(db.session(), case)]
+                for s in documents.case_signatures(db.session(), case)]
 
 
 @bp.route("/<int(min=1, max=2147483647):case_id>/signatures/<string(length=64):key>")
@@ -266,7 +266,7 @@ class CaseSignature(MethodView):
         case = _readable_case(case_id)
         if not _MEDIA_KEY.fullmatch(key):
             raise AppError("NOT_FOUND")
-        content_type = services.signature_content_type(db.session(), case, key)
+        content_type = documents.signature_content_type(db.session(), case, key)
         try:
             stream = current_app.extensions["fangpin.media"].open(key)
         except MediaNotFound as exc:
@@ -286,7 +286,7 @@ class CaseAttachment(MethodView):
         case = _readable_case(case_id)
         if not _MEDIA_KEY.fullmatch(key):
             raise AppError("NOT_FOUND")
-        attachment = services.download_attachment(db.session(), case, key, current_user())
+        attachment = documents.download_attachment(db.session(), case, key, current_user())
         store = current_app.extensions["fangpin.media"]
         try:
             size = store.size(key)
@@ -368,7 +368,7 @@ class CaseMeasures(MethodView):
         措施表单录入的措施按录入日期归入案件（开启之日至办结之日）；在案件上登记的措施直接关联案件。
         """
         case = _readable_case(case_id)
-        return [_measure(m) for m in services.case_measures(db.session(), case)]
+        return [_measure(m) for m in green_channel.case_measures(db.session(), case)]
 
     @bp.arguments(MeasureCreateSchema)
     @bp.response(201, MeasureSchema)
@@ -376,11 +376,11 @@ class CaseMeasures(MethodView):
     @errors(bp, 403, 404, 409)
     def post(self, data, case_id):
         """在未办结的案件上登记帮扶措施（村级、乡镇；识别程序中即帮扶先行）"""
-        return _measure(services.record_measure(db.session(), case_id, current_user(), today(),
+        return _measure(green_channel.record_measure(db.session(), case_id, current_user(), today(),
                                                 data["values"], data["measure_date"]))
 
 
-def _measure(measure: services.CaseMeasure) -> dict:
+def _measure(measure: green_channel.CaseMeasure) -> dict:
     row = measure.record
     return {"id": row.id, "household_id": row.household_id,
             "source": "form" if row.submission_id else "api",

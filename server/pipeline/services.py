@@ -7,25 +7,19 @@ notice days, the contact, the elimination blockers) are read here from the regis
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from media.images import NotAnImage, verify_image
-from media.store import CHUNK_SIZE, MediaStore
 from server.accounts.models import ROLE_NAMES, Role, User
 from server.audit.services import record
 from server.auth import Principal
 from server.clock import CHINA
 from server.db import utcnow
-from server.domain import codes
-from server.domain.fields import fields_of_stage
 from server.domain.figures import FigureKind, FigureMissing
-from server.domain.files import PDF_MAGIC, clean_filename, is_pdf
 from server.domain.members import Finding, Severity
 from server.domain.pipeline import (
     STEPS,
@@ -36,49 +30,34 @@ from server.domain.pipeline import (
     Procedure,
     Status,
     Step,
-    during_case,
-    green_channel,
     transition,
 )
-from server.domain.survey import Problem, read_values
 from server.errors import AppError
 from server.figures.services import figure_in_force
-from server.households.models import EliminationAssessment, Household, MeasureRecord
+from server.households.models import EliminationAssessment, Household
 from server.pipeline.models import Case, CaseEvent, MonitoringContact, Objection
-from server.submissions.models import MediaObject, Submission, SubmissionAttachment
-from server.submissions.services import UploadedFile, store_media
+from server.submissions.models import Submission, SubmissionAttachment
 
 TEAM_SIGNATURE = "/team_signature"
-# The form fields that hold signatures (附件1 applicant, 附件3/附件5 team, 附件5 head).
-SIGNATURE_FIELDS = frozenset({"team_signature", "sig_applicant", "sig_head"})
-MAX_SIGNATURES = 10  # signature files with one action
-MAX_ATTACHMENTS = 10  # documents with one action (公示照片, 评议会议记录, 附件3 …)
 BULK_LIMIT = 200  # cases in one bulk action
 # Who may act on many cases at once: the reviewing levels (乡镇审核, 县级审定).
 BULK_ROLES = frozenset({Role.TOWNSHIP, Role.COUNTY})
-# Who records a green-channel measure through the API (the village's 两委 / 驻村工作队 and the
-# township that organises the assistance).
-MEASURE_ROLES = frozenset({Role.VILLAGE, Role.TOWNSHIP})
 # Who closes an objection after investigating it (the 两委 investigates, SPEC §6; the levels
 # above may too) and who pairs or replaces a monitoring contact: not the helpers who collect.
 MANAGING_ROLES = frozenset({Role.VILLAGE, Role.TOWNSHIP, Role.COUNTY})
-# The stage-two fields a measure recorded through the API may carry (A39–A52 and effects);
-# its date and green-channel flag are set by the service.
-MEASURE_FIELDS = tuple(f.name for f in fields_of_stage(2)
-                       if f.name not in ("measure_date", "green_channel"))
-_MEASURES = frozenset(f.name for f in fields_of_stage(2) if f.code and f.table)
 
 
-def _require_role(user: Principal, roles: frozenset[Role]) -> None:
+
+def check_role(user: Principal, roles: frozenset[Role]) -> None:
     if user.role not in roles:
         raise AppError("FORBIDDEN_ROLE", role=ROLE_NAMES.get(user.role, user.role.value))
 
 
-def _local_day(moment: datetime) -> date:
+def local_day(moment: datetime) -> date:
     return moment.astimezone(CHINA).date()
 
 
-def _case_in_area(session: Session, case_id: int, user: Principal) -> Case:
+def case_in_area(session: Session, case_id: int, user: Principal) -> Case:
     case = session.get(Case, case_id, with_for_update=True)
     if case is None or not case.area_code.startswith(user.area_code):
         raise AppError("NOT_FOUND")
@@ -110,7 +89,7 @@ def act(session: Session, case_id: int, action: Action, user: Principal, today: 
 
     ``signatures`` are media keys, ``attachments`` the event's records of the documents
     uploaded with the action (see ``act_signed``)."""
-    case = _case_in_area(session, case_id, user)
+    case = case_in_area(session, case_id, user)
     state = CaseState(Procedure(case.procedure), Step(case.step), Status(case.status),
                       case.notice_started)
     try:
@@ -160,7 +139,7 @@ def _facts(session: Session, case: Case, today: date) -> Facts:
                  elimination_blockers=_blockers(session, case))
 
 
-def _evidence(session: Session, case: Case) -> int | None:
+def verification_submission(session: Session, case: Case) -> int | None:
     """The submission that documents the case's home verification."""
     if case.household_id is None:
         return None
@@ -174,7 +153,7 @@ def _evidence(session: Session, case: Case) -> int | None:
 
 def _team_size(session: Session, case: Case) -> int:
     """Team members who signed on the phone (the verification row of 附件3/附件5)."""
-    submission_id = _evidence(session, case)
+    submission_id = verification_submission(session, case)
     if submission_id is None:
         return 0
     return session.scalar(select(func.count()).select_from(SubmissionAttachment).where(
@@ -186,7 +165,7 @@ def _team_size(session: Session, case: Case) -> int:
 def _blockers(session: Session, case: Case) -> tuple[Finding, ...] | None:
     if case.procedure != Procedure.ELIMINATION.value:
         return ()
-    submission_id = _evidence(session, case)
+    submission_id = verification_submission(session, case)
     if submission_id is None:
         return None
     problems = session.scalar(select(Submission.problems)
@@ -196,7 +175,7 @@ def _blockers(session: Session, case: Case) -> tuple[Finding, ...] | None:
 
 
 def raise_objection(session: Session, case_id: int, user: Principal, text: str) -> Objection:
-    case = _case_in_area(session, case_id, user)
+    case = case_in_area(session, case_id, user)
     if case.step != Step.PUBLIC_NOTICE.value or case.status != Status.OPEN.value:
         raise AppError("PIPELINE_RULE", rule="NOT_IN_NOTICE", detail="只能在公示期间提出异议")
     objection = Objection(case_id=case.id, text=text, raised_by=user.id)
@@ -212,8 +191,8 @@ def close_objection(session: Session, objection_id: int, user: Principal,
     objection = session.get(Objection, objection_id)
     if objection is None or (case_id is not None and objection.case_id != case_id):
         raise AppError("NOT_FOUND")
-    _case_in_area(session, objection.case_id, user)
-    _require_role(user, MANAGING_ROLES)
+    case_in_area(session, objection.case_id, user)
+    check_role(user, MANAGING_ROLES)
     if objection.status == "closed":
         raise AppError("OBJECTION_CLOSED", objection_id=objection.id)
     if not result.strip():
@@ -233,7 +212,7 @@ def assign_contact(session: Session, household_id: str, user: Principal, name: s
     household = session.get(Household, household_id)
     if household is None or not household.area_code.startswith(user.area_code):
         raise AppError("NOT_FOUND")
-    _require_role(user, MANAGING_ROLES)
+    check_role(user, MANAGING_ROLES)
     current = session.scalar(select(MonitoringContact).where(
         MonitoringContact.household_id == household_id, MonitoringContact.replaced_at.is_(None)))
     if current is not None:
@@ -254,7 +233,7 @@ def assign_contact(session: Session, household_id: str, user: Principal, name: s
 
 def lock_case(session: Session, case_id: int, user: Principal) -> Case:
     """The case, in the user's area, locked for an action (PostgreSQL: SELECT … FOR UPDATE)."""
-    return _case_in_area(session, case_id, user)
+    return case_in_area(session, case_id, user)
 
 
 def case_version(session: Session, case: Case) -> int:
@@ -273,161 +252,6 @@ def case_events(session: Session, case: Case) -> list:
 
 
 @dataclass(frozen=True)
-class CaseSignature:
-    """A signature image on a case: uploaded with an action (an event) or from the phone."""
-
-    key: str  # the media store's SHA-256
-    source: str  # "event" | "submission"
-    at: datetime | None
-    event_id: int | None = None
-    submission_id: int | None = None
-    field: str | None = None  # the form field (team_signature, sig_applicant, sig_head)
-
-
-def case_signatures(session: Session, case: Case) -> list[CaseSignature]:
-    """The signatures uploaded with the case's actions, then those of the submission that
-    documents its home verification (the one the team-size rule counts, see ``_evidence``)."""
-    found = [CaseSignature(key, "event", at, event_id=event_id)
-             for event_id, at, keys in session.execute(
-                 select(CaseEvent.id, CaseEvent.at, CaseEvent.signatures)
-                 .where(CaseEvent.case_id == case.id).order_by(CaseEvent.id))
-             for key in keys or ()]
-    submission_id = _evidence(session, case)
-    if submission_id is not None:
-        rows = session.execute(
-            select(SubmissionAttachment.media_sha256, SubmissionAttachment.field_path,
-                   SubmissionAttachment.received_at)
-            .where(SubmissionAttachment.submission_id == submission_id,
-                   SubmissionAttachment.media_sha256.is_not(None))
-            .order_by(SubmissionAttachment.name))
-        for key, path, at in rows:
-            field = path.rsplit("/", 1)[-1]
-            if field in SIGNATURE_FIELDS:
-                found.append(CaseSignature(key, "submission", at, submission_id=submission_id,
-                                           field=field))
-    return found
-
-
-def signature_content_type(session: Session, case: Case, key: str) -> str:
-    """The content type of one of the case's signatures; NOT_FOUND for any other key."""
-    if key not in {s.key for s in case_signatures(session, case)}:
-        raise AppError("NOT_FOUND")
-    return session.scalar(select(MediaObject.content_type)
-                          .where(MediaObject.sha256 == key)) or "application/octet-stream"
-
-
-def case_attachment(session: Session, case: Case, key: str) -> dict:
-    """The record of one of the documents uploaded with the case's actions (its first upload,
-    if the same file came with several); NOT_FOUND for any other key."""
-    for attachments in session.scalars(select(CaseEvent.attachments)
-                                       .where(CaseEvent.case_id == case.id)
-                                       .order_by(CaseEvent.id)):
-        for attachment in attachments or ():
-            if attachment["key"] == key:
-                return attachment
-    raise AppError("NOT_FOUND")
-
-
-def download_attachment(session: Session, case: Case, key: str, user: Principal) -> dict:
-    """One of the case's attachments, for download: an export of personal data, audited."""
-    attachment = case_attachment(session, case, key)
-    record(session, "case.attachment_downloaded", "case", case.id, user.id,
-           name=attachment["name"], media_sha256=key)
-    return attachment
-
-
-# --- acting with signatures and attachments, and on many cases at once ---------------------
-
-
-def act_signed(session: Session, store: MediaStore, case_id: int, action: Action,
-               user: Principal, today: date, opinion: str,
-               uploads: Sequence[UploadedFile],
-               attachments: Sequence[UploadedFile] = ()) -> Case:
-    """``act`` with signature images and documents uploaded at the step, recorded on its event.
-
-    Every file is checked first: a signature must be an image (Pillow), an attachment an image
-    or a PDF. One that fails refuses the whole action (SIGNATURE_NOT_IMAGE,
-    ATTACHMENT_NOT_ALLOWED) and nothing is stored. The files go to the media store only once
-    the rules have let the action through.
-    """
-    signatures = _checked_files(uploads, MAX_SIGNATURES, "SIGNATURES_TOO_MANY",
-                                _signature_type, "签名")
-    documents = _checked_files(attachments, MAX_ATTACHMENTS, "ATTACHMENTS_TOO_MANY",
-                               _attachment_type, "附件")
-    records: dict[str, dict] = {}  # a file sent twice is recorded once, as first named
-    for f in documents:
-        records.setdefault(f.key, {"key": f.key, "name": f.upload.name,
-                                   "content_type": f.upload.content_type, "size": f.size})
-    case = act(session, case_id, action, user, today, opinion,
-               list(dict.fromkeys(f.key for f in signatures)), list(records.values()))
-    store_media(session, store, [f.upload for f in (*signatures, *documents)])
-    return case
-
-
-@dataclass(frozen=True)
-class _CheckedFile:
-    """An uploaded file that passed its check: its original name (cleaned), the content type
-    found in it (not what the client claimed), its SHA-256 and size."""
-
-    upload: UploadedFile
-    key: str
-    size: int
-
-
-def _checked_files(uploads: Sequence[UploadedFile], limit: int, too_many: str,
-                   content_type_of, fallback_name: str) -> list[_CheckedFile]:
-    """Check at most ``limit`` files with ``content_type_of`` (which raises the refusal)."""
-    if len(uploads) > limit:
-        raise AppError(too_many, limit=limit)
-    checked = []
-    for upload in uploads:
-        name = clean_filename(upload.name, fallback_name)
-        content_type = content_type_of(UploadedFile(name, upload.stream, upload.content_type))
-        key, size = _digest(upload.stream)
-        checked.append(_CheckedFile(UploadedFile(name, upload.stream, content_type), key, size))
-    return checked
-
-
-def _signature_type(upload: UploadedFile) -> str:
-    try:
-        info = verify_image(upload.stream)
-    except NotAnImage as exc:
-        raise AppError("SIGNATURE_NOT_IMAGE", name=upload.name, detail=str(exc)) from exc
-    return f"image/{info.format.lower()}"
-
-
-def _attachment_type(upload: UploadedFile) -> str:
-    """An image (checked as signatures are) or a PDF (by its header; its inside is not read).
-
-    A file named or sent as a PDF that lacks the header is refused as a fake PDF; anything else
-    that is not an image is refused with the image check's reason."""
-    try:
-        info = verify_image(upload.stream)
-    except NotAnImage as exc:
-        start = upload.stream.tell()
-        head = upload.stream.read(len(PDF_MAGIC))
-        upload.stream.seek(start)
-        if is_pdf(head):
-            return "application/pdf"
-        claims_pdf = (upload.name.lower().endswith(".pdf")
-                      or upload.content_type == "application/pdf")
-        detail = "文件内容不是 PDF（缺少 %PDF- 文件头）" if claims_pdf else str(exc)
-        raise AppError("ATTACHMENT_NOT_ALLOWED", name=upload.name, detail=detail) from exc
-    return f"image/{info.format.lower()}"
-
-
-def _digest(stream) -> tuple[str, int]:
-    """The SHA-256 and size of a seekable stream's content from its position (kept)."""
-    digest, size = hashlib.sha256(), 0
-    start = stream.tell()
-    while chunk := stream.read(CHUNK_SIZE):
-        digest.update(chunk)
-        size += len(chunk)
-    stream.seek(start)
-    return digest.hexdigest(), size
-
-
-@dataclass(frozen=True)
 class BulkOutcome:
     case_id: int
     case: Case | None = None
@@ -442,7 +266,7 @@ def bulk_act(session: Session, case_ids: Iterable[int], action: Action, user: Pr
     Cases are locked in ascending id order, so two bulk requests cannot deadlock; the outcomes
     come back in the order asked.
     """
-    _require_role(user, BULK_ROLES)
+    check_role(user, BULK_ROLES)
     asked = list(dict.fromkeys(case_ids))
     if len(asked) > BULK_LIMIT:
         raise AppError("BAD_REQUEST", detail=f"一次最多办理{BULK_LIMIT}件案件")
@@ -463,77 +287,6 @@ def bulk_act(session: Session, case_ids: Iterable[int], action: Action, user: Pr
 
 
 # --- green channel: measures on a case ----------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CaseMeasure:
-    record: MeasureRecord
-    green_channel: bool  # taken before the identification ended (帮扶先行)
-
-
-def case_measures(session: Session, case: Case) -> list[CaseMeasure]:
-    """The household's measures dated while the case was open, and those recorded on it.
-
-    The link is made at read time (``domain.pipeline.during_case``), so measures that come in
-    through the measures form need no change to the take-in; a measure recorded through the
-    API also carries the case's id.
-    """
-    if case.household_id is None:
-        return []
-    opened_on = _local_day(case.opened_at)
-    closed_on = _local_day(case.closed_at) if case.closed_at else None
-    procedure = Procedure(case.procedure)
-    rows = session.scalars(select(MeasureRecord).where(
-        MeasureRecord.household_id == case.household_id,
-        or_(MeasureRecord.case_id == case.id, MeasureRecord.measure_date >= opened_on))
-        .order_by(MeasureRecord.measure_date, MeasureRecord.id))
-    return [CaseMeasure(row, green_channel(procedure, row.measure_date, opened_on, closed_on)
-                        or (row.case_id == case.id
-                            and procedure is Procedure.IDENTIFICATION))
-            for row in rows
-            if row.case_id == case.id or during_case(row.measure_date, opened_on, closed_on)]
-
-
-def record_measure(session: Session, case_id: int, user: Principal, today: date,
-                   values: dict[str, str], measure_date: date | None = None) -> CaseMeasure:
-    """Record assistance measures (A39–A52) on an open case, linked to it (village, township).
-
-    On an identification case this is the green channel: help first, the procedure goes on.
-    The values are the measures form's (codes as the form writes them, "01 03"), checked by
-    the same rules as a submission's.
-    """
-    _require_role(user, MEASURE_ROLES)
-    case = _case_in_area(session, case_id, user)
-    if case.status != Status.OPEN.value:
-        raise AppError("PIPELINE_RULE", rule="CASE_CLOSED",
-                       detail="该案件已办结，不能再登记帮扶措施")
-    if case.household_id is None:
-        raise AppError("CASE_NO_HOUSEHOLD")
-    day = measure_date or today
-    opened_on = _local_day(case.opened_at)
-    if not during_case(day, opened_on, today):
-        raise AppError("MEASURE_INVALID",
-                       detail=f"录入日期应在案件开启之日（{opened_on}）至今天之间")
-    problems: list[Problem] = []
-    typed = read_values(values, [name for name in values if name in MEASURE_FIELDS], today,
-                        problems)
-    if problems:
-        raise AppError("MEASURE_INVALID",
-                       detail="；".join(f"{p.field}：{p.message}" for p in problems))
-    chosen = sorted(name for name in typed if name in _MEASURES)
-    if not chosen:
-        raise AppError("MEASURE_INVALID", detail="至少应录入一项帮扶措施（A39–A52）")
-    green = case.procedure == Procedure.IDENTIFICATION.value
-    stored = {name: " ".join(v) if isinstance(v, tuple) else str(v) for name, v in typed.items()}
-    stored.update(measure_date=day.isoformat(), green_channel=codes.YES if green else codes.NO)
-    measure = MeasureRecord(household_id=case.household_id, measure_date=day,
-                            green_channel=green, case_id=case.id, recorded_by=user.id,
-                            values=stored)
-    session.add(measure)
-    session.flush()
-    record(session, "measures.recorded", "household", case.household_id, user.id,
-           case=case.id, measure=measure.id, measures=chosen, green_channel=green)
-    return CaseMeasure(measure, green)
 
 
 def household_contacts(session: Session, case: Case) -> list[MonitoringContact]:
