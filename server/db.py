@@ -7,6 +7,8 @@ and closes the session.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
@@ -148,9 +150,14 @@ def init_app(app: Flask) -> None:
             _write_intent.reset(token)
 
 
-def intend_to_write() -> None:
-    """This thread's transactions write (a worker, a command): on SQLite, lock at BEGIN."""
-    _write_intent.set(True)
+@contextmanager
+def writing() -> Iterator[None]:
+    """Transactions begun inside write (a worker's batch): on SQLite, lock at BEGIN."""
+    token = _write_intent.set(True)
+    try:
+        yield
+    finally:
+        _write_intent.reset(token)
 
 
 def database() -> Database:

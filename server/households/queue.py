@@ -32,7 +32,7 @@ from xml.etree.ElementTree import Element
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from server.db import intend_to_write, utcnow
+from server.db import utcnow, writing
 from server.households.services import apply_submission, take_in
 from server.submissions.models import Submission, SubmissionState
 
@@ -119,7 +119,6 @@ def run_worker(sessions: Callable[[], Session], *, batch: int = 100, poll: float
     spin it); it stays ``received`` for the next start or ``fangpin apply-pending``.
     """
     stop = stop or threading.Event()
-    intend_to_write()
     failed: set[int] = set()
     while not stop.is_set():
         with sessions() as session:
@@ -127,7 +126,7 @@ def run_worker(sessions: Callable[[], Session], *, batch: int = 100, poll: float
         if waiting:
             stop.wait(poll)
             continue
-        with sessions() as session, session.begin():
+        with writing(), sessions() as session, session.begin():
             report = take_in_batch(session, batch, frozenset(failed))
         failed.update(report.failed)
         if on_batch and (report.taken or report.failed):
