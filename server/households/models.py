@@ -68,7 +68,8 @@ class SurveyVersion(Base):
     __table_args__ = (UniqueConstraint("household_id", "number"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    household_id: Mapped[str] = mapped_column(ForeignKey("households.id"), index=True)
+    # no index of its own: the unique (household_id, number) index serves it
+    household_id: Mapped[str] = mapped_column(ForeignKey("households.id"))
     number: Mapped[int]  # 1, 2, … per household
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), unique=True)
     form_id: Mapped[str] = mapped_column(String(64))

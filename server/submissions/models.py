@@ -68,7 +68,8 @@ class SubmissionAttachment(Base):
     __table_args__ = (UniqueConstraint("submission_id", "name"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    # no index of its own: the unique (submission_id, name) index serves lookups by submission
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"))
     name: Mapped[str] = mapped_column(String(255))
     field_path: Mapped[str] = mapped_column(String(255))
     media_sha256: Mapped[str | None] = mapped_column(
