@@ -22,8 +22,8 @@ from sqlalchemy.sql import ColumnElement
 from werkzeug.wsgi import wrap_file
 
 from server import db
-from server.accounts.models import ROLE_NAMES, Role
-from server.auth import Principal, user_by_password
+from server.accounts.models import Role
+from server.auth import Principal, check_role, user_by_password
 from server.domain.idnumber import mask, mask_phone
 from server.errors import AppError
 
@@ -88,8 +88,7 @@ def shown_phone(value: str | None) -> str | None:
 def require_role(*roles: Role) -> Principal:
     """The current user, if their role is one of ``roles``; otherwise 403 FORBIDDEN_ROLE."""
     user = current_user()
-    if user.role not in roles:
-        raise AppError("FORBIDDEN_ROLE", role=ROLE_NAMES[user.role])
+    check_role(user, roles)
     return user
 
 

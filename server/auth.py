@@ -21,8 +21,9 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from server.accounts.models import COLLECTING_ROLES, CollectToken, Role, User
+from server.accounts.models import COLLECTING_ROLES, ROLE_NAMES, CollectToken, Role, User
 from server.db import utcnow
+from server.errors import AppError
 
 _hasher = PasswordHasher()
 
@@ -45,6 +46,12 @@ class Principal:
         return cls(user.id, user.username, Role(user.role), user.area_code)
 # Verified against when the username is unknown, so timing does not reveal which users exist.
 _DUMMY_HASH = _hasher.hash("fangpin-dummy-password")
+
+
+def check_role(user: Principal, roles) -> None:
+    """403 FORBIDDEN_ROLE unless ``user``'s role is one of ``roles`` (the one role check)."""
+    if user.role not in roles:
+        raise AppError("FORBIDDEN_ROLE", role=ROLE_NAMES.get(user.role, user.role.value))
 
 
 def hash_password(password: str) -> str:

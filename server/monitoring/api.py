@@ -7,7 +7,7 @@ from flask.views import MethodView
 
 from server import db
 from server.accounts.models import Role
-from server.api import blueprint, current_user, errors, one_page
+from server.api import blueprint, current_user, errors, one_page, require_role
 from server.clock import today
 from server.domain.deadlines import DeadlineInvalid, StepDeadline
 from server.domain.monitoring import (
@@ -204,9 +204,7 @@ class Deadlines(MethodView):
     @errors(bp, 400, 403)
     def put(self, data):
         """设置或取消一个办理时限（管理员，本省）"""
-        user = current_user()
-        if user.role is not Role.ADMIN:
-            raise AppError("FORBIDDEN_ROLE", role=user.role.value)
+        user = require_role(Role.ADMIN)
         province = user.area_code[:2]
         if data.get("province", province) != province:
             raise AppError("DEADLINE_INVALID", detail="只能设置本省的办理时限")

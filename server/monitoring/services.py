@@ -19,7 +19,7 @@ Who may do what (a choice; the source names the levels, not the roles):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import Select, case, exists, false, func, literal, select
 from sqlalchemy.orm import Session
@@ -27,8 +27,8 @@ from sqlalchemy.orm import Session
 from server.accounts.models import Role
 from server.areas.models import Area
 from server.audit.services import record
-from server.auth import Principal
-from server.clock import CHINA
+from server.auth import Principal, check_role
+from server.clock import day_start, local_day
 from server.domain.areas import AreaLevel, level_of
 from server.domain.monitoring import (
     DueStatus,
@@ -51,11 +51,6 @@ LEDGER_ROLES = frozenset({Role.VILLAGE, Role.TOWNSHIP, Role.COUNTY})
 SWEEP_LEVELS = frozenset({AreaLevel.COUNTY, AreaLevel.TOWNSHIP})
 
 
-def _midnight_after(day: date) -> datetime:
-    """The first moment after ``day`` ends in Asia/Shanghai (for UTC timestamp columns)."""
-    return datetime.combine(day + timedelta(days=1), time(), tzinfo=CHINA)
-
-
 def monitored_households(on: date):
     """Subquery (household_id, since): households that are monitoring objects on ``on``.
 
@@ -67,16 +62,11 @@ def monitored_households(on: date):
                                       order_by=(Case.closed_at.desc(), Case.id.desc()))
                .label("rank"))
         .where(Case.status == Status.DONE.value, Case.household_id.is_not(None),
-               Case.closed_at < _midnight_after(on))
+               Case.closed_at < day_start(on + timedelta(days=1)))
         .subquery())
     return (select(ranked.c.household_id, ranked.c.closed_at.label("since"))
             .where(ranked.c.rank == 1, ranked.c.procedure == Procedure.IDENTIFICATION.value)
             .subquery())
-
-
-def _need_role(user: Principal, roles: frozenset[Role]) -> None:
-    if user.role not in roles:
-        raise AppError("FORBIDDEN_ROLE", role=user.role.value)
 
 
 def _household_in_area(session: Session, household_id: str, area_code: str) -> Household:
@@ -103,7 +93,7 @@ def _check_date(day: date, today: date, period: Period | None = None) -> None:
 def record_evaluation(session: Session, user: Principal, household_id: str, evaluated_on: date,
                       evaluator: str, result: str, today: date) -> AssistanceEvaluation:
     """帮扶成效评估 of a monitored household, dated ``evaluated_on`` (not in the future)."""
-    _need_role(user, EVALUATING_ROLES)
+    check_role(user, EVALUATING_ROLES)
     household = _household_in_area(session, household_id, user.area_code)
     _check_date(evaluated_on, today)
     monitored = monitored_households(evaluated_on)
@@ -192,7 +182,7 @@ def _filter_status(query: Select, done, period: Period, today: date,
 def evaluation_status_rows(rows, quarter: Period, today: date) -> list[EvaluationStatus]:
     return [EvaluationStatus(
         household_id=row.id, area_code=row.area_code, head_name=row.name,
-        monitored_since=row.since.astimezone(CHINA).date(), period=quarter.label,
+        monitored_since=local_day(row.since), period=quarter.label,
         status=due_status(row.count > 0, quarter, today), evaluations_in_period=row.count,
         last_evaluated_on=row.last) for row in rows]
 
@@ -202,7 +192,7 @@ def evaluation_status_rows(rows, quarter: Period, today: date) -> list[Evaluatio
 
 def open_sweep(session: Session, user: Principal, area_code: str, half_year: Period) -> Sweep:
     """集中排查 of a county or township for a half-year (one per area and half-year)."""
-    _need_role(user, SWEEP_OPENING_ROLES)
+    check_role(user, SWEEP_OPENING_ROLES)
     if half_year.months != 6:
         raise AppError("PERIOD_INVALID", period=half_year.label)
     area = session.get(Area, area_code)
@@ -247,7 +237,7 @@ def sweep_in_view(session: Session, sweep_id: int, user: Principal) -> Sweep:
 def record_ledger_row(session: Session, user: Principal, sweep_id: int, household_id: str,
                       checked_on: date, finding: str, today: date) -> SweepLedgerRow:
     """One row of the sweep ledger (排查台账): a household checked on a day in the half-year."""
-    _need_role(user, LEDGER_ROLES)
+    check_role(user, LEDGER_ROLES)
     sweep = sweep_in_view(session, sweep_id, user)
     household = _household_in_area(session, household_id, user.area_code)
     if not household.area_code.startswith(sweep.area_code):
@@ -296,7 +286,7 @@ def sweep_households_query(sweep: Sweep, user: Principal, today: date,
              .outerjoin(Person, Person.id == Household.head_person_id)
              .where(Household.area_code.startswith(sweep.area_code, autoescape=True),
                     Household.area_code.startswith(user.area_code, autoescape=True),
-                    Household.created_at < _midnight_after(period.end))
+                    Household.created_at < day_start(period.end + timedelta(days=1)))
              .order_by(Household.area_code, Household.id))
     done = exists().where(SweepLedgerRow.sweep_id == sweep.id,
                           SweepLedgerRow.household_id == Household.id)

@@ -8,7 +8,7 @@ two digits of its area code. Dates are calendar days in Asia/Shanghai.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date
 
 from flask import g
 from marshmallow import fields, missing
@@ -17,22 +17,13 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
 from server import db
-from server.clock import CHINA
+from server.clock import day_start, local_day
 from server.clock import today as clock_today
 from server.domain.deadlines import Limits, Timing, limits, timing
 from server.domain.pipeline import Procedure, Status, Step
 from server.domain.workdays import earliest_start
 from server.figures.services import step_deadlines
 from server.pipeline.models import Case
-
-
-def local_date(moment: datetime) -> date:
-    return moment.astimezone(CHINA).date()
-
-
-def start_of_day(day: date) -> datetime:
-    """Midnight in Asia/Shanghai of ``day``, as an aware datetime (compared in UTC)."""
-    return datetime.combine(day, time(), tzinfo=CHINA)
 
 
 def province_limits(session: Session, province: str) -> Limits:
@@ -42,9 +33,9 @@ def province_limits(session: Session, province: str) -> Limits:
 def case_timing(case: Case, today: date, province: Limits) -> Timing:
     """The case's ages on ``today`` (or on the day it was closed) and its overdue flags."""
     is_open = case.status == Status.OPEN.value
-    until = local_date(case.closed_at) if not is_open and case.closed_at else today
+    until = local_day(case.closed_at) if not is_open and case.closed_at else today
     procedure = Procedure(case.procedure)
-    return timing(local_date(case.step_entered_at), local_date(case.opened_at), until, is_open,
+    return timing(local_day(case.step_entered_at), local_day(case.opened_at), until, is_open,
                   province.for_step(procedure, Step(case.step)), province.for_case(procedure))
 
 
@@ -66,7 +57,7 @@ def overdue_condition(session: Session, today: date) -> ColumnElement[bool]:
     """
     conditions = []
     for deadline in step_deadlines(session):
-        cutoff = start_of_day(earliest_start(today, deadline.workdays))
+        cutoff = day_start(earliest_start(today, deadline.workdays))
         where = and_(Case.area_code.startswith(deadline.province, autoescape=True),
                      Case.procedure == deadline.procedure.value)
         if deadline.step is None:

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from server.accounts.models import Role
 from server.audit.services import record
-from server.auth import Principal
+from server.auth import Principal, check_role
+from server.clock import local_day
 from server.domain import codes
 from server.domain.fields import fields_of_stage
 from server.domain.pipeline import (
@@ -24,7 +25,7 @@ from server.domain.survey import Problem, read_values
 from server.errors import AppError
 from server.households.models import MeasureRecord
 from server.pipeline.models import Case
-from server.pipeline.services import case_in_area, check_role, local_day
+from server.pipeline.services import case_in_area
 
 # Who records a green-channel measure through the API (the village's 两委 / 驻村工作队 and the
 # township that organises the assistance).

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from server.accounts.models import ROLE_NAMES, Role, User
+from server.accounts.models import Role, User
 from server.audit.services import record
-from server.auth import Principal
-from server.clock import CHINA
+from server.auth import Principal, check_role
 from server.db import utcnow
 from server.domain.figures import FigureKind, FigureMissing
 from server.domain.members import Finding, Severity
@@ -46,15 +45,6 @@ BULK_ROLES = frozenset({Role.TOWNSHIP, Role.COUNTY})
 # above may too) and who pairs or replaces a monitoring contact: not the helpers who collect.
 MANAGING_ROLES = frozenset({Role.VILLAGE, Role.TOWNSHIP, Role.COUNTY})
 
-
-
-def check_role(user: Principal, roles: frozenset[Role]) -> None:
-    if user.role not in roles:
-        raise AppError("FORBIDDEN_ROLE", role=ROLE_NAMES.get(user.role, user.role.value))
-
-
-def local_day(moment: datetime) -> date:
-    return moment.astimezone(CHINA).date()
 
 
 def case_in_area(session: Session, case_id: int, user: Principal) -> Case:

@@ -43,7 +43,7 @@ from sqlalchemy.orm import Session
 from media.store import MediaNotFound, MediaStore
 from server.accounts.models import Role
 from server.audit.services import record
-from server.auth import Principal
+from server.auth import Principal, check_role
 from server.db import utcnow
 from server.domain.codes import WARNING_CHECK_OUTCOME
 from server.domain.files import clean_filename
@@ -290,8 +290,7 @@ def _row_problem(row: dict[str, str], today: date) -> tuple[str | None, str | No
 
 def import_warning_list(session: Session, store: MediaStore, user: Principal, filename: str,
                         content: bytes, today: date) -> ImportReport:
-    if user.role not in (Role.COUNTY, Role.ADMIN):
-        raise AppError("FORBIDDEN_ROLE", role=user.role.value)
+    check_role(user, (Role.COUNTY, Role.ADMIN))
     if len(content) > MAX_LIST_BYTES:
         raise AppError("WARNING_LIST_TOO_LARGE", size=len(content), limit=MAX_LIST_BYTES)
     filename = clean_filename(filename, "名单")
@@ -387,8 +386,7 @@ def record_check(session: Session, row_id: int, user: Principal, result: str,
     02 opens an identification case (origin 部门筛查预警) or, when the household already has
     an open one, links that case.
     """
-    if user.role not in CHECKING_ROLES:
-        raise AppError("FORBIDDEN_ROLE", role=user.role.value)
+    check_role(user, CHECKING_ROLES)
     if outcome not in WARNING_CHECK_OUTCOME:
         raise AppError("BAD_REQUEST", detail=f"核查结果代码“{outcome}”不在代码表中")
     row = session.get(WarningRow, row_id, with_for_update=True)

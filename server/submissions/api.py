@@ -8,7 +8,7 @@ taken in again, as a newly stored one would be (``TAKE_IN``) — or reject it wi
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import timedelta
 
 from flask import current_app, url_for
 from flask.views import MethodView
@@ -31,7 +31,7 @@ from server.api import (
     sorted_by,
 )
 from server.audit.services import record
-from server.clock import CHINA
+from server.clock import day_start
 from server.dedup.models import Conflict
 from server.domain.fields import BY_NAME, Kind
 from server.domain.idnumber import mask, mask_phone
@@ -126,11 +126,6 @@ def _detail(submission_id: int) -> dict:
     return result
 
 
-def _day_start(day: date) -> datetime:
-    """00:00 of ``day`` in Asia/Shanghai (the users' calendar day)."""
-    return datetime.combine(day, time(), tzinfo=CHINA)
-
-
 @bp.route("")
 class Submissions(MethodView):
     @bp.arguments(SubmissionQueryArgsSchema, location="query")
@@ -153,10 +148,10 @@ class Submissions(MethodView):
         if "household_id" in args:
             query = query.where(Submission.household_id == args["household_id"])
         if "received_from" in args:
-            query = query.where(Submission.received_at >= _day_start(args["received_from"]))
+            query = query.where(Submission.received_at >= day_start(args["received_from"]))
         if "received_to" in args:
             query = query.where(Submission.received_at
-                                < _day_start(args["received_to"] + timedelta(days=1)))
+                                < day_start(args["received_to"] + timedelta(days=1)))
         rows = db.session().execute(one_page(query, pagination_parameters)).all()
         return [_render(row) for row in rows]
 
