@@ -1,17 +1,22 @@
 """Parse a submitted instance safely into an envelope.
 
-Submissions come from phones we do not control: the XML is parsed with defusedxml, which refuses
-any DTD, so entities are never declared, let alone expanded, and nothing is fetched.
+Submissions come from phones we do not control. The XML is parsed by libxml2 (lxml) with
+entities never substituted, no DTD loaded and nothing fetched, and a document that has a DTD
+at all (``<!DOCTYPE``, which is where entities would be declared) is then refused, so entities
+are never declared, let alone expanded. libxml2's own limits (depth, text size) stay on.
+The bytes must be UTF-8, as Collect sends them: the XML is stored as text.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from xml.etree.ElementTree import Element, ParseError
 
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring
+from lxml import etree
+from lxml.etree import _Element as Element
+
+_PARSER = etree.XMLParser(resolve_entities=False, load_dtd=False, no_network=True,
+                          remove_comments=True, remove_pis=True, huge_tree=False)
 
 
 class InstanceError(ValueError):
@@ -38,11 +43,15 @@ def local(tag: str) -> str:
 
 def parse(xml: bytes) -> Envelope:
     try:
-        root = fromstring(xml, forbid_dtd=True, forbid_entities=True, forbid_external=True)
-    except DefusedXmlException as exc:
-        raise InstanceError("XML_FORBIDDEN", type(exc).__name__) from exc
-    except ParseError as exc:
+        xml.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InstanceError("XML_MALFORMED", f"不是 UTF-8 编码：{exc.reason}") from exc
+    try:
+        root = etree.fromstring(xml, _PARSER)
+    except (etree.XMLSyntaxError, ValueError) as exc:
         raise InstanceError("XML_MALFORMED", str(exc)) from exc
+    if root.getroottree().docinfo.doctype:
+        raise InstanceError("XML_FORBIDDEN", "DOCTYPE")
     form_id = (root.get("id") or "").strip()
     if not form_id:
         raise InstanceError("XML_NO_FORM_ID")
@@ -72,11 +81,31 @@ def values_at(root: Element, path: str) -> list[str]:
 
 
 def named_files(root: Element, binary_paths: Iterable[str]) -> dict[str, str]:
-    """File name → the path of the question it answers, for every file the instance names."""
-    files: dict[str, str] = {}
+    """File name → the path of the question it answers, for every file the instance names.
+
+    One walk of the tree for all paths (this runs on every submission): the paths are merged
+    into a tree of steps, and only matching children are visited. A name given twice keeps
+    the first question that names it, in document order.
+    """
+    steps: dict = {}
     for path in binary_paths:
-        for name in values_at(root, path):
-            files.setdefault(name, path)
+        branch = steps
+        for step in [step for step in path.split("/") if step][1:]:
+            branch = branch.setdefault(step, {})
+        branch[None] = path  # a question's path ends here
+    files: dict[str, str] = {}
+
+    def walk(node: Element, branch: dict) -> None:
+        for child in node:
+            below = branch.get(local(child.tag))
+            if below is None:
+                continue
+            if None in below and child.text and child.text.strip():
+                files.setdefault(child.text.strip(), below[None])
+            if len(below) > (None in below):
+                walk(child, below)
+
+    walk(root, steps)
     return files
 
 

@@ -27,7 +27,6 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from xml.etree.ElementTree import Element
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -35,6 +34,7 @@ from sqlalchemy.orm import Session
 from server.db import utcnow, writing
 from server.households.services import apply_submission, take_in
 from server.submissions.models import Submission, SubmissionState
+from sync.instance import Element
 
 log = logging.getLogger(__name__)
 INLINE, QUEUE = "inline", "queue"

@@ -14,7 +14,6 @@ import logging
 import uuid
 from dataclasses import asdict
 from datetime import date
-from xml.etree.ElementTree import Element
 
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.exc import IntegrityError
@@ -44,7 +43,7 @@ from server.households.models import (
     SurveyVersion,
 )
 from server.submissions.models import Submission, SubmissionState
-from sync.instance import InstanceValues, instance_values, parse
+from sync.instance import Element, InstanceValues, instance_values, parse
 
 log = logging.getLogger(__name__)
 SURVEY_FORMS = frozenset({"household"})

@@ -1,9 +1,10 @@
 """Use cases of received submissions: ingest one, record a refused one.
 
 Ingest is the hot path of the server (every phone's every sync), so it speaks SQLAlchemy Core:
-a new submission costs one INSERT … RETURNING for the submission, one multi-row INSERT for its
-attachment links, one for its media rows and one audit row. Published form versions never
-change, so what ingest needs of them is cached per database.
+on PostgreSQL a new submission, its media rows, its attachment links and its audit entry are
+one autocommitted statement (one round trip); on SQLite, a few statements in the request's
+transaction. Published form versions never change, so what ingest needs of them is cached per
+database.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from sqlalchemy import (
+    BigInteger,
     String,
     bindparam,
     case,
@@ -38,7 +40,12 @@ from media.store import MediaStore
 from server.audit.models import AuditEntry
 from server.audit.services import record
 from server.auth import Principal
-from server.db import insert_ignoring_conflicts, insert_ignoring_duplicates, utcnow
+from server.db import (
+    autocommit_engine,
+    insert_ignoring_conflicts,
+    insert_ignoring_duplicates,
+    utcnow,
+)
 from server.errors import AppError
 from server.forms.models import Form, FormVersion
 from server.submissions.models import (
@@ -120,9 +127,10 @@ def form_version_for(session: Session, user: Principal, envelope: Envelope) -> P
     return cache[key]
 
 
-def store_media(session: Session, store: MediaStore, uploads: Iterable[UploadedFile]
-                ) -> dict[str, str]:
-    """Put each upload in the media store and register it once; file name → SHA-256."""
+def put_media(store: MediaStore, uploads: Iterable[UploadedFile]
+              ) -> tuple[dict[str, str], list[dict]]:
+    """Put each upload in the media store: file name → SHA-256, and the ``media_objects`` rows
+    that register them (one per distinct file)."""
     keys, rows = {}, {}
     now = utcnow()
     for upload in uploads:
@@ -130,8 +138,19 @@ def store_media(session: Session, store: MediaStore, uploads: Iterable[UploadedF
         keys[upload.name] = stored.key
         rows[stored.key] = {"sha256": stored.key, "size": stored.size,
                             "content_type": upload.content_type, "created_at": now}
-    for row in rows.values():
+    return keys, list(rows.values())
+
+
+def register_media(session: Session, rows: Iterable[dict]) -> None:
+    for row in rows:
         insert_ignoring_duplicates(session, MediaObject, **row)
+
+
+def store_media(session: Session, store: MediaStore, uploads: Iterable[UploadedFile]
+                ) -> dict[str, str]:
+    """Put each upload in the media store and register it once; file name → SHA-256."""
+    keys, rows = put_media(store, uploads)
+    register_media(session, rows)
     return keys
 
 
@@ -157,7 +176,7 @@ def ingest_submission(
             raise AppError("ATTACHMENT_UNEXPECTED", name=upload.name)
         if expected[upload.name] in version.image_paths:
             _check_image(upload)
-    media = store_media(session, store, files)
+    media, media_rows = put_media(store, files)
     xml_sha256 = hashlib.sha256(xml).hexdigest()
     now = utcnow()
 
@@ -172,7 +191,8 @@ def ingest_submission(
         {"at": now, "action": "submission.received", "object_type": "submission",
          "user_id": user.id, "details": {
              "instance_id": envelope.instance_id, "form_id": envelope.form_id,
-             "version": envelope.version, "attachments": len(media), "complete": complete}})
+             "version": envelope.version, "attachments": len(media), "complete": complete}},
+        media_rows)
     if created_id is not None:
         result = IngestResult(created_id, envelope, True, len(media), complete)
     else:
@@ -185,21 +205,30 @@ def ingest_submission(
     return result
 
 
-def _insert_new(session: Session, submission: dict, attachments: list[dict], audit: dict
-                ) -> int | None:
-    """INSERT a new submission, its attachment rows and its audit entry; its id, or None when
-    the instanceID is already stored (then nothing is inserted).
+def _insert_new(session: Session, submission: dict, attachments: list[dict], audit: dict,
+                media: list[dict]) -> int | None:
+    """Register the media rows, then INSERT a new submission, its attachment rows and its audit
+    entry; its id, or None when the instanceID is already stored (then only media rows are
+    inserted).
 
-    On PostgreSQL this is one statement (data-modifying CTEs, built once): a submission costs
-    one round trip instead of three. SQLite has no data-modifying CTEs: three statements.
+    On PostgreSQL this is one statement (data-modifying CTEs, built once) on the autocommit
+    engine: the submission costs one round trip instead of five (BEGIN, media rows,
+    submission, …, COMMIT), and is committed when the statement ends, whatever the request does
+    next. SQLite has no data-modifying CTEs: separate statements in the request's transaction.
     """
+    autocommit = autocommit_engine(session.get_bind())
+    if autocommit is not None:
+        with autocommit.connect() as connection:
+            return connection.execute(_new_submission_statement(), {
+                **submission, "names": [a["name"] for a in attachments],
+                "paths": [a["field_path"] for a in attachments],
+                "shas": [a["media_sha256"] for a in attachments],
+                "audit_at": audit["at"], "audit_details": audit["details"],
+                "media_shas": [m["sha256"] for m in media],
+                "media_sizes": [m["size"] for m in media],
+                "media_types": [m["content_type"] for m in media]}).scalar()
+    register_media(session, media)
     connection = session.connection()  # Core statements: no unit-of-work bookkeeping
-    if connection.dialect.name == "postgresql":
-        return connection.execute(_new_submission_statement(), {
-            **submission, "names": [a["name"] for a in attachments],
-            "paths": [a["field_path"] for a in attachments],
-            "shas": [a["media_sha256"] for a in attachments],
-            "audit_at": audit["at"], "audit_details": audit["details"]}).scalar()
     created_id = connection.execute(insert_ignoring_conflicts(session, Submission),
                                     submission).scalar()
     if created_id is not None:
@@ -232,6 +261,14 @@ def _new_submission_statement():
                case((files.c.media_sha256.is_not(None), new.c.received_at)))
         .select_from(new.join(files, true())),
     ).cte("new_attachments")
+    media_table = MediaObject.__table__
+    media = pg_insert(media_table).from_select(
+        ["sha256", "size", "content_type", "created_at"],
+        select(func.unnest(bindparam("media_shas", type_=ARRAY(String))),
+               func.unnest(bindparam("media_sizes", type_=ARRAY(BigInteger))),
+               func.unnest(bindparam("media_types", type_=ARRAY(String))),
+               bindparam("received_at", type_=media_table.c.created_at.type)),
+    ).on_conflict_do_nothing().cte("new_media")
     audit_table = AuditEntry.__table__
     audit = insert(audit_table).from_select(
         ["at", "action", "object_type", "object_id", "user_id", "details"],
@@ -241,7 +278,7 @@ def _new_submission_statement():
                bindparam("audit_details", type_=audit_table.c.details.type))
         .select_from(new),
     ).cte("new_audit_entry")
-    return select(new.c.id).add_cte(attachments, audit)
+    return select(new.c.id).add_cte(media, attachments, audit)
 
 
 _SUBMISSION_COLUMNS = ("instance_id", "form_version_id", "submitter_id", "device_id", "xml",

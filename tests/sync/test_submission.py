@@ -173,6 +173,20 @@ def test_bad_xml_is_refused_with_400_and_kept(client, db, app, xml, code):
     assert _media(app, rejected.media_sha256) == xml
 
 
+def test_xml_not_in_utf8_is_refused_with_400_and_kept(client, version, db, app):
+    """A known form in another encoding (GB18030, declared): the XML is stored as UTF-8 text,
+    so it is refused with a message instead of failing after the parse (a 500 before)."""
+    xml = (household_instance(version, "uuid:gb18030").decode()
+           .replace("encoding='UTF-8'", "encoding='GB18030'").encode("gb18030"))
+
+    response = client.submit(xml)
+
+    _refused(response, 400, "XML_MALFORMED")
+    assert "UTF-8" in response_message(response)
+    assert _count(db, Submission) == 0
+    assert _media(app, db.scalar(select(RejectedUpload.media_sha256))) == xml
+
+
 def test_an_unknown_form_is_404(client, db):
     xml = household_instance("v1").replace(b'id="household"', b'id="no_such_form"')
 

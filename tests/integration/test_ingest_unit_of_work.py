@@ -1,0 +1,75 @@
+"""Where a new submission is committed (server.submissions.services.ingest_submission).
+
+On PostgreSQL the submission, its media rows, attachment links and audit entry are one
+autocommitted statement: stored when the statement ends, whatever the request does next. On
+SQLite they are statements of the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import io
+
+from sqlalchemy import func, select
+
+from media.memory import MemoryMediaStore
+from server.audit.models import AuditEntry
+from server.db import autocommit_engine
+from server.submissions.models import MediaObject, Submission, SubmissionAttachment
+from server.submissions.services import UploadedFile, ingest_submission
+from tests.support.collect import household_instance, jpeg_bytes, png_bytes
+
+
+def _count(session, model, *where) -> int:
+    return session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def _ingest(session, helper, seeded, instance_id: str):
+    files = [UploadedFile("house.jpg", io.BytesIO(jpeg_bytes()), "image/jpeg"),
+             UploadedFile("sig.png", io.BytesIO(png_bytes()), "image/png")]
+    xml = household_instance(seeded.form_versions["household"], instance_id)
+    return ingest_submission(session, MemoryMediaStore(), helper, xml, files)
+
+
+def test_a_new_submission_is_one_committed_statement_on_postgresql(
+        session, helper, seeded, backend):
+    result = _ingest(session, helper, seeded, "uuid:unit-of-work")
+    session.rollback()  # the request failed after ingest
+
+    kept = _count(session, Submission, Submission.id == result.submission_id)
+    if backend == "postgresql":
+        assert kept == 1
+        assert _count(session, SubmissionAttachment,
+                      SubmissionAttachment.submission_id == result.submission_id,
+                      SubmissionAttachment.media_sha256.is_not(None)) == 2
+        assert _count(session, MediaObject) == 2  # the attachments' media rows came with it
+        assert _count(session, AuditEntry, AuditEntry.action == "submission.received",
+                      AuditEntry.object_id == str(result.submission_id)) == 1
+    else:
+        assert kept == 0  # SQLite: part of the caller's transaction
+        assert _count(session, MediaObject) == 0
+
+
+def test_the_same_files_again_are_registered_once(session, helper, seeded):
+    first = _ingest(session, helper, seeded, "uuid:first")
+    second = _ingest(session, helper, seeded, "uuid:second")  # same photo and signature bytes
+    session.commit()
+
+    assert first.submission_id != second.submission_id
+    assert _count(session, MediaObject) == 2
+    assert _count(session, SubmissionAttachment, SubmissionAttachment.media_sha256.is_not(None)
+                  ) == 4
+
+
+def test_the_autocommit_twin_exists_on_postgresql_only_and_is_disposed_with_its_engine(
+        session, backend):
+    engine = session.get_bind()
+    twin = autocommit_engine(engine)
+    if backend == "sqlite":
+        assert twin is None
+        return
+    with twin.connect() as connection:
+        assert connection.exec_driver_sql("SHOW transaction_isolation").scalar()
+        assert connection.connection.driver_connection.autocommit is True
+    assert twin.pool.checkedin() == 1
+    engine.dispose()
+    assert twin.pool.checkedin() == 0
