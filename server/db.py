@@ -153,7 +153,9 @@ def init_app(app: Flask) -> None:
         if session is None:
             return response
         try:
-            if response.status_code < 400:
+            if not session.in_transaction():
+                pass  # nothing was read or written through it (the credentials cache answered)
+            elif response.status_code < 400:
                 session.commit()
             else:
                 session.rollback()

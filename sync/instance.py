@@ -9,14 +9,24 @@ The bytes must be UTF-8, as Collect sends them: the XML is stored as text.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from lxml import etree
 from lxml.etree import _Element as Element
 
-_PARSER = etree.XMLParser(resolve_entities=False, load_dtd=False, no_network=True,
-                          remove_comments=True, remove_pis=True, huge_tree=False)
+_parsers = threading.local()
+
+
+def _parser() -> etree.XMLParser:
+    """This thread's parser: an lxml parser serializes the threads that share it (a lock)."""
+    parser = getattr(_parsers, "parser", None)
+    if parser is None:
+        parser = _parsers.parser = etree.XMLParser(
+            resolve_entities=False, load_dtd=False, no_network=True, remove_comments=True,
+            remove_pis=True, huge_tree=False)
+    return parser
 
 
 class InstanceError(ValueError):
@@ -47,7 +57,7 @@ def parse(xml: bytes) -> Envelope:
     except UnicodeDecodeError as exc:
         raise InstanceError("XML_MALFORMED", f"不是 UTF-8 编码：{exc.reason}") from exc
     try:
-        root = etree.fromstring(xml, _PARSER)
+        root = etree.fromstring(xml, _parser())
     except (etree.XMLSyntaxError, ValueError) as exc:
         raise InstanceError("XML_MALFORMED", str(exc)) from exc
     if root.getroottree().docinfo.doctype:
