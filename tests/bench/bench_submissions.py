@@ -817,6 +817,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="also run the floor's work inside a minimal Flask app (tests/bench/flask_floor_app)",
     )
+    parser.add_argument("--slices", action="store_true",
+                        help="print every slice's rate and CPU (to see the machine's noise)")
     args = parser.parse_args(argv)
     args.n = args.n or (100 if args.quick else 2000)
     args.n_media = args.n_media or (50 if args.quick else 300)
@@ -825,11 +827,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def _warm_up(
-    servers: list[Gunicorn], paths: dict[str, str], factory: BodyFactory, media: bool
+    servers: list[Gunicorn], paths: dict[str, str], factory: BodyFactory, media: bool,
+    count: int = 48,
 ) -> None:
     """Untimed: make every worker thread open its database connections, import lazily."""
     for server in servers:
-        result = run_load(server.port, paths[server.name], factory.build(48, media), 16)
+        result = run_load(server.port, paths[server.name], factory.build(count, media), 16)
         if result.failures:
             raise RuntimeError(
                 f"warm-up of {server.name} failed: {result.failures[:3]}\n{server.log_tail()}"
@@ -849,8 +852,13 @@ def run_throughput(args, servers: Servers, factory: BodyFactory, meter: CpuMeter
         f"{'fail':>4} {'app':>5} {'pg':>5} {'clnt':>5}  ratio to floor"
     )
     results: dict[tuple[str, int], dict[str, LoadResult]] = {}
+    warm_ups = 20 * servers.settings.workers * servers.settings.threads
     for case, media, count in (("xml", False, args.n), ("media", True, args.n_media)):
-        _warm_up(started, paths, factory, media)
+        # Steady state, not a cold start: 20 requests per server thread, so that every
+        # connection of every pool is open, its statements prepared (psycopg prepares on the
+        # 5th use) and its PostgreSQL backend's catalog caches warm, for every server alike.
+        # With 3 per thread, the first slice of ours ran at 0.6 of the later ones.
+        _warm_up(started, paths, factory, media, count=warm_ups)
         if args.take_in == "queue":
             drain_backlog(servers.dbs)
         for conc in args.concurrency:
@@ -866,6 +874,10 @@ def run_throughput(args, servers: Servers, factory: BodyFactory, meter: CpuMeter
                         )
                         if server.name == "ours" and args.take_in == "queue":
                             result.backlog, result.drain = drain_backlog(servers.dbs)
+                        if args.slices:
+                            print(f"  slice {round_ + 1} {server.name:<5} {result.rate:7.1f}/s"
+                                  f"  app {result.cpu_ms(0):.2f}  pg {result.cpu_ms(1):.2f}"
+                                  f" CPU ms/subm", flush=True)
                         totals[server.name].add(result)
             floor_rate = totals["floor"].rate
             print(_row(case, conc, "floor", totals["floor"]))
@@ -884,7 +896,7 @@ def run_throughput(args, servers: Servers, factory: BodyFactory, meter: CpuMeter
             results[(case, conc)] = totals
     for server in started:
         servers.stop(server)
-    results[("rows", 0)] = check_rows(servers.dbs, results, warm_ups=2 * 48)
+    results[("rows", 0)] = check_rows(servers.dbs, results, warm_ups=2 * warm_ups)
     return results
 
 

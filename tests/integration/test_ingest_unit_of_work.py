@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from sqlalchemy import func, select
 
 from media.memory import MemoryMediaStore
@@ -47,6 +48,31 @@ def test_a_new_submission_is_one_committed_statement_on_postgresql(
     else:
         assert kept == 0  # SQLite: part of the caller's transaction
         assert _count(session, MediaObject) == 0
+
+
+@pytest.mark.parametrize("photo,signature,sent", [
+    ("", "", 0),  # the form names no file: no attachment rows
+    ("house.jpg", "sig.png", 0),  # named, not sent yet (Collect sends them in a later POST)
+    ("house.jpg", "", 1),  # one named and sent
+])
+def test_submissions_with_and_without_files_are_stored_whole(
+        session, helper, seeded, photo, signature, sent):
+    xml = household_instance(seeded.form_versions["household"], f"uuid:{photo}{signature}{sent}",
+                             photo=photo, signature=signature)
+    files = [UploadedFile("house.jpg", io.BytesIO(jpeg_bytes()), "image/jpeg")][:sent]
+
+    result = ingest_submission(session, MemoryMediaStore(), helper, xml, files)
+    session.commit()
+
+    named = [name for name in (photo, signature) if name]
+    rows = session.execute(select(SubmissionAttachment.name, SubmissionAttachment.media_sha256)
+                           .where(SubmissionAttachment.submission_id == result.submission_id)
+                           .order_by(SubmissionAttachment.name)).all()
+    assert [row.name for row in rows] == sorted(named)
+    assert sum(row.media_sha256 is not None for row in rows) == sent
+    assert _count(session, MediaObject) == sent
+    assert result.complete == (sent == len(named))
+    assert session.get(Submission, result.submission_id).complete == result.complete
 
 
 def test_the_same_files_again_are_registered_once(session, helper, seeded):
