@@ -153,12 +153,13 @@ def init_app(app: Flask) -> None:
         if session is None:
             return response
         try:
-            if not session.in_transaction():
-                pass  # nothing was read or written through it (the credentials cache answered)
-            elif response.status_code < 400:
-                session.commit()
-            else:
-                session.rollback()
+            # A session that never began (the credentials cache answered, nothing was read or
+            # written through it) has nothing to end.
+            if session.in_transaction():
+                if response.status_code < 400:
+                    session.commit()
+                else:
+                    session.rollback()
         finally:
             session.close()
         return response

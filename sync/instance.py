@@ -112,7 +112,7 @@ def named_files(root: Element, binary_paths: Iterable[str]) -> dict[str, str]:
                 continue
             if None in below and child.text and child.text.strip():
                 files.setdefault(child.text.strip(), below[None])
-            if len(below) > (None in below):
+            if any(step is not None for step in below):  # deeper questions under this one
                 walk(child, below)
 
     walk(root, steps)

@@ -39,6 +39,9 @@ def test_a_new_submission_is_one_committed_statement_on_postgresql(
     kept = _count(session, Submission, Submission.id == result.submission_id)
     if backend == "postgresql":
         assert kept == 1
+        stored = session.get(Submission, result.submission_id)
+        assert (stored.state, stored.problems, stored.corrections) == ("received", [], {})
+        assert stored.received_at.tzinfo is not None
         assert _count(session, SubmissionAttachment,
                       SubmissionAttachment.submission_id == result.submission_id,
                       SubmissionAttachment.media_sha256.is_not(None)) == 2
