@@ -7,10 +7,10 @@ Two modes, chosen by the ``TAKE_IN`` setting:
   the moment the phone is told "提交成功".
 - ``queue``: the request only stores the submission (state ``received``) and answers; a worker
   process (``fangpin worker``) takes received submissions in, in batches, one commit per batch.
-  The queue is the ``submissions`` table itself (``state = 'received'``, indexed), so nothing is
-  lost when a worker stops and nothing else needs installing. Several workers may run:
-  PostgreSQL hands each batch to one worker (``FOR UPDATE SKIP LOCKED``); on SQLite a batch is
-  taken under SQLite's write lock. The registry then lags the phone by the worker's poll
+  The queue is the ``submissions`` table itself (a partial index of the received ones, by id),
+  so nothing is lost when a worker stops and nothing else needs installing. Several workers may
+  run: PostgreSQL hands each batch to one worker (``FOR UPDATE SKIP LOCKED``); on SQLite a
+  batch is taken under SQLite's write lock. The registry then lags the phone by the worker's poll
   interval plus the backlog (``fangpin worker`` logs it); a submission whose take-in fails stays
   ``received`` and is retried by the next worker start or ``fangpin apply-pending``.
   Phones come first: during a burst of submissions the worker waits for the burst to end

@@ -3,7 +3,16 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.db import Base, UTCDateTime, utcnow
@@ -16,6 +25,12 @@ class SubmissionState(StrEnum):
     HELD = "held"  # a dedup conflict holds it until a reviewer resolves it
     REJECTED = "rejected"  # a reviewer rejected it (with a reason)
     IGNORED = "ignored"  # a form the registry does not take in (yet)
+
+
+# What a reviewer works on (server.submissions.review).
+REVIEWABLE = (SubmissionState.INVALID, SubmissionState.HELD)
+_RECEIVED = f"state = '{SubmissionState.RECEIVED.value}'"
+_REVIEWABLE = "state IN ({})".format(", ".join(f"'{state.value}'" for state in REVIEWABLE))
 
 
 class MediaObject(Base):
@@ -33,6 +48,17 @@ class Submission(Base):
     """One filled form as received from a phone, stored once per instanceID."""
 
     __tablename__ = "submissions"
+    __table_args__ = (
+        # Partial indexes: the registry's job queue (received, by id) and the review queue. Not
+        # one index of every state: most rows are applied, and the queue's entries turn dead as
+        # soon as a submission is taken in. Keyed by id, those dead entries lie behind the new
+        # ones, where the worker's next scan of the queue clears them; in an index of states
+        # they lay where the next burst's entries go, and slowed its inserts by a fifth.
+        Index("ix_submissions_received", "id",
+              postgresql_where=text(_RECEIVED), sqlite_where=text(_RECEIVED)),
+        Index("ix_submissions_reviewable", "state",
+              postgresql_where=text(_REVIEWABLE), sqlite_where=text(_REVIEWABLE)),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[str] = mapped_column(String(100), unique=True)
@@ -46,7 +72,7 @@ class Submission(Base):
     complete: Mapped[bool] = mapped_column(default=False)
     # What the registry made of it (see SubmissionState); problems are the server's findings:
     # [{"severity", "code", "field", "member", "message"}].
-    state: Mapped[str] = mapped_column(String(16), default="received", index=True)
+    state: Mapped[str] = mapped_column(String(16), default="received")
     problems: Mapped[list] = mapped_column(JSON, default=list)
     household_id: Mapped[str | None] = mapped_column(
         ForeignKey("households.id", use_alter=True), index=True, default=None)

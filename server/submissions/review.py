@@ -16,10 +16,9 @@ from sqlalchemy.orm import Session
 from server.accounts.models import User
 from server.audit.services import record
 from server.errors import AppError
-from server.submissions.models import Submission, SubmissionState
+from server.submissions.models import REVIEWABLE, Submission, SubmissionState
 
 _CORRECTION_KEY = re.compile(r"(members\[[1-9][0-9]*\]/)?[a-z][a-z0-9_]*")
-REVIEWABLE = (SubmissionState.INVALID, SubmissionState.HELD)
 
 
 def review_queue(session: Session, area_code: str) -> list[Submission]:
