@@ -167,6 +167,14 @@ def where_equal(query: Select, args: Mapping, model, *names: str) -> Select:
     return query
 
 
+def where_in_area(query: Select, args: Mapping, column) -> Select:
+    """``query`` narrowed to rows whose area ``column`` lies in ``args["area_code"]``, if given
+    (the user's own area scope is ``in_area``)."""
+    if "area_code" in args:
+        query = query.where(column.startswith(args["area_code"], autoescape=True))
+    return query
+
+
 def one_page(query: Select, pagination) -> Select:
     """Count ``query`` for the X-Pagination header and cut out the requested page.
 

@@ -29,6 +29,8 @@ from server.api import (
     one_page,
     require_role,
     shown_phone,
+    where_equal,
+    where_in_area,
 )
 from server.areas.models import Area
 from server.errors import AppError
@@ -73,12 +75,10 @@ class Users(MethodView):
         """用户列表（本辖区）"""
         require_role(*MANAGERS)
         query = _query().order_by(User.area_code, User.id)
-        if "role" in args:
-            query = query.where(User.role == args["role"])
+        query = where_equal(query, args, User, "role")
         if "active" in args:
             query = query.where(User.active.is_(args["active"]))
-        if "area_code" in args:
-            query = query.where(User.area_code.startswith(args["area_code"], autoescape=True))
+        query = where_in_area(query, args, User.area_code)
         rows = db.session().execute(one_page(query, pagination_parameters)).all()
         return [_render(row) for row in rows]
 

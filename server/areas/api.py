@@ -10,7 +10,13 @@ from flask.views import MethodView
 from sqlalchemy import select
 
 from server import db
-from server.api import blueprint, errors, in_area, one_page
+from server.api import (
+    blueprint,
+    errors,
+    in_area,
+    one_page,
+    where_equal,
+)
 from server.areas.models import Area
 from server.areas.schemas import AreaQueryArgsSchema, AreaSchema
 from server.domain.areas import LEVEL_NAMES
@@ -34,10 +40,7 @@ class Areas(MethodView):
     def get(self, args, pagination_parameters):
         """区划列表（本辖区内，按代码排序；可按上级、级别筛选）"""
         query = select(Area).where(in_area(Area.code)).order_by(Area.code)
-        if "parent_code" in args:
-            query = query.where(Area.parent_code == args["parent_code"])
-        if "level" in args:
-            query = query.where(Area.level == args["level"])
+        query = where_equal(query, args, Area, "parent_code", "level")
         return [_render(area) for area in
                 db.session().scalars(one_page(query, pagination_parameters))]
 

@@ -175,8 +175,7 @@ class DuplicateFlags(MethodView):
     def get(self, args, pagination_parameters):
         """疑似重复人员列表（本辖区）"""
         query = _flags().order_by(DuplicateFlag.id)
-        if "status" in args:
-            query = query.where(DuplicateFlag.status == args["status"])
+        query = where_equal(query, args, DuplicateFlag, "status")
         return _render_flags(list(db.session().scalars(one_page(query,
                                                                 pagination_parameters))))
 

@@ -14,6 +14,8 @@ from server.api import (
     sees_personal_data,
     shown_id_number,
     sorted_by,
+    where_equal,
+    where_in_area,
 )
 from server.domain.idnumber import mask, mask_phone, normalise
 from server.errors import AppError
@@ -63,11 +65,8 @@ class Households(MethodView):
     def get(self, args, pagination_parameters):
         """农户列表（本辖区）"""
         query = sorted_by(_query(), args["sort"], HOUSEHOLD_SORT, Household.id)
-        if "area_code" in args:
-            query = query.where(Household.area_code.startswith(args["area_code"],
-                                                               autoescape=True))
-        if "monitoring_type" in args:
-            query = query.where(Household.monitoring_type == args["monitoring_type"])
+        query = where_in_area(query, args, Household.area_code)
+        query = where_equal(query, args, Household, "monitoring_type")
         rows = db.session().execute(one_page(query, pagination_parameters)).all()
         return [_render(row) for row in rows]
 
@@ -125,15 +124,10 @@ class People(MethodView):
     def get(self, args, pagination_parameters):
         """人员列表和查找（本辖区；可按户、完整身份证号码、姓名筛选）"""
         query = sorted_by(_people(), args["sort"], PERSON_SORT, Person.id)
-        if "household_id" in args:
-            query = query.where(Person.household_id == args["household_id"])
+        query = where_equal(query, args, Person, "household_id", "name")
         if "id_number" in args:
             query = query.where(Person.id_number == searched_id(args["id_number"]))
-        if "name" in args:
-            query = query.where(Person.name == args["name"])
-        if "area_code" in args:
-            query = query.where(Household.area_code.startswith(args["area_code"],
-                                                               autoescape=True))
+        query = where_in_area(query, args, Household.area_code)
         if "deceased" in args:
             query = query.where(Person.deceased.is_(args["deceased"]))
         rows = db.session().execute(one_page(query, pagination_parameters)).all()

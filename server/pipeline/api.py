@@ -28,6 +28,7 @@ from server.api import (
     shown_phone,
     sorted_by,
     where_equal,
+    where_in_area,
 )
 from server.clock import today
 from server.domain.pipeline import STEP_NAMES, Action, Procedure, Step
@@ -129,8 +130,7 @@ class Cases(MethodView):
                           _SORTABLE, Case.id)
         query = where_equal(query, args, Case, "procedure", "status", "step", "household_id",
                             "origin")
-        if "area_code" in args:
-            query = query.where(Case.area_code.startswith(args["area_code"], autoescape=True))
+        query = where_in_area(query, args, Case.area_code)
         if "overdue" in args:
             late = deadlines.overdue_condition(db.session(), today())
             query = query.where(late if args["overdue"] else ~late)

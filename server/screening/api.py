@@ -14,7 +14,16 @@ from sqlalchemy import case, func, select
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from server import db
-from server.api import blueprint, current_user, errors, in_area, one_page, sees_personal_data
+from server.api import (
+    blueprint,
+    current_user,
+    errors,
+    in_area,
+    one_page,
+    sees_personal_data,
+    where_equal,
+    where_in_area,
+)
 from server.clock import today
 from server.domain.codes import WARNING_CHECK_OUTCOME
 from server.domain.idnumber import mask
@@ -163,8 +172,7 @@ class WarningListById(MethodView):
         warning_list = _list_in_area(list_id)
         query = _rows_query().where(WarningRow.list_id == list_id).order_by(
             WarningRow.row_number, WarningRow.id)
-        if "status" in args:
-            query = query.where(WarningRow.status == args["status"])
+        query = where_equal(query, args, WarningRow, "status")
         rows = db.session().execute(query).all()
         return {**_list(warning_list, _counts([list_id])[list_id]),
                 "rows": [_row(row, name) for row, name in rows]}
@@ -199,13 +207,8 @@ class WarningTasks(MethodView):
         if "open" in args:
             unchecked = WarningRow.check_result.is_(None)
             query = query.where(unchecked if args["open"] else ~unchecked)
-        if "list_id" in args:
-            query = query.where(WarningRow.list_id == args["list_id"])
-        if "area_code" in args:
-            query = query.where(WarningRow.area_code.startswith(args["area_code"],
-                                                                autoescape=True))
-        if "outcome" in args:
-            query = query.where(WarningRow.outcome == args["outcome"])
+        query = where_equal(query, args, WarningRow, "list_id", "outcome")
+        query = where_in_area(query, args, WarningRow.area_code)
         rows = db.session().execute(one_page(query, pagination_parameters)).all()
         return [_row(row, name) for row, name in rows]
 

@@ -29,6 +29,7 @@ from server.api import (
     sees_personal_data,
     shown_id_number,
     sorted_by,
+    where_equal,
 )
 from server.audit.services import record
 from server.clock import day_start
@@ -135,18 +136,12 @@ class Submissions(MethodView):
     def get(self, args, pagination_parameters):
         """提交列表（本辖区用户提交的；可按表单、状态、提交人、接收日期筛选）"""
         query = sorted_by(_query(), args["sort"], SORT, Submission.id.desc())
-        if "form_id" in args:
-            query = query.where(FormVersion.form_id == args["form_id"])
-        if "state" in args:
-            query = query.where(Submission.state == args["state"])
+        query = where_equal(query, args, FormVersion, "form_id")
+        query = where_equal(query, args, Submission, "state", "submitter_id", "household_id")
         if "reviewable" in args:
             states = [state.value for state in review.REVIEWABLE]
             query = query.where(Submission.state.in_(states) if args["reviewable"]
                                 else Submission.state.not_in(states))
-        if "submitter_id" in args:
-            query = query.where(Submission.submitter_id == args["submitter_id"])
-        if "household_id" in args:
-            query = query.where(Submission.household_id == args["household_id"])
         if "received_from" in args:
             query = query.where(Submission.received_at >= day_start(args["received_from"]))
         if "received_to" in args:

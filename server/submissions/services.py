@@ -105,8 +105,10 @@ def form_version_for(session: Session, user: Principal, envelope: Envelope) -> P
     if not user.collects:
         raise AppError("FORM_NOT_ALLOWED", form_id=envelope.form_id)
     engine = session.get_bind()
-    with _versions_lock:
-        cache = _versions.setdefault(engine, {})
+    cache = _versions.get(engine)
+    if cache is None:  # once per database; no lock on the hot path after that
+        with _versions_lock:
+            cache = _versions.setdefault(engine, {})
     key = (envelope.form_id, envelope.version)
     if key not in cache:
         row = session.connection().execute(

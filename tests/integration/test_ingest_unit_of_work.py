@@ -97,7 +97,6 @@ def test_the_autocommit_twin_exists_on_postgresql_only_and_is_disposed_with_its_
         assert twin is None
         return
     with twin.connect() as connection:
-        assert connection.exec_driver_sql("SHOW transaction_isolation").scalar()
         assert connection.connection.driver_connection.autocommit is True
     assert twin.pool.checkedin() == 1
     engine.dispose()
