@@ -106,20 +106,35 @@ def demo_command() -> None:
 
 
 @main.command("apply-pending")
-def apply_pending_command() -> None:
-    """Take every submission still 'received' into the registry (after a failed inline job)."""
+@click.option("--failed", "retry_failed", is_flag=True,
+              help="also try again the submissions whose take-in failed (after a fix)")
+def apply_pending_command(retry_failed: bool) -> None:
+    """Take every submission still 'received' into the registry (after a failed inline job).
+
+    One submission at a time, each in its own transaction: one that fails is marked 'failed'
+    (or, when the database cannot be reached, stays 'received') and the rest go on.
+    """
     from server.households.services import apply_submission
     from server.submissions.models import Submission, SubmissionState
 
+    wanted = [SubmissionState.RECEIVED] + ([SubmissionState.FAILED] if retry_failed else [])
     with _session() as session:
         pending = session.scalars(select(Submission.id).where(
-            Submission.state == SubmissionState.RECEIVED).order_by(Submission.id)).all()
+            Submission.state.in_(wanted)).order_by(Submission.id)).all()
     states: dict[str, int] = {}
     for submission_id in pending:
-        with _session() as session:
-            state = apply_submission(session, submission_id)
+        try:
+            with _session() as session:
+                submission = session.get(Submission, submission_id)
+                if submission.state == SubmissionState.FAILED:
+                    submission.state = SubmissionState.RECEIVED
+                state = apply_submission(session, submission_id)
+        except Exception as exc:  # the database itself: report it and go on with the next
+            click.echo(f"提交 {submission_id} 未处理：{type(exc).__name__}: {exc}", err=True)
+            state = "error"
         states[state] = states.get(state, 0) + 1
-    click.echo(f"处理 {len(pending)} 份提交：{states}")
+    summary = "，".join(f"{state} {n}" for state, n in sorted(states.items())) or "无"
+    click.echo(f"处理 {len(pending)} 份提交：{summary}")
 
 
 @main.command("worker")

@@ -59,6 +59,8 @@ CATALOGUE: dict[str, ErrorKind] = {
     ),
     # registry and review
     "CONFLICT_ALREADY_RESOLVED": ErrorKind(409, "冲突 {conflict_id} 已处理"),
+    "CONFLICT_RESOLUTION_NOT_APPLICABLE": ErrorKind(
+        409, "“{kind}”类冲突不能按“{resolution}”处理"),
     "SUBMISSION_NOT_REVIEWABLE": ErrorKind(
         409, "该提交当前状态为“{state}”，不能在此处理（冲突请在冲突处理中解决）"),
     "REASON_REQUIRED": ErrorKind(400, "退回、驳回、更换或办结必须填写理由"),

@@ -1,7 +1,9 @@
 """REST: what deduplication holds for people to decide — conflicts and likely duplicates.
 
-A conflict belongs to the area of the user who sent its submission (as the review queue
-decides). A likely-duplicate flag is visible to a user when either person's household lies in
+A conflict belongs to the smallest area covering its submitter's area and every household and
+address involved (``Conflict.area_code``, SPEC §5): the reviewers of that area or above see and
+resolve it, so a conflict that reaches into another village is decided by the township.
+A likely-duplicate flag is visible to a user when either person's household lies in
 their area, or when the submission that raised it was sent from there. Reviewers (village,
 township, county, admin) resolve and judge; everyone in the area may list.
 """
@@ -53,8 +55,7 @@ duplicates_bp = blueprint("duplicates", __name__, "/duplicate-flags",
 def _conflicts():
     return (select(Conflict, Submission.state)
             .join(Submission, Submission.id == Conflict.submission_id)
-            .join(User, User.id == Submission.submitter_id)
-            .where(in_area(User.area_code)))
+            .where(in_area(Conflict.area_code)))
 
 
 def _render_conflict(row) -> dict:
@@ -64,7 +65,8 @@ def _render_conflict(row) -> dict:
         "kind": conflict.kind, "kind_name": CONFLICT_NAMES.get(conflict.kind, conflict.kind),
         "id_number": shown_id_number(conflict.id_number),
         "member_indexes": conflict.member_indexes or [],
-        "households": conflict.households or [], "status": conflict.status,
+        "households": conflict.households or [], "area_code": conflict.area_code,
+        "status": conflict.status,
         "resolution": conflict.resolution, "note": conflict.note,
         "created_at": conflict.created_at, "resolved_by": conflict.resolved_by,
         "resolved_at": conflict.resolved_at,

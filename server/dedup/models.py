@@ -11,7 +11,11 @@ from server.db import Base, UTCDateTime, utcnow
 
 
 class Conflict(Base):
-    """A submission held because its people are in two households or listed twice."""
+    """A submission held for a reviewer (SPEC §5): a person listed twice, registered in
+    another household, left out of a resurvey, or an area outside the submitter's.
+
+    ``area_code`` is the smallest area covering everything involved: its reviewers decide.
+    """
 
     __tablename__ = "conflicts"
 
@@ -21,6 +25,7 @@ class Conflict(Base):
     id_number: Mapped[str] = mapped_column(String(18), index=True)
     member_indexes: Mapped[list] = mapped_column(JSON, default=list)
     households: Mapped[list] = mapped_column(JSON, default=list)
+    area_code: Mapped[str] = mapped_column(String(15), index=True, default="", server_default="")
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)
     resolution: Mapped[str | None] = mapped_column(String(32), default=None)
     note: Mapped[str | None] = mapped_column(Text, default=None)

@@ -19,7 +19,9 @@ class ConflictSchema(Schema):
     kind_name = fields.String()
     id_number = fields.String(metadata={"description": "县级以外角色脱敏"})
     member_indexes = fields.List(fields.Integer(), metadata={"description": "提交中第几名成员"})
-    households = fields.List(fields.String(), metadata={"description": "此人已登记的户"})
+    households = fields.List(fields.String(), metadata={"description": "涉及的已登记户"})
+    area_code = fields.String(metadata={
+        "description": "由该区划（覆盖所有涉及区域的最小区划）及以上的审核人处理"})
     status = fields.String(metadata={"enum": CONFLICT_STATUSES})
     resolution = fields.String(allow_none=True, metadata={"description": "、".join(RESOLUTIONS)})
     note = fields.String(allow_none=True)
@@ -37,8 +39,10 @@ class ConflictQueryArgsSchema(Schema):
 
 class ResolutionSchema(Schema):
     resolution = fields.String(required=True, validate=validate.OneOf(RESOLUTIONS), metadata={
-        "description": "same_household 同一户；moved 真实迁移（婚嫁、分户、轮流赡养）；"
-                       "entry_error 录入错误（驳回提交，由采集员更正后重发）"})
+        "description": "same_household 同一户（新登记户即该已登记户：按复查处理）；"
+                       "moved 真实迁移（婚嫁、分户、轮流赡养、迁出、跨区域采集属实；须填写理由）；"
+                       "entry_error 录入错误（驳回提交，由采集员更正后重发）。"
+                       "同一提交中号码重复只能按录入错误处理；原有成员未列入不能按同一户处理"})
     note = Text(load_default="", validate=validate.Length(max=2000))
 
 

@@ -11,7 +11,15 @@ from sqlalchemy.orm import Session
 from server.audit.services import record
 from server.db import insert_ignoring_duplicates, utcnow
 from server.dedup.models import Conflict, DuplicateFlag
-from server.domain.dedup import PersonKey, Resolution, likely_same, pair
+from server.domain.dedup import (
+    CONFLICT_NAMES,
+    RESOLUTIONS,
+    ConflictKind,
+    PersonKey,
+    Resolution,
+    likely_same,
+    pair,
+)
 from server.errors import AppError
 from server.households.models import Person
 from server.submissions.models import Submission, SubmissionState
@@ -31,13 +39,25 @@ def judge_duplicate(session: Session, flag_id: int, same_person: bool, user_id: 
 
 def resolve_conflict(session: Session, conflict_id: int, resolution: Resolution, user_id: int,
                      note: str = "") -> Submission:
-    """Close a conflict. MOVED and SAME_HOUSEHOLD let the held submission be taken in again
-    (people follow the submission); ENTRY_ERROR rejects it (the helper resends it corrected)."""
+    """Close a conflict with a reviewer's resolution (SPEC §5).
+
+    A resolution moves nobody by itself: once every conflict of the held submission is closed,
+    the submission is taken in again, and each conflict resolved as a move (or as the same
+    household) authorises that one change, which the take-in writes and names in the audit log.
+    ENTRY_ERROR rejects the submission (the helper resends it corrected). A move needs its
+    reason (分户, 婚迁, 死亡 …), which the audit keeps.
+    """
     conflict = session.get(Conflict, conflict_id)
     if conflict is None:
         raise AppError("NOT_FOUND")
     if conflict.status != "open":
         raise AppError("CONFLICT_ALREADY_RESOLVED", conflict_id=conflict_id)
+    kind = ConflictKind(conflict.kind)
+    if resolution not in RESOLUTIONS[kind]:
+        raise AppError("CONFLICT_RESOLUTION_NOT_APPLICABLE", resolution=resolution.value,
+                       kind=CONFLICT_NAMES[kind])
+    if resolution is Resolution.MOVED and not note.strip():
+        raise AppError("REASON_REQUIRED")
     conflict.status, conflict.resolution, conflict.note = "resolved", resolution.value, note
     conflict.resolved_by, conflict.resolved_at = user_id, utcnow()
     submission = session.get(Submission, conflict.submission_id)
@@ -45,23 +65,13 @@ def resolve_conflict(session: Session, conflict_id: int, resolution: Resolution,
         Conflict.submission_id == submission.id, Conflict.status == "open"))
     if resolution is Resolution.ENTRY_ERROR:
         submission.state = SubmissionState.REJECTED
-    elif still_open is None:
-        # The people named move to the submission's household when it is taken in again.
-        for id_number in _conflicting_ids(session, submission.id):
-            person = session.scalar(select(Person).where(Person.id_number == id_number))
-            if person is not None:
-                person.household_id = None
+    elif still_open is None and submission.state == SubmissionState.HELD:
         submission.state = SubmissionState.RECEIVED
     session.flush()
     record(session, "conflict.resolved", "conflict", conflict.id, user_id,
-           resolution=resolution.value, submission_id=submission.id, note=note or None)
+           resolution=resolution.value, submission_id=submission.id, kind=kind.value,
+           id_number=conflict.id_number, note=note or None)
     return submission
-
-
-def _conflicting_ids(session: Session, submission_id: int) -> list[str]:
-    return list(session.scalars(select(Conflict.id_number).where(
-        Conflict.submission_id == submission_id, Conflict.kind == "multiple_households",
-        Conflict.resolution != "entry_error")))
 
 
 @dataclass(frozen=True)

@@ -75,3 +75,21 @@ def significant(code: str) -> str:
 def contains(outer: str, inner: str) -> bool:
     """Whether area ``inner`` lies inside (or is) area ``outer``."""
     return inner.startswith(outer)
+
+
+def common_area(*codes: str) -> str:
+    """The smallest area containing every given area (empty codes ignored): the longest common
+    prefix cut back to an area level; ``""`` (the whole country) when they share no city."""
+    given = [code for code in codes if code]
+    if not given:
+        return ""
+    shared = given[0]
+    for code in given[1:]:
+        length = 0
+        while length < min(len(shared), len(code)) and shared[length] == code[length]:
+            length += 1
+        shared = shared[:length]
+    for length in sorted(CODE_LENGTH.values(), reverse=True):
+        if len(shared) >= length:
+            return shared[:length]
+    return ""

@@ -1,19 +1,35 @@
 """Deduplication by ID number (SPEC §5): what a submission does to the registry.
 
-A person is their normalised 18-character ID. A submission whose people are already in one
-household updates that household; none known creates one; people in two households, or one ID
-twice in the submission, is a conflict that holds the submission for a reviewer. Likely
-duplicates (same name and birth date, IDs one digit apart) are flagged, never merged, and a
-reviewer's "not the same person" is remembered.
+A person is their normalised 18-character ID. A household survey either resurveys a registered
+household (the form's ``resurvey`` = 是 and its pick, or the phone's entity id of a registered
+household) or registers a new one. The submission is taken in only when it moves nobody silently
+and stays inside its submitter's area; otherwise it is held, with one conflict per person (or one
+for the area), for a reviewer whose area covers everything involved:
+
+- one ID twice in the roster (``duplicate_in_submission``);
+- a resurvey listing a person registered in another household (``multiple_households``);
+- a new household listing a person already registered in a household (``already_registered``:
+  分户, elderly living in turn, or the same household registered twice);
+- a resurvey whose roster leaves out living registered members (``members_left``: moved or
+  married out, 分户, or a death not recorded on the roster — a death recorded on the roster keeps
+  the member, marked deceased);
+- an address, or a household resurveyed, outside the submitter's area (``outside_area``).
+
+Only a reviewer's resolution moves people: when the held submission is taken in again, each
+conflict resolved as a move (or as the same household) is an authorisation, and the decision
+lists the people who move in from another household and those who leave, so that the writer
+moves each one explicitly and the audit names them. Likely duplicates (same name and birth
+date, IDs one digit apart) are flagged, never merged, and "not the same person" is remembered.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
+from server.domain.areas import common_area, contains
 from server.domain.idnumber import one_digit_apart
 
 
@@ -26,20 +42,39 @@ class Outcome(StrEnum):
 class ConflictKind(StrEnum):
     DUPLICATE_IN_SUBMISSION = "duplicate_in_submission"
     MULTIPLE_HOUSEHOLDS = "multiple_households"
+    ALREADY_REGISTERED = "already_registered"
+    MEMBERS_LEFT = "members_left"
+    OUTSIDE_AREA = "outside_area"
 
 
 CONFLICT_NAMES = {
     ConflictKind.DUPLICATE_IN_SUBMISSION: "同一份提交中身份证号码重复",
     ConflictKind.MULTIPLE_HOUSEHOLDS: "成员已登记在其他户",
+    ConflictKind.ALREADY_REGISTERED: "新登记户的成员已登记在其他户（分户、轮流赡养或重复登记）",
+    ConflictKind.MEMBERS_LEFT: "复查时原有成员未列入（迁出、婚出、分户或死亡未登记）",
+    ConflictKind.OUTSIDE_AREA: "住址或农户不在采集员的辖区内",
 }
 
 
 class Resolution(StrEnum):
     """How a reviewer resolves a conflict (SPEC §5)."""
 
-    SAME_HOUSEHOLD = "same_household"  # it is all one household: merge into it
-    MOVED = "moved"  # a real move between households (marriage, 分户, elderly living in turn)
+    SAME_HOUSEHOLD = "same_household"  # it is all one household: the submission surveys it
+    MOVED = "moved"  # a real move (marriage, 分户, elderly living in turn, 迁入/迁出) as stated
     ENTRY_ERROR = "entry_error"  # a data-entry error: the submission is corrected or rejected
+
+
+# The resolutions that fit each kind of conflict. An ID twice in one roster can only be an
+# entry error; people who left a household left it (or the roster is wrong); an address outside
+# the helper's area is confirmed (the household moved in, or the survey across the border is
+# right) or wrong.
+RESOLUTIONS: dict[ConflictKind, frozenset[Resolution]] = {
+    ConflictKind.DUPLICATE_IN_SUBMISSION: frozenset({Resolution.ENTRY_ERROR}),
+    ConflictKind.MULTIPLE_HOUSEHOLDS: frozenset(Resolution),
+    ConflictKind.ALREADY_REGISTERED: frozenset(Resolution),
+    ConflictKind.MEMBERS_LEFT: frozenset({Resolution.MOVED, Resolution.ENTRY_ERROR}),
+    ConflictKind.OUTSIDE_AREA: frozenset({Resolution.MOVED, Resolution.ENTRY_ERROR}),
+}
 
 
 @dataclass(frozen=True)
@@ -53,16 +88,45 @@ class Incoming:
 
 
 @dataclass(frozen=True)
+class Claim:
+    """Where the submission says it belongs."""
+
+    submitter_area: str  # the area of the user who sent it
+    address_area: str = ""  # the address it gives (the most precise level answered)
+    resurveys: str | None = None  # the registered household it resurveys; None: a new one
+
+
+@dataclass(frozen=True)
+class Registry:
+    """What the registry holds about the households a submission touches."""
+
+    households_of: Mapping[str, str] = field(default_factory=dict)  # ID -> household
+    areas: Mapping[str, str] = field(default_factory=dict)  # household -> area code
+    # household -> the IDs of its living members (the deceased stay on record, not counted)
+    living: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Conflict:
     kind: ConflictKind
     id_number: str
     member_indexes: tuple[int, ...]
     households: tuple[str, ...] = ()
+    area_code: str = ""  # whose reviewers decide: the smallest area covering all involved
 
     @property
     def message(self) -> str:
-        where = f"（第{'、'.join(map(str, self.member_indexes))}名成员）"
+        where = (f"（第{'、'.join(map(str, self.member_indexes))}名成员）"
+                 if self.member_indexes else "")
         return f"{CONFLICT_NAMES[self.kind]}：{self.id_number}{where}"
+
+
+@dataclass(frozen=True)
+class Move:
+    """A person who comes into the submission's household from another one (authorised)."""
+
+    id_number: str
+    from_household: str
 
 
 @dataclass(frozen=True)
@@ -70,46 +134,89 @@ class Decision:
     outcome: Outcome
     household_id: str | None = None
     conflicts: tuple[Conflict, ...] = ()
+    moves_in: tuple[Move, ...] = ()
+    leaving: tuple[str, ...] = ()  # living members not on the roster who leave (authorised)
 
 
-def decide(people: Sequence[Incoming], known: Mapping[str, str],
-           claimed_household: str | None = None) -> Decision:
-    """What to do with a submission's people.
+Authorisations = Mapping[tuple[str, str], Resolution]  # (kind, ID) -> a reviewer's resolution
 
-    ``known`` maps the IDs already in the registry to their household; ``claimed_household``
-    is the household the submission itself names (a follow-up form's pick), if any.
+
+def decide(people: Sequence[Incoming], claim: Claim, registry: Registry = Registry(),
+           allowed: Authorisations | None = None) -> Decision:
+    """What to do with a submission's people (SPEC §5).
+
+    ``allowed`` holds the reviewer's resolutions of this submission's earlier conflicts, by
+    (kind, ID number): a move or "same household" lets that person move, an accepted area lets
+    the submission in.
     """
+    allowed = allowed or {}
+    head = next((p for p in people if p.is_head), people[0] if people else None)
+    head_id = head.id_number if head else ""
     counts = Counter(person.id_number for person in people)
     duplicates = tuple(
         Conflict(ConflictKind.DUPLICATE_IN_SUBMISSION, id_number,
-                 tuple(p.index for p in people if p.id_number == id_number))
-        for id_number, count in counts.items() if count > 1
-    )
+                 tuple(p.index for p in people if p.id_number == id_number),
+                 area_code=common_area(claim.submitter_area, claim.address_area))
+        for id_number, count in counts.items() if count > 1)
     if duplicates:
         return Decision(Outcome.CONFLICT, conflicts=duplicates)
-    households = {known[p.id_number] for p in people if p.id_number in known}
-    if claimed_household:
-        households.add(claimed_household)
-    if not households:
-        return Decision(Outcome.CREATE)
-    if len(households) == 1:
-        return Decision(Outcome.UPDATE, household_id=households.pop())
-    home = _home(people, known, claimed_household)
-    conflicts = tuple(
-        Conflict(ConflictKind.MULTIPLE_HOUSEHOLDS, p.id_number, (p.index,),
-                 tuple(sorted({known[p.id_number], home} - {None})))
-        for p in people if p.id_number in known and known[p.id_number] != home
-    )
-    return Decision(Outcome.CONFLICT, household_id=home, conflicts=conflicts)
+
+    known = registry.households_of
+    target = claim.resurveys or _same_household(people, known, allowed)
+    involved = {known[p.id_number] for p in people if p.id_number in known} | (
+        {target} if target else set())
+    area = common_area(claim.submitter_area, claim.address_area,
+                       *(registry.areas.get(h, "") for h in sorted(involved)))
+
+    def conflict(kind: ConflictKind, id_number: str, indexes: tuple[int, ...],
+                 households: Iterable[str]) -> Conflict:
+        return Conflict(kind, id_number, indexes, tuple(sorted(set(households))), area)
+
+    conflicts: list[Conflict] = []
+    outside = sorted(h for h in involved
+                     if not contains(claim.submitter_area, registry.areas.get(h, "")))
+    if (claim.address_area and not contains(claim.submitter_area, claim.address_area)
+            or outside) and not _granted(allowed, ConflictKind.OUTSIDE_AREA, head_id):
+        conflicts.append(conflict(ConflictKind.OUTSIDE_AREA, head_id,
+                                  (head.index,) if head else (), outside))
+    moves: list[Move] = []
+    kind = ConflictKind.MULTIPLE_HOUSEHOLDS if target else ConflictKind.ALREADY_REGISTERED
+    for person in people:
+        home = known.get(person.id_number)
+        if home is None or home == target:
+            continue
+        if _granted(allowed, kind, person.id_number):
+            moves.append(Move(person.id_number, home))
+        else:
+            conflicts.append(conflict(kind, person.id_number, (person.index,),
+                                      [home, *([target] if target else [])]))
+    leaving: list[str] = []
+    if target:
+        listed = {p.id_number for p in people}
+        for id_number in sorted(registry.living.get(target, frozenset()) - listed):
+            if _granted(allowed, ConflictKind.MEMBERS_LEFT, id_number):
+                leaving.append(id_number)
+            else:
+                conflicts.append(conflict(ConflictKind.MEMBERS_LEFT, id_number, (), [target]))
+    if conflicts:
+        return Decision(Outcome.CONFLICT, household_id=target, conflicts=tuple(conflicts))
+    return Decision(Outcome.UPDATE if target else Outcome.CREATE, household_id=target,
+                    moves_in=tuple(moves), leaving=tuple(leaving))
 
 
-def _home(people: Sequence[Incoming], known: Mapping[str, str],
-          claimed: str | None) -> str | None:
-    """The household the submission is most likely about: the claimed one, else the head's."""
-    if claimed:
-        return claimed
-    heads = [known.get(p.id_number) for p in people if p.is_head]
-    return heads[0] if heads else None
+def _granted(allowed: Authorisations, kind: ConflictKind, id_number: str) -> bool:
+    return allowed.get((kind.value, id_number)) in (Resolution.MOVED, Resolution.SAME_HOUSEHOLD)
+
+
+def _same_household(people: Sequence[Incoming], known: Mapping[str, str],
+                    allowed: Authorisations) -> str | None:
+    """The registered household a reviewer said a "new" household really is, if any."""
+    for person in people:
+        if (person.id_number in known and allowed.get(
+                (ConflictKind.ALREADY_REGISTERED.value, person.id_number))
+                is Resolution.SAME_HOUSEHOLD):
+            return known[person.id_number]
+    return None
 
 
 @dataclass(frozen=True)

@@ -70,7 +70,7 @@ class Survey:
     size: int
     derived: DerivedIncome | None
     a26_member_uninsured: bool
-    line: Decimal
+    line: Decimal | None
     proposal: Proposal | None
     problems: list[Problem] = field(default_factory=list)
     phone_differs: dict[str, tuple[str, str]] = field(default_factory=dict)
@@ -151,15 +151,23 @@ def read_values(values: Mapping[str, str], names: Sequence[str], today: date,
 
 
 def read_survey(household: Mapping[str, str], members: Sequence[Mapping[str, str]],
-                line: Decimal, today: date) -> Survey:
-    """Validate and compute a household survey; ``line`` is the visit year's monitoring line."""
+                line: Decimal | None, today: date,
+                deaths_on_record: frozenset[str] = frozenset()) -> Survey:
+    """Validate and compute a household survey.
+
+    ``line`` is the visit year's monitoring line of the household's province (None when there
+    is none: a located ``FIGURE_MISSING`` error). ``deaths_on_record`` are the ID numbers the
+    registry already holds as deceased: a deceased member counts in the household size of the
+    survey that records the death and not in later ones (SPEC §2, a product choice).
+    """
     problems: list[Problem] = []
     values = read_values(household, list(household), today, problems)
     visit = values.get("visit_date")
     visit_date = visit if isinstance(visit, date) else today
     roster = [_member(i + 1, raw, visit_date, today, problems) for i, raw in enumerate(members)]
     _check_roster(roster, problems)
-    size = len(roster)  # the deceased of this survey count in it (SPEC §2, a product choice)
+    size = len([m for m in roster if not (m.deceased and m.id_number is not None
+                                         and m.id_number.value in deaths_on_record)])
     derived = None
     missing = [name for name in INCOME_FIELDS if name not in values]
     for name in missing:
@@ -170,7 +178,11 @@ def read_survey(household: Mapping[str, str], members: Sequence[Mapping[str, str
     insured = [m.values.get("a17_basic_medical_insurance") for m in roster if not m.deceased]
     a26 = any(value == codes.NO for value in insured)
     proposal = None
-    if derived is not None:
+    if line is None:
+        problems.append(Problem(Severity.ERROR, "FIGURE_MISSING", "A34",
+                                f"没有{visit_date.year}年度该省的监测范围基准线，无法计算和分类"
+                                "（请县级管理员先录入该年度数值）"))
+    elif derived is not None:
         has_risk = _has_risk(values, a26)
         proposal = propose(
             formerly_poor=values.get("a4_formerly_poor") == codes.YES,
@@ -238,13 +250,20 @@ def _has_risk(values: Mapping[str, object], a26: bool) -> bool:
 
 
 def _phone_differences(raw: Mapping[str, str], survey: Survey) -> dict[str, tuple[str, str]]:
-    """Where the phone's computed values disagree with the server's (both are kept)."""
+    return phone_differences(raw, survey.derived, survey.size, survey.a26_member_uninsured)
+
+
+def phone_differences(raw: Mapping[str, str], derived: DerivedIncome | None, size: int,
+                      a26: bool | None = None) -> dict[str, tuple[str, str]]:
+    """Where the phone's computed values (size, A26, A33, A34, A37, A38) disagree with the
+    server's: field name -> (phone's, server's). Both are kept; the server's count."""
     ours: dict[str, str] = {}
-    if survey.derived is not None:
+    if derived is not None:
         for name in DERIVED_BY_PHONE:
-            ours[name] = display(getattr(survey.derived, name))
-    ours["a26_member_uninsured"] = codes.YES if survey.a26_member_uninsured else codes.NO
-    ours["household_size"] = str(survey.size)
+            ours[name] = display(getattr(derived, name))
+    if a26 is not None:
+        ours["a26_member_uninsured"] = codes.YES if a26 else codes.NO
+    ours["household_size"] = str(size)
     differs = {}
     for name, server_value in ours.items():
         phone_value = raw.get(name, "").strip()

@@ -131,6 +131,9 @@ class EliminationAssessment(Base):
     a38_income_reference_per_capita: Mapped[Decimal] = mapped_column(Numeric(14, 2))
     method: Mapped[str | None] = mapped_column(String(2), default=None)  # A53
     eligible: Mapped[bool] = mapped_column(default=False)  # no blocking finding
+    # The size is the registry's living members; where the phone's size or A33–A38 differ,
+    # (phone's, server's) by field name.
+    phone_differs: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

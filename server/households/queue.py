@@ -11,8 +11,9 @@ Two modes, chosen by the ``TAKE_IN`` setting:
   so nothing is lost when a worker stops and nothing else needs installing. Several workers may
   run: PostgreSQL hands each batch to one worker (``FOR UPDATE SKIP LOCKED``); on SQLite a
   batch is taken under SQLite's write lock. The registry then lags the phone by the worker's poll
-  interval plus the backlog (``fangpin worker`` logs it); a submission whose take-in fails stays
-  ``received`` and is retried by the next worker start or ``fangpin apply-pending``.
+  interval plus the backlog (``fangpin worker`` logs it); a submission whose take-in raises is
+  marked ``failed`` with its error (review queue; ``fangpin apply-pending --failed`` retries it)
+  and the worker goes on with the next one.
   Phones come first: during a burst of submissions the worker waits for the burst to end
   (``Pacing``), unless the backlog grows past a limit.
 
@@ -62,7 +63,8 @@ def take_in_batch(session: Session, size: int, skip: frozenset[int] = frozenset(
     """Claim up to ``size`` received submissions (oldest first) and take each in.
 
     Each take-in runs under its own savepoint (``apply_submission``): a failing one is rolled
-    back alone, reported in ``failed`` and left ``received``. The caller commits the batch.
+    back alone and marked ``failed`` (counted in ``states``); one that raises even so (the
+    database) is reported in ``failed`` and left ``received``. The caller commits the batch.
     """
     query = (select(Submission.id).where(Submission.state == SubmissionState.RECEIVED)
              .order_by(Submission.id).limit(size))

@@ -25,10 +25,11 @@ class SubmissionState(StrEnum):
     HELD = "held"  # a dedup conflict holds it until a reviewer resolves it
     REJECTED = "rejected"  # a reviewer rejected it (with a reason)
     IGNORED = "ignored"  # a form the registry does not take in (yet)
+    FAILED = "failed"  # taking it in raised: kept with the error for review, retried after a fix
 
 
 # What a reviewer works on (server.submissions.review).
-REVIEWABLE = (SubmissionState.INVALID, SubmissionState.HELD)
+REVIEWABLE = (SubmissionState.INVALID, SubmissionState.HELD, SubmissionState.FAILED)
 _RECEIVED = f"state = '{SubmissionState.RECEIVED.value}'"
 _REVIEWABLE = "state IN ({})".format(", ".join(f"'{state.value}'" for state in REVIEWABLE))
 

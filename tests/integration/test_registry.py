@@ -26,7 +26,13 @@ TODAY = date(2026, 11, 24)
 HOUSEHOLD = {**SURVEY_FIELDS, **address(VILLAGE), "phone": "13812345678"}
 
 
-def submit(session, helper, seeded, members, household=None, instance_id=None, entity_id=None):
+def submit(session, helper, seeded, members, household=None, instance_id=None, entity_id=None,
+           resurveys=None):
+    """A household survey taken in; ``resurveys`` makes it the form's resurvey of that household
+    (``resurvey`` = 是, the household picked, the entity updated), else a new household."""
+    if resurveys:
+        household = {"resurvey": "01", "household": resurveys, **(household or {})}
+        entity_id = resurveys
     xml = form_instance("household", seeded.form_versions["household"],
                         {**HOUSEHOLD, **(household or {})}, members, instance_id, entity_id)
     result = ingest_submission(session, MemoryMediaStore(), helper, xml, [])
@@ -57,9 +63,9 @@ def test_a_new_household_is_created_with_its_people_and_a_survey(session, helper
 
 
 def test_the_same_household_again_updates_it_and_keeps_history(session, helper, seeded):
-    submit(session, helper, seeded, [HEAD, SPOUSE])
+    _, first = submit(session, helper, seeded, [HEAD, SPOUSE])
     state, second = submit(session, helper, seeded, [HEAD, SPOUSE, CHILD],
-                           {"a28_wages": "20000"})
+                           {"a28_wages": "20000"}, resurveys=first.household_id)
 
     assert state == "applied"
     assert count(session, Household) == 1
@@ -80,7 +86,8 @@ def test_people_from_two_households_in_one_submission_hold_it(session, helper, s
     _, first = submit(session, helper, seeded, [HEAD, SPOUSE])
     _, second = submit(session, helper, seeded, [OTHER_HEAD, CHILD])
 
-    state, held = submit(session, helper, seeded, [HEAD, SPOUSE, {**CHILD, "a8_relation": "03"}])
+    state, held = submit(session, helper, seeded, [HEAD, SPOUSE, {**CHILD, "a8_relation": "03"}],
+                         resurveys=first.household_id)
 
     assert state == "held"
     [conflict] = session.scalars(select(Conflict)).all()
@@ -170,7 +177,8 @@ def test_resolving_a_conflict_as_a_move_takes_the_submission_in(session, helper,
 
     _, first = submit(session, helper, seeded, [HEAD, SPOUSE])
     _, second = submit(session, helper, seeded, [OTHER_HEAD, CHILD])
-    _, held = submit(session, helper, seeded, [HEAD, SPOUSE, CHILD])
+    _, held = submit(session, helper, seeded, [HEAD, SPOUSE, CHILD],
+                     resurveys=first.household_id)
     conflict = session.scalar(select(Conflict))
 
     resolve_conflict(session, conflict.id, Resolution.MOVED, helper.id, "随母迁入")
@@ -181,15 +189,17 @@ def test_resolving_a_conflict_as_a_move_takes_the_submission_in(session, helper,
     assert state == "applied"
     child = session.scalar(select(Person).where(Person.id_number == CHILD["a7_id_number"]))
     assert child.household_id == first.household_id
+    assert session.get(Household, second.household_id).size == 1  # the household it left
 
 
 def test_an_entry_error_rejects_the_held_submission(session, helper, seeded):
     from server.dedup.services import resolve_conflict
     from server.domain.dedup import Resolution
 
-    submit(session, helper, seeded, [HEAD, SPOUSE])
+    _, first = submit(session, helper, seeded, [HEAD, SPOUSE])
     submit(session, helper, seeded, [OTHER_HEAD, CHILD])
-    _, held = submit(session, helper, seeded, [HEAD, SPOUSE, CHILD])
+    _, held = submit(session, helper, seeded, [HEAD, SPOUSE, CHILD],
+                     resurveys=first.household_id)
 
     submission = resolve_conflict(session, session.scalar(select(Conflict.id)),
                                   Resolution.ENTRY_ERROR, helper.id)

@@ -5,11 +5,16 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
+from server.domain.areas import common_area
 from server.domain.dedup import (
+    Claim,
     ConflictKind,
     Incoming,
+    Move,
     Outcome,
     PersonKey,
+    Registry,
+    Resolution,
     decide,
     likely_duplicates,
     likely_same,
@@ -23,57 +28,153 @@ SPOUSE = Incoming(2, "430421198202020022", "李四")
 CHILD = Incoming(3, "430421201001010033", "张小")
 
 
+VILLAGE = "430421100201"
+HERE = Claim(VILLAGE, f"{VILLAGE}001")
+H1_HERE = Registry({HEAD.id_number: "h1", SPOUSE.id_number: "h1"}, {"h1": f"{VILLAGE}001"},
+                   {"h1": frozenset({HEAD.id_number, SPOUSE.id_number})})
+
+
+def resurvey(household: str) -> Claim:
+    return Claim(VILLAGE, f"{VILLAGE}001", household)
+
+
 def test_nobody_known_creates_a_household():
-    assert decide([HEAD, SPOUSE], {}).outcome is Outcome.CREATE
+    assert decide([HEAD, SPOUSE], HERE).outcome is Outcome.CREATE
 
 
-def test_a_known_head_updates_their_household():
-    decision = decide([HEAD, SPOUSE, CHILD], {HEAD.id_number: "h1"})
+def test_a_resurvey_updates_its_household_with_a_new_member():
+    """SPEC §5: natural changes (a birth) update the household without a conflict."""
+    decision = decide([HEAD, SPOUSE, CHILD], resurvey("h1"), H1_HERE)
+
+    assert (decision.outcome, decision.household_id) == (Outcome.UPDATE, "h1")
+    assert decision.leaving == () and decision.moves_in == ()
+
+
+def test_a_new_household_listing_registered_people_is_held_not_merged():
+    """SPEC §5 (amended): a *new* household whose people belong to a registered household is
+    a conflict naming each of them; it never takes the other household over."""
+    father = Incoming(1, SPOUSE.id_number, "李四", is_head=True)
+
+    decision = decide([father, CHILD], HERE, H1_HERE)
+
+    assert decision.outcome is Outcome.CONFLICT
+    [conflict] = decision.conflicts
+    assert conflict.kind is ConflictKind.ALREADY_REGISTERED
+    assert (conflict.id_number, conflict.households) == (SPOUSE.id_number, ("h1",))
+
+
+def test_a_resurvey_dropping_members_is_held_naming_them():
+    """SPEC §5 (amended): nobody leaves a household silently."""
+    decision = decide([HEAD, CHILD], resurvey("h1"), H1_HERE)
+
+    assert decision.outcome is Outcome.CONFLICT
+    [conflict] = decision.conflicts
+    assert (conflict.kind, conflict.id_number) == (ConflictKind.MEMBERS_LEFT, SPOUSE.id_number)
+
+
+def test_a_resolved_move_lets_the_person_leave_and_the_other_household_keeps_the_rest():
+    """SPEC §5: only a resolution moves people; the decision lists each one."""
+    allowed = {(ConflictKind.MEMBERS_LEFT.value, SPOUSE.id_number): Resolution.MOVED}
+
+    decision = decide([HEAD, CHILD], resurvey("h1"), H1_HERE, allowed)
+
+    assert decision.outcome is Outcome.UPDATE and decision.leaving == (SPOUSE.id_number,)
+
+
+def test_a_resolved_split_moves_the_person_into_the_new_household():
+    father = Incoming(1, SPOUSE.id_number, "李四", is_head=True)
+    allowed = {(ConflictKind.ALREADY_REGISTERED.value, SPOUSE.id_number): Resolution.MOVED}
+
+    decision = decide([father, CHILD], HERE, H1_HERE, allowed)
+
+    assert decision.outcome is Outcome.CREATE
+    assert decision.moves_in == (Move(SPOUSE.id_number, "h1"),)
+
+
+def test_same_household_turns_a_new_household_into_a_resurvey_of_it():
+    allowed = {(ConflictKind.ALREADY_REGISTERED.value, HEAD.id_number):
+               Resolution.SAME_HOUSEHOLD}
+
+    decision = decide([HEAD, SPOUSE, CHILD], HERE, H1_HERE, allowed)
 
     assert (decision.outcome, decision.household_id) == (Outcome.UPDATE, "h1")
 
 
-def test_a_known_member_alone_also_finds_the_household():
-    assert decide([HEAD, SPOUSE], {SPOUSE.id_number: "h1"}).household_id == "h1"
-
-
 def test_people_in_two_households_are_a_conflict_naming_both():
-    decision = decide([HEAD, SPOUSE], {HEAD.id_number: "h1", SPOUSE.id_number: "h2"})
+    registry = Registry({HEAD.id_number: "h1", SPOUSE.id_number: "h2"},
+                        {"h1": f"{VILLAGE}001", "h2": f"{VILLAGE}002"},
+                        {"h1": frozenset({HEAD.id_number})})
+
+    decision = decide([HEAD, SPOUSE], resurvey("h1"), registry)
 
     assert decision.outcome is Outcome.CONFLICT
     [conflict] = decision.conflicts
     assert conflict.kind is ConflictKind.MULTIPLE_HOUSEHOLDS
     assert conflict.id_number == SPOUSE.id_number and conflict.households == ("h1", "h2")
+    assert conflict.area_code == VILLAGE
+
+
+def test_an_address_outside_the_submitters_area_is_held_for_the_area_covering_both():
+    """SPEC §5 (amended): a submission is taken in only inside its submitter's area."""
+    elsewhere = Claim(VILLAGE, "430421101202001")
+
+    decision = decide([HEAD, SPOUSE], elsewhere)
+
+    [conflict] = decision.conflicts
+    assert conflict.kind is ConflictKind.OUTSIDE_AREA
+    assert conflict.area_code == "430421"  # the county covers both townships
+
+
+def test_people_of_another_areas_household_are_held_for_the_area_covering_both():
+    other = Registry({HEAD.id_number: "h9"}, {"h9": "430421101202001"},
+                     {"h9": frozenset({HEAD.id_number})})
+
+    decision = decide([HEAD, SPOUSE], HERE, other)
+
+    kinds = {c.kind for c in decision.conflicts}
+    assert kinds == {ConflictKind.OUTSIDE_AREA, ConflictKind.ALREADY_REGISTERED}
+    assert {c.area_code for c in decision.conflicts} == {"430421"}
 
 
 def test_the_same_id_twice_in_one_submission_is_a_conflict():
     twin = Incoming(3, SPOUSE.id_number, "李四")
 
-    decision = decide([HEAD, SPOUSE, twin], {})
+    decision = decide([HEAD, SPOUSE, twin], HERE)
 
     assert decision.outcome is Outcome.CONFLICT
     assert decision.conflicts[0].kind is ConflictKind.DUPLICATE_IN_SUBMISSION
     assert decision.conflicts[0].member_indexes == (2, 3)
-    assert "第2、3名成员" in decision.conflicts[0].message
-
-
-def test_a_follow_up_form_names_its_household():
-    assert decide([], {}, claimed_household="h9").household_id == "h9"
-    assert decide([HEAD], {HEAD.id_number: "h1"}, "h9").outcome is Outcome.CONFLICT
 
 
 ids = st.from_regex(r"43[0-9]{16}", fullmatch=True)
 
 
 @given(st.lists(ids, min_size=1, max_size=8, unique=True),
-       st.dictionaries(ids, st.sampled_from(["h1", "h2", "h3"]), max_size=6))
-def test_a_decision_never_creates_when_someone_is_known(members, known):
+       st.dictionaries(ids, st.sampled_from(["h1", "h2", "h3"]), max_size=6),
+       st.sampled_from([None, "h1", "h2"]))
+def test_without_a_resolution_nobody_moves_and_nobody_leaves(members, known, resurveys):
+    """SPEC §5: whatever the registry holds, an unresolved decision never moves a person out of
+    a household nor leaves one behind: it creates only when nobody is known, updates only the
+    household it resurveys, and otherwise holds."""
     people = [Incoming(i + 1, id_number, "x", i == 0) for i, id_number in enumerate(members)]
-    decision = decide(people, known)
+    living = {h: frozenset(i for i, home in known.items() if home == h) for h in ("h1", "h2")}
+    registry = Registry(known, {h: f"{VILLAGE}001" for h in ("h1", "h2", "h3")}, living)
 
-    households = {known[m] for m in members if m in known}
-    assert (decision.outcome is Outcome.CREATE) == (not households)
-    assert (decision.outcome is Outcome.UPDATE) == (len(households) == 1)
+    decision = decide(people, resurvey(resurveys) if resurveys else HERE, registry)
+
+    assert decision.moves_in == () and decision.leaving == ()
+    homes = {known[m] for m in members if m in known}
+    if decision.outcome is Outcome.CREATE:
+        assert not homes
+    if decision.outcome is Outcome.UPDATE:
+        assert homes <= {resurveys} and living[resurveys] <= set(members)
+
+
+def test_common_area_is_the_smallest_area_covering_all():
+    assert common_area("430421100201", "430421100201001") == "430421100201"
+    assert common_area("430421100201", "430421100202001") == "430421100"
+    assert common_area("430421100201", "430422100202001") == "4304"
+    assert common_area("430421100201", "", "440421100201") == ""
 
 
 def test_likely_duplicates_need_name_birth_and_one_digit():
