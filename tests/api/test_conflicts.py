@@ -9,7 +9,7 @@ import pytest
 from server.accounts.models import Role
 from server.domain.idnumber import check_character
 from tests.support.households import CHILD, HEAD, SPOUSE, id_number
-from tests.support.rest import Api, add_user, post_household, total
+from tests.support.rest import Api, add_user, household_of, post_household, total
 from tests.support.seed import OTHER_TOWNSHIP
 
 OTHER_HEAD = {**HEAD, "a5_name": "王五", "a7_id_number": id_number("430421", "19700707", 71)}
@@ -23,10 +23,11 @@ def masked(value: str) -> str:
 
 @pytest.fixture
 def conflict(live_server, seeded) -> dict:
-    """The child is already in 王五's household when 张三's roster lists them too."""
+    """The child is already in 王五's household when 张三's resurvey lists them too."""
     post_household(live_server, seeded, [HEAD, SPOUSE])
     post_household(live_server, seeded, [OTHER_HEAD, CHILD])
-    post_household(live_server, seeded, [HEAD, SPOUSE, CHILD])
+    post_household(live_server, seeded, [HEAD, SPOUSE, CHILD],
+                   resurveys=household_of(live_server, HEAD["a7_id_number"]))
     [row] = Api(live_server, "county").items("/conflicts", status="open")
     return row
 
@@ -134,3 +135,19 @@ def test_a_not_the_same_person_verdict_is_recorded(live_server, db, flag):
     [entry] = Api(live_server, "county").items("/audit", action="duplicate.judged")
     assert entry["username"] == "village" and entry["details"]["status"] == "not_same"
     assert village.post(f"/duplicate-flags/{flag['id']}/verdict", {}).status_code == 422
+
+
+def test_a_conflict_reaching_outside_the_village_is_decided_by_the_area_covering_both(
+        live_server, seeded):
+    """SPEC §5: an address outside the helper's area holds the submission for a reviewer whose
+    area covers both — the county here — and the helper's own village and township do not
+    decide it."""
+    response = post_household(live_server, seeded, [HEAD, SPOUSE],
+                              village=f"{OTHER_TOWNSHIP}200")
+
+    assert response.status_code == 201
+    assert Api(live_server, "village").items("/conflicts") == []
+    assert Api(live_server, "township").items("/conflicts") == []
+    [row] = Api(live_server, "county").items("/conflicts")
+    assert (row["kind"], row["area_code"]) == ("outside_area", OTHER_TOWNSHIP[:6])
+    assert Api(live_server, "county").items("/households") == []

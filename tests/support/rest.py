@@ -50,14 +50,24 @@ def total(response: requests.Response) -> int:
 
 def post_household(live_server: str, seeded, members: list[dict], *, username: str = "helper",
                    village: str = VILLAGE, files: dict[str, bytes] | None = None,
-                   **fields: str) -> requests.Response:
-    """A household survey sent as ODK Collect sends it, by a seeded collecting user."""
+                   resurveys: str | None = None, **fields: str) -> requests.Response:
+    """A household survey sent as ODK Collect sends it, by a seeded collecting user: a new
+    household, or with ``resurveys`` the form's resurvey of that registered household."""
     client = CollectClient(live_server, seeded.tokens[username])
+    if resurveys:
+        fields = {"resurvey": "01", "household": resurveys, **fields}
     xml = form_instance("household", seeded.form_versions["household"],
-                        {**SURVEY_FIELDS, **address(village), **fields}, members)
+                        {**SURVEY_FIELDS, **address(village), **fields}, members,
+                        entity_id=resurveys)
     response = client.submit(xml, files)
     assert response.status_code == 201, response.text
     return response
+
+
+def household_of(live_server: str, id_number: str) -> str:
+    """The registered household of a person, looked up as a county user."""
+    [person] = Api(live_server, "county").items("/people", id_number=id_number)
+    return person["household_id"]
 
 
 def add_user(db: Session, username: str, role: Role, area_code: str) -> User:

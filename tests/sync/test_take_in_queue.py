@@ -15,6 +15,7 @@ from server.households.queue import run_worker, take_in_batch
 from server.submissions.models import Submission
 from tests.integration.test_registry import CHILD, HEAD, SPOUSE
 from tests.support.collect import CollectClient
+from tests.support.households import id_number
 from tests.sync.test_submission_registry import household_xml, households_list
 
 
@@ -48,9 +49,15 @@ def test_the_request_stores_and_the_batch_takes_in(client, seeded, db):
     assert row["head_name"] == "张三"
 
 
+def family(n: int) -> list[dict]:
+    """Household ``n`` of distinct people (a head and a spouse)."""
+    return [{**HEAD, "a7_id_number": id_number("430421", "19800101", 100 + n)},
+            {**SPOUSE, "a7_id_number": id_number("430421", "19820202", 200 + n)}]
+
+
 def test_a_batch_takes_the_oldest_first_and_no_more_than_its_size(client, seeded, db):
-    for _ in range(3):
-        assert client.submit(household_xml(seeded, [HEAD, SPOUSE])).status_code == 201
+    for n in range(3):
+        assert client.submit(household_xml(seeded, family(n))).status_code == 201
 
     report = take_in_batch(db, 2)
     db.commit()
@@ -86,7 +93,8 @@ def test_a_failing_take_in_is_left_received_and_the_rest_of_the_batch_goes_on(
 
 
 def test_the_worker_takes_in_what_phones_send_while_it_runs(client, seeded, app, db):
-    """Six phones racing on one household while a worker runs: one household, as inline."""
+    """Six phones racing on one new household while a worker runs: one household, as inline
+    (the first registers it; the others list registered people and are held, SPEC §5)."""
     sessions = app.extensions["fangpin.db"].sessions
     stop = threading.Event()
     batches = []
@@ -110,9 +118,9 @@ def test_the_worker_takes_in_what_phones_send_while_it_runs(client, seeded, app,
 
     assert codes == [201] * 6
     assert not worker.is_alive()
-    assert set(db.scalars(select(Submission.state))) == {"applied"}
+    assert sorted(db.scalars(select(Submission.state))) == ["applied"] + ["held"] * 5
     assert sum(b.taken for b in batches) == 6
-    assert (count(db, Household), count(db, Person), count(db, SurveyVersion)) == (1, 3, 6)
+    assert (count(db, Household), count(db, Person), count(db, SurveyVersion)) == (1, 3, 1)
 
 
 def test_an_unknown_take_in_mode_is_refused_at_start():
