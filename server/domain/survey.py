@@ -21,7 +21,7 @@ from server.domain.idnumber import IdNumber, IdNumberError
 from server.domain.idnumber import parse as parse_id
 from server.domain.income import DerivedIncome, IncomeItems, Period, derive, income_period
 from server.domain.members import Finding, Severity, labour_skill_findings
-from server.domain.money import MoneyError, display, money
+from server.domain.money import MoneyError, display, money, plain_decimal
 
 PHONE = re.compile(r"1[0-9]{10}|0[0-9]{2,3}-?[0-9]{7,8}")
 INCOME_FIELDS = ("a28_wages", "a29_business_income", "a30_property_income",
@@ -102,7 +102,7 @@ def parse_value(spec: Field, raw: str, today: date) -> object:
             raise ValueError("金额不能为负数")
         return amount
     if spec.kind in (Kind.DECIMAL, Kind.INTEGER):
-        number = money(text)
+        number = plain_decimal(text)
         if spec.kind is Kind.INTEGER and number != number.to_integral_value():
             raise ValueError("应为整数")
         return int(number) if spec.kind is Kind.INTEGER else number
@@ -150,6 +150,11 @@ def read_values(values: Mapping[str, str], names: Sequence[str], today: date,
     return typed
 
 
+def blank(values: Mapping[str, str], names: Sequence[str]) -> list[str]:
+    """The fields among ``names`` left empty (absent or only blanks) in the raw ``values``."""
+    return [name for name in names if not values.get(name, "").strip()]
+
+
 def read_survey(household: Mapping[str, str], members: Sequence[Mapping[str, str]],
                 line: Decimal | None, today: date,
                 deaths_on_record: frozenset[str] = frozenset()) -> Survey:
@@ -169,8 +174,10 @@ def read_survey(household: Mapping[str, str], members: Sequence[Mapping[str, str
     size = len([m for m in roster if not (m.deceased and m.id_number is not None
                                          and m.id_number.value in deaths_on_record)])
     derived = None
+    # Left blank is "required"; a value that is there but unreadable already has its one
+    # FIELD_INVALID problem from read_values (one problem per bad value, issue 11).
     missing = [name for name in INCOME_FIELDS if name not in values]
-    for name in missing:
+    for name in blank(household, INCOME_FIELDS):
         problems.append(Problem(Severity.ERROR, "FIELD_REQUIRED", BY_NAME[name].code,
                                 "收支情况不能为空（没有则填0）"))
     if not missing and size:
@@ -270,7 +277,7 @@ def phone_differences(raw: Mapping[str, str], derived: DerivedIncome | None, siz
         if not phone_value:
             continue
         try:
-            same = (display(money(phone_value)) == server_value
+            same = (display(plain_decimal(phone_value)) == server_value
                     if name in DERIVED_BY_PHONE else phone_value == server_value)
         except MoneyError:
             same = False

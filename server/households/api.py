@@ -8,23 +8,26 @@ from sqlalchemy import select
 from server import db
 from server.api import (
     blueprint,
+    current_user,
     errors,
     in_area,
     one_page,
-    sees_personal_data,
-    shown_id_number,
     sorted_by,
     where_equal,
     where_in_area,
 )
-from server.domain.idnumber import mask, mask_phone, normalise
+from server.clock import today
+from server.domain.idnumber import normalise
 from server.errors import AppError
+from server.households import queries
 from server.households.models import Household, Person, SurveyVersion
 from server.households.schemas import (
+    HouseholdDetailSchema,
     HouseholdQueryArgsSchema,
     HouseholdSchema,
     PersonQueryArgsSchema,
     PersonSchema,
+    SurveyVersionSchema,
 )
 
 bp = blueprint("households", __name__, "/households", "农户登记册")
@@ -35,27 +38,6 @@ HOUSEHOLD_SORT = {"area_code": Household.area_code, "updated_at": Household.upda
                   "survey_number": SurveyVersion.number}
 
 
-def _query():
-    return (select(Household, Person.name, Person.id_number, SurveyVersion.number)
-            .outerjoin(Person, Person.id == Household.head_person_id)
-            .outerjoin(SurveyVersion, SurveyVersion.id == Household.latest_survey_id)
-            .where(in_area(Household.area_code)))
-
-
-def _render(row) -> dict:
-    household, head_name, head_id, number = row
-    full = sees_personal_data()
-    phone = household.phone
-    return {
-        "id": household.id, "area_code": household.area_code, "size": household.size,
-        "head_name": head_name,
-        "head_id_number": head_id if full or head_id is None else mask(head_id),
-        "phone": phone if full or not phone else mask_phone(phone),
-        "monitoring_type": household.monitoring_type, "survey_number": number,
-        "updated_at": household.updated_at,
-    }
-
-
 @bp.route("")
 class Households(MethodView):
     @bp.arguments(HouseholdQueryArgsSchema, location="query")
@@ -64,23 +46,52 @@ class Households(MethodView):
     @errors(bp)
     def get(self, args, pagination_parameters):
         """农户列表（本辖区）"""
-        query = sorted_by(_query(), args["sort"], HOUSEHOLD_SORT, Household.id)
+        query = sorted_by(queries.households_query(current_user()), args["sort"],
+                          HOUSEHOLD_SORT, Household.id)
         query = where_in_area(query, args, Household.area_code)
         query = where_equal(query, args, Household, "monitoring_type")
         rows = db.session().execute(one_page(query, pagination_parameters)).all()
-        return [_render(row) for row in rows]
+        return [queries.household_summary(row) for row in rows]
 
 
 @bp.route("/<household_id>")
 class HouseholdById(MethodView):
-    @bp.response(200, HouseholdSchema)
+    @bp.response(200, HouseholdDetailSchema)
     @errors(bp, 404)
     def get(self, household_id):
-        """农户详情"""
-        row = db.session().execute(_query().where(Household.id == household_id)).first()
-        if row is None:
+        """农户详情：现有成员（A6 由身份证号码得出）、最新调查的服务器计算值（A26、A33、A34、
+        A37、A38、人口、建议类型、手机端不一致之处、提示），以及今天是否为监测对象、自何日起"""
+        detail = queries.household_detail(db.session(), current_user(), household_id, today())
+        if detail is None:
             raise AppError("NOT_FOUND")
-        return _render(row)
+        return detail
+
+
+@bp.route("/<household_id>/surveys")
+class HouseholdSurveys(MethodView):
+    @bp.response(200, SurveyVersionSchema(many=True))
+    @bp.paginate()
+    @errors(bp, 404)
+    def get(self, household_id, pagination_parameters):
+        """本户历次调查（按序号），各附服务器计算值"""
+        session, user = db.session(), current_user()
+        if not queries.household_visible(session, user, household_id):
+            raise AppError("NOT_FOUND")
+        query = queries.survey_versions_query(user, household_id)
+        versions = session.scalars(one_page(query, pagination_parameters)).all()
+        return [queries.survey_view(version) for version in versions]
+
+
+@bp.route("/<household_id>/surveys/<int(min=1, max=2147483647):number>")
+class HouseholdSurveyByNumber(MethodView):
+    @bp.response(200, SurveyVersionSchema)
+    @errors(bp, 404)
+    def get(self, household_id, number):
+        """本户第 number 次调查"""
+        view = queries.survey_version(db.session(), current_user(), household_id, number)
+        if view is None:
+            raise AppError("NOT_FOUND")
+        return view
 
 
 # --- people -------------------------------------------------------------------------------------
@@ -98,10 +109,11 @@ def _people():
 
 
 def _render_person(row) -> dict:
+    """The person's row; ``PersonSchema`` masks the numbers by role when it dumps."""
     person, area_code = row
     return {"id": person.id, "name": person.name, "sex": person.sex,
-            "birth_date": person.birth_date, "id_number": shown_id_number(person.id_number),
-            "disability_card": shown_id_number(person.disability_card),
+            "birth_date": person.birth_date, "id_number": person.id_number,
+            "disability_card": person.disability_card,
             "household_id": person.household_id, "area_code": area_code,
             "relation": person.relation, "deceased": person.deceased,
             "death_date": person.death_date}

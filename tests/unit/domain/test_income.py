@@ -59,13 +59,13 @@ def test_a_household_of_nobody_is_refused():
         derive(items(), 0)
 
 
-@pytest.mark.parametrize("raw,expected", [("1234.5", "1234.5"), (" 1,200 ", "1200"),
+@pytest.mark.parametrize("raw,expected", [("1234.5", "1234.5"), ("12000.0", "12000"),
                                           (7, "7"), (Decimal("0.10"), "0.10")])
 def test_money_is_read_exactly(raw, expected):
     assert money(raw) == Decimal(expected)
 
 
-@pytest.mark.parametrize("raw", [0.1, True, "abc", "NaN", "Infinity", ""])
+@pytest.mark.parametrize("raw", [0.1, True, "abc", "NaN", "Infinity", "", " 1,200 "])
 def test_floats_and_non_numbers_are_refused(raw):
     with pytest.raises(MoneyError):
         money(raw)

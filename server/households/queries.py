@@ -1,0 +1,242 @@
+"""Read queries of the household registry: what the REST views show, and what the console and
+the exports can call (DESIGN: "services also hold the read queries").
+
+Every function takes the ``Principal`` it reads for and keeps to that user's area; it returns
+plain objects with the stored values **unmasked** — masking personal data by role is the
+caller's (the REST schemas mask with ``server.api.shown_id_number``/``shown_phone``; an export
+with full numbers is a deliberate, audited option, SPEC §7).
+
+What a household shows beyond its registry row (issue 11):
+- the server's own figures of each survey version (A26, A33, A34, A37, A38, the size, the
+  proposed A3 type, where the phone computed otherwise, the warnings): they are the truth, the
+  phone's values are kept beside them only where they differ;
+- each member's A6 sex, derived from the ID number (SPEC §2/§3), never typed;
+- whether it is a monitoring object today and since when: ``monitored_households`` of
+  ``server.monitoring.services`` is the one place that decides it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from server.auth import Principal
+from server.clock import local_day
+from server.domain import codes
+from server.domain.fields import BY_NAME
+from server.domain.idnumber import IdNumberError
+from server.domain.idnumber import parse as parse_id
+from server.households.models import Household, Person, SurveyVersion
+from server.monitoring.services import monitored_households
+
+
+@dataclass(frozen=True)
+class HouseholdSummary:
+    """A household as the registry lists it."""
+
+    id: str
+    area_code: str
+    size: int
+    head_name: str | None
+    head_id_number: str | None
+    phone: str | None
+    monitoring_type: str | None
+    survey_number: int | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class Member:
+    """A person of the household now (A6 sex as derived from the ID when they were taken in)."""
+
+    id: int
+    name: str
+    sex: str
+    birth_date: date
+    id_number: str
+    disability_card: str | None
+    relation: str | None
+    deceased: bool
+    death_date: date | None
+
+
+@dataclass(frozen=True)
+class PhoneDifference:
+    """A value the phone computed otherwise than the server (the server's is the truth)."""
+
+    field: str  # the field name, e.g. "a34_net_income_per_capita"
+    code: str  # its A-code, "" for the household size
+    phone: str
+    server: str
+
+
+@dataclass(frozen=True)
+class SurveyMember:
+    """A member as one survey recorded them: the form's values, A6 derived from the ID."""
+
+    index: int
+    name: str
+    id_number: str | None  # as written: the 18-digit ID or the 20-digit disability card
+    sex: str | None  # A6
+    relation: str | None
+    deceased: bool
+    values: dict[str, str]
+
+
+@dataclass(frozen=True)
+class SurveyView:
+    """One survey version with the server's figures."""
+
+    household_id: str
+    number: int
+    submission_id: int
+    form_id: str
+    visit_date: date
+    created_at: datetime
+    size: int
+    a26_member_uninsured: bool
+    a33_net_income: Decimal | None
+    a34_net_income_per_capita: Decimal | None
+    a37_income_reference: Decimal | None
+    a38_income_reference_per_capita: Decimal | None
+    proposed_type: str | None
+    phone_differs: list[PhoneDifference]
+    warnings: list[dict]
+    values: dict[str, str]
+    members: list[SurveyMember]
+
+
+@dataclass(frozen=True)
+class HouseholdDetail(HouseholdSummary):
+    """A household with its members, its latest survey's figures and its monitoring state."""
+
+    monitored: bool
+    monitored_since: date | None  # the day (Beijing) the identification was approved
+    members: list[Member]
+    latest_survey: SurveyView | None
+
+
+def _in_area(user: Principal):
+    return Household.area_code.startswith(user.area_code, autoescape=True)
+
+
+def households_query(user: Principal) -> Select:
+    """Rows (Household, head name, head ID, latest survey number) of the user's area; the
+    caller sorts, filters and pages it, and turns rows into ``household_summary``."""
+    return (select(Household, Person.name, Person.id_number, SurveyVersion.number)
+            .outerjoin(Person, Person.id == Household.head_person_id)
+            .outerjoin(SurveyVersion, SurveyVersion.id == Household.latest_survey_id)
+            .where(_in_area(user)))
+
+
+def household_summary(row) -> HouseholdSummary:
+    household, head_name, head_id, number = row
+    return HouseholdSummary(
+        id=household.id, area_code=household.area_code, size=household.size,
+        head_name=head_name, head_id_number=head_id, phone=household.phone,
+        monitoring_type=household.monitoring_type, survey_number=number,
+        created_at=household.created_at, updated_at=household.updated_at)
+
+
+def household_detail(session: Session, user: Principal, household_id: str,
+                     today: date) -> HouseholdDetail | None:
+    """The household if it lies in the user's area (else None), as it stands on ``today``."""
+    monitored = monitored_households(today)
+    row = session.execute(
+        households_query(user).add_columns(monitored.c.since)
+        .outerjoin(monitored, monitored.c.household_id == Household.id)
+        .where(Household.id == household_id)).first()
+    if row is None:
+        return None
+    summary = household_summary(row[:4])
+    since = row[4]
+    people = session.scalars(select(Person).where(Person.household_id == household_id)
+                             .order_by(Person.relation.nulls_last(), Person.id)).all()
+    latest = session.get(SurveyVersion, row[0].latest_survey_id) \
+        if row[0].latest_survey_id is not None else None
+    return HouseholdDetail(
+        **vars(summary), monitored=since is not None,
+        monitored_since=local_day(since) if since is not None else None,
+        members=[_member(person) for person in people],
+        latest_survey=survey_view(latest) if latest is not None else None)
+
+
+def survey_versions_query(user: Principal, household_id: str) -> Select:
+    """The survey versions of a household of the user's area, oldest first (a Select of
+    ``SurveyVersion``; the caller pages it and turns each into ``survey_view``)."""
+    return (select(SurveyVersion)
+            .join(Household, Household.id == SurveyVersion.household_id)
+            .where(SurveyVersion.household_id == household_id, _in_area(user))
+            .order_by(SurveyVersion.number))
+
+
+def household_visible(session: Session, user: Principal, household_id: str) -> bool:
+    return session.scalar(select(Household.id).where(Household.id == household_id,
+                                                     _in_area(user))) is not None
+
+
+def survey_version(session: Session, user: Principal, household_id: str,
+                   number: int) -> SurveyView | None:
+    version = session.scalar(survey_versions_query(user, household_id)
+                             .where(SurveyVersion.number == number))
+    return survey_view(version) if version is not None else None
+
+
+def survey_view(version: SurveyVersion) -> SurveyView:
+    return SurveyView(
+        household_id=version.household_id, number=version.number,
+        submission_id=version.submission_id, form_id=version.form_id,
+        visit_date=version.visit_date, created_at=version.created_at, size=version.size,
+        a26_member_uninsured=version.a26_member_uninsured,
+        a33_net_income=version.a33_net_income,
+        a34_net_income_per_capita=version.a34_net_income_per_capita,
+        a37_income_reference=version.a37_income_reference,
+        a38_income_reference_per_capita=version.a38_income_reference_per_capita,
+        proposed_type=version.proposed_type,
+        phone_differs=_differences(version.phone_differs or {}),
+        warnings=list(version.warnings or []),
+        values={k: str(v) for k, v in (version.household_values or {}).items()},
+        members=[_survey_member(i + 1, values)
+                 for i, values in enumerate(version.member_values or [])])
+
+
+def _member(person: Person) -> Member:
+    return Member(id=person.id, name=person.name, sex=person.sex, birth_date=person.birth_date,
+                  id_number=person.id_number, disability_card=person.disability_card,
+                  relation=person.relation, deceased=person.deceased,
+                  death_date=person.death_date)
+
+
+def _differences(stored: dict) -> list[PhoneDifference]:
+    out = []
+    for name, pair in stored.items():
+        phone, server = (list(pair) + ["", ""])[:2]
+        spec = BY_NAME.get(name)
+        out.append(PhoneDifference(name, spec.code if spec else "", str(phone), str(server)))
+    return out
+
+
+def _survey_member(index: int, values: dict) -> SurveyMember:
+    id_text = values.get("a7_id_number")
+    return SurveyMember(index=index, name=str(values.get("a5_name", "")),
+                        id_number=str(id_text) if id_text else None, sex=_sex(id_text),
+                        relation=values.get("a8_relation"),
+                        deceased=values.get("deceased") == codes.YES,
+                        values={k: str(v) for k, v in values.items()})
+
+
+def _sex(id_text: object) -> str | None:
+    """A6 from the ID number (SPEC §3: digit 17 odd = male); None when there is none to read
+    (a survey is stored only when its IDs are valid, so this is for old or odd rows)."""
+    if not id_text:
+        return None
+    try:
+        return parse_id(str(id_text)).sex.value
+    except IdNumberError:
+        return None
+
