@@ -23,6 +23,7 @@ from server import clock
 from server.accounts.models import User
 from server.audit.services import record
 from server.db import insert_ignoring_duplicates
+from server.declarations.services import attach_declared_household
 from server.dedup.models import Conflict, DuplicateFlag
 from server.domain.codes import YES
 from server.domain.dedup import Decision, Incoming, Outcome, PersonKey, decide, likely_same, pair
@@ -34,8 +35,8 @@ from server.domain.money import CENT
 from server.domain.survey import INCOME_FIELDS, Problem, Survey, read_survey, read_values
 from server.figures.services import figure_in_force
 from server.forms.models import FormVersion
+from server.households.declarations import apply_declaration
 from server.households.models import (
-    Declaration,
     EliminationAssessment,
     Household,
     MeasureRecord,
@@ -233,34 +234,10 @@ def _apply_elimination(session: Session, submission: Submission, values, today: 
     return _finish(session, submission, SubmissionState.APPLIED, problems)
 
 
-def _apply_declaration(session: Session, submission: Submission, values, today: date) -> str:
-    problems: list[Problem] = []
-    typed = read_values(values.household, list(values.household), today, problems)
-    head_id = typed.get("decl_head_id_number")
-    area = next((str(typed[name]) for name in ("addr_group", "addr_village") if name in typed),
-                None)
-    if head_id is None or area is None or not typed.get("decl_head_name"):
-        problems.append(Problem(Severity.ERROR, "FIELD_REQUIRED", "申报",
-                                "申报应写明户主姓名、身份证号码和住址"))
-    if any(p.severity is Severity.ERROR for p in problems):
-        return _finish(session, submission, SubmissionState.INVALID, problems)
-    household_id = session.scalar(select(Person.household_id)
-                                  .where(Person.id_number == head_id.value))
-    session.add(Declaration(
-        submission_id=submission.id, head_name=str(typed["decl_head_name"]),
-        head_id_number=head_id.value, area_code=area, household_id=household_id,
-        on_behalf=typed.get("decl_on_behalf") == YES,
-        values={k: _plain(v) for k, v in typed.items()}))
-    submission.household_id = household_id
-    record(session, "declaration.received", "submission", submission.id, None,
-           household_id=household_id, area=area)
-    return _finish(session, submission, SubmissionState.APPLIED, problems)
-
-
 FOLLOW_UPS = {
     "measures": _apply_measures,
     "elimination": _apply_elimination,
-    "declaration": _apply_declaration,
+    "declaration": apply_declaration,
 }
 
 
@@ -335,6 +312,7 @@ def _write_household(session: Session, submission: Submission, survey: Survey,
     record(session, "household.created" if created else "household.updated", "household",
            household.id, None, submission_id=submission.id, survey=version.number,
            members=len(listed), left=[p.id_number for p in left] or None)
+    attach_declared_household(session, household.id, listed)
     return household
 
 
