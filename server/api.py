@@ -240,6 +240,7 @@ def init_app(app: Flask) -> None:
     from server.accounts.api import bp as users
     from server.areas.api import bp as areas
     from server.audit.api import bp as audit
+    from server.declarations.api import bp as declarations
     from server.dedup.api import conflicts_bp, duplicates_bp
     from server.households.api import bp as households
     from server.households.api import people_bp
@@ -249,5 +250,5 @@ def init_app(app: Flask) -> None:
     from server.submissions.api import bp as submissions
 
     for bp in (areas, users, households, people_bp, submissions, conflicts_bp, duplicates_bp,
-               cases, monitoring, screening, audit):
+               declarations, cases, monitoring, screening, audit):
         api.register_blueprint(bp)

@@ -3,7 +3,7 @@ submitter's and every household involved); a failed take-in is a reviewable stat
 assessments keep the phone's values where they differ from the server's.
 
 Revision ID: 5e1f0c3a9b27
-Revises: 852cf441755a
+Revises: 5d3c1e8a9b21
 Create Date: 2026-12-04 17:50:00
 """
 from alembic import op
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 revision = '5e1f0c3a9b27'
-down_revision = '852cf441755a'
+down_revision = '5d3c1e8a9b21'
 branch_labels = None
 depends_on = None
 

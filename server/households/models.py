@@ -138,7 +138,8 @@ class EliminationAssessment(Base):
 
 
 class Declaration(Base):
-    """A self-declaration (农户自主申报): who, where, which risks; it starts a case (issue 6)."""
+    """A self-declaration (农户自主申报): who, where, which risks; it starts or joins an
+    identification case (server/declarations)."""
 
     __tablename__ = "declarations"
 
@@ -151,3 +152,10 @@ class Declaration(Base):
     on_behalf: Mapped[bool] = mapped_column(default=False)
     values: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # What became of it (server.domain.declarations.DeclarationState) and the case it opened
+    # or joined (server.declarations.services).
+    state: Mapped[str] = mapped_column(String(20), default="new", server_default="new",
+                                       index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", use_alter=True),
+                                                index=True, default=None)
+    state_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

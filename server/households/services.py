@@ -26,6 +26,7 @@ from server import clock
 from server.accounts.models import User
 from server.audit.services import record
 from server.db import insert_ignoring_duplicates
+from server.declarations.services import attach_declared_household
 from server.dedup.models import Conflict, DuplicateFlag
 from server.domain.codes import YES
 from server.domain.dedup import (
@@ -42,6 +43,7 @@ from server.domain.dedup import (
     pair,
 )
 from server.domain.elimination import STANDARDS, elimination_findings
+from server.domain.fields import BY_NAME
 from server.domain.figures import FigureKind, FigureMissing
 from server.domain.income import IncomeItems, derive
 from server.domain.members import Severity, has_labour_capacity
@@ -50,14 +52,15 @@ from server.domain.survey import (
     INCOME_FIELDS,
     Problem,
     Survey,
+    blank,
     phone_differences,
     read_survey,
     read_values,
 )
 from server.figures.services import figure_in_force
 from server.forms.models import FormVersion
+from server.households.declarations import apply_declaration
 from server.households.models import (
-    Declaration,
     EliminationAssessment,
     Household,
     MeasureRecord,
@@ -302,9 +305,9 @@ def _apply_elimination(session: Session, submission: Submission, values, today: 
     if household is not None and not size:
         problems.append(Problem(Severity.ERROR, "HOUSEHOLD_NO_MEMBERS", "家庭人口",
                                 "登记册中该户没有在世成员，无法计算人均收入"))
-    missing = [name for name in INCOME_FIELDS if name not in typed]
-    for name in missing:
-        problems.append(Problem(Severity.ERROR, "FIELD_REQUIRED", name, "收支情况不能为空"))
+    for name in blank(values.household, INCOME_FIELDS):  # a bad value is already a problem
+        problems.append(Problem(Severity.ERROR, "FIELD_REQUIRED", BY_NAME[name].code,
+                                "收支情况不能为空（没有则填0）"))
     province = household.area_code[:2] if household else ""
     line = _figure(session, province, values, today)
     floor = _figure(session, province, values, today, kind=FigureKind.ELIMINATION_FLOOR)
@@ -349,34 +352,10 @@ def _apply_elimination(session: Session, submission: Submission, values, today: 
     return _finish(session, submission, SubmissionState.APPLIED, problems)
 
 
-def _apply_declaration(session: Session, submission: Submission, values, today: date) -> str:
-    problems: list[Problem] = []
-    typed = read_values(values.household, list(values.household), today, problems)
-    head_id = typed.get("decl_head_id_number")
-    area = next((str(typed[name]) for name in ("addr_group", "addr_village") if name in typed),
-                None)
-    if head_id is None or area is None or not typed.get("decl_head_name"):
-        problems.append(Problem(Severity.ERROR, "FIELD_REQUIRED", "申报",
-                                "申报应写明户主姓名、身份证号码和住址"))
-    if any(p.severity is Severity.ERROR for p in problems):
-        return _finish(session, submission, SubmissionState.INVALID, problems)
-    household_id = session.scalar(select(Person.household_id)
-                                  .where(Person.id_number == head_id.value))
-    session.add(Declaration(
-        submission_id=submission.id, head_name=str(typed["decl_head_name"]),
-        head_id_number=head_id.value, area_code=area, household_id=household_id,
-        on_behalf=typed.get("decl_on_behalf") == YES,
-        values={k: _plain(v) for k, v in typed.items()}))
-    submission.household_id = household_id
-    record(session, "declaration.received", "submission", submission.id, None,
-           household_id=household_id, area=area)
-    return _finish(session, submission, SubmissionState.APPLIED, problems)
-
-
 FOLLOW_UPS = {
     "measures": _apply_measures,
     "elimination": _apply_elimination,
-    "declaration": _apply_declaration,
+    "declaration": apply_declaration,
 }
 
 
@@ -472,6 +451,7 @@ def _write_household(session: Session, submission: Submission, survey: Survey,
         record(session, "person.left", "person", person.id, None, id_number=person.id_number,
                from_household=household.id, submission_id=submission.id,
                reason=notes.get((ConflictKind.MEMBERS_LEFT.value, person.id_number)) or None)
+    attach_declared_household(session, household.id, listed)
     return household
 
 

@@ -19,6 +19,8 @@ class CaseSchema(Schema):
     origin = fields.String(allow_none=True)
     area_code = fields.String()
     household_id = fields.String(allow_none=True)
+    declaration_id = fields.Integer(allow_none=True,
+                                    metadata={"description": "启动案件的自主申报"})
     notice_started = fields.Date(allow_none=True)
     opened_at = fields.DateTime()
     step_entered_at = fields.DateTime()

@@ -1,7 +1,10 @@
 """REST: submissions as received from the phones, the review queue's actions, attachments.
 
 A submission belongs to the area of the user who sent it (as the review queue of
-``server.submissions.review`` decides); users see the submissions sent inside their area.
+``server.submissions.review`` decides); users see the submissions sent inside their area. A
+self-declaration's submission can also be read (detail, attachments: the signed 附件1) by the
+area the declaration belongs to, which must follow it up; it is not in that area's list, which
+stays the submissions sent there (the declarations are listed at ``/declarations``).
 Reviewers (village, township, county, admin) correct an invalid submission — which is then
 taken in again, as a newly stored one would be (``TAKE_IN``) — or reject it with a reason.
 """
@@ -12,7 +15,7 @@ from datetime import timedelta
 
 from flask import current_app, url_for
 from flask.views import MethodView
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import defer
 
 from media.store import MediaNotFound
@@ -33,6 +36,7 @@ from server.api import (
 )
 from server.audit.services import record
 from server.clock import day_start
+from server.declarations.services import declaration_submissions_in
 from server.dedup.models import Conflict
 from server.domain.fields import BY_NAME, Kind
 from server.domain.idnumber import mask, mask_phone
@@ -61,12 +65,19 @@ SORT = {"received_at": Submission.received_at, "id": Submission.id,
         "applied_at": Submission.applied_at}
 
 
-def _query():
+def _query(declared_here: bool = False):
+    """Submissions sent inside the user's area; with ``declared_here`` (one submission's
+    detail and attachments) also the self-declarations that belong to it — the household's
+    area or the declared address, wherever the submitter is (server/declarations)."""
+    here = in_area(User.area_code)
+    if declared_here:
+        here = or_(here, Submission.id.in_(
+            declaration_submissions_in(current_user().area_code)))
     return (select(Submission, FormVersion.form_id, FormVersion.version, User.username,
                    User.area_code)
             .join(FormVersion, FormVersion.id == Submission.form_version_id)
             .join(User, User.id == Submission.submitter_id)
-            .where(in_area(User.area_code))
+            .where(here)
             .options(defer(Submission.xml)))
 
 
@@ -98,7 +109,8 @@ def _shown_correction(key: str, value: str) -> str:
 
 def _detail(submission_id: int) -> dict:
     session = db.session()
-    row = session.execute(_query().where(Submission.id == submission_id)).first()
+    row = session.execute(_query(declared_here=True)
+                          .where(Submission.id == submission_id)).first()
     if row is None:
         raise AppError("NOT_FOUND")
     result = _render(row)
@@ -208,7 +220,9 @@ class AttachmentDownload(MethodView):
             .join(User, User.id == Submission.submitter_id)
             .join(MediaObject, MediaObject.sha256 == SubmissionAttachment.media_sha256)
             .where(SubmissionAttachment.submission_id == submission_id,
-                   SubmissionAttachment.name == name, in_area(User.area_code))).first()
+                   SubmissionAttachment.name == name,
+                   or_(in_area(User.area_code), Submission.id.in_(
+                       declaration_submissions_in(current_user().area_code))))).first()
         if row is None:
             raise AppError("NOT_FOUND")
         store = current_app.extensions["fangpin.media"]

@@ -1,0 +1,60 @@
+"""The intake of the self-declaration form (农户自主申报, SPEC §2.4): check it, store it as a
+``Declaration``, and start what it starts (``server.declarations.services``: an identification
+case of origin 01, opened or joined, or a pending case for a family not yet registered).
+
+Any collecting user may send a declaration for any address (a household "or anyone on its
+behalf"): unlike the other follow-up forms it is not limited to the submitter's area.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.accounts.models import User
+from server.areas.models import Area
+from server.audit.services import record
+from server.auth import Principal
+from server.declarations.services import take_declaration
+from server.domain.codes import YES
+from server.domain.members import Severity
+from server.domain.survey import Problem, read_values
+from server.households.models import Declaration, Person
+from server.submissions.models import Submission, SubmissionState
+
+
+def apply_declaration(session: Session, submission: Submission, values, today: date) -> str:
+    # Imported here: the registry's take-in (services) dispatches to this module.
+    from server.households.services import _finish, _plain
+
+    problems: list[Problem] = []
+    typed = read_values(values.household, list(values.household), today, problems)
+    head_id = typed.get("decl_head_id_number")
+    area = next((str(typed[name]) for name in ("addr_group", "addr_village") if name in typed),
+                None)
+    if head_id is None or area is None or not typed.get("decl_head_name"):
+        problems.append(Problem(Severity.ERROR, "FIELD_REQUIRED", "申报",
+                                "申报应写明户主姓名、身份证号码和住址"))
+    elif session.get(Area, area) is None:
+        problems.append(Problem(Severity.ERROR, "AREA_UNKNOWN", "住址",
+                                f"住址的区划代码“{area}”不在区划表中"))
+    if any(p.severity is Severity.ERROR for p in problems):
+        return _finish(session, submission, SubmissionState.INVALID, problems)
+    household_id = session.scalar(select(Person.household_id)
+                                  .where(Person.id_number == head_id.value))
+    declaration = Declaration(
+        submission_id=submission.id, head_name=str(typed["decl_head_name"]),
+        head_id_number=head_id.value, area_code=area, household_id=household_id,
+        on_behalf=typed.get("decl_on_behalf") == YES,
+        values={k: _plain(v) for k, v in typed.items()})
+    session.add(declaration)
+    session.flush()
+    submission.household_id = household_id
+    record(session, "declaration.received", "declaration", declaration.id,
+           submission.submitter_id, submission_id=submission.id, household_id=household_id,
+           area=area)
+    submitter = Principal.of(session.get(User, submission.submitter_id))
+    take_declaration(session, declaration, submitter, today)
+    return _finish(session, submission, SubmissionState.APPLIED, problems)
