@@ -54,11 +54,15 @@ def declare(live_server, seeded, username: str, head_id: str, village: str = VIL
     return rows[0]
 
 
-def survey(live_server, seeded, members, username="helper", village=VILLAGE) -> str:
-    """A household survey sent from the phone; the household's id."""
-    xml = form_instance("household", seeded.form_versions["household"],
-                        {**SURVEY_FIELDS, **address(village), "phone": "13812345678"},
-                        list(members))
+def survey(live_server, seeded, members, username="helper", village=VILLAGE,
+           resurveys=None) -> str:
+    """A household survey sent from the phone (``resurveys``: the form's resurvey of that
+    registered household); the household's id."""
+    fields = {**SURVEY_FIELDS, **address(village), "phone": "13812345678"}
+    if resurveys:
+        fields |= {"resurvey": "01", "household": resurveys}
+    xml = form_instance("household", seeded.form_versions["household"], fields,
+                        list(members), entity_id=resurveys)
     response = CollectClient(live_server, seeded.tokens[username]).submit(xml)
     assert response.status_code == 201, response.text
     county = api(live_server, "county")
@@ -229,7 +233,7 @@ def test_a_pending_case_merges_into_the_households_open_case_when_the_family_is_
     assert declaration["state"] == "pending_visit"
 
     newcomer = {**HEAD, "a5_name": "孙七", "a7_id_number": NEWCOMER_ID, "a8_relation": "05"}
-    assert survey(live_server, seeded, [HEAD, SPOUSE, newcomer]) == household
+    assert survey(live_server, seeded, [HEAD, SPOUSE, newcomer], resurveys=household) == household
 
     after = get(live_server, "county", f"/declarations/{declaration['id']}").json()
     assert (after["state"], after["case_id"], after["household_id"]) == (

@@ -112,9 +112,10 @@ def test_the_survey_history_lists_every_version_with_its_figures(live_server, se
     """SPEC §5: a resurvey is a new survey version kept with its history — each one readable
     with the server's figures (issue 11: /households/<id>/surveys[/<number>])."""
     post_household(live_server, seeded, [HEAD, SPOUSE, CHILD])
-    post_household(live_server, seeded, [HEAD, SPOUSE, CHILD], a28_wages="20000")
     county = Api(live_server, "county")
     household_id = household_of(county)["id"]
+    post_household(live_server, seeded, [HEAD, SPOUSE, CHILD], a28_wages="20000",
+                   resurveys=household_id)
 
     listed = county.get(f"/households/{household_id}/surveys")
     second = county.items(f"/households/{household_id}/surveys/2")
