@@ -112,7 +112,8 @@ def _detail(submission_id: int) -> dict:
         .where(SubmissionAttachment.submission_id == submission_id)
         .order_by(SubmissionAttachment.name)).all()
     result["attachments"] = [{
-        "name": attachment.name, "field_path": attachment.field_path,
+        "name": attachment.name, "field_path": attachment.field_path or None,
+        "referenced": bool(attachment.field_path),
         "received": attachment.media_sha256 is not None, "size": size,
         "content_type": content_type,
         "url": url_for("submissions.AttachmentDownload", submission_id=submission_id,
