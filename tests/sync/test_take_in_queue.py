@@ -14,7 +14,8 @@ from server.households.models import Household, Person, SurveyVersion
 from server.households.queue import run_worker, take_in_batch
 from server.submissions.models import Submission
 from tests.integration.test_registry import CHILD, HEAD, SPOUSE
-from tests.support.collect import CollectClient
+from sync.openrosa import submission_message
+from tests.support.collect import CollectClient, response_message
 from tests.sync.test_submission_registry import household_xml, households_list
 
 
@@ -46,6 +47,17 @@ def test_the_request_stores_and_the_batch_takes_in(client, seeded, db):
     assert db.scalar(select(Submission.state)) == "applied"
     [row] = households_list(client)
     assert row["head_name"] == "张三"
+
+
+def test_a_queued_submission_is_answered_as_received_and_being_checked(client, seeded, db):
+    """SPEC §5/§6: in queue mode the request only stores; the phone hears that the submission
+    was received and is being checked, not a success the registry has not decided yet."""
+    response = client.submit(household_xml(seeded, [HEAD, SPOUSE]))
+
+    assert response.status_code == 201
+    assert response.headers["X-Submission-State"] == "received"
+    assert response_message(response) == submission_message("received")
+    assert submission_message("received") != submission_message("applied")
 
 
 def test_a_batch_takes_the_oldest_first_and_no_more_than_its_size(client, seeded, db):
