@@ -11,13 +11,13 @@ from server.api import (
     errors,
     in_area,
     one_page,
-    sees_personal_data,
     shown_id_number,
+    shown_phone,
     sorted_by,
     where_equal,
     where_in_area,
 )
-from server.domain.idnumber import mask, mask_phone, normalise
+from server.domain.idnumber import normalise
 from server.errors import AppError
 from server.households.models import Household, Person, SurveyVersion
 from server.households.schemas import (
@@ -44,13 +44,11 @@ def _query():
 
 def _render(row) -> dict:
     household, head_name, head_id, number = row
-    full = sees_personal_data()
-    phone = household.phone
     return {
         "id": household.id, "area_code": household.area_code, "size": household.size,
         "head_name": head_name,
-        "head_id_number": head_id if full or head_id is None else mask(head_id),
-        "phone": phone if full or not phone else mask_phone(phone),
+        "head_id_number": shown_id_number(head_id),
+        "phone": shown_phone(household.phone, household.area_code),
         "monitoring_type": household.monitoring_type, "survey_number": number,
         "updated_at": household.updated_at,
     }

@@ -10,10 +10,12 @@ import pytest
 from lxml import etree
 from sqlalchemy import func, select
 
+from server.accounts.models import Role
+from server.auth import issue_token
 from server.households.models import Household, Person, SurveyVersion
 from server.submissions.models import Submission
-from tests.integration.test_registry import CHILD, HEAD, HOUSEHOLD, SPOUSE
 from sync.openrosa import submission_message
+from tests.integration.test_registry import CHILD, HEAD, HOUSEHOLD, SPOUSE
 from tests.support.collect import (
     RESPONSE_NS,
     CollectClient,
@@ -21,6 +23,8 @@ from tests.support.collect import (
     parse_form_list,
     parse_manifest,
 )
+from tests.support.rest import Api, add_user
+from tests.support.seed import TOWNSHIP
 
 
 @pytest.fixture
@@ -188,3 +192,27 @@ def test_the_message_lists_the_first_three_errors_and_counts_the_rest():
     assert "warn-only" in submission_message("invalid", [warning])  # no error: the warnings
     states = ("applied", "invalid", "held", "received")
     assert len({submission_message(state, [warning]) for state in states}) == len(states)
+
+
+# --- personal data in the phones' entity list (issue 11.14) -----------------------------------
+
+
+def test_the_entity_list_masks_personal_data_by_the_one_rule(client, live_server, seeded, db):
+    """SPEC §7 (one rule for the REST API and the phones' lists): a helper's households.csv shows
+    the head's ID number masked; phones are in full for a helper of the household's village and
+    masked for a helper bound to the wider township, as the REST API shows them."""
+    response = client.submit(household_xml(seeded, [HEAD, SPOUSE], a55_contact_phone="13900001111"))
+    assert response.headers["X-Submission-State"] == "applied"
+    wide = add_user(db, "helper_township", Role.HELPER, TOWNSHIP)
+    token = issue_token(db, wide)
+    db.commit()
+
+    [mine] = households_list(client)
+    [township] = households_list(CollectClient(live_server, token))
+
+    masked_id = HEAD["a7_id_number"][:6] + "********" + HEAD["a7_id_number"][-4:]
+    assert mine["head_id_masked"] == township["head_id_masked"] == masked_id
+    assert (mine["phone"], mine["a55_contact_phone"]) == ("13812345678", "13900001111")
+    assert (township["phone"], township["a55_contact_phone"]) == ("138****5678", "139****1111")
+    rest = Api(live_server, "helper").get(f"/households/{mine['name']}").json()
+    assert (rest["head_id_number"], rest["phone"]) == (mine["head_id_masked"], mine["phone"])

@@ -13,8 +13,8 @@ from sqlalchemy import func, select, update
 from server.households.models import Household, Person, SurveyVersion
 from server.households.queue import run_worker, take_in_batch
 from server.submissions.models import Submission
-from tests.integration.test_registry import CHILD, HEAD, SPOUSE
 from sync.openrosa import submission_message
+from tests.integration.test_registry import CHILD, HEAD, SPOUSE
 from tests.support.collect import CollectClient, response_message
 from tests.sync.test_submission_registry import household_xml, households_list
 
