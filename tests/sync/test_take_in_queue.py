@@ -145,7 +145,11 @@ def test_the_worker_command_runs_beside_the_server(client, seeded, db, app_confi
 
     env = {**os.environ, "DATABASE_URL": app_config["DATABASE_URL"],
            "MEDIA_STORE": app_config["MEDIA_STORE"], "TAKE_IN": "queue"}
-    worker = subprocess.Popen([sys.executable, "-m", "server.cli", "worker", "--poll", "0.1"],
+    # A suite run in the background (`pytest &`) starts its children with SIGINT ignored, and
+    # Python then installs no KeyboardInterrupt handler: install it, as a terminal's Ctrl-C has.
+    ctrl_c = ("import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+              "from server.cli import main; main()")
+    worker = subprocess.Popen([sys.executable, "-c", ctrl_c, "worker", "--poll", "0.1"],
                               cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True)
     try:
@@ -154,9 +158,16 @@ def test_the_worker_command_runs_beside_the_server(client, seeded, db, app_confi
         while db.scalar(select(Submission.state)) != "applied" and time.monotonic() < deadline:
             time.sleep(0.1)
             db.rollback()
-    finally:
         worker.send_signal(signal.SIGINT)
         output = worker.communicate(timeout=20)[0]
+    finally:
+        if worker.poll() is None:  # never leak the worker, whatever failed above
+            worker.terminate()
+            try:
+                worker.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
 
     assert db.scalar(select(Submission.state)) == "applied", output
     assert "登记 1 份" in output and "登记工作进程已停止" in output
