@@ -24,12 +24,12 @@ from werkzeug.wsgi import wrap_file
 from server import db
 from server.accounts.models import Role
 from server.auth import Principal, check_role, user_by_password
-from server.domain.idnumber import mask, mask_phone
+from server.domain import personal
 from server.errors import AppError
 
 PREFIX = "/api/v1"
-# Roles that see full ID numbers and phone numbers; the others see them masked.
-UNMASKED_ROLES = frozenset({Role.COUNTY, Role.ADMIN})
+# Roles that see full ID numbers and phone numbers (SPEC §7; the rule is server.domain.personal).
+UNMASKED_ROLES = frozenset(Role(role) for role in personal.FULL_DATA_ROLES)
 
 
 class Text(fields.String):
@@ -72,17 +72,21 @@ def in_area(column: ColumnElement) -> ColumnElement:
 
 
 def sees_personal_data() -> bool:
-    return current_user().role in UNMASKED_ROLES
+    """Whether the current user sees ID numbers in full (SPEC §7, ``server.domain.personal``)."""
+    return personal.sees_full_id_numbers(current_user().role)
 
 
 def shown_id_number(value: str | None) -> str | None:
     """An ID (or disability card) number as the current user may see it."""
-    return value if not value or sees_personal_data() else mask(value)
+    return personal.shown_id_number(value, current_user().role)
 
 
-def shown_phone(value: str | None) -> str | None:
-    """A phone number as the current user may see it."""
-    return value if not value or sees_personal_data() else mask_phone(value)
+def shown_phone(value: str | None, household_area: str | None = None) -> str | None:
+    """A phone number as the current user may see it: ``household_area`` is the area code of
+    the household it belongs to (its village's users see it in full); None for a phone that is
+    no household's (then only county and admin see it in full)."""
+    user = current_user()
+    return personal.shown_phone(value, user.role, user.area_code, household_area)
 
 
 def require_role(*roles: Role) -> Principal:

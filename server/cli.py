@@ -103,6 +103,25 @@ def demo_command() -> None:
     click.echo("演示用户:")
     for line in lines:
         click.echo(line)
+    if _is_loopback(config["PUBLIC_URL"]):
+        click.echo(f"\n警告：服务器地址 {config['PUBLIC_URL']} 是本机回环地址，手机无法连接。"
+                   "请设置环境变量 PUBLIC_URL 为手机可访问的地址"
+                   f"（如 http://192.168.1.10:{config['PORT']}）后重新运行 fangpin demo。",
+                   err=True)
+
+
+def _is_loopback(url: str) -> bool:
+    """Whether ``url`` names this machine only (127.0.0.0/8, ::1, localhost)."""
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    host = urlsplit(url).hostname or ""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 @main.command("apply-pending")

@@ -58,9 +58,33 @@ def load(overrides: dict | None = None) -> dict[str, object]:
 
 
 def _host_address() -> str:
-    """This machine's address as the local network sees it (loopback when it has none)."""
+    """This machine's address as the local network sees it (loopback when it has none).
+
+    The host name's address, unless it maps to loopback (as Debian's ``127.0.1.1`` line in
+    /etc/hosts does): then the address of the interface that routes outward.
+    """
     try:
         address = socket.gethostbyname(socket.gethostname())
     except OSError:
-        return "127.0.0.1"
-    return "127.0.0.1" if address.startswith("127.") else address
+        address = LOOPBACK
+    if not address.startswith("127."):
+        return address
+    return outward_address() or LOOPBACK
+
+
+LOOPBACK = "127.0.0.1"
+
+
+def outward_address() -> str | None:
+    """The address of the interface that routes outward, or None without such a route.
+
+    A UDP socket "connected" to a documentation address (RFC 5737 192.0.2.1) makes the kernel
+    choose the route and the source address; no packet is sent.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))
+            address = probe.getsockname()[0]
+        except OSError:
+            return None
+    return None if address.startswith("127.") or address == "0.0.0.0" else address

@@ -52,7 +52,6 @@ CATALOGUE: dict[str, ErrorKind] = {
     "XML_FORBIDDEN": ErrorKind(400, "表单数据包含不允许的 XML 结构（DTD/实体声明），已拒绝"),
     "XML_NO_FORM_ID": ErrorKind(400, "表单数据的根元素缺少表单编号（id）"),
     "XML_NO_INSTANCE_ID": ErrorKind(400, "表单数据缺少 meta/instanceID"),
-    "ATTACHMENT_UNEXPECTED": ErrorKind(400, "附件“{name}”不是此表单数据中引用的文件"),
     "ATTACHMENT_NOT_IMAGE": ErrorKind(400, "附件“{name}”应为图片：{detail}"),
     "SUBMISSION_DUPLICATE_CONFLICT": ErrorKind(
         409, "编号为 {instance_id} 的提交已存在且内容不同；已保留首次提交的内容"

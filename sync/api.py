@@ -7,6 +7,7 @@ Handlers parse, authenticate, call one service and render; errors render as Open
 
 from __future__ import annotations
 
+import functools
 import hashlib
 
 from flask import Blueprint, Flask, Response, current_app, g, request, url_for
@@ -16,14 +17,13 @@ from server import db
 from server.auth import Principal, user_by_password, user_by_token
 from server.errors import AppError, register_renderer
 from server.forms.models import Form, FormVersion
-from server.households.queue import submission_stored
+from server.households.queue import QUEUE, submission_stored
+from server.submissions.models import Submission, SubmissionState
 from server.submissions.services import UploadedFile, ingest_submission, record_rejection
 from sync import attachments, openrosa
 
 bp = Blueprint("openrosa", __name__)
 _SUBMISSION_ENDPOINTS = {"submission", "submission_head"}
-_RECEIVED = openrosa.response("提交成功", "submit_success")
-_ALREADY_RECEIVED = openrosa.response("该提交此前已成功接收", "submit_success")
 
 
 # --- authentication -------------------------------------------------------------------------
@@ -187,11 +187,41 @@ def submission():
         db.session().rollback()  # release the request's locks before the rejection is kept
         record_rejection(db.database().sessions, store, error, user_id, xml)
         raise
+    session = db.session()
     if result.created:
-        submission_stored(current_app.config["TAKE_IN"], db.session(), result.submission_id,
-                          result.envelope.root)
-    body = _RECEIVED if result.created or result.added_attachments else _ALREADY_RECEIVED
-    return _xml(body, 201)
+        mode = current_app.config["TAKE_IN"]
+        submission_stored(mode, session, result.submission_id, result.envelope.root)
+        # queue mode: stored, not taken in yet (whatever a worker may already be doing)
+        state, problems = ((SubmissionState.RECEIVED, []) if mode == QUEUE
+                           else _outcome(session, result.submission_id))
+    else:
+        state, problems = _outcome(session, result.submission_id)
+    again = not (result.created or result.added_attachments)
+    response = _xml(_receipt(state, problems, again), 201)
+    response.headers["X-Submission-State"] = str(state)  # what the server made of it, for scripts
+    return response
+
+
+def _outcome(session, submission_id: int) -> tuple[str, list]:
+    """The submission's state and problems, as the request's take-in left them (one narrow
+    primary-key read: the take-in's Submission object is no longer in the session by now)."""
+    row = session.execute(select(Submission.state, Submission.problems)
+                          .where(Submission.id == submission_id)).one()
+    return row.state, row.problems or []
+
+
+def _receipt(state: str, problems: list, again: bool) -> bytes:
+    """The OpenRosaResponse of an accepted submission (``openrosa.submission_message``)."""
+    if state in (SubmissionState.INVALID, SubmissionState.HELD) and problems:
+        return openrosa.response(openrosa.submission_message(state, problems, again=again),
+                                 "submit_success")
+    return _fixed_receipt(state, again)
+
+
+@functools.lru_cache(maxsize=32)
+def _fixed_receipt(state: str, again: bool) -> bytes:
+    """The receipt of a state whose message lists nothing: built once (the hot path)."""
+    return openrosa.response(openrosa.submission_message(state, again=again), "submit_success")
 
 
 def init_app(app: Flask) -> None:

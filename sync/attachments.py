@@ -21,9 +21,10 @@ from server.areas.models import Area
 from server.auth import Principal
 from server.domain.areas import AreaLevel
 from server.domain.codes import NO, YES
+from server.domain.fields import BY_NAME, Kind
 from server.domain.figures import FigureKind, FigureMissing, figure_for
-from server.domain.idnumber import mask
 from server.domain.members import has_labour_capacity
+from server.domain.personal import shown_id_number, shown_phone
 from server.figures.services import figures
 from server.households.models import Household, Person, SurveyVersion
 from server.screening.services import HouseholdTasks, tasks_by_household
@@ -81,6 +82,9 @@ ENTITY_PROPERTIES = (
     "a32_business_expenses", "a35_insurance_claims", "a36_compliant_out_of_pocket",
     "a55_contact_name", "a55_contact_phone", "labour_capacity",
 )
+# Phone numbers: shown by the one rule of personal data (SPEC §7, server.domain.personal).
+PHONE_PROPERTIES = tuple(name for name in ENTITY_PROPERTIES
+                         if name in BY_NAME and BY_NAME[name].kind is Kind.PHONE)
 # Department warnings (server.screening): the open home-check tasks, after the form properties.
 WARNING_TASK_PROPERTY = "warning_task"
 TASK_LABEL_PREFIX = "【待核查】"
@@ -100,6 +104,12 @@ def households_csv(session: Session, user: Principal) -> bytes:
     holds (LocalEntityUseCases.updateLocalEntitiesFromServer), so a changed label must come
     with a higher version. It never decreases, and equals the survey number while a household
     never had a task.
+
+    Personal data follow the one rule of SPEC §7 (``server.domain.personal``, as the REST API):
+    ``head_id_masked`` is the head's ID number as the user may see it (masked for every role that
+    collects; the forms only show it, none matches on it), and ``phone`` and
+    ``a55_contact_phone`` are in full for the users of the household's village, masked for a
+    user bound to a wider area (a township's).
     """
     rows = session.execute(
         select(Household, SurveyVersion, Person.name, Person.id_number)
@@ -122,7 +132,9 @@ def households_csv(session: Session, user: Principal) -> bytes:
         capable = has_labour_capacity(survey.member_values)
         derived = {
             "head_name": head_name,
-            "head_id_masked": mask(head_id),
+            "head_id_masked": shown_id_number(head_id, user.role),
+            **{name: shown_phone(values.get(name), user.role, user.area_code,
+                                 household.area_code) for name in PHONE_PROPERTIES},
             "household_size": str(survey.size),
             "a3_monitoring_type": household.monitoring_type or values.get("a3_monitoring_type"),
             "labour_capacity": YES if capable else NO,

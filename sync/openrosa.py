@@ -5,7 +5,7 @@ Specs: docs.getodk.org/openrosa-form-list, openrosa-form-submission, openrosa-ht
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from lxml import etree
@@ -76,3 +76,43 @@ def response(message: str, nature: str = "") -> bytes:
     root = etree.Element(f"{{{RESPONSE_NS}}}OpenRosaResponse", nsmap={None: RESPONSE_NS})
     _el(root, RESPONSE_NS, "message", message, **({"nature": nature} if nature else {}))
     return _bytes(root)
+
+
+# --- what the helper hears after sending a submission ---------------------------------------
+
+SHOWN_PROBLEMS = 3  # problems listed in the message; the rest are counted
+
+
+def submission_message(state: str | None, problems: Sequence[Mapping] = (), *,
+                       again: bool = False) -> str:
+    """The message Collect shows the helper for an accepted (201) submission.
+
+    Pure: a submission state (``server.submissions.models.SubmissionState`` values) and its
+    problem list (``{"severity", "message", …}``, as take-in stores them). Collect cannot edit a
+    sent form, so the answer stays 201 whatever the server found, and the message says what
+    became of it: ``applied`` (or a form the registry does not take in) is 提交成功; ``invalid``
+    says it was received with problems, listing the first ``SHOWN_PROBLEMS`` errors (the rules
+    that made it invalid; warnings only when there is no error) and how many more, so the helper
+    can check them with the household on the spot and have a reviewer correct them; ``held``
+    says it awaits a reviewer (审核) and lists its conflicts the same way; ``received`` (not taken in yet: the queue mode, or a
+    take-in that failed and will be retried) says it is being checked. ``again``: the same
+    instanceID had been received before.
+    """
+    head = "该提交此前已接收" if again else "已收到"
+    if state in ("applied", "ignored"):
+        return "该提交此前已成功接收" if again else "提交成功"
+    errors = [p for p in problems if p.get("severity") == "error"] or list(problems)
+    listed = "；".join(f"{n}. {p.get('message', '')}"
+                      for n, p in enumerate(errors[:SHOWN_PROBLEMS], start=1))
+    more = len(errors) - SHOWN_PROBLEMS
+    listed += f"；另有{more}个问题" if more > 0 else ""
+    if state == "invalid":
+        return (f"{head}，但服务器检查发现{len(errors)}个问题，需由审核人员更正"
+                f"（请当场向农户核实）：{listed}")
+    if state == "held":
+        # the conflicts (a person registered elsewhere, an address outside the area …)
+        return (f"{head}，与已登记的信息有冲突，等待审核人员审核处理"
+                + (f"：{listed}" if errors else ""))
+    if state == "rejected":
+        return f"{head}，已被审核人员驳回"
+    return f"{head}，正在检查"

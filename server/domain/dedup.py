@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from server.domain.areas import common_area, contains
-from server.domain.idnumber import one_digit_apart
+from server.domain.idnumber import mask, one_digit_apart
 
 
 class Outcome(StrEnum):
@@ -116,9 +116,10 @@ class Conflict:
 
     @property
     def message(self) -> str:
+        """Located, and safe to show a helper: the ID masked (SPEC §7), the member's place."""
         where = (f"（第{'、'.join(map(str, self.member_indexes))}名成员）"
                  if self.member_indexes else "")
-        return f"{CONFLICT_NAMES[self.kind]}：{self.id_number}{where}"
+        return f"{CONFLICT_NAMES[self.kind]}：{mask(self.id_number)}{where}"
 
 
 @dataclass(frozen=True)

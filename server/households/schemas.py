@@ -16,10 +16,13 @@ class ShownIdNumber(fields.String):
 
 
 class ShownPhone(fields.String):
-    """A phone number, masked at dump time like the rest of the API (``shown_phone``)."""
+    """A household's phone number, masked at dump time by the one rule (``shown_phone``: in
+    full for the household's village, county and admin); the dumped object's ``area_code`` is
+    the household's area."""
 
     def _serialize(self, value, attr, obj, **kwargs):
-        return super()._serialize(shown_phone(value), attr, obj, **kwargs)
+        area = getattr(obj, "area_code", None)
+        return super()._serialize(shown_phone(value, area), attr, obj, **kwargs)
 
 
 class FormValues(fields.Dict):
@@ -32,15 +35,18 @@ class FormValues(fields.Dict):
     def _serialize(self, value, attr, obj, **kwargs):
         if value is None:
             return None
-        return {name: _shown(name, text) for name, text in value.items()}
+        # the household's area as the survey gave it: its village sees its phones in full
+        area = value.get("addr_group") or value.get("addr_village") or getattr(
+            obj, "area_code", None)
+        return {name: _shown(name, text, area) for name, text in value.items()}
 
 
-def _shown(name: str, text: str) -> str:
+def _shown(name: str, text: str, area: str | None) -> str:
     spec = BY_NAME.get(name)
     if spec is not None and spec.kind is Kind.ID_NUMBER:
         return shown_id_number(text)
     if spec is not None and spec.kind is Kind.PHONE:
-        return shown_phone(text)
+        return shown_phone(text, area)
     return text
 
 

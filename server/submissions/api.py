@@ -29,8 +29,8 @@ from server.api import (
     in_area,
     one_page,
     require_role,
-    sees_personal_data,
     shown_id_number,
+    shown_phone,
     sorted_by,
     where_equal,
 )
@@ -39,7 +39,6 @@ from server.clock import day_start
 from server.declarations.services import declaration_submissions_in
 from server.dedup.models import Conflict
 from server.domain.fields import BY_NAME, Kind
-from server.domain.idnumber import mask, mask_phone
 from server.errors import AppError
 from server.forms.models import FormVersion
 from server.households.queue import submission_stored
@@ -97,14 +96,15 @@ def _render(row) -> dict:
     }
 
 
-def _shown_correction(key: str, value: str) -> str:
-    """A correction's value as the current user may see it (ID numbers and phones masked)."""
+def _shown_correction(key: str, value: str, area_code: str) -> str:
+    """A correction's value as the current user may see it (ID numbers and phones masked, SPEC
+    §7). The household's area is the submission's, i.e. its submitter's (``area_code``)."""
     field = BY_NAME.get(key.rsplit("/", 1)[-1])
-    if sees_personal_data() or field is None or not value:
+    if field is None or not value:
         return value
     if field.kind == Kind.ID_NUMBER:
-        return mask(value)
-    return mask_phone(value) if field.kind == Kind.PHONE else value
+        return shown_id_number(value)
+    return shown_phone(value, area_code) if field.kind == Kind.PHONE else value
 
 
 def _detail(submission_id: int) -> dict:
@@ -116,7 +116,7 @@ def _detail(submission_id: int) -> dict:
     result = _render(row)
     submission = row[0]
     result["problems"] = submission.problems or []
-    result["corrections"] = {key: _shown_correction(key, str(value))
+    result["corrections"] = {key: _shown_correction(key, str(value), result["area_code"])
                              for key, value in (submission.corrections or {}).items()}
     files = session.execute(
         select(SubmissionAttachment, MediaObject.size, MediaObject.content_type)
@@ -124,7 +124,8 @@ def _detail(submission_id: int) -> dict:
         .where(SubmissionAttachment.submission_id == submission_id)
         .order_by(SubmissionAttachment.name)).all()
     result["attachments"] = [{
-        "name": attachment.name, "field_path": attachment.field_path,
+        "name": attachment.name, "field_path": attachment.field_path or None,
+        "referenced": bool(attachment.field_path),
         "received": attachment.media_sha256 is not None, "size": size,
         "content_type": content_type,
         "url": url_for("submissions.AttachmentDownload", submission_id=submission_id,

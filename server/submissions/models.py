@@ -89,7 +89,12 @@ class Submission(Base):
 
 
 class SubmissionAttachment(Base):
-    """A file named in a submission's XML; ``media_sha256`` stays empty until it arrives."""
+    """A file of a submission; ``media_sha256`` stays empty until it arrives.
+
+    Mostly a file the XML names, under the path of the question it answers. A file part the XML
+    does not name (Collect sends every file of the instance's folder) is kept too, as an
+    *unreferenced* attachment: ``field_path`` empty, received with the part that brought it.
+    """
 
     __tablename__ = "submission_attachments"
     __table_args__ = (UniqueConstraint("submission_id", "name"),)

@@ -23,7 +23,11 @@ class ProblemSchema(Schema):
 
 class AttachmentSchema(Schema):
     name = fields.String()
-    field_path = fields.String()
+    field_path = fields.String(allow_none=True, metadata={
+        "description": "文件所回答的题目路径；未被表单数据引用的文件为空"})
+    referenced = fields.Boolean(metadata={
+        "description": "表单数据是否引用此文件（否：手机随提交一并上传的其他文件，"
+                       "如题目不再适用后留下的照片；保留备查，不作为表单取值）"})
     received = fields.Boolean(metadata={"description": "文件是否已上传到服务器"})
     size = fields.Integer(allow_none=True)
     content_type = fields.String(allow_none=True)

@@ -89,6 +89,8 @@ class IngestResult:
 
 
 _INSERT_ATTACHMENT = insert(SubmissionAttachment.__table__)
+# The ``field_path`` of an unreferenced attachment: a file part the instance does not name.
+UNREFERENCED = ""
 _versions: weakref.WeakKeyDictionary[Engine, dict] = weakref.WeakKeyDictionary()
 _versions_lock = threading.Lock()
 
@@ -167,39 +169,57 @@ def ingest_submission(
 ) -> IngestResult:
     """Store a submission and its files; a repeated instanceID adds the files it lacked.
 
-    Refuses (``AppError``) an unknown form or version, files the instance does not name, and
-    photos or signatures that are not images; same instanceID with other XML is a conflict.
+    Refuses (``AppError``) an unknown form or version, and photos or signatures the instance
+    names that are not images; same instanceID with other XML is a conflict.
+
+    A file part the instance does not name is kept, never refused: Collect sends every file of
+    the instance's folder (``InstanceServerUploader.getFilesInParentDirectory``: all but the XML
+    and hidden files), so a photo whose question turned non-relevant, or a leftover temporary
+    file, comes with every try, and refusing it would make the submission unsendable. Such a
+    part is stored in the media store and listed on the submission as an *unreferenced*
+    attachment (``field_path`` empty, ``UNREFERENCED``), whatever its type: it answers no
+    question, so it is no form value and is not checked as an image.
     """
     envelope = parse_instance(xml)
     version = form_version_for(session, user, envelope)
     expected = named_files(envelope.root, version.binary_paths)
     files = list(files)
+    unreferenced: list[str] = []
     for upload in files:
-        if upload.name not in expected:
-            raise AppError("ATTACHMENT_UNEXPECTED", name=upload.name)
-        if expected[upload.name] in version.image_paths:
+        path = expected.get(upload.name)
+        if path is None:
+            unreferenced.append(upload.name)
+        elif path in version.image_paths:
             _check_image(upload)
     media, media_rows = put_media(store, files)
     xml_sha256 = hashlib.sha256(xml).hexdigest()
     now = utcnow()
 
     complete = set(expected) <= set(media)
+    attachments = [{"name": name, "field_path": path, "media_sha256": media.get(name),
+                    "received_at": now if name in media else None}
+                   for name, path in expected.items()]
+    if unreferenced:
+        attachments += [{"name": name, "field_path": UNREFERENCED, "media_sha256": media[name],
+                         "received_at": now} for name in dict.fromkeys(unreferenced)]
+    details = {"instance_id": envelope.instance_id, "form_id": envelope.form_id,
+               "version": envelope.version, "attachments": len(media), "complete": complete}
+    if unreferenced:
+        details["unreferenced"] = len(set(unreferenced))
     created_id = _insert_new(session, {
         "instance_id": envelope.instance_id, "form_version_id": version.id,
         "submitter_id": user.id, "device_id": device_id, "xml": xml.decode("utf-8"),
         "xml_sha256": xml_sha256, "received_at": now, "complete": complete,
         "state": SubmissionState.RECEIVED, "problems": [], "corrections": {},
-    }, [{"name": name, "field_path": path, "media_sha256": media.get(name),
-         "received_at": now if name in media else None} for name, path in expected.items()],
+    }, attachments,
         {"at": now, "action": "submission.received", "object_type": "submission",
-         "user_id": user.id, "details": {
-             "instance_id": envelope.instance_id, "form_id": envelope.form_id,
-             "version": envelope.version, "attachments": len(media), "complete": complete}},
+         "user_id": user.id, "details": details},
         media_rows)
     if created_id is not None:
         result = IngestResult(created_id, envelope, True, len(media), complete)
     else:
-        result = _add_to_existing(session, envelope, xml_sha256, media, now)
+        result = _add_to_existing(session, envelope, xml_sha256, media, now,
+                                  frozenset(unreferenced))
     if result.added_attachments and not result.created:
         record(session, "submission.attachments_added", "submission", result.submission_id,
                user.id, instance_id=envelope.instance_id, form_id=envelope.form_id,
@@ -322,8 +342,10 @@ _SUBMISSION_COLUMNS = ("instance_id", "form_version_id", "submitter_id", "device
 
 
 def _add_to_existing(session: Session, envelope: Envelope, xml_sha256: str,
-                     media: dict[str, str], now) -> IngestResult:
-    """The same instanceID again: same XML adds missing files; other XML is a conflict."""
+                     media: dict[str, str], now, unreferenced: frozenset[str] = frozenset()
+                     ) -> IngestResult:
+    """The same instanceID again: same XML adds missing files (and unreferenced ones not kept
+    yet); other XML is a conflict."""
     existing = session.execute(
         select(Submission.id, Submission.xml_sha256)
         .where(Submission.instance_id == envelope.instance_id)
@@ -336,6 +358,14 @@ def _add_to_existing(session: Session, envelope: Envelope, xml_sha256: str,
             SubmissionAttachment.media_sha256.is_(None))
     ))
     added = 0
+    if unreferenced:
+        kept = set(session.scalars(select(SubmissionAttachment.name).where(
+            SubmissionAttachment.submission_id == existing.id,
+            SubmissionAttachment.name.in_(unreferenced))))
+        for name in sorted(unreferenced - kept):
+            added += insert_ignoring_duplicates(
+                session, SubmissionAttachment, submission_id=existing.id, name=name,
+                field_path=UNREFERENCED, media_sha256=media[name], received_at=now)
     for name in missing & set(media):
         session.execute(
             update(SubmissionAttachment)

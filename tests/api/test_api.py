@@ -41,18 +41,22 @@ def test_the_api_needs_credentials(live_server, seeded):
     assert response.headers["WWW-Authenticate"].startswith("Basic")
 
 
-def test_personal_data_is_masked_for_roles_that_do_not_need_it(live_server, household):
-    """The Bar: ID numbers and phones masked where a role doesn't need them."""
-    county = api(live_server, "county")
-    village = api(live_server, "village")
+def test_personal_data_by_role_is_one_rule(live_server, household):
+    """SPEC §7: ID numbers in full for county and admin only; phones in full for those who call
+    the household — its village's users and helpers — and county and admin, masked for others."""
+    seen = {}
+    for username in ("county", "village", "helper", "township"):
+        user = api(live_server, username)
+        seen[username] = user.get(f"{user.base}/households/{household}", timeout=10).json()
 
-    full = county.get(f"{county.base}/households/{household}", timeout=10).json()
-    masked = village.get(f"{village.base}/households/{household}", timeout=10).json()
-
-    assert full["head_id_number"] == HEAD["a7_id_number"] and full["phone"] == "13812345678"
-    assert masked["head_id_number"] == HEAD["a7_id_number"][:6] + "********" + \
-        HEAD["a7_id_number"][-4:]
-    assert masked["phone"] == "138****5678"
+    masked_id = HEAD["a7_id_number"][:6] + "********" + HEAD["a7_id_number"][-4:]
+    assert seen["county"]["head_id_number"] == HEAD["a7_id_number"]
+    assert seen["county"]["phone"] == "13812345678"
+    for username in ("village", "helper"):  # the household's village: calls it
+        assert seen[username]["head_id_number"] == masked_id
+        assert seen[username]["phone"] == "13812345678"
+    assert seen["township"]["head_id_number"] == masked_id
+    assert seen["township"]["phone"] == "138****5678"
 
 
 def test_users_see_only_their_area(live_server, household):

@@ -81,31 +81,35 @@ def test_the_household_shows_the_servers_figures_and_a6_from_the_id(live_server,
     assert detail["monitored"] is False and detail["monitored_since"] is None
 
 
-def test_a_village_user_sees_the_household_with_numbers_masked(live_server, seeded):
-    """SPEC §7 "Personal data by role": ID numbers (head, members, the survey's values) and the
-    phone masked for everyone but county and admin, in the detail and in the survey history."""
+def test_numbers_are_shown_by_the_one_rule_in_the_detail_and_the_history(live_server, seeded):
+    """SPEC §7 "Personal data by role": ID numbers (head, members, the survey's values) masked
+    for everyone but county and admin; phones in full for the household's own village (who
+    call it), masked for the township — in the detail and in the survey history."""
     post_household(live_server, seeded, [HEAD, SPOUSE], phone=PHONE,
                    a55_contact_phone="13900001111")
     county, village = Api(live_server, "county"), Api(live_server, "village")
+    township = Api(live_server, "township")
     household_id = household_of(county)["id"]
 
     full = county.get(f"/households/{household_id}").text
     shown = village.get(f"/households/{household_id}")
     history = village.get(f"/households/{household_id}/surveys")
+    above = township.get(f"/households/{household_id}")
 
     assert HEAD["a7_id_number"] in full and PHONE in full
     detail = shown.json()
     assert detail["head_id_number"] == HEAD["a7_id_number"][:6] + "********" + HEAD[
         "a7_id_number"][-4:]
-    assert detail["phone"] == "138****5678"
-    assert detail["latest_survey"]["values"]["phone"] == "138****5678"
-    assert detail["latest_survey"]["values"]["a55_contact_phone"] == "139****1111"
+    assert detail["phone"] == detail["latest_survey"]["values"]["phone"] == PHONE
     member = detail["latest_survey"]["members"][1]
     assert member["id_number"] == member["values"]["a7_id_number"] == (
         SPOUSE["a7_id_number"][:6] + "********" + SPOUSE["a7_id_number"][-4:])
-    for text in (shown.text, history.text):
+    for text in (shown.text, history.text, above.text):
         assert HEAD["a7_id_number"] not in text and SPOUSE["a7_id_number"] not in text
-        assert PHONE not in text and "13900001111" not in text
+    assert above.json()["phone"] == above.json()["latest_survey"]["values"]["phone"] == \
+        "138****5678"
+    assert above.json()["latest_survey"]["values"]["a55_contact_phone"] == "139****1111"
+    assert PHONE not in above.text and "13900001111" not in above.text
 
 
 def test_the_survey_history_lists_every_version_with_its_figures(live_server, seeded):

@@ -11,18 +11,23 @@ import threading
 from werkzeug.serving import make_server
 
 from server import create_app
-from server.config import PROJECT_ROOT
+from server.config import PROJECT_ROOT, outward_address
 from sync import collect
 from tests.support.collect import CollectClient, parse_form_list
 
 
-def _demo(instance) -> str:
-    env = {**os.environ, "FANGPIN_INSTANCE": str(instance), "PUBLIC_URL": "http://demo.example"}
-    for name in ("DATABASE_URL", "MEDIA_STORE"):
+def _run_demo(instance, public_url: str | None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "FANGPIN_INSTANCE": str(instance)}
+    for name in ("DATABASE_URL", "MEDIA_STORE", "PUBLIC_URL"):
         env.pop(name, None)
-    result = subprocess.run([sys.executable, "-m", "server.cli", "demo"], cwd=PROJECT_ROOT,
-                            env=env, capture_output=True, text=True, timeout=300, check=True)
-    return result.stdout
+    if public_url is not None:
+        env["PUBLIC_URL"] = public_url
+    return subprocess.run([sys.executable, "-m", "server.cli", "demo"], cwd=PROJECT_ROOT,
+                          env=env, capture_output=True, text=True, timeout=300, check=True)
+
+
+def _demo(instance) -> str:
+    return _run_demo(instance, "http://demo.example").stdout
 
 
 def test_demo_prints_users_and_collect_settings_and_is_repeatable(tmp_path):
@@ -70,3 +75,39 @@ def test_a_demo_helper_can_list_forms_with_the_printed_url(tmp_path):
     assert response.status_code == 200
     assert sorted(f["formID"] for f in parse_form_list(response)) == [
         "declaration", "elimination", "household", "measures"]
+
+
+def test_the_demo_url_is_the_outward_address_when_the_host_name_is_loopback(tmp_path):
+    """README (the first command): phones must reach the printed Collect URL. Without
+    PUBLIC_URL, a host name that maps to loopback (Debian's 127.0.1.1) gives way to the address
+    of the interface that routes outward; with no outward route, the URL stays loopback and the
+    demo warns, naming PUBLIC_URL."""
+    outward = outward_address()
+
+    result = _run_demo(tmp_path, None)
+
+    [server] = re.findall(r"服务器地址: http://([^:/]+)", result.stdout)[:1]
+    if outward is None:  # a machine without any route out
+        assert server.startswith("127.") and "PUBLIC_URL" in result.stderr
+    else:
+        assert server == _expected_host(outward) and "PUBLIC_URL" not in result.stderr
+
+
+def _expected_host(outward: str) -> str:
+    import socket
+
+    try:
+        named = socket.gethostbyname(socket.gethostname())
+    except OSError:
+        return outward
+    return outward if named.startswith("127.") else named
+
+
+def test_the_demo_warns_naming_public_url_when_it_is_loopback(tmp_path):
+    """README (the first command): a loopback PUBLIC_URL cannot be reached by a phone; the demo
+    says so and names the setting to change."""
+    loopback = _run_demo(tmp_path, "http://127.0.0.1:5000")
+    reachable = _run_demo(tmp_path, "http://192.168.1.10:5000")
+
+    assert "PUBLIC_URL" in loopback.stderr and "127.0.0.1" in loopback.stderr
+    assert "PUBLIC_URL" not in reachable.stderr

@@ -78,6 +78,31 @@ def test_submissions_with_and_without_files_are_stored_whole(
     assert session.get(Submission, result.submission_id).complete == result.complete
 
 
+@pytest.mark.parametrize("photo", ["", "house.jpg"])
+def test_an_unreferenced_file_is_stored_in_the_same_statement(session, helper, seeded, photo):
+    """SPEC §5 (nothing sent is lost): a part the instance does not name is kept as an
+    unreferenced attachment (empty field path) with its media row, in the one statement of a
+    new submission on PostgreSQL (also when the form names no file) and in the caller's
+    transaction on SQLite; it does not make the submission incomplete."""
+    xml = household_instance(seeded.form_versions["household"], f"uuid:unref{photo}",
+                             photo=photo, signature="")
+    files = [UploadedFile("stale.jpg", io.BytesIO(b"anything"), "image/jpeg"),
+             UploadedFile("house.jpg", io.BytesIO(jpeg_bytes()), "image/jpeg")][:1 + bool(photo)]
+
+    result = ingest_submission(session, MemoryMediaStore(), helper, xml, files)
+    session.commit()
+
+    rows = session.execute(select(SubmissionAttachment.name, SubmissionAttachment.field_path,
+                                  SubmissionAttachment.media_sha256)
+                           .where(SubmissionAttachment.submission_id == result.submission_id)
+                           .order_by(SubmissionAttachment.name)).all()
+    expected = [("stale.jpg", "")] + ([("house.jpg", "/data/photo_house")] if photo else [])
+    assert sorted((row.name, row.field_path) for row in rows) == sorted(expected)
+    assert all(row.media_sha256 for row in rows)
+    assert _count(session, MediaObject) == len(files)
+    assert result.complete and session.get(Submission, result.submission_id).complete
+
+
 def test_the_same_files_again_are_registered_once(session, helper, seeded):
     first = _ingest(session, helper, seeded, "uuid:first")
     second = _ingest(session, helper, seeded, "uuid:second")  # same photo and signature bytes

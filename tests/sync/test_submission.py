@@ -17,6 +17,7 @@ from tests.support.collect import (
     png_bytes,
     response_message,
 )
+from tests.support.rest import Api as RestApi
 from tests.support.seed import PASSWORD
 
 
@@ -60,8 +61,9 @@ def test_a_submission_with_photo_and_signature_is_stored(client, version, db, ap
 
     assert response.status_code == 201, response.text
     assert response.headers["X-OpenRosa-Version"] == "1.0"
-    assert response_message(response) == "提交成功"
     submission = db.scalar(select(Submission).where(Submission.instance_id == "uuid:0001"))
+    # the bare instance lacks most answers: taken in as invalid, and the phone is told so
+    assert response.headers["X-Submission-State"] == submission.state == "invalid"
     assert submission.xml.encode() == xml
     assert submission.complete
     assert submission.device_id == client.device_id
@@ -202,13 +204,57 @@ def test_an_unknown_form_version_is_404_and_kept(client, db):
     assert db.scalar(select(RejectedUpload.instance_id)) == "uuid:0006"
 
 
-def test_a_file_the_form_does_not_name_is_refused_and_nothing_stored(client, version, db):
+def test_a_file_the_instance_does_not_name_is_kept_unreferenced_never_refused(
+        client, version, db, app, live_server):
+    """SPEC §5 (nothing a helper sent is lost): Collect uploads every file of the instance
+    folder (InstanceServerUploader.getFilesInParentDirectory), so a photo whose question turned
+    non-relevant, or a leftover temporary file, comes with every try. The submission is
+    accepted; such a part is kept in the media store and listed on the submission as not
+    referenced, whatever its type (no image check), and never counts as a form value."""
     xml = household_instance(version, "uuid:0007")
-    files = {"house.jpg": jpeg_bytes(), "sig.png": png_bytes(), "extra.jpg": jpeg_bytes()}
+    stale_photo, leftover = jpeg_bytes((32, 32)), b"not an image at all"
+    files = {"house.jpg": jpeg_bytes(), "sig.png": png_bytes(),
+             "1712345678901.jpg": stale_photo, "tmp.txt": leftover}
 
-    _refused(client.submit(xml, files), 400, "ATTACHMENT_UNEXPECTED")
-    assert _count(db, Submission) == 0
-    assert _count(db, SubmissionAttachment) == 0
+    response = client.submit(xml, files)
+    again = client.submit(xml, files)  # Collect's retry: the same parts, stored once
+
+    assert response.status_code == 201, response.text
+    assert again.status_code == 201, again.text
+    submission = db.scalar(select(Submission).where(Submission.instance_id == "uuid:0007"))
+    assert submission.complete
+    detail = RestApi(live_server, "county").get(f"/submissions/{submission.id}").json()
+    files_by_name = {a["name"]: a for a in detail["attachments"]}
+    assert set(files_by_name) == {"house.jpg", "sig.png", "1712345678901.jpg", "tmp.txt"}
+    assert files_by_name["house.jpg"]["referenced"] is True
+    assert files_by_name["house.jpg"]["field_path"] == "/data/photo_house"
+    for name, content in (("1712345678901.jpg", stale_photo), ("tmp.txt", leftover)):
+        assert files_by_name[name]["referenced"] is False
+        assert files_by_name[name]["field_path"] is None
+        assert files_by_name[name]["received"] is True
+        assert files_by_name[name]["size"] == len(content)
+        stored = db.scalar(select(SubmissionAttachment.media_sha256).where(
+            SubmissionAttachment.submission_id == submission.id,
+            SubmissionAttachment.name == name))
+        assert _media(app, stored) == content
+    assert _count(db, RejectedUpload) == 0
+
+
+def test_an_unreferenced_file_of_a_later_part_is_added(client, version, db, live_server):
+    """SPEC §5: a split submission's later part may bring files the XML does not name; they are
+    added to the stored submission as unreferenced, and the repeat is still stored once."""
+    xml = household_instance(version, "uuid:0007b")
+    assert client.submit(xml, {"house.jpg": jpeg_bytes()}).status_code == 201
+
+    response = client.submit(xml, {"sig.png": png_bytes(), "old.jpg": b"\xff\xd8 broken"})
+
+    assert response.status_code == 201, response.text
+    assert _count(db, Submission) == 1
+    submission = db.scalar(select(Submission).where(Submission.instance_id == "uuid:0007b"))
+    detail = RestApi(live_server, "county").get(f"/submissions/{submission.id}").json()
+    assert {a["name"]: a["referenced"] for a in detail["attachments"]} == {
+        "house.jpg": True, "sig.png": True, "old.jpg": False}
+    assert detail["complete"] is True
 
 
 @pytest.mark.parametrize("content", [b"%PDF-1.4 not an image", b"<html>hi</html>",

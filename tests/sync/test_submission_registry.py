@@ -7,12 +7,24 @@ import io
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from lxml import etree
 from sqlalchemy import func, select
 
+from server.accounts.models import Role
+from server.auth import issue_token
 from server.households.models import Household, Person, SurveyVersion
 from server.submissions.models import Submission
+from sync.openrosa import submission_message
 from tests.integration.test_registry import CHILD, HEAD, HOUSEHOLD, SPOUSE
-from tests.support.collect import CollectClient, form_instance, parse_form_list, parse_manifest
+from tests.support.collect import (
+    RESPONSE_NS,
+    CollectClient,
+    form_instance,
+    parse_form_list,
+    parse_manifest,
+)
+from tests.support.rest import Api, add_user
+from tests.support.seed import TOWNSHIP
 
 
 @pytest.fixture
@@ -109,3 +121,104 @@ def test_a_failing_take_in_never_loses_the_submission(client, seeded, db, monkey
     assert services.apply_submission(db, submission.id) == "applied"
     db.commit()
     assert db.scalar(select(func.count()).select_from(Household)) == 1
+
+
+# --- what the phone hears (issue 11.11) -------------------------------------------------------
+
+
+def _message(response) -> tuple[str, str]:
+    element = etree.fromstring(response.content).find("r:message", RESPONSE_NS)
+    return element.text, element.get("nature")
+
+
+def test_an_invalid_submission_is_answered_201_with_its_problems_listed(client, seeded, db):
+    """SPEC §5/§6 (kept with its problems for review): Collect cannot edit a sent form, so an
+    invalid submission is still 201, but the phone is told what the server found, not
+    提交成功: the message lists the stored problems, so the helper can check them on the spot.
+    A resend of the same instance is told the same."""
+    bad = {**SPOUSE, "a7_id_number": SPOUSE["a7_id_number"][:17] + "0"}  # bad check character
+    xml = household_xml(seeded, [HEAD, bad])
+
+    response = client.submit(xml)
+    again = client.submit(xml)
+
+    submission = db.scalar(select(Submission))
+    assert submission.state == "invalid"
+    assert [p["code"] for p in submission.problems] == ["ID_CHECKSUM"]
+    for answer, repeated in ((response, False), (again, True)):
+        assert answer.status_code == 201
+        assert answer.headers["X-Submission-State"] == "invalid"
+        text, nature = _message(answer)
+        assert text == submission_message("invalid", submission.problems, again=repeated)
+        assert submission.problems[0]["message"] in text and nature == "submit_success"
+    assert _message(response)[0] != submission_message("applied")
+
+
+def test_a_held_submission_is_answered_as_awaiting_a_reviewer(client, seeded, db):
+    """SPEC §5: one ID twice in a submission holds it for a reviewer; the phone hears that it
+    awaits review (审核), not 提交成功, with the conflict located (a member, a rule)."""
+    twice = {**SPOUSE, "a7_id_number": HEAD["a7_id_number"]}
+
+    response = client.submit(household_xml(seeded, [HEAD, twice]))
+
+    assert response.status_code == 201
+    held = db.scalar(select(Submission))
+    assert held.state == "held"
+    assert [p["code"] for p in held.problems] == ["CONFLICT_DUPLICATE_IN_SUBMISSION"]
+    assert response.headers["X-Submission-State"] == "held"
+    assert _message(response)[0] == submission_message("held", held.problems)
+    assert held.problems[0]["message"] in _message(response)[0]  # the helper is told which
+    assert submission_message("held") not in {submission_message("applied"),
+                                              submission_message("received")}
+
+
+def test_an_applied_submission_is_answered_as_a_success(client, seeded, db):
+    """SPEC §5: a survey taken into the registry is answered with the success message."""
+    response = client.submit(household_xml(seeded, [HEAD, SPOUSE, CHILD]))
+
+    assert response.status_code == 201
+    assert db.scalar(select(Submission.state)) == "applied"
+    assert response.headers["X-Submission-State"] == "applied"
+    assert _message(response) == (submission_message("applied"), "submit_success")
+
+
+def test_the_message_lists_the_first_three_errors_and_counts_the_rest():
+    """SPEC §6 (problems located for the reviewer): the phone's message names the first three
+    errors of an invalid submission and how many more; warnings do not crowd errors out."""
+    errors = [{"severity": "error", "code": f"E{n}", "message": f"msg-{n}"} for n in range(5)]
+    warning = {"severity": "warning", "code": "W", "message": "warn-only"}
+
+    text = submission_message("invalid", [warning, *errors])
+    three = submission_message("invalid", errors[:3])
+
+    assert all(f"msg-{n}" in text for n in range(3))
+    assert "msg-3" not in text and "msg-4" not in text and "warn-only" not in text
+    assert "2" in text.rsplit("msg-2", 1)[1]  # "and 2 more"
+    assert three.rsplit("msg-2", 1)[1] == ""  # nothing more to count
+    assert "warn-only" in submission_message("invalid", [warning])  # no error: the warnings
+    states = ("applied", "invalid", "held", "received")
+    assert len({submission_message(state, [warning]) for state in states}) == len(states)
+
+
+# --- personal data in the phones' entity list (issue 11.14) -----------------------------------
+
+
+def test_the_entity_list_masks_personal_data_by_the_one_rule(client, live_server, seeded, db):
+    """SPEC §7 (one rule for the REST API and the phones' lists): a helper's households.csv shows
+    the head's ID number masked; phones are in full for a helper of the household's village and
+    masked for a helper bound to the wider township, as the REST API shows them."""
+    response = client.submit(household_xml(seeded, [HEAD, SPOUSE], a55_contact_phone="13900001111"))
+    assert response.headers["X-Submission-State"] == "applied"
+    wide = add_user(db, "helper_township", Role.HELPER, TOWNSHIP)
+    token = issue_token(db, wide)
+    db.commit()
+
+    [mine] = households_list(client)
+    [township] = households_list(CollectClient(live_server, token))
+
+    masked_id = HEAD["a7_id_number"][:6] + "********" + HEAD["a7_id_number"][-4:]
+    assert mine["head_id_masked"] == township["head_id_masked"] == masked_id
+    assert (mine["phone"], mine["a55_contact_phone"]) == ("13812345678", "13900001111")
+    assert (township["phone"], township["a55_contact_phone"]) == ("138****5678", "139****1111")
+    rest = Api(live_server, "helper").get(f"/households/{mine['name']}").json()
+    assert (rest["head_id_number"], rest["phone"]) == (mine["head_id_masked"], mine["phone"])

@@ -13,8 +13,9 @@ from sqlalchemy import func, select, update
 from server.households.models import Household, Person, SurveyVersion
 from server.households.queue import run_worker, take_in_batch
 from server.submissions.models import Submission
+from sync.openrosa import submission_message
 from tests.integration.test_registry import CHILD, HEAD, SPOUSE
-from tests.support.collect import CollectClient
+from tests.support.collect import CollectClient, response_message
 from tests.support.households import id_number
 from tests.sync.test_submission_registry import household_xml, households_list
 
@@ -47,6 +48,17 @@ def test_the_request_stores_and_the_batch_takes_in(client, seeded, db):
     assert db.scalar(select(Submission.state)) == "applied"
     [row] = households_list(client)
     assert row["head_name"] == "张三"
+
+
+def test_a_queued_submission_is_answered_as_received_and_being_checked(client, seeded, db):
+    """SPEC §5/§6: in queue mode the request only stores; the phone hears that the submission
+    was received and is being checked, not a success the registry has not decided yet."""
+    response = client.submit(household_xml(seeded, [HEAD, SPOUSE]))
+
+    assert response.status_code == 201
+    assert response.headers["X-Submission-State"] == "received"
+    assert response_message(response) == submission_message("received")
+    assert submission_message("received") != submission_message("applied")
 
 
 def family(n: int) -> list[dict]:
@@ -141,7 +153,11 @@ def test_the_worker_command_runs_beside_the_server(client, seeded, db, app_confi
 
     env = {**os.environ, "DATABASE_URL": app_config["DATABASE_URL"],
            "MEDIA_STORE": app_config["MEDIA_STORE"], "TAKE_IN": "queue"}
-    worker = subprocess.Popen([sys.executable, "-m", "server.cli", "worker", "--poll", "0.1"],
+    # A suite run in the background (`pytest &`) starts its children with SIGINT ignored, and
+    # Python then installs no KeyboardInterrupt handler: install it, as a terminal's Ctrl-C has.
+    ctrl_c = ("import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+              "from server.cli import main; main()")
+    worker = subprocess.Popen([sys.executable, "-c", ctrl_c, "worker", "--poll", "0.1"],
                               cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True)
     try:
@@ -150,9 +166,16 @@ def test_the_worker_command_runs_beside_the_server(client, seeded, db, app_confi
         while db.scalar(select(Submission.state)) != "applied" and time.monotonic() < deadline:
             time.sleep(0.1)
             db.rollback()
-    finally:
         worker.send_signal(signal.SIGINT)
         output = worker.communicate(timeout=20)[0]
+    finally:
+        if worker.poll() is None:  # never leak the worker, whatever failed above
+            worker.terminate()
+            try:
+                worker.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
 
     assert db.scalar(select(Submission.state)) == "applied", output
     assert "登记 1 份" in output and "登记工作进程已停止" in output

@@ -1,0 +1,47 @@
+"""Personal data by role (SPEC §7): the one rule for the REST API, the phones' lists, exports.
+
+ID numbers (and disability card numbers) in full for county and admin users only; everyone else
+sees the first 6 and last 4 (``430421********3706``). Phone numbers in full for those who call
+the household: its village's users and helpers, and county and admin users; masked
+(``138****5678``) for the others. Roles are ``server.accounts.models.Role`` values.
+"""
+
+from __future__ import annotations
+
+from server.domain.idnumber import mask, mask_phone
+
+FULL_DATA_ROLES = frozenset({"county", "admin"})
+# Roles bound to a village (or a group in it) who call its households.
+VILLAGE_ROLES = frozenset({"helper", "village"})
+VILLAGE_CODE_LENGTH = 12
+
+
+def sees_full_id_numbers(role: str) -> bool:
+    return role in FULL_DATA_ROLES
+
+
+def sees_full_phone(role: str, user_area: str, household_area: str | None) -> bool:
+    """Whether a user sees a household's phone numbers in full.
+
+    ``household_area`` is the area code of the household the phone belongs to (its village or
+    group); None when the phone is no household's, and then only the role decides. A user of the
+    household's village is one whose area is that village or a group in it.
+    """
+    if role in FULL_DATA_ROLES:
+        return True
+    return (role in VILLAGE_ROLES and household_area is not None
+            and len(user_area) >= VILLAGE_CODE_LENGTH
+            and household_area[:VILLAGE_CODE_LENGTH] == user_area[:VILLAGE_CODE_LENGTH])
+
+
+def shown_id_number(value: str | None, role: str) -> str | None:
+    """An ID (or disability card) number as a user of ``role`` may see it."""
+    return value if not value or sees_full_id_numbers(role) else mask(value)
+
+
+def shown_phone(value: str | None, role: str, user_area: str,
+                household_area: str | None = None) -> str | None:
+    """A phone number as the user may see it (see ``sees_full_phone``)."""
+    if not value or sees_full_phone(role, user_area, household_area):
+        return value
+    return mask_phone(value)
