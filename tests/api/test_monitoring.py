@@ -4,7 +4,7 @@ and the per-province step deadlines on the case API (configurable, empty by defa
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import select, update
@@ -354,6 +354,30 @@ def test_the_overdue_filter_matches_the_flag_at_the_boundary(live_server, db, un
         listed = [c["id"] for c in helper.get(f"{helper.base}/cases",
                                               params={"overdue": "true"}, timeout=10).json()]
         assert flag == (case["id"] in listed), days
+
+
+def test_a_deadline_reaching_an_unpublished_year_skips_its_holidays_and_says_so(
+        live_server, db, unmonitored):
+    """SPEC §6 (step deadlines in working days): a step entered on Friday 4 Dec 2026 with a
+    20-working-day limit is due Monday 4 Jan 2027 (元旦 is a statutory holiday by its rule, the
+    package's data ending with 2026); the case says the count is an estimate (2027's 调休 is
+    not published yet)."""
+    db.commit()
+    set_step_deadline(db, StepDeadline("43", Procedure.IDENTIFICATION, Step.APPLICATION, 20,
+                                       "测试"))
+    db.commit()
+    helper = api(live_server, "helper")
+    case = helper.post(f"{helper.base}/cases", json={
+        "procedure": "identification", "household_id": unmonitored}, timeout=10).json()
+    entered = at_midnight(date(2026, 12, 4))
+    db.execute(update(Case).where(Case.id == case["id"])
+               .values(opened_at=entered, step_entered_at=entered))
+    db.commit()
+
+    shown = helper.get(f"{helper.base}/cases/{case['id']}", timeout=10).json()
+
+    assert shown["step_deadline"] == "2027-01-04"
+    assert shown["workdays_estimated"] is True and "2027" in shown["workdays_note"]
 
 
 def test_deadlines_are_set_by_an_admin_of_the_province(live_server, db):
