@@ -225,6 +225,51 @@ def test_the_county_opens_one_sweep_per_area_and_half_year(live_server, db):
     assert len(other.get(url, timeout=10).json()) == 1  # same county: covered too
 
 
+def test_one_sweep_per_household_and_half_year(live_server, db):
+    """SPEC §6 (集中排查, Hengyang: one each half-year with one ledger): a township sweep inside
+    the county's sweep of the same half-year, or a county sweep over a township that has one,
+    is refused with the sweep that covers it; another half-year or another township is not."""
+    county = api(live_server, "county")
+    url = f"{county.base}/monitoring/sweeps"
+    half = half_year_of(today())
+    previous = half_year_of(half.start - timedelta(days=1))
+
+    township_first = county.post(url, json={"area_code": VILLAGE[:9],
+                                            "half_year": half.label}, timeout=10)
+    county_over_it = county.post(url, json={"area_code": COUNTY, "half_year": half.label},
+                                 timeout=10)
+    other_township = county.post(url, json={"area_code": OTHER_TOWNSHIP,
+                                            "half_year": half.label}, timeout=10)
+    county_before = county.post(url, json={"area_code": COUNTY, "half_year": previous.label},
+                                timeout=10)
+    township_inside = county.post(url, json={"area_code": VILLAGE[:9],
+                                             "half_year": previous.label}, timeout=10)
+
+    assert township_first.status_code == 201, township_first.text
+    assert county_over_it.status_code == 409
+    assert county_over_it.json()["code"] == "SWEEP_OVERLAPS"
+    assert county_over_it.json()["details"]["sweep_id"] == str(township_first.json()["id"])
+    assert other_township.status_code == 201, other_township.text
+    assert county_before.status_code == 201, county_before.text
+    assert township_inside.status_code == 409
+    assert township_inside.json()["code"] == "SWEEP_OVERLAPS"
+    assert township_inside.json()["details"]["sweep_id"] == str(county_before.json()["id"])
+    assert len(audited(db, "sweep.opened")) == 3
+
+
+def test_no_sweep_for_a_half_year_that_has_not_started(live_server, db):
+    """SPEC §6: a sweep checks the households of a half-year under way or past; the next
+    half-year cannot be opened ahead."""
+    county = api(live_server, "county")
+    coming = half_year_of(half_year_of(today()).end + timedelta(days=1))
+
+    response = county.post(f"{county.base}/monitoring/sweeps",
+                           json={"area_code": COUNTY, "half_year": coming.label}, timeout=10)
+
+    assert response.status_code == 400 and response.json()["code"] == "SWEEP_NOT_STARTED"
+    assert audited(db, "sweep.opened") == []
+
+
 def test_the_sweep_ledger_marks_households_checked(live_server, db, monitored, unmonitored):
     """Every household of the area is to be checked (全覆盖排查), each check a ledger row."""
     add_user(db, "village_other", Role.VILLAGE, OTHER_TOWNSHIP)
