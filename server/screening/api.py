@@ -188,10 +188,13 @@ class WarningListFile(MethodView):
     def get(self, list_id):
         """下载上传的原始名单文件（记入审计日志）"""
         _list_in_area(list_id)
-        warning_list, stream = services.list_file(
+        warning_list, content_type, stream = services.list_file(
             db.session(), current_app.extensions["fangpin.media"], list_id, current_user())
-        return send_file(stream, mimetype=services.content_type(warning_list.filename),
-                         as_attachment=True, download_name=warning_list.filename, max_age=0)
+        response = send_file(stream, mimetype=content_type.split(";")[0], as_attachment=True,
+                             download_name=warning_list.filename, max_age=0)
+        # werkzeug appends "; charset=utf-8" to any text/* mimetype: set the file's own, once
+        response.content_type = content_type
+        return response
 
 
 @bp.route("/warning-tasks")

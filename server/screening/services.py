@@ -20,7 +20,15 @@ The file comes from outside: it is read defensively. Choices (product decisions)
   ``MAX_XLSX_UNPACKED`` bytes in at most ``MAX_XLSX_PARTS`` parts (no zip bombs); openpyxl
   parses with defusedxml (no entities), and any failure of it is a 400, never a 500;
 - a row needs a department and a reason; the date is optional, in YYYY-MM-DD, YYYY/MM/DD,
-  YYYY.MM.DD, YYYYMMDD or YYYY年M月D日, not after today.
+  YYYY.MM.DD, YYYYMMDD or YYYY年M月D日, not after today. What Excel makes of a date is read
+  too: a date cell of an XLSX; a date-time as Excel writes it into a CSV (``2026/11/3 0:00``,
+  any time of day ignored); a serial day number (``46329``: a date column formatted as a
+  number), taken only for 2000-01-01 (serial 36526) or later so that a bare year is not read
+  as one. A date that is there but cannot be read (``2021-13-01``) keeps the row out as
+  invalid, with why: the county corrects it and uploads the list again, which no longer
+  duplicates the tasks of the rows already taken;
+- the original file is served with the charset it was read in (``utf-8``, ``gbk``, or
+  ``gb18030`` for what GBK cannot encode).
 """
 
 from __future__ import annotations
@@ -32,7 +40,7 @@ import zipfile
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import BinaryIO
 
 from defusedxml import DefusedXmlException
@@ -78,12 +86,17 @@ CHECKING_ROLES = frozenset({Role.VILLAGE, Role.TOWNSHIP})
 OUTCOME_NOT_AT_RISK, OUTCOME_TO_IDENTIFICATION, OUTCOME_UNVERIFIABLE = "01", "02", "03"
 ORIGIN_DEPARTMENT_WARNING = "03"  # codes: case_origin 部门筛查预警
 
-CONTENT_TYPES = {"csv": "text/csv; charset=utf-8",
+CONTENT_TYPES = {"csv": "text/csv",
                  "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+CSV_CHARSETS = ("utf-8", "gbk", "gb18030")  # tried in this order (UTF-8 with or without BOM)
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_DATE = re.compile(r"(\d{4})(?:[-/.年](\d{1,2})[-/.月](\d{1,2})日?|(\d{2})(\d{2}))")
+_DATE = re.compile(r"(\d{4})(?:[-/.年](\d{1,2})[-/.月](\d{1,2})日?|(\d{2})(\d{2}))"
+                   r"(?:[ T]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
+_EXCEL_SERIAL = re.compile(r"(\d{5})(?:\.\d+)?")
+_EXCEL_EPOCH = date(1899, 12, 30)  # serial 1 = 1900-01-01, past Excel's phantom 1900-02-29
+_EXCEL_FIRST = 36526  # 2000-01-01: smaller numbers are not taken for serial dates
 _SCIENTIFIC = re.compile(r"^\d(\.\d+)?[eE]\+?\d+$")
 
 
@@ -158,19 +171,23 @@ def _find_header(lines: Iterator[tuple[int, list[str]]]) -> tuple[int, dict[str,
     raise unreadable(f"表头缺少列：{'、'.join(missing)}（表头应为 部门、身份证号码、原因、日期）")
 
 
+def csv_charset(content: bytes) -> str:
+    """The charset a CSV is read in: UTF-8 (BOM or not), else GBK, else GB18030."""
+    for charset in CSV_CHARSETS:
+        try:
+            content.decode(charset)
+        except UnicodeDecodeError:
+            continue
+        return charset
+    raise unreadable("CSV 文件应为 UTF-8 编码（或 GBK）")
+
+
 def _csv_lines(content: bytes) -> Iterator[tuple[int, list[str]]]:
     if b"\x00" in content:
         raise unreadable("CSV 文件中有空字符，不是文本文件"
                          "（UTF-16 编码的文件请另存为 CSV（UTF-8））")
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = content.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise unreadable("CSV 文件应为 UTF-8 编码（或 GBK）")
-    return _csv_records(text)
+    charset = csv_charset(content)
+    return _csv_records(content.decode("utf-8-sig" if charset == "utf-8" else charset))
 
 
 def _csv_records(text: str) -> Iterator[tuple[int, list[str]]]:
@@ -249,15 +266,21 @@ def _clean(text: str) -> str:
 def parse_date(text: str, today: date) -> date | None:
     if not text:
         return None
-    found = _DATE.fullmatch(text.replace(" 00:00:00", "").strip())
-    if not found:
-        raise ValueError("日期应为 YYYY-MM-DD（也可写 YYYY/MM/DD、YYYYMMDD 或 YYYY年M月D日）")
-    year, month, day = found.group(1), found.group(2) or found.group(4), \
-        found.group(3) or found.group(5)
-    try:
-        day_reported = date(int(year), int(month), int(day))
-    except ValueError as exc:
-        raise ValueError(f"日期“{text}”不存在") from exc
+    text = text.strip()
+    serial = _EXCEL_SERIAL.fullmatch(text)
+    if serial and int(serial.group(1)) >= _EXCEL_FIRST:
+        day_reported = _EXCEL_EPOCH + timedelta(days=int(serial.group(1)))
+    else:
+        found = _DATE.fullmatch(text)
+        if not found:
+            raise ValueError("日期应为 YYYY-MM-DD（也可写 YYYY/MM/DD、YYYYMMDD、YYYY年M月D日，"
+                             "或 Excel 的日期单元格）")
+        year, month, day = found.group(1), found.group(2) or found.group(4), \
+            found.group(3) or found.group(5)
+        try:
+            day_reported = date(int(year), int(month), int(day))
+        except ValueError as exc:
+            raise ValueError(f"日期“{text}”不存在") from exc
     if day_reported > today:
         raise ValueError(f"日期 {day_reported.isoformat()} 晚于今天")
     return day_reported
@@ -297,7 +320,7 @@ def import_warning_list(session: Session, store: MediaStore, user: Principal, fi
     rows = read_rows(filename, content)
     kind = list_kind(filename, content)
     key = store_media(session, store, [UploadedFile("list", io.BytesIO(content),
-                                                    CONTENT_TYPES[kind])])["list"]
+                                                    content_type(kind, content))])["list"]
     warning_list = WarningList(filename=filename, uploaded_by=user.id,
                                area_code=user.area_code, media_sha256=key)
     session.add(warning_list)
@@ -421,8 +444,9 @@ def _identification_case(session: Session, row: WarningRow, user: Principal) -> 
 
 
 def list_file(session: Session, store: MediaStore, list_id: int, user: Principal
-              ) -> tuple[WarningList, BinaryIO]:
-    """The uploaded file as received (an export of personal data: logged)."""
+              ) -> tuple[WarningList, str, BinaryIO]:
+    """The uploaded file as received, with its content type (a CSV's in the charset it was
+    read in); an export of personal data: logged."""
     warning_list = session.get(WarningList, list_id)
     if warning_list is None or warning_list.media_sha256 is None or \
             not warning_list.area_code.startswith(user.area_code):
@@ -431,10 +455,22 @@ def list_file(session: Session, store: MediaStore, list_id: int, user: Principal
         stream = store.open(warning_list.media_sha256)
     except MediaNotFound as exc:
         raise AppError("NOT_FOUND") from exc
+    try:
+        content = stream.read()  # at most MAX_LIST_BYTES: the charset is read from it
+    finally:
+        stream.close()
+    kind = "xlsx" if warning_list.filename.lower().endswith(".xlsx") else "csv"
     record(session, "warnings.downloaded", "warning_list", warning_list.id, user.id,
            filename=warning_list.filename)
-    return warning_list, stream
+    return warning_list, content_type(kind, content), io.BytesIO(content)
 
 
-def content_type(filename: str) -> str:
-    return CONTENT_TYPES["xlsx" if filename.lower().endswith(".xlsx") else "csv"]
+def content_type(kind: str, content: bytes) -> str:
+    """The media type of a list file: a CSV names the charset it is read in (one parameter)."""
+    if kind == "xlsx":
+        return CONTENT_TYPES["xlsx"]
+    try:
+        charset = csv_charset(content)
+    except AppError:
+        charset = "utf-8"
+    return f"text/csv; charset={charset}"

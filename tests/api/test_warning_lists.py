@@ -310,6 +310,44 @@ def test_the_original_file_is_downloaded_as_received_and_logged(live_server, imp
     assert len(audit(db, "warnings.downloaded")) == 1
 
 
+def test_the_original_file_is_served_in_its_own_charset(live_server, household):
+    """SPEC §6 (department lists, issue 11): a GBK list (Excel's "CSV (逗号分隔)" on Chinese
+    Windows) is served as received with one ``charset=gbk``; a UTF-8 list as utf-8."""
+    county = api(live_server, "county")
+    gbk = f"部门,身份证号码,原因,日期\n县民政局,{HEAD['a7_id_number']},临时救助,2021/7/1\n"
+    served = {}
+    for name, content in (("民政.csv", gbk.encode("gbk")),
+                          ("医保.csv", csv_list(("县医保局", STRANGER, "住院", "")))):
+        list_id = upload(county, name, content).json()["list"]["id"]
+        response = county.get(f"{county.base}/warning-lists/{list_id}/file", timeout=10)
+        assert response.content == content
+        served[name] = response.headers["Content-Type"]
+
+    assert served == {"民政.csv": "text/csv; charset=gbk", "医保.csv": "text/csv; charset=utf-8"}
+
+
+def test_excel_dates_are_read_and_keep_the_warning(live_server, household):
+    """SPEC §6 (部门筛查预警; the date is optional): an Excel serial day number, Excel's CSV
+    date-time and an XLSX date or number cell are dates, not invalid rows."""
+    county = api(live_server, "county")
+    csv_report = upload(county, "日期.csv", csv_list(
+        ("县医保局", SPOUSE["a7_id_number"], "住院自付", "46329"),
+        ("县民政局", HEAD["a7_id_number"], "临时救助", "2026/11/3 0:00"),
+        ("县人社局", HEAD["a7_id_number"], "失业", "2026-11-03 08:30:00"),
+    )).json()
+    xlsx_report = upload(county, "日期.xlsx", xlsx(
+        ["部门", "身份证号码", "原因", "日期"],
+        ["县应急局", HEAD["a7_id_number"], "因灾房屋受损", datetime(2026, 11, 3, 0, 0)],
+        ["县残联", HEAD["a7_id_number"], "新办残疾证", 46329],
+        ["县教育局", CHILD["a7_id_number"], "辍学风险", 46329.0],
+    )).json()
+
+    assert (csv_report["matched"], csv_report["invalid"]) == (3, 0), csv_report
+    assert (xlsx_report["matched"], xlsx_report["invalid"]) == (3, 0), xlsx_report
+    tasks = county.get(f"{county.base}/warning-tasks", timeout=10).json()
+    assert [t["reported_on"] for t in tasks] == ["2026-11-03"] * 6
+
+
 # --- tasks and results -----------------------------------------------------------------------
 
 
