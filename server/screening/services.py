@@ -50,13 +50,16 @@ from sqlalchemy.orm import Session
 
 from media.store import MediaNotFound, MediaStore
 from server.accounts.models import Role
+from server.areas.models import Area
 from server.audit.services import record
 from server.auth import Principal, check_role
+from server.clock import local_day
 from server.db import utcnow
 from server.domain.codes import WARNING_CHECK_OUTCOME
 from server.domain.files import clean_filename
 from server.domain.idnumber import IdNumberError, parse
 from server.domain.pipeline import Procedure
+from server.domain.warnings import covered_by_check, task_key
 from server.errors import AppError
 from server.households.models import Household, Person
 from server.pipeline.services import open_case
@@ -80,7 +83,7 @@ DEPARTMENT_MAX = 100  # warning_rows.department is String(100)
 REASON_MAX = 1_000
 _MATCH_BATCH = 500
 
-STATUSES = ("matched", "unmatched", "invalid")
+STATUSES = ("matched", "joined", "already_checked", "unmatched", "invalid")
 UNMATCHED = "本辖区登记册中没有此身份证号码的人员"
 CHECKING_ROLES = frozenset({Role.VILLAGE, Role.TOWNSHIP})
 OUTCOME_NOT_AT_RISK, OUTCOME_TO_IDENTIFICATION, OUTCOME_UNVERIFIABLE = "01", "02", "03"
@@ -103,9 +106,11 @@ _SCIENTIFIC = re.compile(r"^\d(\.\d+)?[eE]\+?\d+$")
 @dataclass(frozen=True)
 class ImportReport:
     list_id: int
-    matched: int
+    matched: int  # rows that opened a task
     unmatched: list[int]  # row numbers
     invalid: dict[int, str]  # row number → what is wrong
+    joined: int = 0  # rows counted on a task already open (this list's or an earlier one)
+    already_checked: dict[int, str] = field(default_factory=dict)  # row number → which check
 
 
 def unreadable(detail: str) -> AppError:
@@ -338,23 +343,79 @@ def import_warning_list(session: Session, store: MediaStore, user: Principal, fi
         entries.append(entry)
     found = _households_of(session, [e.id_number for e in entries if e.status is None],
                            user.area_code)
-    matched, unmatched, invalid = 0, [], {}
+    unmatched, invalid = [], {}
     for entry in entries:
         if entry.status == "invalid":
             invalid[entry.row_number] = entry.error
         elif entry.id_number in found:
-            entry.status = "matched"
             entry.household_id, entry.area_code = found[entry.id_number]
-            matched += 1
+            entry.task_key = task_key(entry.household_id, entry.department, entry.reason)
         else:
             entry.status, entry.error = "unmatched", UNMATCHED
             unmatched.append(entry.row_number)
-    session.add_all(entries)
+    tasks = [entry for entry in entries if entry.task_key is not None]
+    matched, joined, already_checked = _assign_tasks(session, tasks, user.area_code)
+    session.add_all(entry for entry in entries if entry.status != "matched")
     session.flush()
     record(session, "warnings.imported", "warning_list", warning_list.id, user.id,
            filename=filename, rows=len(rows), matched=matched, unmatched=len(unmatched),
-           invalid=len(invalid))
-    return ImportReport(warning_list.id, matched, unmatched, invalid)
+           invalid=len(invalid), joined=joined, already_checked=len(already_checked))
+    return ImportReport(warning_list.id, matched, unmatched, invalid, joined, already_checked)
+
+
+def _assign_tasks(session: Session, entries: list[WarningRow], area_code: str
+                  ) -> tuple[int, int, dict[int, str]]:
+    """Make each matched row a task, or count it on one (``server.domain.warnings``).
+
+    A row joins the open task of its key (an earlier list's, or one an earlier row of this list
+    opened); else, when a task of its key was checked on or after the row's date, it is
+    reported as already checked; else it opens a task. Imports of one county are serialised
+    on the county's area row, and the open tasks found are locked against a check being
+    recorded meanwhile (PostgreSQL; SQLite writers are serialised anyway); the unique index
+    on open task keys guards the rest. Returns (opened, joined, already checked rows).
+    """
+    session.scalar(select(Area.code).where(Area.code == area_code[:6])
+                   .with_for_update(key_share=True))
+    keys = sorted({entry.task_key for entry in entries})
+    open_ids: dict[str, int] = {}
+    checked: dict[str, tuple[date, int]] = {}  # key → (day of its latest check, that task)
+    for start in range(0, len(keys), _MATCH_BATCH):
+        batch = keys[start:start + _MATCH_BATCH]
+        open_ids.update(session.execute(
+            select(WarningRow.task_key, WarningRow.id)
+            .where(WarningRow.task_key.in_(batch), WarningRow.status == "matched",
+                   WarningRow.check_result.is_(None))
+            .with_for_update()).all())
+        for key, row_id, checked_at in session.execute(
+                select(WarningRow.task_key, WarningRow.id, WarningRow.checked_at)
+                .where(WarningRow.task_key.in_(batch), WarningRow.status == "matched",
+                       WarningRow.checked_at.is_not(None))):
+            day = local_day(checked_at)
+            if key not in checked or (day, row_id) > checked[key]:
+                checked[key] = (day, row_id)
+    opened: dict[str, WarningRow] = {}
+    already: dict[int, str] = {}
+    for entry in entries:
+        key = entry.task_key
+        if key in open_ids or key in opened:
+            entry.status = "joined"
+        elif key in checked and covered_by_check(entry.reported_on, checked[key][0]):
+            day, entry.task_id = checked[key]
+            entry.status = "already_checked"
+            entry.error = already[entry.row_number] = (
+                f"该户同一部门、同一原因的预警已于 {day.isoformat()} 入户核查"
+                f"（任务 {entry.task_id}）：日期不晚于核查日的预警不再交办")
+        else:
+            entry.status = "matched"
+            opened[key] = entry
+    session.add_all(opened.values())
+    session.flush()  # the new tasks' ids
+    joined = 0
+    for entry in entries:
+        if entry.status == "joined":
+            entry.task_id = open_ids.get(entry.task_key) or opened[entry.task_key].id
+            joined += 1
+    return len(opened), joined, already
 
 
 def _households_of(session: Session, id_numbers: Iterable[str], area_code: str
