@@ -77,6 +77,11 @@ CATALOGUE: dict[str, ErrorKind] = {
     "SWEEP_AREA_LEVEL": ErrorKind(400, "集中排查以县（市区）或乡镇（街道）为单位开展"),
     "SWEEP_EXISTS": ErrorKind(
         409, "{area_code} 的 {period} 集中排查已经开启（{sweep_id}）：每半年一次"),
+    "SWEEP_OVERLAPS": ErrorKind(
+        409, "{period} 已有覆盖该范围的集中排查（{area_code}，{sweep_id}）：每户每半年只排查一次，"
+             "只建一本排查台账；请在已开启的排查中登记"),
+    "SWEEP_NOT_STARTED": ErrorKind(
+        400, "{period} 尚未开始（{start} 起）：集中排查只能在该半年开始后开启"),
     "DEADLINE_INVALID": ErrorKind(400, "办理时限无效：{detail}"),
     "CASE_IF_MATCH_REQUIRED": ErrorKind(
         428, "办理案件须在 If-Match 请求头中带上读取案件时得到的 ETag，以免在过期的信息上办理"),

@@ -25,6 +25,7 @@ from server.domain.fields import BY_NAME, Kind
 from server.domain.figures import FigureKind, FigureMissing, figure_for
 from server.domain.members import has_labour_capacity
 from server.domain.personal import shown_id_number, shown_phone
+from server.domain.warnings import task_text
 from server.figures.services import figures
 from server.households.models import Household, Person, SurveyVersion
 from server.screening.services import HouseholdTasks, tasks_by_household
@@ -98,7 +99,8 @@ def households_csv(session: Session, user: Principal) -> bytes:
 
     A household with an open department-warning task (部门筛查预警, a home check to do) has its
     label prefixed with ``【待核查】``, which the household pickers of the forms show, and the
-    task in ``warning_task`` (department, date, reason; ``；`` between tasks; empty otherwise).
+    task in ``warning_task`` (department, date, reason; ``；`` between tasks; at most three,
+    then how many in all; empty otherwise).
     ``__version`` is the number of the latest survey plus one for each task opened and each
     task closed: Collect takes a server entity only when its version is higher than the one it
     holds (LocalEntityUseCases.updateLocalEntitiesFromServer), so a changed label must come
@@ -148,9 +150,8 @@ def households_csv(session: Session, user: Principal) -> bytes:
 
 
 def _task_text(rows) -> str:
-    return "；".join(
-        " ".join(f"{row.department}（{row.reported_on or '日期不详'}）：{row.reason}".split())
-        for row in rows)
+    """Bounded (server.domain.warnings.task_text): a few tasks, then how many in all."""
+    return task_text([(row.department, row.reported_on, row.reason) for row in rows])
 
 
 GENERATORS: dict[str, Callable[[Session, Principal], bytes]] = {

@@ -94,8 +94,9 @@ def submission_message(state: str | None, problems: Sequence[Mapping] = (), *,
     says it was received with problems, listing the first ``SHOWN_PROBLEMS`` errors (the rules
     that made it invalid; warnings only when there is no error) and how many more, so the helper
     can check them with the household on the spot and have a reviewer correct them; ``held``
-    says it awaits a reviewer (审核) and lists its conflicts the same way; ``received`` (not taken in yet: the queue mode, or a
-    take-in that failed and will be retried) says it is being checked. ``again``: the same
+    says it awaits a reviewer (审核) and lists its conflicts the same way; ``received`` (not
+    taken in yet: the queue mode, or a take-in that failed and will be retried) says it is
+    being checked. ``again``: the same
     instanceID had been received before.
     """
     head = "该提交此前已接收" if again else "已收到"

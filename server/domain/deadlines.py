@@ -15,7 +15,10 @@ Choices where the source is silent:
 - a limit on the public-notice step counts working days like every other step, while the notice
   itself lasts calendar days (the province's notice_days): set it no shorter than the notice;
 - a return to an earlier step starts that step's clock again (the age runs from the day the
-  case entered the step it is in now).
+  case entered the step it is in now);
+- a count or deadline that reaches into a year whose holiday arrangement is not published yet
+  (``server.domain.workdays.estimated``) is an estimate: ``workdays_estimated`` is true and
+  ``workdays_note`` says in Chinese that that year's 调休 working weekends are not known yet.
 """
 
 from __future__ import annotations
@@ -25,7 +28,12 @@ from dataclasses import dataclass
 from datetime import date
 
 from server.domain.pipeline import STEPS, Procedure, Step
-from server.domain.workdays import add_workdays, workdays_between
+from server.domain.workdays import (
+    add_workdays,
+    estimate_note,
+    estimated_years,
+    workdays_between,
+)
 
 MAX_LIMIT = 365  # working days; anything longer is a typing error
 
@@ -89,6 +97,8 @@ class Timing:
     age: int  # working days since the case was opened
     deadline: date | None  # the last working day allowed for the whole procedure, if limited
     overdue: bool
+    workdays_estimated: bool = False  # a year counted lacks its published 调休 arrangement
+    workdays_note: str | None = None  # the Chinese note saying so
 
     @property
     def any_overdue(self) -> bool:
@@ -102,9 +112,12 @@ def timing(entered_on: date, opened_on: date, until: date, is_open: bool,
     age = max(0, workdays_between(opened_on, until))
     step_deadline = None if step_limit is None else add_workdays(entered_on, step_limit)
     deadline = None if case_limit is None else add_workdays(opened_on, case_limit)
+    span = [day for day in (entered_on, opened_on, until, step_deadline, deadline) if day]
+    years = estimated_years(min(span), max(span))
     return Timing(
         age_in_step=age_in_step, step_deadline=step_deadline,
         step_overdue=is_open and step_limit is not None and age_in_step > step_limit,
         age=age, deadline=deadline,
         overdue=is_open and case_limit is not None and age > case_limit,
+        workdays_estimated=bool(years), workdays_note=estimate_note(years),
     )

@@ -129,9 +129,12 @@ class Sweeps(MethodView):
     @bp.response(201, SweepSchema)
     @errors(bp, 400, 403, 404, 409)
     def post(self, data):
-        """开启一次集中排查（县级；县或乡镇，每半年一次）"""
+        """开启一次集中排查（县级；县或乡镇，每户每半年一次，半年开始后方可开启）
+
+        与同一半年已开启的排查范围重叠（县内某乡镇已开启，或全县已开启）时拒绝（409），
+        并指明已开启的排查。"""
         return _sweep(services.open_sweep(db.session(), current_user(), data["area_code"],
-                                          _period(data["half_year"])))
+                                          _period(data["half_year"]), today()))
 
 
 @bp.route("/sweeps/<int(min=1, max=2147483647):sweep_id>")

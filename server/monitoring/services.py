@@ -190,8 +190,18 @@ def evaluation_status_rows(rows, quarter: Period, today: date) -> list[Evaluatio
 # --- sweeps -----------------------------------------------------------------------------------
 
 
-def open_sweep(session: Session, user: Principal, area_code: str, half_year: Period) -> Sweep:
-    """集中排查 of a county or township for a half-year (one per area and half-year)."""
+def open_sweep(session: Session, user: Principal, area_code: str, half_year: Period,
+               today: date) -> Sweep:
+    """集中排查 of a county or township for a half-year that has started.
+
+    One sweep per household and half-year (SPEC §6: "上下半年各 1 次", one ledger): a sweep
+    whose area overlaps another sweep of the same half-year — a township inside a county that
+    has one, a county one of whose townships has one, the same area again — is refused with
+    the sweep that covers it (a choice: joining would hand back a sweep of another area, under
+    another opener; the township's users already see and write the county's sweep). A
+    half-year that has not started has nothing to check yet: refused too. Opens of one county
+    are serialised on its area row (PostgreSQL), so two racing opens cannot both pass the check.
+    """
     check_role(user, SWEEP_OPENING_ROLES)
     if half_year.months != 6:
         raise AppError("PERIOD_INVALID", period=half_year.label)
@@ -200,11 +210,21 @@ def open_sweep(session: Session, user: Principal, area_code: str, half_year: Per
         raise AppError("NOT_FOUND")
     if level_of(area_code) not in SWEEP_LEVELS:
         raise AppError("SWEEP_AREA_LEVEL")
-    existing = session.scalar(select(Sweep.id).where(Sweep.area_code == area_code,
-                                                     Sweep.period == half_year.label))
-    if existing is not None:
-        raise AppError("SWEEP_EXISTS", area_code=area_code, period=half_year.label,
-                       sweep_id=existing)
+    if half_year.start > today:
+        raise AppError("SWEEP_NOT_STARTED", period=half_year.label,
+                       start=half_year.start.isoformat())
+    session.scalar(select(Area.code).where(Area.code == area_code[:6])
+                   .with_for_update(key_share=True))
+    overlapping = session.execute(
+        select(Sweep.id, Sweep.area_code).where(
+            Sweep.period == half_year.label,
+            Sweep.area_code.startswith(area_code, autoescape=True)
+            | literal(area_code).startswith(Sweep.area_code))
+        .order_by(Sweep.id)).first()
+    if overlapping is not None:
+        code = "SWEEP_EXISTS" if overlapping.area_code == area_code else "SWEEP_OVERLAPS"
+        raise AppError(code, area_code=overlapping.area_code, period=half_year.label,
+                       sweep_id=overlapping.id)
     sweep = Sweep(area_code=area_code, period=half_year.label, starts_on=half_year.start,
                   ends_on=half_year.end, opened_by=user.id)
     session.add(sweep)

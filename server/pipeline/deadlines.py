@@ -91,3 +91,7 @@ class TimingDate(_FromTiming, fields.Date):
 
 class TimingBoolean(_FromTiming, fields.Boolean):
     pass
+
+
+class TimingString(_FromTiming, fields.String):
+    pass

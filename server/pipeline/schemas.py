@@ -6,7 +6,7 @@ from server.api import AREA_CODE, HOUSEHOLD_ID, Sort, Text
 from server.domain.codes import TABLES
 from server.domain.fields import fields_of_stage
 from server.domain.pipeline import Action, Procedure, Status, Step
-from server.pipeline.deadlines import TimingBoolean, TimingDate, TimingInteger
+from server.pipeline.deadlines import TimingBoolean, TimingDate, TimingInteger, TimingString
 
 PROCEDURES = [p.value for p in Procedure]
 
@@ -38,6 +38,11 @@ class CaseSchema(Schema):
     case_overdue = TimingBoolean("overdue", metadata={"description": "整个程序已超时"})
     overdue = TimingBoolean("any_overdue", metadata={
         "description": "已超时（当前环节或整个程序）"})
+    workdays_estimated = TimingBoolean("workdays_estimated", metadata={
+        "description": "工作日数或时限涉及国务院尚未公布节假日安排的年份：按法定节假日规则推算，"
+                       "不含当年的调休上班日"})
+    workdays_note = TimingString("workdays_note", allow_none=True, metadata={
+        "description": "推算说明（workdays_estimated 为真时）"})
 
 
 class CaseQueryArgsSchema(Schema):

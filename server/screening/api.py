@@ -71,7 +71,18 @@ def _masked(value: str) -> str:
     return value if sees_personal_data() or not value else mask(value)
 
 
-def _row(row: WarningRow, person_name: str | None) -> dict:
+def _joined_counts(rows: list[WarningRow]) -> dict[int, int]:
+    """Task id → rows of any list counted on it (joined: repeats of an open task)."""
+    ids = [row.id for row in rows if row.status == "matched"]
+    if not ids:
+        return {}
+    return dict(db.session().execute(
+        select(WarningRow.task_id, func.count()).where(WarningRow.task_id.in_(ids),
+                                                        WarningRow.status == "joined")
+        .group_by(WarningRow.task_id)).all())
+
+
+def _row(row: WarningRow, person_name: str | None, joined: dict[int, int]) -> dict:
     return {
         "id": row.id, "list_id": row.list_id, "row_number": row.row_number,
         "department": row.department, "id_number": _masked(row.id_number),
@@ -81,6 +92,7 @@ def _row(row: WarningRow, person_name: str | None) -> dict:
         "check_result": row.check_result, "outcome": row.outcome,
         "outcome_label": WARNING_CHECK_OUTCOME.label(row.outcome) if row.outcome else None,
         "checked_by": row.checked_by, "checked_at": row.checked_at, "case_id": row.case_id,
+        "task_id": row.task_id, "joined_rows": joined.get(row.id, 0),
     }
 
 
@@ -91,7 +103,7 @@ def _rows_query():
 
 def _counts(list_ids: list[int]) -> dict[int, dict[str, int]]:
     counts: dict[int, dict[str, int]] = {
-        list_id: {"total": 0, "matched": 0, "unmatched": 0, "invalid": 0, "open_tasks": 0}
+        list_id: {"total": 0, "open_tasks": 0, **dict.fromkeys(services.STATUSES, 0)}
         for list_id in list_ids}
     if not list_ids:
         return counts
@@ -148,18 +160,21 @@ class WarningLists(MethodView):
             upload.filename or "", content, today())
         warning_list = db.session().get(WarningList, report.list_id)
         problems = db.session().scalars(select(WarningRow).where(
-            WarningRow.list_id == report.list_id, WarningRow.status != "matched")
+            WarningRow.list_id == report.list_id,
+            WarningRow.status.in_(("unmatched", "invalid", "already_checked")))
             .order_by(WarningRow.row_number)).all()
-        rendered = {"unmatched": [], "invalid": []}
+        rendered = {"unmatched": [], "invalid": [], "already_checked": []}
         for row in problems:
             rendered[row.status].append({
                 "row_number": row.row_number, "department": row.department,
                 "id_number": _masked(row.id_number), "reason": row.reason,
-                "problem": row.error or ""})
+                "problem": row.error or "", "task_id": row.task_id})
         return {"list": _list(warning_list, _counts([report.list_id])[report.list_id]),
                 "matched": report.matched, "unmatched": len(report.unmatched),
-                "invalid": len(report.invalid), "unmatched_rows": rendered["unmatched"],
-                "invalid_rows": rendered["invalid"]}
+                "invalid": len(report.invalid), "joined": report.joined,
+                "already_checked": len(report.already_checked),
+                "unmatched_rows": rendered["unmatched"], "invalid_rows": rendered["invalid"],
+                "already_checked_rows": rendered["already_checked"]}
 
 
 @bp.route("/warning-lists/<int(min=1, max=2147483647):list_id>")
@@ -168,14 +183,15 @@ class WarningListById(MethodView):
     @bp.response(200, WarningListDetailSchema)
     @errors(bp, 404)
     def get(self, args, list_id):
-        """预警名单详情及各行（可按状态筛选：matched、unmatched、invalid）"""
+        """预警名单详情及各行（可按状态筛选：matched、joined、already_checked、unmatched、invalid）"""
         warning_list = _list_in_area(list_id)
         query = _rows_query().where(WarningRow.list_id == list_id).order_by(
             WarningRow.row_number, WarningRow.id)
         query = where_equal(query, args, WarningRow, "status")
         rows = db.session().execute(query).all()
+        joined = _joined_counts([row for row, _ in rows])
         return {**_list(warning_list, _counts([list_id])[list_id]),
-                "rows": [_row(row, name) for row, name in rows]}
+                "rows": [_row(row, name, joined) for row, name in rows]}
 
 
 @bp.route("/warning-lists/<int(min=1, max=2147483647):list_id>/file")
@@ -188,10 +204,13 @@ class WarningListFile(MethodView):
     def get(self, list_id):
         """下载上传的原始名单文件（记入审计日志）"""
         _list_in_area(list_id)
-        warning_list, stream = services.list_file(
+        warning_list, content_type, stream = services.list_file(
             db.session(), current_app.extensions["fangpin.media"], list_id, current_user())
-        return send_file(stream, mimetype=services.content_type(warning_list.filename),
-                         as_attachment=True, download_name=warning_list.filename, max_age=0)
+        response = send_file(stream, mimetype=content_type.split(";")[0], as_attachment=True,
+                             download_name=warning_list.filename, max_age=0)
+        # werkzeug appends "; charset=utf-8" to any text/* mimetype: set the file's own, once
+        response.content_type = content_type
+        return response
 
 
 @bp.route("/warning-tasks")
@@ -210,7 +229,8 @@ class WarningTasks(MethodView):
         query = where_equal(query, args, WarningRow, "list_id", "outcome")
         query = where_in_area(query, args, WarningRow.area_code)
         rows = db.session().execute(one_page(query, pagination_parameters)).all()
-        return [_row(row, name) for row, name in rows]
+        joined = _joined_counts([row for row, _ in rows])
+        return [_row(row, name, joined) for row, name in rows]
 
 
 @bp.route("/warning-tasks/<int(min=1, max=2147483647):row_id>/result")
@@ -224,4 +244,4 @@ class WarningTaskResult(MethodView):
                                     data["outcome"])
         name = db.session().scalar(select(Person.name).where(
             Person.id_number == row.id_number))
-        return _row(row, name)
+        return _row(row, name, _joined_counts([row]))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, String, Text
+from sqlalchemy import Date, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import Base, UTCDateTime, utcnow
@@ -22,11 +22,24 @@ class WarningList(Base):
                                                      default=None)  # the file as received
 
 
+OPEN_TASK = "status = 'matched' AND check_result IS NULL"
+
+
 class WarningRow(Base):
     """One row of a list. Matched rows are tasks for the household's village: a home check
-    whose result is fed back (部门筛查、集中交办、入户核查、结果反馈)."""
+    whose result is fed back (部门筛查、集中交办、入户核查、结果反馈).
+
+    Status: ``matched`` (the row is a task), ``joined`` (it names a task already open for the
+    household, department and reason: ``task_id``), ``already_checked`` (that task was checked
+    and the row is not newer than the check: ``task_id``), ``unmatched``, ``invalid`` — see
+    ``server.domain.warnings``. The database holds one open task per ``task_key``.
+    """
 
     __tablename__ = "warning_rows"
+    __table_args__ = (
+        Index("uq_warning_rows_open_task", "task_key", unique=True,
+              postgresql_where=text(OPEN_TASK), sqlite_where=text(OPEN_TASK)),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     list_id: Mapped[int] = mapped_column(ForeignKey("warning_lists.id"), index=True)
@@ -35,7 +48,8 @@ class WarningRow(Base):
     id_number: Mapped[str] = mapped_column(String(20), index=True)
     reason: Mapped[str] = mapped_column(Text)
     reported_on: Mapped[date | None] = mapped_column(Date, default=None)
-    status: Mapped[str] = mapped_column(String(12), index=True)  # matched|unmatched|invalid
+    # matched|joined|already_checked|unmatched|invalid
+    status: Mapped[str] = mapped_column(String(16), index=True)
     error: Mapped[str | None] = mapped_column(Text, default=None)
     household_id: Mapped[str | None] = mapped_column(ForeignKey("households.id"), index=True,
                                                      default=None)
@@ -46,3 +60,8 @@ class WarningRow(Base):
     # codes: warning_check_outcome; 02 opens an identification case (case_origin 03)
     outcome: Mapped[str | None] = mapped_column(String(2), default=None)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), default=None)
+    # server.domain.warnings.task_key of a row that matched a household
+    task_key: Mapped[str | None] = mapped_column(String(64), index=True, default=None)
+    # the task a joined or already-checked row was counted on
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("warning_rows.id"), index=True,
+                                                default=None)

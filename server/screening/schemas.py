@@ -18,7 +18,11 @@ class WarningListSchema(Schema):
     uploaded_at = fields.DateTime()
     area_code = fields.String()
     total = fields.Integer(metadata={"description": "名单行数（空行除外）"})
-    matched = fields.Integer(metadata={"description": "匹配到农户的行（即交办的核查任务）"})
+    matched = fields.Integer(metadata={"description": "匹配到农户并交办核查任务的行"})
+    joined = fields.Integer(metadata={
+        "description": "该户同一部门、同一原因已有未反馈任务的行（计入该任务，不另交办）"})
+    already_checked = fields.Integer(metadata={
+        "description": "该户同一部门、同一原因的预警已核查、且日期不晚于核查日的行（不再交办）"})
     unmatched = fields.Integer(metadata={"description": "本辖区登记册中查无此人的行"})
     invalid = fields.Integer(metadata={"description": "身份证号码、日期等有误的行"})
     open_tasks = fields.Integer(metadata={"description": "尚未反馈核查结果的任务"})
@@ -44,6 +48,10 @@ class WarningRowSchema(Schema):
     checked_by = fields.Integer(allow_none=True)
     checked_at = fields.DateTime(allow_none=True)
     case_id = fields.Integer(allow_none=True, metadata={"description": "结果为02时开启的识别案件"})
+    task_id = fields.Integer(allow_none=True, metadata={
+        "description": "joined、already_checked 行计入的核查任务"})
+    joined_rows = fields.Integer(metadata={
+        "description": "任务：各名单中计入本任务的重复预警行数"})
 
 
 class WarningListDetailSchema(WarningListSchema):
@@ -56,7 +64,8 @@ class RowProblemSchema(Schema):
     department = fields.String()
     id_number = fields.String(metadata={"description": ID_DESCRIPTION})
     reason = fields.String()
-    problem = fields.String(metadata={"description": "未匹配或无效的原因"})
+    problem = fields.String(metadata={"description": "未匹配、无效或已核查的说明"})
+    task_id = fields.Integer(allow_none=True, metadata={"description": "已核查的任务"})
 
 
 class ImportReportSchema(Schema):
@@ -64,8 +73,12 @@ class ImportReportSchema(Schema):
     matched = fields.Integer()
     unmatched = fields.Integer()
     invalid = fields.Integer()
+    joined = fields.Integer(metadata={"description": "计入已开启任务的重复行"})
+    already_checked = fields.Integer(metadata={"description": "该任务已核查、不再交办的行"})
     unmatched_rows = fields.List(fields.Nested(RowProblemSchema))
     invalid_rows = fields.List(fields.Nested(RowProblemSchema))
+    already_checked_rows = fields.List(fields.Nested(RowProblemSchema), metadata={
+        "description": "已核查的行：日期不晚于该户同一部门、同一原因的核查日"})
 
 
 class WarningUploadSchema(Schema):

@@ -20,7 +20,15 @@ The file comes from outside: it is read defensively. Choices (product decisions)
   ``MAX_XLSX_UNPACKED`` bytes in at most ``MAX_XLSX_PARTS`` parts (no zip bombs); openpyxl
   parses with defusedxml (no entities), and any failure of it is a 400, never a 500;
 - a row needs a department and a reason; the date is optional, in YYYY-MM-DD, YYYY/MM/DD,
-  YYYY.MM.DD, YYYYMMDD or YYYY年M月D日, not after today.
+  YYYY.MM.DD, YYYYMMDD or YYYY年M月D日, not after today. What Excel makes of a date is read
+  too: a date cell of an XLSX; a date-time as Excel writes it into a CSV (``2026/11/3 0:00``,
+  any time of day ignored); a serial day number (``46329``: a date column formatted as a
+  number), taken only for 2000-01-01 (serial 36526) or later so that a bare year is not read
+  as one. A date that is there but cannot be read (``2021-13-01``) keeps the row out as
+  invalid, with why: the county corrects it and uploads the list again, which no longer
+  duplicates the tasks of the rows already taken;
+- the original file is served with the charset it was read in (``utf-8``, ``gbk``, or
+  ``gb18030`` for what GBK cannot encode).
 """
 
 from __future__ import annotations
@@ -32,7 +40,7 @@ import zipfile
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import BinaryIO
 
 from defusedxml import DefusedXmlException
@@ -42,13 +50,16 @@ from sqlalchemy.orm import Session
 
 from media.store import MediaNotFound, MediaStore
 from server.accounts.models import Role
+from server.areas.models import Area
 from server.audit.services import record
 from server.auth import Principal, check_role
+from server.clock import local_day
 from server.db import utcnow
 from server.domain.codes import WARNING_CHECK_OUTCOME
 from server.domain.files import clean_filename
 from server.domain.idnumber import IdNumberError, parse
 from server.domain.pipeline import Procedure
+from server.domain.warnings import covered_by_check, task_key
 from server.errors import AppError
 from server.households.models import Household, Person
 from server.pipeline.services import open_case
@@ -72,27 +83,34 @@ DEPARTMENT_MAX = 100  # warning_rows.department is String(100)
 REASON_MAX = 1_000
 _MATCH_BATCH = 500
 
-STATUSES = ("matched", "unmatched", "invalid")
+STATUSES = ("matched", "joined", "already_checked", "unmatched", "invalid")
 UNMATCHED = "本辖区登记册中没有此身份证号码的人员"
 CHECKING_ROLES = frozenset({Role.VILLAGE, Role.TOWNSHIP})
 OUTCOME_NOT_AT_RISK, OUTCOME_TO_IDENTIFICATION, OUTCOME_UNVERIFIABLE = "01", "02", "03"
 ORIGIN_DEPARTMENT_WARNING = "03"  # codes: case_origin 部门筛查预警
 
-CONTENT_TYPES = {"csv": "text/csv; charset=utf-8",
+CONTENT_TYPES = {"csv": "text/csv",
                  "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+CSV_CHARSETS = ("utf-8", "gbk", "gb18030")  # tried in this order (UTF-8 with or without BOM)
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_DATE = re.compile(r"(\d{4})(?:[-/.年](\d{1,2})[-/.月](\d{1,2})日?|(\d{2})(\d{2}))")
+_DATE = re.compile(r"(\d{4})(?:[-/.年](\d{1,2})[-/.月](\d{1,2})日?|(\d{2})(\d{2}))"
+                   r"(?:[ T]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
+_EXCEL_SERIAL = re.compile(r"(\d{5})(?:\.\d+)?")
+_EXCEL_EPOCH = date(1899, 12, 30)  # serial 1 = 1900-01-01, past Excel's phantom 1900-02-29
+_EXCEL_FIRST = 36526  # 2000-01-01: smaller numbers are not taken for serial dates
 _SCIENTIFIC = re.compile(r"^\d(\.\d+)?[eE]\+?\d+$")
 
 
 @dataclass(frozen=True)
 class ImportReport:
     list_id: int
-    matched: int
+    matched: int  # rows that opened a task
     unmatched: list[int]  # row numbers
     invalid: dict[int, str]  # row number → what is wrong
+    joined: int = 0  # rows counted on a task already open (this list's or an earlier one)
+    already_checked: dict[int, str] = field(default_factory=dict)  # row number → which check
 
 
 def unreadable(detail: str) -> AppError:
@@ -158,19 +176,23 @@ def _find_header(lines: Iterator[tuple[int, list[str]]]) -> tuple[int, dict[str,
     raise unreadable(f"表头缺少列：{'、'.join(missing)}（表头应为 部门、身份证号码、原因、日期）")
 
 
+def csv_charset(content: bytes) -> str:
+    """The charset a CSV is read in: UTF-8 (BOM or not), else GBK, else GB18030."""
+    for charset in CSV_CHARSETS:
+        try:
+            content.decode(charset)
+        except UnicodeDecodeError:
+            continue
+        return charset
+    raise unreadable("CSV 文件应为 UTF-8 编码（或 GBK）")
+
+
 def _csv_lines(content: bytes) -> Iterator[tuple[int, list[str]]]:
     if b"\x00" in content:
         raise unreadable("CSV 文件中有空字符，不是文本文件"
                          "（UTF-16 编码的文件请另存为 CSV（UTF-8））")
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = content.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise unreadable("CSV 文件应为 UTF-8 编码（或 GBK）")
-    return _csv_records(text)
+    charset = csv_charset(content)
+    return _csv_records(content.decode("utf-8-sig" if charset == "utf-8" else charset))
 
 
 def _csv_records(text: str) -> Iterator[tuple[int, list[str]]]:
@@ -249,15 +271,21 @@ def _clean(text: str) -> str:
 def parse_date(text: str, today: date) -> date | None:
     if not text:
         return None
-    found = _DATE.fullmatch(text.replace(" 00:00:00", "").strip())
-    if not found:
-        raise ValueError("日期应为 YYYY-MM-DD（也可写 YYYY/MM/DD、YYYYMMDD 或 YYYY年M月D日）")
-    year, month, day = found.group(1), found.group(2) or found.group(4), \
-        found.group(3) or found.group(5)
-    try:
-        day_reported = date(int(year), int(month), int(day))
-    except ValueError as exc:
-        raise ValueError(f"日期“{text}”不存在") from exc
+    text = text.strip()
+    serial = _EXCEL_SERIAL.fullmatch(text)
+    if serial and int(serial.group(1)) >= _EXCEL_FIRST:
+        day_reported = _EXCEL_EPOCH + timedelta(days=int(serial.group(1)))
+    else:
+        found = _DATE.fullmatch(text)
+        if not found:
+            raise ValueError("日期应为 YYYY-MM-DD（也可写 YYYY/MM/DD、YYYYMMDD、YYYY年M月D日，"
+                             "或 Excel 的日期单元格）")
+        year, month, day = found.group(1), found.group(2) or found.group(4), \
+            found.group(3) or found.group(5)
+        try:
+            day_reported = date(int(year), int(month), int(day))
+        except ValueError as exc:
+            raise ValueError(f"日期“{text}”不存在") from exc
     if day_reported > today:
         raise ValueError(f"日期 {day_reported.isoformat()} 晚于今天")
     return day_reported
@@ -297,7 +325,7 @@ def import_warning_list(session: Session, store: MediaStore, user: Principal, fi
     rows = read_rows(filename, content)
     kind = list_kind(filename, content)
     key = store_media(session, store, [UploadedFile("list", io.BytesIO(content),
-                                                    CONTENT_TYPES[kind])])["list"]
+                                                    content_type(kind, content))])["list"]
     warning_list = WarningList(filename=filename, uploaded_by=user.id,
                                area_code=user.area_code, media_sha256=key)
     session.add(warning_list)
@@ -315,23 +343,79 @@ def import_warning_list(session: Session, store: MediaStore, user: Principal, fi
         entries.append(entry)
     found = _households_of(session, [e.id_number for e in entries if e.status is None],
                            user.area_code)
-    matched, unmatched, invalid = 0, [], {}
+    unmatched, invalid = [], {}
     for entry in entries:
         if entry.status == "invalid":
             invalid[entry.row_number] = entry.error
         elif entry.id_number in found:
-            entry.status = "matched"
             entry.household_id, entry.area_code = found[entry.id_number]
-            matched += 1
+            entry.task_key = task_key(entry.household_id, entry.department, entry.reason)
         else:
             entry.status, entry.error = "unmatched", UNMATCHED
             unmatched.append(entry.row_number)
-    session.add_all(entries)
+    tasks = [entry for entry in entries if entry.task_key is not None]
+    matched, joined, already_checked = _assign_tasks(session, tasks, user.area_code)
+    session.add_all(entry for entry in entries if entry.status != "matched")
     session.flush()
     record(session, "warnings.imported", "warning_list", warning_list.id, user.id,
            filename=filename, rows=len(rows), matched=matched, unmatched=len(unmatched),
-           invalid=len(invalid))
-    return ImportReport(warning_list.id, matched, unmatched, invalid)
+           invalid=len(invalid), joined=joined, already_checked=len(already_checked))
+    return ImportReport(warning_list.id, matched, unmatched, invalid, joined, already_checked)
+
+
+def _assign_tasks(session: Session, entries: list[WarningRow], area_code: str
+                  ) -> tuple[int, int, dict[int, str]]:
+    """Make each matched row a task, or count it on one (``server.domain.warnings``).
+
+    A row joins the open task of its key (an earlier list's, or one an earlier row of this list
+    opened); else, when a task of its key was checked on or after the row's date, it is
+    reported as already checked; else it opens a task. Imports of one county are serialised
+    on the county's area row, and the open tasks found are locked against a check being
+    recorded meanwhile (PostgreSQL; SQLite writers are serialised anyway); the unique index
+    on open task keys guards the rest. Returns (opened, joined, already checked rows).
+    """
+    session.scalar(select(Area.code).where(Area.code == area_code[:6])
+                   .with_for_update(key_share=True))
+    keys = sorted({entry.task_key for entry in entries})
+    open_ids: dict[str, int] = {}
+    checked: dict[str, tuple[date, int]] = {}  # key → (day of its latest check, that task)
+    for start in range(0, len(keys), _MATCH_BATCH):
+        batch = keys[start:start + _MATCH_BATCH]
+        open_ids.update(session.execute(
+            select(WarningRow.task_key, WarningRow.id)
+            .where(WarningRow.task_key.in_(batch), WarningRow.status == "matched",
+                   WarningRow.check_result.is_(None))
+            .with_for_update()).all())
+        for key, row_id, checked_at in session.execute(
+                select(WarningRow.task_key, WarningRow.id, WarningRow.checked_at)
+                .where(WarningRow.task_key.in_(batch), WarningRow.status == "matched",
+                       WarningRow.checked_at.is_not(None))):
+            day = local_day(checked_at)
+            if key not in checked or (day, row_id) > checked[key]:
+                checked[key] = (day, row_id)
+    opened: dict[str, WarningRow] = {}
+    already: dict[int, str] = {}
+    for entry in entries:
+        key = entry.task_key
+        if key in open_ids or key in opened:
+            entry.status = "joined"
+        elif key in checked and covered_by_check(entry.reported_on, checked[key][0]):
+            day, entry.task_id = checked[key]
+            entry.status = "already_checked"
+            entry.error = already[entry.row_number] = (
+                f"该户同一部门、同一原因的预警已于 {day.isoformat()} 入户核查"
+                f"（任务 {entry.task_id}）：日期不晚于核查日的预警不再交办")
+        else:
+            entry.status = "matched"
+            opened[key] = entry
+    session.add_all(opened.values())
+    session.flush()  # the new tasks' ids
+    joined = 0
+    for entry in entries:
+        if entry.status == "joined":
+            entry.task_id = open_ids.get(entry.task_key) or opened[entry.task_key].id
+            joined += 1
+    return len(opened), joined, already
 
 
 def _households_of(session: Session, id_numbers: Iterable[str], area_code: str
@@ -421,8 +505,9 @@ def _identification_case(session: Session, row: WarningRow, user: Principal) -> 
 
 
 def list_file(session: Session, store: MediaStore, list_id: int, user: Principal
-              ) -> tuple[WarningList, BinaryIO]:
-    """The uploaded file as received (an export of personal data: logged)."""
+              ) -> tuple[WarningList, str, BinaryIO]:
+    """The uploaded file as received, with its content type (a CSV's in the charset it was
+    read in); an export of personal data: logged."""
     warning_list = session.get(WarningList, list_id)
     if warning_list is None or warning_list.media_sha256 is None or \
             not warning_list.area_code.startswith(user.area_code):
@@ -431,10 +516,22 @@ def list_file(session: Session, store: MediaStore, list_id: int, user: Principal
         stream = store.open(warning_list.media_sha256)
     except MediaNotFound as exc:
         raise AppError("NOT_FOUND") from exc
+    try:
+        content = stream.read()  # at most MAX_LIST_BYTES: the charset is read from it
+    finally:
+        stream.close()
+    kind = "xlsx" if warning_list.filename.lower().endswith(".xlsx") else "csv"
     record(session, "warnings.downloaded", "warning_list", warning_list.id, user.id,
            filename=warning_list.filename)
-    return warning_list, stream
+    return warning_list, content_type(kind, content), io.BytesIO(content)
 
 
-def content_type(filename: str) -> str:
-    return CONTENT_TYPES["xlsx" if filename.lower().endswith(".xlsx") else "csv"]
+def content_type(kind: str, content: bytes) -> str:
+    """The media type of a list file: a CSV names the charset it is read in (one parameter)."""
+    if kind == "xlsx":
+        return CONTENT_TYPES["xlsx"]
+    try:
+        charset = csv_charset(content)
+    except AppError:
+        charset = "utf-8"
+    return f"text/csv; charset={charset}"

@@ -4,7 +4,7 @@ and the per-province step deadlines on the case API (configurable, empty by defa
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import select, update
@@ -225,6 +225,51 @@ def test_the_county_opens_one_sweep_per_area_and_half_year(live_server, db):
     assert len(other.get(url, timeout=10).json()) == 1  # same county: covered too
 
 
+def test_one_sweep_per_household_and_half_year(live_server, db):
+    """SPEC §6 (集中排查, Hengyang: one each half-year with one ledger): a township sweep inside
+    the county's sweep of the same half-year, or a county sweep over a township that has one,
+    is refused with the sweep that covers it; another half-year or another township is not."""
+    county = api(live_server, "county")
+    url = f"{county.base}/monitoring/sweeps"
+    half = half_year_of(today())
+    previous = half_year_of(half.start - timedelta(days=1))
+
+    township_first = county.post(url, json={"area_code": VILLAGE[:9],
+                                            "half_year": half.label}, timeout=10)
+    county_over_it = county.post(url, json={"area_code": COUNTY, "half_year": half.label},
+                                 timeout=10)
+    other_township = county.post(url, json={"area_code": OTHER_TOWNSHIP,
+                                            "half_year": half.label}, timeout=10)
+    county_before = county.post(url, json={"area_code": COUNTY, "half_year": previous.label},
+                                timeout=10)
+    township_inside = county.post(url, json={"area_code": VILLAGE[:9],
+                                             "half_year": previous.label}, timeout=10)
+
+    assert township_first.status_code == 201, township_first.text
+    assert county_over_it.status_code == 409
+    assert county_over_it.json()["code"] == "SWEEP_OVERLAPS"
+    assert county_over_it.json()["details"]["sweep_id"] == str(township_first.json()["id"])
+    assert other_township.status_code == 201, other_township.text
+    assert county_before.status_code == 201, county_before.text
+    assert township_inside.status_code == 409
+    assert township_inside.json()["code"] == "SWEEP_OVERLAPS"
+    assert township_inside.json()["details"]["sweep_id"] == str(county_before.json()["id"])
+    assert len(audited(db, "sweep.opened")) == 3
+
+
+def test_no_sweep_for_a_half_year_that_has_not_started(live_server, db):
+    """SPEC §6: a sweep checks the households of a half-year under way or past; the next
+    half-year cannot be opened ahead."""
+    county = api(live_server, "county")
+    coming = half_year_of(half_year_of(today()).end + timedelta(days=1))
+
+    response = county.post(f"{county.base}/monitoring/sweeps",
+                           json={"area_code": COUNTY, "half_year": coming.label}, timeout=10)
+
+    assert response.status_code == 400 and response.json()["code"] == "SWEEP_NOT_STARTED"
+    assert audited(db, "sweep.opened") == []
+
+
 def test_the_sweep_ledger_marks_households_checked(live_server, db, monitored, unmonitored):
     """Every household of the area is to be checked (全覆盖排查), each check a ledger row."""
     add_user(db, "village_other", Role.VILLAGE, OTHER_TOWNSHIP)
@@ -354,6 +399,30 @@ def test_the_overdue_filter_matches_the_flag_at_the_boundary(live_server, db, un
         listed = [c["id"] for c in helper.get(f"{helper.base}/cases",
                                               params={"overdue": "true"}, timeout=10).json()]
         assert flag == (case["id"] in listed), days
+
+
+def test_a_deadline_reaching_an_unpublished_year_skips_its_holidays_and_says_so(
+        live_server, db, unmonitored):
+    """SPEC §6 (step deadlines in working days): a step entered on Friday 4 Dec 2026 with a
+    20-working-day limit is due Monday 4 Jan 2027 (元旦 is a statutory holiday by its rule, the
+    package's data ending with 2026); the case says the count is an estimate (2027's 调休 is
+    not published yet)."""
+    db.commit()
+    set_step_deadline(db, StepDeadline("43", Procedure.IDENTIFICATION, Step.APPLICATION, 20,
+                                       "测试"))
+    db.commit()
+    helper = api(live_server, "helper")
+    case = helper.post(f"{helper.base}/cases", json={
+        "procedure": "identification", "household_id": unmonitored}, timeout=10).json()
+    entered = at_midnight(date(2026, 12, 4))
+    db.execute(update(Case).where(Case.id == case["id"])
+               .values(opened_at=entered, step_entered_at=entered))
+    db.commit()
+
+    shown = helper.get(f"{helper.base}/cases/{case['id']}", timeout=10).json()
+
+    assert shown["step_deadline"] == "2027-01-04"
+    assert shown["workdays_estimated"] is True and "2027" in shown["workdays_note"]
 
 
 def test_deadlines_are_set_by_an_admin_of_the_province(live_server, db):

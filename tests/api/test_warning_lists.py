@@ -11,20 +11,21 @@ import csv
 import io
 import re
 import zipfile
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
 import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from server.accounts.models import Role, User
 from server.areas.models import Area
 from server.audit.models import AuditEntry
 from server.domain.idnumber import mask
-from server.screening.models import WarningList
+from server.domain.warnings import TEXT_MAX
+from server.screening.models import WarningList, WarningRow
 from server.screening.services import MAX_LIST_BYTES, MAX_ROWS
 from sync.attachments import ENTITY_PROPERTIES
 from tests.support.collect import CollectClient, form_instance, parse_form_list, parse_manifest
@@ -310,6 +311,44 @@ def test_the_original_file_is_downloaded_as_received_and_logged(live_server, imp
     assert len(audit(db, "warnings.downloaded")) == 1
 
 
+def test_the_original_file_is_served_in_its_own_charset(live_server, household):
+    """SPEC §6 (department lists, issue 11): a GBK list (Excel's "CSV (逗号分隔)" on Chinese
+    Windows) is served as received with one ``charset=gbk``; a UTF-8 list as utf-8."""
+    county = api(live_server, "county")
+    gbk = f"部门,身份证号码,原因,日期\n县民政局,{HEAD['a7_id_number']},临时救助,2021/7/1\n"
+    served = {}
+    for name, content in (("民政.csv", gbk.encode("gbk")),
+                          ("医保.csv", csv_list(("县医保局", STRANGER, "住院", "")))):
+        list_id = upload(county, name, content).json()["list"]["id"]
+        response = county.get(f"{county.base}/warning-lists/{list_id}/file", timeout=10)
+        assert response.content == content
+        served[name] = response.headers["Content-Type"]
+
+    assert served == {"民政.csv": "text/csv; charset=gbk", "医保.csv": "text/csv; charset=utf-8"}
+
+
+def test_excel_dates_are_read_and_keep_the_warning(live_server, household):
+    """SPEC §6 (部门筛查预警; the date is optional): an Excel serial day number, Excel's CSV
+    date-time and an XLSX date or number cell are dates, not invalid rows."""
+    county = api(live_server, "county")
+    csv_report = upload(county, "日期.csv", csv_list(
+        ("县医保局", SPOUSE["a7_id_number"], "住院自付", "46329"),
+        ("县民政局", HEAD["a7_id_number"], "临时救助", "2026/11/3 0:00"),
+        ("县人社局", HEAD["a7_id_number"], "失业", "2026-11-03 08:30:00"),
+    )).json()
+    xlsx_report = upload(county, "日期.xlsx", xlsx(
+        ["部门", "身份证号码", "原因", "日期"],
+        ["县应急局", HEAD["a7_id_number"], "因灾房屋受损", datetime(2026, 11, 3, 0, 0)],
+        ["县残联", HEAD["a7_id_number"], "新办残疾证", 46329],
+        ["县教育局", CHILD["a7_id_number"], "辍学风险", 46329.0],
+    )).json()
+
+    assert (csv_report["matched"], csv_report["invalid"]) == (3, 0), csv_report
+    assert (xlsx_report["matched"], xlsx_report["invalid"]) == (3, 0), xlsx_report
+    tasks = county.get(f"{county.base}/warning-tasks", timeout=10).json()
+    assert [t["reported_on"] for t in tasks] == ["2026-11-03"] * 6
+
+
 # --- tasks and results -----------------------------------------------------------------------
 
 
@@ -424,6 +463,88 @@ def test_outcome_03_records_why_the_check_failed(live_server, imported):
     assert response.json()["outcome_label"] == "无法核实"
     assert response.json()["check_result"] == "本人长期在外务工，联系不上"
     assert response.json()["case_id"] is None
+
+
+# --- one task per household, department and reason (issue 11) -------------------------------
+
+
+def test_a_list_uploaded_again_opens_no_second_task(live_server, imported):
+    """SPEC §6 (部门筛查、集中交办): one open task per household, department and reason; the
+    same list again joins the open task, counted on it."""
+    county = api(live_server, "county")
+    again = upload(county, "医保预警.csv", csv_list(
+        ("县医保局", SPOUSE["a7_id_number"], "住院自付超过2万元", "2021-07-01"))).json()
+
+    [task] = county.get(f"{county.base}/warning-tasks", timeout=10).json()
+    assert (again["matched"], again["joined"], again["already_checked"]) == (0, 1, 0)
+    assert again["list"]["joined"] == 1 and again["list"]["open_tasks"] == 0
+    assert task["id"] == only_task(api(live_server, "village"))["id"]
+    assert task["joined_rows"] == 1
+    [joined] = county.get(f"{county.base}/warning-lists/{again['list']['id']}",
+                          params={"status": "joined"}, timeout=10).json()["rows"]
+    assert joined["task_id"] == task["id"] and joined["open"] is False
+
+
+def test_twenty_thousand_rows_naming_one_person_are_one_task(live_server, seeded, household):
+    """SPEC §6: a list of the maximum size naming one ID is one task with its repeats
+    counted, and the helper's phone list stays small."""
+    county = api(live_server, "county")
+    helper = CollectClient(live_server, seeded.tokens["helper"])
+
+    report = upload(county, "重复.csv", csv_list(
+        *[("县医保局", SPOUSE["a7_id_number"], "住院自付超过2万元", "2021-07-01")] * MAX_ROWS))
+
+    assert report.status_code == 201, report.text
+    body = report.json()
+    assert (body["matched"], body["joined"]) == (1, MAX_ROWS - 1)
+    [task] = county.get(f"{county.base}/warning-tasks", timeout=30).json()
+    assert task["joined_rows"] == MAX_ROWS - 1
+    [row] = households_csv(helper)
+    assert row["warning_task"] == "县医保局（2021-07-01）：住院自付超过2万元"
+
+
+def test_the_phone_text_of_many_tasks_is_bounded(live_server, seeded, household):
+    """SPEC §6 (tasks handed to the village, shown on the helper's phone): many different
+    warnings of one household are many tasks, but the phone's text names a few and counts
+    the rest."""
+    county = api(live_server, "county")
+    rows = [("县医保局", SPOUSE["a7_id_number"], f"住院{n}次，" + "自付费用很高" * 150,
+             "2021-07-01") for n in range(60)]
+
+    report = upload(county, "多条.csv", csv_list(*rows)).json()
+
+    assert report["matched"] == 60
+    [row] = households_csv(CollectClient(live_server, seeded.tokens["helper"]))
+    assert row["label"].startswith("【待核查】")
+    assert len(row["warning_task"]) <= TEXT_MAX and row["warning_task"].endswith("等共60项")
+
+
+def test_a_checked_warning_is_not_handed_out_again_but_a_later_one_is(live_server, imported,
+                                                                        db):
+    """SPEC §6 (入户核查、结果反馈): after the check, the same warning again (dated on or before
+    the check day, or undated) is reported as already checked with the task that was; a
+    warning dated after the check (a new list from a later date) opens a new check."""
+    county, village = api(live_server, "county"), api(live_server, "village")
+    task = only_task(village)
+    village.post(f"{village.base}/warning-tasks/{task['id']}/result",
+                 json={"outcome": "01", "result": "已报销，无风险"}, timeout=10).raise_for_status()
+    db.commit()
+    db.execute(update(WarningRow).where(WarningRow.id == task["id"]).values(
+        checked_at=datetime(2021, 7, 10, 2, 0, tzinfo=UTC)))  # 10:00 in Beijing
+    db.commit()
+    row = ("县医保局", SPOUSE["a7_id_number"], "住院自付超过2万元")
+
+    same = upload(county, "医保预警.csv", csv_list(
+        (*row, "2021-07-01"), (*row, ""), (*row, "2021-07-10"))).json()
+    later = upload(county, "医保预警-8月.csv", csv_list((*row, "2021-08-01"))).json()
+
+    assert (same["matched"], same["already_checked"]) == (0, 3)
+    assert [(r["row_number"], r["task_id"]) for r in same["already_checked_rows"]] == \
+        [(2, task["id"]), (3, task["id"]), (4, task["id"])]
+    assert (later["matched"], later["already_checked"]) == (1, 0)
+    [new_task] = village.get(f"{village.base}/warning-tasks", params={"open": "true"},
+                             timeout=10).json()
+    assert new_task["id"] != task["id"] and new_task["reported_on"] == "2021-08-01"
 
 
 # --- the helper's phone list -----------------------------------------------------------------

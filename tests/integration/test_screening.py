@@ -7,10 +7,12 @@ from io import BytesIO
 import pytest
 from openpyxl import Workbook
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from media.memory import MemoryMediaStore
 from server.audit.models import AuditEntry
 from server.errors import AppError
+from server.screening.models import WarningRow
 from server.screening.services import import_warning_list, open_tasks, record_check
 from tests.integration.conftest import user
 from tests.integration.test_registry import TODAY, submit
@@ -111,3 +113,31 @@ def test_only_county_staff_upload_lists(session, helper, seeded):
         import_warning_list(session, MemoryMediaStore(), helper, "x.csv", csv_list(), TODAY)
 
     assert error.value.code == "FORBIDDEN_ROLE"
+
+
+def test_the_database_holds_one_open_task_per_household_department_and_reason(
+        session, helper, seeded):
+    """SPEC §6 / DESIGN (the database guards what must never break): a second open task with
+    the same household, department and reason is refused by the unique index; once the first
+    is checked, a new one may open."""
+    submit(session, helper, seeded, [HEAD, SPOUSE])
+    county, village = user(session, "county"), user(session, "village")
+    report = import_warning_list(session, MemoryMediaStore(), county, "list.csv", csv_list(
+        ("县人社局", HEAD["a7_id_number"], "失业", "2021-08-01"),
+        ("县人社局", SPOUSE["a7_id_number"], "失业", "2021-08-02")), TODAY)
+    session.commit()
+    [task] = open_tasks(session, VILLAGE)
+    assert (report.matched, report.joined) == (1, 1)
+
+    def duplicate() -> WarningRow:
+        return WarningRow(list_id=task.list_id, row_number=99, department="县人社局",
+                          id_number=task.id_number, reason="失业", status="matched",
+                          household_id=task.household_id, area_code=task.area_code,
+                          task_key=task.task_key)
+
+    with pytest.raises(IntegrityError), session.begin_nested():
+        session.add(duplicate())
+    record_check(session, task.id, village, "已再就业", "01")
+    session.add(duplicate())
+    session.commit()
+    assert len(open_tasks(session, VILLAGE)) == 1

@@ -88,3 +88,17 @@ def test_overdue_exactly_when_the_age_passes_the_limit(entered, limit, days_late
 def test_a_deadline_must_fit_its_procedure_and_be_sensible(bad):
     with pytest.raises(DeadlineInvalid):
         StepDeadline(HUNAN, document="", **bad)
+
+
+def test_a_deadline_in_a_year_not_yet_published_is_flagged_as_an_estimate():
+    """SPEC §6 (deadlines in working days): a step entered on Friday 4 Dec 2026 with 20
+    working days is due on Monday 4 Jan 2027, not on 元旦; the count reaches 2027, whose 调休 is
+    not published, so the timing says it is an estimate, with a Chinese note."""
+    entered = date(2026, 12, 4)
+
+    reaching = timing(entered, entered, date(2026, 12, 10), True, 20, None)
+    within = timing(entered, entered, date(2026, 12, 10), True, 2, None)
+
+    assert reaching.step_deadline == date(2027, 1, 4)
+    assert reaching.workdays_estimated and "2027" in reaching.workdays_note
+    assert not within.workdays_estimated and within.workdays_note is None

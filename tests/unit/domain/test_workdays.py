@@ -1,4 +1,5 @@
-"""server.domain.workdays: China's working days, with statutory holidays and 调休 (issue 6)."""
+"""server.domain.workdays: China's working days, with statutory holidays and 调休 (issue 6);
+after the published years, the holidays of the 2025 放假办法 (issue 11)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from server.domain.workdays import (
+    LAST_COVERED_YEAR,
+    RULE_LAST_YEAR,
     add_workdays,
     covered,
     earliest_start,
+    estimate_note,
+    estimated,
+    estimated_years,
+    festivals,
     is_workday,
+    rule_holidays,
     workdays_between,
 )
 
@@ -97,9 +105,124 @@ def test_two_working_days_over_the_spring_festival():
     assert add_workdays(date(2026, 2, 13), 2) == date(2026, 2, 24)
 
 
-def test_a_year_not_yet_published_counts_monday_to_friday():
-    assert covered(2026) and not covered(2031)
+def test_a_year_not_yet_published_counts_its_statutory_holidays_and_weekends_only():
+    """SPEC §6 (deadlines in working days): after the package's last year the statutory
+    holidays are counted from their rule; no weekend is a working day (调休 unknown).
+    (Replaces the old test that counted Monday–Friday in such a year.)"""
+    assert covered(2026) and not covered(2031) and estimated(2031)
     assert workdays_between(date(2031, 1, 5), date(2031, 1, 12)) == 5  # Sunday to Sunday
+    # 2031: 元旦 Wednesday 1 January is a holiday
+    assert workdays_between(date(2030, 12, 29), date(2031, 1, 5)) == 4
+
+
+def test_new_years_day_2027_is_not_a_working_day():
+    """SPEC §6: a deadline fell on 1 January 2027 (the package's data ends with 2026)."""
+    assert not is_workday(date(2027, 1, 1))
+    assert add_workdays(date(2026, 12, 31), 1) == date(2027, 1, 4)
+    assert add_workdays(date(2026, 12, 4), 20) == date(2027, 1, 4)
+
+
+# Dates of the lunar festivals and the 清明 solar term, from published almanacs (万年历), not
+# from the library under test.
+KNOWN_FESTIVALS = {
+    2027: {"春节": date(2027, 2, 6), "清明节": date(2027, 4, 5), "端午节": date(2027, 6, 9),
+           "中秋节": date(2027, 9, 15)},
+    2028: {"春节": date(2028, 1, 26), "清明节": date(2028, 4, 4), "端午节": date(2028, 5, 28),
+           "中秋节": date(2028, 10, 3)},
+    2030: {"春节": date(2030, 2, 3), "清明节": date(2030, 4, 5), "端午节": date(2030, 6, 5),
+           "中秋节": date(2030, 9, 12)},
+}
+
+
+@pytest.mark.parametrize("year", sorted(KNOWN_FESTIVALS))
+def test_the_lunar_festivals_fall_on_their_known_dates(year):
+    """The 2025 放假办法: 春节 = 除夕 and 正月初一–初三, 端午 = 五月初五, 中秋 = 八月十五,
+    清明 = the day of the solar term."""
+    found = festivals(year)
+    known = KNOWN_FESTIVALS[year]
+
+    assert found["春节"] == tuple(known["春节"] + timedelta(days=k) for k in range(-1, 3))
+    for name in ("清明节", "端午节", "中秋节"):
+        assert found[name] == (known[name],), name
+    for day in (*found["春节"], known["清明节"], known["端午节"], known["中秋节"]):
+        assert not is_workday(day)
+
+
+def test_the_2027_holidays_with_their_make_up_days():
+    """Art. 6 of the 放假办法: a holiday on a weekend is made up on the next free weekday
+    (补假). 2027: 春节 5–8 Feb (Sat 6 and Sun 7 made up on 9–10 Feb), 劳动节 1–2 May (a
+    weekend: 3–4 May), 国庆 1–3 Oct (2–3 Oct a weekend: 4–5 Oct)."""
+    off = sorted(rule_holidays(2027))
+
+    assert off == [
+        date(2027, 1, 1),
+        *(date(2027, 2, d) for d in range(5, 11)),
+        date(2027, 4, 5),
+        *(date(2027, 5, d) for d in range(1, 5)),
+        date(2027, 6, 9), date(2027, 9, 15),
+        *(date(2027, 10, d) for d in range(1, 6)),
+    ]
+    assert add_workdays(date(2027, 2, 4), 1) == date(2027, 2, 11)
+
+
+@pytest.mark.parametrize("year", [2025, 2026])
+def test_the_rule_agrees_with_the_published_years(year):
+    """Cross-check: in the years the State Council published, every day the rule gives off
+    (festivals and 补假) is a published holiday."""
+    for day, name in rule_holidays(year).items():
+        assert not is_workday(day), (day, name)
+
+
+future_years = st.integers(min_value=LAST_COVERED_YEAR + 1, max_value=RULE_LAST_YEAR)
+
+
+@given(future_years)
+def test_an_estimated_year_has_thirteen_weekday_holidays_and_no_working_weekend(year):
+    """Rule years: 13 statutory days (1+4+1+2+1+1+3), each on a weekday or made up on one;
+    Saturdays and Sundays are all rest days (the year's 调休 is not known)."""
+    start, end = date(year - 1, 12, 31), date(year, 12, 31)
+    weekdays = sum((start + timedelta(days=i)).weekday() < 5
+                   for i in range(1, (end - start).days + 1))
+
+    assert workdays_between(start, end) == weekdays - 13
+    assert all(day.weekday() < 5 or not is_workday(day) for day in rule_holidays(year))
+    saturday = date(year, 7, 1) + timedelta(days=(5 - date(year, 7, 1).weekday()) % 7)
+    assert not is_workday(saturday) and not is_workday(saturday + timedelta(days=1))
+
+
+@given(future_years)
+def test_the_festivals_fall_in_their_seasons(year):
+    """春节 between 21 January and 20 February, 清明 4–6 April, 端午 27 May – 26 June, 中秋
+    7 September – 8 October; 元旦, 劳动节 and 国庆 on their fixed days."""
+    found = festivals(year)
+
+    assert date(year, 1, 21) <= found["春节"][1] <= date(year, 2, 20)
+    assert date(year, 4, 4) <= found["清明节"][0] <= date(year, 4, 6)
+    assert date(year, 5, 27) <= found["端午节"][0] <= date(year, 6, 26)
+    assert date(year, 9, 7) <= found["中秋节"][0] <= date(year, 10, 8)
+    assert found["元旦"] == (date(year, 1, 1),)
+    assert found["劳动节"] == (date(year, 5, 1), date(year, 5, 2))
+    assert found["国庆节"] == tuple(date(year, 10, d) for d in (1, 2, 3))
+    for days in found.values():
+        assert all(not is_workday(day) for day in days)
+
+
+@given(future_years)
+def test_make_up_days_follow_their_festival_on_a_weekday(year):
+    """补假 days are Monday–Friday, after the festival they make up for, never a festival day."""
+    fixed = {day for days in festivals(year).values() for day in days}
+    for day, name in rule_holidays(year).items():
+        if name.endswith("（补假）"):
+            assert day.weekday() < 5 and day not in fixed
+            festival = festivals(year)[name.removesuffix("（补假）")]
+            assert day > max(festival)
+
+
+def test_estimated_years_and_their_note():
+    assert estimated_years(date(2026, 12, 1), date(2027, 1, 4)) == [2027]
+    assert estimated_years(date(2026, 1, 1), date(2026, 12, 31)) == []
+    assert estimate_note([]) is None
+    assert "2027" in estimate_note([2027]) and "调休" in estimate_note([2027])
 
 
 @given(days, counts)
