@@ -20,10 +20,11 @@ from server import db
 from server.clock import day_start, local_day
 from server.clock import today as clock_today
 from server.domain.deadlines import Limits, Timing, limits, timing
-from server.domain.pipeline import Procedure, Status, Step
+from server.domain.pipeline import Procedure, Status, Step, notice_closes_on
 from server.domain.workdays import earliest_start
 from server.figures.services import step_deadlines
 from server.pipeline.models import Case
+from server.pipeline.services import notice_days
 
 
 def province_limits(session: Session, province: str) -> Limits:
@@ -46,6 +47,16 @@ def timing_in_request(case: Case) -> Timing:
     if province not in cache:
         cache[province] = province_limits(db.session(), province)
     return case_timing(case, clock_today(), cache[province])
+
+
+def notice_can_end_on(case: Case) -> date | None:
+    """The first day the case's running public notice may be closed (SPEC §6: 7 full days
+    from its start, restarted by a return into the notice); None outside the notice."""
+    if case.status != Status.OPEN.value or case.step != Step.PUBLIC_NOTICE.value \
+            or case.notice_started is None:
+        return None
+    days = notice_days(db.session(), case.area_code, case.notice_started.year)
+    return notice_closes_on(case.notice_started, days)
 
 
 def overdue_condition(session: Session, today: date) -> ColumnElement[bool]:
