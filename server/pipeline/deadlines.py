@@ -102,3 +102,13 @@ class TimingDate(_FromTiming, fields.Date):
 
 class TimingBoolean(_FromTiming, fields.Boolean):
     pass
+
+
+class NoticeEndDate(fields.Date):
+    """A dump-only date field: the case's ``notice_can_end_on``."""
+
+    def __init__(self, **kwargs):
+        super().__init__(dump_only=True, allow_none=True, **kwargs)
+
+    def get_value(self, obj, attr, accessor=None, default=missing):
+        return notice_can_end_on(obj)

@@ -7,10 +7,10 @@ from server.domain.codes import TABLES
 from server.domain.fields import fields_of_stage
 from server.domain.pipeline import SIGNER_NAMES, Action, Procedure, Signer, Status, Step
 from server.pipeline.deadlines import (
+    NoticeEndDate,
     TimingBoolean,
     TimingDate,
     TimingInteger,
-    notice_can_end_on,
 )
 
 PROCEDURES = [p.value for p in Procedure]
@@ -26,10 +26,8 @@ class CaseSchema(Schema):
     household_id = fields.String(allow_none=True)
     notice_started = fields.Date(allow_none=True, metadata={
         "description": "公示开始日期（退回公示环节时重新开始）"})
-    notice_can_end_on = fields.Function(
-        lambda case: notice_can_end_on(case), dump_only=True, allow_none=True,
-        metadata={"format": "date", "type": "string",
-                  "description": "公示最早可以结束的日期（公示期满后一日；不在公示环节时为空）"})
+    notice_can_end_on = NoticeEndDate(metadata={
+        "description": "公示最早可以结束的日期（公示期满后一日；不在公示环节时为空）"})
     opened_at = fields.DateTime()
     step_entered_at = fields.DateTime()
     closed_at = fields.DateTime(allow_none=True)
