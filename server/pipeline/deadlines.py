@@ -55,8 +55,11 @@ def notice_can_end_on(case: Case) -> date | None:
     if case.status != Status.OPEN.value or case.step != Step.PUBLIC_NOTICE.value \
             or case.notice_started is None:
         return None
-    days = notice_days(db.session(), case.area_code, case.notice_started.year)
-    return notice_closes_on(case.notice_started, days)
+    cache = g.setdefault("notice_days", {})  # read once per province, year and request
+    key = (case.area_code[:2], case.notice_started.year)
+    if key not in cache:
+        cache[key] = notice_days(db.session(), case.area_code, case.notice_started.year)
+    return notice_closes_on(case.notice_started, cache[key])
 
 
 def overdue_condition(session: Session, today: date) -> ColumnElement[bool]:
