@@ -65,7 +65,14 @@ CATALOGUE: dict[str, ErrorKind] = {
     "REASON_REQUIRED": ErrorKind(400, "退回、驳回、更换或办结必须填写理由"),
     # pipelines: the domain names the rule (server.domain.pipeline)
     "PIPELINE_RULE": ErrorKind(409, "{detail}"),
-    "CASE_ALREADY_OPEN": ErrorKind(409, "该户已有未办结的同类案件（{case_id}）"),
+    "CASE_ALREADY_OPEN": ErrorKind(
+        409, "该户已有未办结的案件（{case_id}）：一户同时只能有一件识别或风险消除案件"),
+    "HOUSEHOLD_ALREADY_MONITORED": ErrorKind(
+        409, "该户已是监测对象（识别已审定、尚未风险消除），不能再次启动识别程序"),
+    "ELIMINATION_NOT_MONITORED": ErrorKind(
+        409, "该户不是监测对象（未经识别审定或已风险消除）：风险消除程序只针对监测对象"),
+    "ELIMINATION_PROPOSER": ErrorKind(
+        403, "风险消除名单由村（居）“两委”和驻村工作队提出：只有村级用户可以启动风险消除程序"),
     # dynamic management: evaluations, sweeps, deadlines (server.domain.monitoring, deadlines)
     "DATE_IN_FUTURE": ErrorKind(400, "日期 {date} 晚于今天：只能登记已经完成的评估或排查"),
     "DATE_OUTSIDE_PERIOD": ErrorKind(

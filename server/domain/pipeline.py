@@ -11,7 +11,11 @@ Choices where the source is silent, documented here:
 - the notice's days are full calendar days after the day it starts: a 7-day notice begun on
   1 June runs 2–8 June and can be closed from 9 June on;
 - a return goes exactly one step back; from the first step there is nothing to return to;
-- returns and rejections need a reason.
+  a return into the public notice restarts it that day (its 7 days count again from then);
+- returns and rejections need a reason;
+- the signatures a step's document needs (``REQUIRED_SIGNERS``) come with the approval that
+  they sign, each with its signer's capacity (``Signer``); the phone's 附件1 / 附件5 signatures
+  count for the applicant and the household head.
 """
 
 from __future__ import annotations
@@ -76,10 +80,73 @@ ROLES: dict[Step, frozenset[str]] = {
 MINIMUM_TEAM = 2
 
 
+class Signer(StrEnum):
+    """The capacity in which someone signs a case's document (附件1, 附件3, 附件5)."""
+
+    APPLICANT = "applicant"  # 申请人签字（按手印）, 附件1
+    HOUSEHOLD_HEAD = "household_head"  # 户主签名, 附件5 农户签字确认结果
+    VILLAGE_SECRETARY = "village_secretary"  # 村（居委会）支部书记, 附件3/附件5
+    TOWNSHIP_SECRETARY = "township_secretary"  # 乡镇党委（街道）书记, 附件3/附件5
+    TOWNSHIP_HEAD = "township_head"  # 乡镇长（街道主任）, 附件3/附件5
+
+
+SIGNER_NAMES = {
+    Signer.APPLICANT: "申请人（附件1）", Signer.HOUSEHOLD_HEAD: "户主（附件5）",
+    Signer.VILLAGE_SECRETARY: "村（居委会）支部书记", Signer.TOWNSHIP_SECRETARY: "乡镇党委书记",
+    Signer.TOWNSHIP_HEAD: "乡镇长",
+}
+
+# The signatures an approval needs (SPEC §6; 附件1, 附件3 and 附件5 of the source).
+# - Identification: the signed 附件1 is the precondition of the home verification ("对提出申请并
+#   签署委托书的农户…入户核实"), so the application step is approved only with it; the village
+#   row of 附件3 is filled and signed by the village party secretary when the notice has ended
+#   ("公示期满…填写附件3…报乡镇"), so with the approval that ends the notice and sends the list to
+#   the township; the township row by the party secretary and the township head.
+# - Elimination (附件5): the household head confirms the result at the home verification
+#   ("核实组成员与监测对象分别在表上签字"; the team is counted by TEAM_TOO_SMALL); the village
+#   row after the notice ("公示期满…填写附件5"), the township row as in 附件3.
+# - The county seals (盖章): no signature is asked there.
+REQUIRED_SIGNERS: dict[tuple[Procedure, Step], tuple[Signer, ...]] = {
+    (Procedure.IDENTIFICATION, Step.APPLICATION): (Signer.APPLICANT,),
+    (Procedure.IDENTIFICATION, Step.PUBLIC_NOTICE): (Signer.VILLAGE_SECRETARY,),
+    (Procedure.IDENTIFICATION, Step.TOWNSHIP_REVIEW): (Signer.TOWNSHIP_SECRETARY,
+                                                       Signer.TOWNSHIP_HEAD),
+    (Procedure.ELIMINATION, Step.VERIFICATION): (Signer.HOUSEHOLD_HEAD,),
+    (Procedure.ELIMINATION, Step.PUBLIC_NOTICE): (Signer.VILLAGE_SECRETARY,),
+    (Procedure.ELIMINATION, Step.TOWNSHIP_REVIEW): (Signer.TOWNSHIP_SECRETARY,
+                                                    Signer.TOWNSHIP_HEAD),
+}
+_DOCUMENT = {Procedure.IDENTIFICATION: "附件3", Procedure.ELIMINATION: "附件5"}
+
+
+def required_signers(procedure: Procedure, step: Step) -> tuple[Signer, ...]:
+    return REQUIRED_SIGNERS.get((procedure, step), ())
+
+
+# Who opens a case. A risk elimination starts with the village's list of names ("由村（居）
+# “两委”和驻村工作队…提出拟消除风险的监测对象名单", SPEC §6 "the village proposes names"), so
+# only the village role opens one; an identification is opened by whoever finds the household
+# (a self-declaration, a cadre's visit, a department warning), as before.
+OPENING_ROLES: dict[Procedure, frozenset[str]] = {Procedure.ELIMINATION: ROLES[Step.PROPOSAL]}
+
+
 class PipelineError(ValueError):
-    def __init__(self, code: str, message: str):
+    def __init__(self, code: str, message: str, **params: str):
         super().__init__(message)
-        self.code, self.message = code, message
+        self.code, self.message, self.params = code, message, params
+
+
+def check_opening(procedure: Procedure, role: str, monitored: bool) -> None:
+    """Whether a case of ``procedure`` may be opened by ``role`` for a household that is (or
+    is not) a monitoring object now (SPEC §6): an identification only for a household that is
+    not one, an elimination only for one, proposed by the village. The codes are the error
+    catalogue's."""
+    if procedure in OPENING_ROLES and role not in OPENING_ROLES[procedure]:
+        raise PipelineError("ELIMINATION_PROPOSER", "风险消除名单由村级提出")
+    if procedure is Procedure.ELIMINATION and not monitored:
+        raise PipelineError("ELIMINATION_NOT_MONITORED", "只有监测对象才能启动风险消除程序")
+    if procedure is Procedure.IDENTIFICATION and monitored:
+        raise PipelineError("HOUSEHOLD_ALREADY_MONITORED", "该户已是监测对象，不能再次识别")
 
 
 @dataclass(frozen=True)
@@ -101,6 +168,9 @@ class Facts:
     # Elimination: the blocking findings of domain.elimination.elimination_findings on the
     # household's latest assessment (floor, standards, "not for now"), or None if it has none.
     elimination_blockers: tuple[Finding, ...] | None = None
+    # The capacities (Signer values) of the signatures given for this approval: uploaded with
+    # it, and the phone's applicant / household-head signature where the step takes it.
+    signers: frozenset[str] = frozenset()
 
 
 def notice_closes_on(started: date, days: int) -> date:
@@ -123,7 +193,10 @@ def transition(case: CaseState, action: Action, role: str, today: date, facts: F
         _need_reason(reason)
         if index == 0:
             raise PipelineError("RETURN_FROM_FIRST", "第一个环节无法退回")
-        return replace(case, step=steps[index - 1], notice_started=None)
+        back = steps[index - 1]
+        # Back into the public notice: it starts again today and runs its full days again.
+        return replace(case, step=back,
+                       notice_started=today if back is Step.PUBLIC_NOTICE else None)
     _check_approval(case, facts, today)
     if index == len(steps) - 1:
         return replace(case, status=Status.DONE)
@@ -149,6 +222,13 @@ def _check_approval(case: CaseState, facts: Facts, today: date) -> None:
         if facts.open_objections:
             raise PipelineError("NOTICE_OBJECTION_OPEN",
                                 f"公示期间有{facts.open_objections}件异议尚未核实办结")
+    missing = [s for s in required_signers(case.procedure, case.step) if s not in facts.signers]
+    if missing:
+        names = "、".join(SIGNER_NAMES[s] for s in missing)
+        document = "附件1" if missing == [Signer.APPLICANT] else _DOCUMENT[case.procedure]
+        raise PipelineError("SIGNATURE_MISSING",
+                            f"“{STEP_NAMES[case.step]}”须有{names}签字（{document}）方可通过",
+                            missing=" ".join(s.value for s in missing))
     if case.step is not Step.COUNTY_APPROVAL:
         return
     if case.procedure is Procedure.IDENTIFICATION and not facts.contact_assigned:

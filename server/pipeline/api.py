@@ -31,7 +31,7 @@ from server.api import (
     where_in_area,
 )
 from server.clock import today
-from server.domain.pipeline import STEP_NAMES, Action, Procedure, Step
+from server.domain.pipeline import STEP_NAMES, Action, Procedure, Signer, Step
 from server.errors import AppError
 from server.households.models import Household
 from server.pipeline import deadlines, documents, green_channel, services
@@ -61,6 +61,8 @@ bp = blueprint("cases", __name__, "/cases", "识别和风险消除程序的案�
 _SORTABLE = {"id": Case.id, "opened_at": Case.opened_at,
              "step_entered_at": Case.step_entered_at, "area_code": Case.area_code}
 _MEDIA_KEY = re.compile(r"[0-9a-f]{64}")
+# The multipart parts of signatures by signer: ``signature_<Signer value>`` → the value.
+SIGNATURE_PARTS = {f"signature_{s.value}": s.value for s in Signer}
 # A 422 is either a field validation error (flask-smorest's shape, ``errors``) or a rule of
 # the catalogue (``code``, e.g. SIGNATURE_NOT_IMAGE, MEASURE_INVALID).
 _UNPROCESSABLE = {"anyOf": [{"$ref": "#/components/schemas/Error"},
@@ -88,25 +90,32 @@ def _etag(case: Case) -> str:
     return bp._generate_etag(_etag_data(case))
 
 
-def _action_body() -> tuple[dict, list[UploadedFile], list[UploadedFile]]:
-    """The action's fields from JSON or multipart/form-data, the signature files and the
-    attachments. The request's size limit (MAX_SUBMISSION_BYTES) bounds every file in it."""
+def _action_body() -> tuple[dict, list[UploadedFile], list[UploadedFile],
+                            list[tuple[str, UploadedFile]]]:
+    """The action's fields from JSON or multipart/form-data, the signature files that name no
+    signer (``signature``), the attachments, and the signatures by signer
+    (``signature_<signer>``, e.g. ``signature_village_secretary``: see ``SIGNATURE_PARTS``).
+    The request's size limit (MAX_SUBMISSION_BYTES) bounds every file in it."""
     parser = bp.ARGUMENTS_PARSER
     if request.mimetype != "multipart/form-data":
-        return parser.parse(CaseActionSchema, request, location="json"), [], []
+        return parser.parse(CaseActionSchema, request, location="json"), [], [], []
     limit = current_app.config["MAX_SUBMISSION_BYTES"]
     if request.content_length is not None and request.content_length > limit:
         raise AppError("SUBMISSION_TOO_LARGE", size=request.content_length, limit=limit)
     request.max_content_length = limit
-    others = sorted(set(request.files) - {"signature", "attachment"})
+    others = sorted(set(request.files) - {"signature", "attachment", *SIGNATURE_PARTS})
     if others:
-        raise AppError("BAD_REQUEST", detail="只接受名为 signature 的签名文件和名为 attachment "
-                                             f"的附件，不接受“{others[0]}”")
+        raise AppError("BAD_REQUEST", detail="只接受名为 signature 或 signature_<签字人> "
+                                             f"（{'、'.join(SIGNATURE_PARTS)}）的签名文件和名为 "
+                                             f"attachment 的附件，不接受“{others[0]}”")
     data = parser.parse(CaseActionSchema, request, location="form")
-    files = {field: [UploadedFile(part.filename or "", part.stream, part.mimetype)
-                     for part in request.files.getlist(field)]
-             for field in ("signature", "attachment")}
-    return data, files["signature"], files["attachment"]
+
+    def files(field: str) -> list[UploadedFile]:
+        return [UploadedFile(part.filename or "", part.stream, part.mimetype)
+                for part in request.files.getlist(field)]
+
+    signed = [(signer, f) for part, signer in SIGNATURE_PARTS.items() for f in files(part)]
+    return data, files("signature"), files("attachment"), signed
 
 
 def _signature_url(case_id: int, key: str) -> str:
@@ -177,21 +186,27 @@ class CaseActions(MethodView):
         """办理当前环节：通过、退回（须理由）或驳回（须理由）
 
         须带 If-Match 请求头（读取案件时得到的 ETag）：缺少时 428，案件已被他人办理时 412。
-        请求体为 JSON，或 multipart/form-data（同样的字段，另加一个或多个 `signature`
-        签名图片，最多10个；以及一个或多个 `attachment` 附件，如公示照片、评议会议记录、盖章的
-        附件3，图片或 PDF，最多10个）；签名文件不是图片、附件不是图片或 PDF 时 422，本次办理
-        不保存。响应头 ETag 为办理后的新版本。
+        请求体为 JSON，或 multipart/form-data（同样的字段，另加签名图片，最多10个：按签字人
+        命名的 `signature_applicant` 申请人（附件1）、`signature_household_head` 户主（附件5）、
+        `signature_village_secretary` 村支部书记、`signature_township_secretary` 乡镇党委书记、
+        `signature_township_head` 乡镇长，或不指明签字人的 `signature`；以及一个或多个
+        `attachment` 附件，如公示照片、评议会议记录、盖章的附件3，图片或 PDF，最多10个）。
+        须签字的环节（附件1：提交申请；附件3/附件5：公示结束由村支部书记、乡镇审核由乡镇党委
+        书记和乡镇长；风险消除入户核实由户主）缺少签字时 409（rule SIGNATURE_MISSING，
+        details.missing 列出缺少的签字人）；手机表单中的申请人、户主签名同样有效。
+        签名文件不是图片、附件不是图片或 PDF 时 422，本次办理不保存。响应头 ETag 为办理后的
+        新版本。
         """
         if not request.if_match:
             raise AppError("CASE_IF_MATCH_REQUIRED")
-        data, uploads, attachments = _action_body()
+        data, uploads, attachments, signed = _action_body()
         session = db.session()
         case = services.lock_case(session, case_id, current_user())
         if _etag(case) not in request.if_match:
             raise AppError("CASE_CHANGED")
         case = documents.act_signed(session, current_app.extensions["fangpin.media"], case.id,
                                    Action(data["action"]), current_user(), today(),
-                                   data["opinion"], uploads, attachments)
+                                   data["opinion"], uploads, attachments, signed)
         session.flush()
         bp.set_etag(_etag_data(case))
         return case
@@ -235,8 +250,8 @@ class CaseEvents(MethodView):
             "from_step": event.from_step, "from_step_name": _step_name(event.from_step),
             "to_step": event.to_step, "to_step_name": _step_name(event.to_step),
             "status": event.status, "opinion": event.opinion,
-            "signatures": [{"key": key, "url": _signature_url(case.id, key)}
-                           for key in event.signatures or ()],
+            "signatures": [{**entry, "url": _signature_url(case.id, entry["key"])}
+                           for entry in services.signature_entries(event.signatures)],
             "attachments": [_attachment_link(case.id, a) for a in event.attachments or ()],
         } for event, name, role in services.case_events(db.session(), case)]
 

@@ -20,10 +20,11 @@ from server import db
 from server.clock import day_start, local_day
 from server.clock import today as clock_today
 from server.domain.deadlines import Limits, Timing, limits, timing
-from server.domain.pipeline import Procedure, Status, Step
+from server.domain.pipeline import Procedure, Status, Step, notice_closes_on
 from server.domain.workdays import earliest_start
 from server.figures.services import step_deadlines
 from server.pipeline.models import Case
+from server.pipeline.services import notice_days
 
 
 def province_limits(session: Session, province: str) -> Limits:
@@ -46,6 +47,19 @@ def timing_in_request(case: Case) -> Timing:
     if province not in cache:
         cache[province] = province_limits(db.session(), province)
     return case_timing(case, clock_today(), cache[province])
+
+
+def notice_can_end_on(case: Case) -> date | None:
+    """The first day the case's running public notice may be closed (SPEC §6: 7 full days
+    from its start, restarted by a return into the notice); None outside the notice."""
+    if case.status != Status.OPEN.value or case.step != Step.PUBLIC_NOTICE.value \
+            or case.notice_started is None:
+        return None
+    cache = g.setdefault("notice_days", {})  # read once per province, year and request
+    key = (case.area_code[:2], case.notice_started.year)
+    if key not in cache:
+        cache[key] = notice_days(db.session(), case.area_code, case.notice_started.year)
+    return notice_closes_on(case.notice_started, cache[key])
 
 
 def overdue_condition(session: Session, today: date) -> ColumnElement[bool]:
@@ -95,3 +109,13 @@ class TimingBoolean(_FromTiming, fields.Boolean):
 
 class TimingString(_FromTiming, fields.String):
     pass
+
+
+class NoticeEndDate(fields.Date):
+    """A dump-only date field: the case's ``notice_can_end_on``."""
+
+    def __init__(self, **kwargs):
+        super().__init__(dump_only=True, allow_none=True, **kwargs)
+
+    def get_value(self, obj, attr, accessor=None, default=missing):
+        return notice_can_end_on(obj)

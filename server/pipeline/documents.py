@@ -19,12 +19,20 @@ from server.domain.files import PDF_MAGIC, clean_filename, is_pdf
 from server.domain.pipeline import Action
 from server.errors import AppError
 from server.pipeline.models import Case, CaseEvent
-from server.pipeline.services import act, verification_submission
+from server.pipeline.services import (
+    PHONE_SIGNERS,
+    act,
+    signature_entries,
+    verification_submission,
+)
 from server.submissions.models import MediaObject, SubmissionAttachment
 from server.submissions.services import UploadedFile, store_media
 
-# The form fields that hold signatures (附件1 applicant, 附件3/附件5 team, 附件5 head).
-SIGNATURE_FIELDS = frozenset({"team_signature", "sig_applicant", "sig_head"})
+# The form fields that hold signatures (附件1 applicant or the photo of the thumbprint,
+# 附件3/附件5 team, 附件5 head).
+SIGNATURE_FIELDS = frozenset({"team_signature", "sig_applicant", "photo_thumbprint",
+                              "sig_head"})
+TEAM_SIGNER = "verification_team"  # the phone's team signatures (counted, not a Signer)
 MAX_SIGNATURES = 10  # signature files with one action
 MAX_ATTACHMENTS = 10  # documents with one action (公示照片, 评议会议记录, 附件3 …)
 
@@ -39,17 +47,20 @@ class CaseSignature:
     event_id: int | None = None
     submission_id: int | None = None
     field: str | None = None  # the form field (team_signature, sig_applicant, sig_head)
+    # In what capacity: a domain.pipeline.Signer value, "verification_team" for the phone's
+    # team signatures, None for an upload that named none.
+    signer: str | None = None
 
 
 def case_signatures(session: Session, case: Case) -> list[CaseSignature]:
     """The signatures uploaded with the case's actions, then those of the submission that
     documents its home verification (the one the team-size rule counts, see
     ``verification_submission``)."""
-    found = [CaseSignature(key, "event", at, event_id=event_id)
-             for event_id, at, keys in session.execute(
+    found = [CaseSignature(entry["key"], "event", at, event_id=event_id, signer=entry["signer"])
+             for event_id, at, stored in session.execute(
                  select(CaseEvent.id, CaseEvent.at, CaseEvent.signatures)
                  .where(CaseEvent.case_id == case.id).order_by(CaseEvent.id))
-             for key in keys or ()]
+             for entry in signature_entries(stored)]
     submission_id = verification_submission(session, case)
     if submission_id is not None:
         rows = session.execute(
@@ -61,8 +72,9 @@ def case_signatures(session: Session, case: Case) -> list[CaseSignature]:
         for key, path, at in rows:
             field = path.rsplit("/", 1)[-1]
             if field in SIGNATURE_FIELDS:
+                signer = PHONE_SIGNERS[field].value if field in PHONE_SIGNERS else TEAM_SIGNER
                 found.append(CaseSignature(key, "submission", at, submission_id=submission_id,
-                                           field=field))
+                                           field=field, signer=signer))
     return found
 
 
@@ -100,15 +112,19 @@ def download_attachment(session: Session, case: Case, key: str, user: Principal)
 def act_signed(session: Session, store: MediaStore, case_id: int, action: Action,
                user: Principal, today: date, opinion: str,
                uploads: Sequence[UploadedFile],
-               attachments: Sequence[UploadedFile] = ()) -> Case:
+               attachments: Sequence[UploadedFile] = (),
+               signed: Sequence[tuple[str, UploadedFile]] = ()) -> Case:
     """``act`` with signature images and documents uploaded at the step, recorded on its event.
 
-    Every file is checked first: a signature must be an image (Pillow), an attachment an image
-    or a PDF. One that fails refuses the whole action (SIGNATURE_NOT_IMAGE,
-    ATTACHMENT_NOT_ALLOWED) and nothing is stored. The files go to the media store only once
-    the rules have let the action through.
+    ``uploads`` are signatures that name no signer; ``signed`` are (signer, file) pairs, the
+    signer a ``domain.pipeline.Signer`` value: those are what the approval's signature rule
+    counts (SIGNATURE_MISSING). Every file is checked first: a signature must be an image
+    (Pillow), an attachment an image or a PDF. One that fails refuses the whole action
+    (SIGNATURE_NOT_IMAGE, ATTACHMENT_NOT_ALLOWED) and nothing is stored. The files go to the
+    media store only once the rules have let the action through.
     """
-    signatures = _checked_files(uploads, MAX_SIGNATURES, "SIGNATURES_TOO_MANY",
+    pairs = [(None, u) for u in uploads] + list(signed)
+    signatures = _checked_files([u for _, u in pairs], MAX_SIGNATURES, "SIGNATURES_TOO_MANY",
                                 _signature_type, "签名")
     documents = _checked_files(attachments, MAX_ATTACHMENTS, "ATTACHMENTS_TOO_MANY",
                                _attachment_type, "附件")
@@ -116,8 +132,11 @@ def act_signed(session: Session, store: MediaStore, case_id: int, action: Action
     for f in documents:
         records.setdefault(f.key, {"key": f.key, "name": f.upload.name,
                                    "content_type": f.upload.content_type, "size": f.size})
-    case = act(session, case_id, action, user, today, opinion,
-               list(dict.fromkeys(f.key for f in signatures)), list(records.values()))
+    entries: dict[tuple[str, str | None], dict] = {}  # the same image and signer once
+    for (signer, _), f in zip(pairs, signatures, strict=True):
+        entries.setdefault((f.key, signer), {"key": f.key, "signer": signer})
+    case = act(session, case_id, action, user, today, opinion, list(entries.values()),
+               list(records.values()))
     store_media(session, store, [f.upload for f in (*signatures, *documents)])
     return case
 

@@ -5,8 +5,14 @@ from marshmallow import Schema, ValidationError, fields, validate
 from server.api import AREA_CODE, HOUSEHOLD_ID, Sort, Text
 from server.domain.codes import TABLES
 from server.domain.fields import fields_of_stage
-from server.domain.pipeline import Action, Procedure, Status, Step
-from server.pipeline.deadlines import TimingBoolean, TimingDate, TimingInteger, TimingString
+from server.domain.pipeline import SIGNER_NAMES, Action, Procedure, Signer, Status, Step
+from server.pipeline.deadlines import (
+    NoticeEndDate,
+    TimingBoolean,
+    TimingDate,
+    TimingInteger,
+    TimingString,
+)
 
 PROCEDURES = [p.value for p in Procedure]
 
@@ -21,7 +27,10 @@ class CaseSchema(Schema):
     household_id = fields.String(allow_none=True)
     declaration_id = fields.Integer(allow_none=True,
                                     metadata={"description": "启动案件的自主申报"})
-    notice_started = fields.Date(allow_none=True)
+    notice_started = fields.Date(allow_none=True, metadata={
+        "description": "公示开始日期（退回公示环节时重新开始）"})
+    notice_can_end_on = NoticeEndDate(metadata={
+        "description": "公示最早可以结束的日期（公示期满后一日；不在公示环节时为空）"})
     opened_at = fields.DateTime()
     step_entered_at = fields.DateTime()
     closed_at = fields.DateTime(allow_none=True)
@@ -77,21 +86,40 @@ CASE_ID = validate.Range(min=1, max=2**31 - 1, error="案件编号无效")
 _NOT_BLANK = validate.Regexp(r"\S", error="不能为空")
 
 
+def _signature_part(signer: Signer) -> fields.List:
+    """The multipart part ``signature_<signer>``: that signer's signature image(s)."""
+    return fields.List(fields.Raw(metadata={"type": "string", "format": "binary"}),
+                       metadata={"description": f"{SIGNER_NAMES[signer]}的签名图片"})
+
+
 class CaseActionFormSchema(CaseActionSchema):
     """The same action as multipart/form-data, with the signatures taken at the step and the
     documents that go with it."""
 
     signature = fields.List(
         fields.Raw(metadata={"type": "string", "format": "binary"}),
-        metadata={"description": "签名图片（JPEG/PNG/WebP/GIF，可多个，最多10个）"})
+        metadata={"description": "不指明签字人的签名图片（JPEG/PNG/WebP/GIF，可多个；"
+                                 "与下列签名合计最多10个）；不计入签字要求"})
+    signature_applicant = _signature_part(Signer.APPLICANT)
+    signature_household_head = _signature_part(Signer.HOUSEHOLD_HEAD)
+    signature_village_secretary = _signature_part(Signer.VILLAGE_SECRETARY)
+    signature_township_secretary = _signature_part(Signer.TOWNSHIP_SECRETARY)
+    signature_township_head = _signature_part(Signer.TOWNSHIP_HEAD)
     attachment = fields.List(
         fields.Raw(metadata={"type": "string", "format": "binary"}),
         metadata={"description": "附件：公示照片、评议会议记录、盖章的附件3等（图片或 PDF，"
                                  "可多个，最多10个）"})
 
 
+SIGNERS_DESCRIPTION = ("签字人：applicant 申请人、household_head 户主、"
+                       "village_secretary 村支部书记、township_secretary 乡镇党委书记、"
+                       "township_head 乡镇长；"
+                       "verification_team 核实小组（手机表单）；未指明为空")
+
+
 class SignatureLinkSchema(Schema):
     key = fields.String(metadata={"description": "文件的 SHA-256"})
+    signer = fields.String(allow_none=True, metadata={"description": SIGNERS_DESCRIPTION})
     url = fields.String(metadata={"description": "下载地址"})
 
 
@@ -138,7 +166,9 @@ class CaseSignatureSchema(Schema):
     event_id = fields.Integer(allow_none=True)
     submission_id = fields.Integer(allow_none=True)
     field = fields.String(allow_none=True, metadata={
-        "description": "表单字段：team_signature 核实小组、sig_applicant 申请人、sig_head 户主"})
+        "description": "表单字段：team_signature 核实小组、sig_applicant 申请人、"
+                       "photo_thumbprint 申请人手印照片、sig_head 户主"})
+    signer = fields.String(allow_none=True, metadata={"description": SIGNERS_DESCRIPTION})
 
 
 class ObjectionSchema(Schema):

@@ -2,7 +2,10 @@
 
 Each change of state goes through ``server.domain.pipeline.transition`` and leaves a CaseEvent
 and an audit entry. The facts the rules need (team signatures, open objections, the province's
-notice days, the contact, the elimination blockers) are read here from the registry.
+notice days, the contact, the elimination blockers, the signers) are read here from the
+registry, at the moment of the action: the elimination blockers are worked out again from the
+latest assessment, the household's current roster and the measures recorded up to that day, not
+taken from what the assessment found when it came in.
 """
 
 from __future__ import annotations
@@ -17,9 +20,12 @@ from sqlalchemy.orm import Session
 from server.accounts.models import Role, User
 from server.audit.services import record
 from server.auth import Principal, check_role
+from server.clock import today as clock_today
 from server.db import utcnow
+from server.domain.codes import YES
+from server.domain.elimination import STANDARDS, elimination_findings
 from server.domain.figures import FigureKind, FigureMissing
-from server.domain.members import Finding, Severity
+from server.domain.members import Finding, Severity, has_labour_capacity
 from server.domain.pipeline import (
     STEPS,
     Action,
@@ -27,17 +33,33 @@ from server.domain.pipeline import (
     Facts,
     PipelineError,
     Procedure,
+    Signer,
     Status,
     Step,
+    check_opening,
+    required_signers,
     transition,
 )
 from server.errors import AppError
 from server.figures.services import figure_in_force
-from server.households.models import EliminationAssessment, Household
+from server.households.models import (
+    Declaration,
+    EliminationAssessment,
+    Household,
+    MeasureRecord,
+    Person,
+    SurveyVersion,
+)
+from server.monitoring.services import monitored_households
 from server.pipeline.models import Case, CaseEvent, MonitoringContact, Objection
-from server.submissions.models import Submission, SubmissionAttachment
+from server.submissions.models import SubmissionAttachment
 
 TEAM_SIGNATURE = "/team_signature"
+SOCIAL_PROTECTION = "a48_social_protection"  # A48 综合保障 (兜底保障类), "not for now"
+# The phone's signatures that stand for a signer (form field → capacity): the applicant signs
+# 附件1 or has the thumbprint on paper photographed; the household head confirms 附件5.
+PHONE_SIGNERS = {"sig_applicant": Signer.APPLICANT, "photo_thumbprint": Signer.APPLICANT,
+                 "sig_head": Signer.HOUSEHOLD_HEAD}
 BULK_LIMIT = 200  # cases in one bulk action
 # Who may act on many cases at once: the reviewing levels (乡镇审核, 县级审定).
 BULK_ROLES = frozenset({Role.TOWNSHIP, Role.COUNTY})
@@ -56,12 +78,24 @@ def case_in_area(session: Session, case_id: int, user: Principal) -> Case:
 
 def open_case(session: Session, procedure: Procedure, area_code: str, user: Principal,
               household_id: str | None = None, declaration_id: int | None = None,
-              origin: str | None = None) -> Case:
+              origin: str | None = None, today: date | None = None) -> Case:
+    """Open a case (SPEC §6). An identification only for a household that is not a monitoring
+    object, an elimination only for one (``monitoring.services.monitored_households``) and only
+    by the village; never while another case of the household is open, of either procedure."""
     if not area_code.startswith(user.area_code):
         raise AppError("NOT_FOUND")
+    if household_id is not None:
+        # One case at a time per household: serialise openings on the household's row.
+        session.get(Household, household_id, with_for_update=True)
+    monitored = household_id is not None and is_monitored(session, household_id,
+                                                               today or clock_today())
+    try:
+        check_opening(procedure, user.role.value, monitored)
+    except PipelineError as error:
+        raise AppError(error.code, role=user.role.value) from error
     already = session.scalar(select(Case.id).where(
-        Case.household_id == household_id, Case.procedure == procedure.value,
-        Case.status == Status.OPEN.value)) if household_id else None
+        Case.household_id == household_id, Case.status == Status.OPEN.value)
+        .order_by(Case.id).limit(1)) if household_id else None
     if already is not None:
         raise AppError("CASE_ALREADY_OPEN", case_id=already)
     case = Case(procedure=procedure.value, step=STEPS[procedure][0].value, area_code=area_code,
@@ -72,21 +106,44 @@ def open_case(session: Session, procedure: Procedure, area_code: str, user: Prin
     return case
 
 
+def is_monitored(session: Session, household_id: str, on: date) -> bool:
+    """Whether the household is a monitoring object on ``on`` (the one rule of
+    ``server.monitoring.services.monitored_households``)."""
+    monitored = monitored_households(on)
+    return session.scalar(select(monitored.c.household_id)
+                          .where(monitored.c.household_id == household_id)) is not None
+
+
+def signature_entries(signatures: Sequence[str | dict] | None) -> list[dict]:
+    """Signatures as stored on an event: ``{"key", "signer"}`` (signer None when the upload
+    named no capacity). Events written before signers existed hold bare media keys."""
+    return [{"key": s, "signer": None} if isinstance(s, str)
+            else {"key": s["key"], "signer": s.get("signer")} for s in signatures or ()]
+
+
 def act(session: Session, case_id: int, action: Action, user: Principal, today: date,
-        opinion: str = "", signatures: list[str] | None = None,
+        opinion: str = "", signatures: Sequence[str | dict] | None = None,
         attachments: list[dict] | None = None) -> Case:
     """Approve, return or reject a case's current step (one transition, logged).
 
-    ``signatures`` are media keys, ``attachments`` the event's records of the documents
-    uploaded with the action (see ``act_signed``)."""
+    ``signatures`` are media keys, or ``{"key", "signer"}`` with the signer's capacity (a
+    ``domain.pipeline.Signer`` value) — the capacities are what the approval's signature rule
+    looks at; ``attachments`` the event's records of the documents uploaded with the action
+    (see ``documents.act_signed``)."""
     case = case_in_area(session, case_id, user)
     state = CaseState(Procedure(case.procedure), Step(case.step), Status(case.status),
                       case.notice_started)
+    signed = signature_entries(signatures)
+    for entry in signed:
+        if entry["signer"] is not None:
+            Signer(entry["signer"])  # a capacity the domain knows (the API checked it)
     try:
-        moved = transition(state, action, user.role.value, today, _facts(session, case, today),
-                           opinion)
+        facts = _facts(session, case, today, action,
+                       frozenset(e["signer"] for e in signed if e["signer"]))
+        moved = transition(state, action, user.role.value, today, facts, opinion)
     except PipelineError as error:
-        raise AppError("PIPELINE_RULE", rule=error.code, detail=error.message) from error
+        raise AppError("PIPELINE_RULE", rule=error.code, detail=error.message,
+                       **error.params) from error
     before = case.step
     case.step, case.status, case.notice_started = moved.step, moved.status, moved.notice_started
     if moved.step != state.step:
@@ -96,37 +153,51 @@ def act(session: Session, case_id: int, action: Action, user: Principal, today: 
         if moved.status is Status.DONE and state.procedure is Procedure.ELIMINATION:
             case.decided_on = today  # A54: the date of county approval
     session.flush()
-    _event(session, case, user, action.value, before, opinion or None, signatures or [],
+    _event(session, case, user, action.value, before, opinion or None, signed,
            attachments or [])
     return case
 
 
 def _event(session: Session, case: Case, user: Principal, action: str, from_step: str | None,
-           opinion: str | None, signatures: Sequence[str] = (),
+           opinion: str | None, signatures: Sequence[dict] = (),
            attachments: Sequence[dict] = ()) -> None:
     session.add(CaseEvent(case_id=case.id, user_id=user.id, action=action, from_step=from_step,
                           to_step=case.step, status=case.status, opinion=opinion,
                           signatures=list(signatures), attachments=list(attachments)))
     record(session, f"case.{action}", "case", case.id, user.id, procedure=case.procedure,
            from_step=from_step, to_step=case.step, status=case.status, opinion=opinion,
-           signatures=list(signatures) or None,
+           signatures=[dict(s) for s in signatures] or None,
            attachments=[{"key": a["key"], "name": a["name"]} for a in attachments] or None)
 
 
-def _facts(session: Session, case: Case, today: date) -> Facts:
+def notice_days(session: Session, area_code: str, year: int) -> int:
+    """The province's notice days for a notice begun in ``year`` (7 where it has set none)."""
     try:
-        notice_days = int(figure_in_force(session, case.area_code[:2], today.year,
-                                          FigureKind.NOTICE_DAYS).value)
+        return int(figure_in_force(session, area_code[:2], year,
+                                   FigureKind.NOTICE_DAYS).value)
     except FigureMissing:
-        notice_days = 7  # SPEC §6: the 7-day notice, where a province has set nothing
+        return 7  # SPEC §6: the 7-day notice, where a province has set nothing
+
+
+def _facts(session: Session, case: Case, today: date, action: Action = Action.APPROVE,
+           uploaded_signers: frozenset[str] = frozenset()) -> Facts:
+    """What the rules look at, read now. Only an approval needs them: a return or a rejection
+    is decided on the role and the reason alone."""
+    if action is not Action.APPROVE:
+        return Facts()
+    started = case.notice_started or today
     objections = session.scalar(select(func.count()).select_from(Objection).where(
         Objection.case_id == case.id, Objection.status == "open"))
     contact = session.scalar(select(MonitoringContact.id).where(
         MonitoringContact.household_id == case.household_id,
         MonitoringContact.replaced_at.is_(None))) if case.household_id else None
+    step = Step(case.step)
     return Facts(team_size=_team_size(session, case), open_objections=objections,
-                 notice_days=notice_days, contact_assigned=contact is not None,
-                 elimination_blockers=_blockers(session, case))
+                 notice_days=notice_days(session, case.area_code, started.year),
+                 contact_assigned=contact is not None,
+                 elimination_blockers=(_blockers(session, case, today)
+                                       if step is Step.COUNTY_APPROVAL else ()),
+                 signers=uploaded_signers | _phone_signers(session, case, step))
 
 
 def verification_submission(session: Session, case: Case) -> int | None:
@@ -152,16 +223,78 @@ def _team_size(session: Session, case: Case) -> int:
         SubmissionAttachment.media_sha256.is_not(None)))
 
 
-def _blockers(session: Session, case: Case) -> tuple[Finding, ...] | None:
+def _phone_signers(session: Session, case: Case, step: Step) -> frozenset[str]:
+    """The signers the step needs that signed on the phone: the applicant on the household
+    form's 附件1 (the submission that documents the verification) or on the self-declaration
+    that started the case; the household head on the elimination form's 附件5."""
+    wanted = {s.value for s in required_signers(Procedure(case.procedure), step)}
+    fields = [name for name, signer in PHONE_SIGNERS.items() if signer.value in wanted]
+    if not fields:
+        return frozenset()
+    submissions = [verification_submission(session, case)]
+    if case.declaration_id is not None:
+        submissions.append(session.scalar(select(Declaration.submission_id)
+                                          .where(Declaration.id == case.declaration_id)))
+    submissions = [s for s in submissions if s is not None]
+    if not submissions:
+        return frozenset()
+    paths = session.scalars(select(SubmissionAttachment.field_path).where(
+        SubmissionAttachment.submission_id.in_(submissions),
+        SubmissionAttachment.media_sha256.is_not(None)))
+    found = {path.rsplit("/", 1)[-1] for path in paths}
+    return frozenset(PHONE_SIGNERS[name].value for name in fields if name in found)
+
+
+def _blockers(session: Session, case: Case, today: date) -> tuple[Finding, ...] | None:
+    """The blocking findings of ``domain.elimination.elimination_findings`` as the registry
+    stands on ``today``: the latest assessment's income and standards, the figures in force for
+    its visit year, the household's current roster's labour capacity, and whether a
+    social-protection measure (A48) has been recorded by today — by the measures form or on a
+    case. None when the household has no assessment."""
     if case.procedure != Procedure.ELIMINATION.value:
         return ()
-    submission_id = verification_submission(session, case)
-    if submission_id is None:
+    if case.household_id is None:
         return None
-    problems = session.scalar(select(Submission.problems)
-                              .where(Submission.id == submission_id)) or []
-    return tuple(Finding(Severity.ERROR, p["code"], p["field"], p["message"])
-                 for p in problems if p["severity"] == "error")
+    assessment = session.scalar(select(EliminationAssessment).where(
+        EliminationAssessment.household_id == case.household_id)
+        .order_by(EliminationAssessment.id.desc()).limit(1))
+    if assessment is None:
+        return None
+    province, year = case.area_code[:2], assessment.visit_date.year
+    try:
+        line = figure_in_force(session, province, year, FigureKind.MONITORING_LINE).value
+        floor = figure_in_force(session, province, year, FigureKind.ELIMINATION_FLOOR).value
+    except FigureMissing:
+        return (Finding(Severity.ERROR, "FIGURE_MISSING", "A34",
+                        f"没有{year}年的监测范围基准线或风险消除底线"),)
+    protected = any(SOCIAL_PROTECTION in (values or {}) for values in session.scalars(
+        select(MeasureRecord.values).where(MeasureRecord.household_id == case.household_id,
+                                           MeasureRecord.measure_date <= today)))
+    findings = elimination_findings(
+        a34=assessment.a34_net_income_per_capita, floor=floor, line=line,
+        standards={name: (assessment.values or {}).get(name) == YES for name in STANDARDS},
+        labour_capacity=has_labour_capacity(current_roster(session, case.household_id)),
+        social_protection=protected)
+    return tuple(f for f in findings if f.severity is Severity.ERROR)
+
+
+def current_roster(session: Session, household_id: str) -> list[dict]:
+    """The members of the household's latest survey who still belong to it: a member whose
+    person has since moved to another household, or died, is left out (a member without an
+    ID number stays, as the survey has them)."""
+    household = session.get(Household, household_id)
+    survey = (session.get(SurveyVersion, household.latest_survey_id)
+              if household is not None and household.latest_survey_id else None)
+    if survey is None:
+        return []
+    members = survey.member_values or []
+    numbers = [m.get("a7_id_number") for m in members if m.get("a7_id_number")]
+    if not numbers:
+        return list(members)
+    here = set(session.scalars(select(Person.id_number).where(
+        Person.id_number.in_(numbers), Person.household_id == household_id,
+        Person.deceased.is_(False))))
+    return [m for m in members if not m.get("a7_id_number") or m["a7_id_number"] in here]
 
 
 def raise_objection(session: Session, case_id: int, user: Principal, text: str) -> Objection:

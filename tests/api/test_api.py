@@ -7,6 +7,7 @@ import pytest
 import requests
 from openapi_spec_validator import validate
 
+from tests.support.cases import signature_parts
 from tests.support.collect import CollectClient, form_instance
 from tests.support.households import CHILD, HEAD, SPOUSE, SURVEY_FIELDS, address
 from tests.support.seed import PASSWORD, VILLAGE
@@ -76,8 +77,10 @@ def test_a_case_is_opened_and_acted_on_through_the_api(live_server, household):
 
     etag = opened.headers.get("ETag") or helper.get(
         f"{helper.base}/cases/{case['id']}", timeout=10).headers["ETag"]
+    # 附件1 signed at the step (this household's survey carries no signature): multipart
     moved = helper.post(f"{helper.base}/cases/{case['id']}/actions",
-                        json={"action": "approve", "opinion": "户主已签字申请"},
+                        data={"action": "approve", "opinion": "户主已签字申请"},
+                        files=signature_parts("identification", "application"),
                         headers={"If-Match": etag}, timeout=10)
     current = {"If-Match": moved.headers["ETag"]}
     wrong_role = county.post(f"{county.base}/cases/{case['id']}/actions",

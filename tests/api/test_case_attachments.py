@@ -30,6 +30,7 @@ from tests.api.test_cases_api import (
     submit_household,
     to_public_notice,
 )
+from tests.support.cases import signature_parts
 from tests.support.collect import jpeg_bytes, png_bytes
 from tests.support.rest import OTHER_COUNTY, add_user, user_id
 from tests.support.seed import VILLAGE
@@ -40,11 +41,11 @@ EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + bytes(240) + b"PE\
 
 
 def act_with(client, case_id: int, attachments=(), signatures=(), action="approve",
-             opinion="", etag=None) -> requests.Response:
-    """POST an action as multipart/form-data: ``attachments`` and ``signatures`` as
-    [(file name, bytes, content type)]."""
+             opinion="", etag=None, signed=()) -> requests.Response:
+    """POST an action as multipart/form-data: ``attachments`` and ``signatures`` (no signer
+    named) as [(file name, bytes, content type)]; ``signed``: ``signature_<signer>`` parts."""
     files = ([("attachment", f) for f in attachments]
-             + [("signature", f) for f in signatures])
+             + [("signature", f) for f in signatures] + list(signed))
     return client.post(f"{client.base}/cases/{case_id}/actions",
                        data={"action": action, "opinion": opinion},
                        headers={"If-Match": etag or etag_of(client, case_id)},
@@ -81,12 +82,14 @@ def test_the_notice_photo_and_the_review_minutes_go_with_the_approval(live_serve
 
     response = act_with(village, case_id, opinion="公示期满无异议", attachments=[
         ("公示照片.jpg", photo, "application/octet-stream"),
-        ("评议会议记录.pdf", MINUTES, "application/pdf")])
+        ("评议会议记录.pdf", MINUTES, "application/pdf")],
+        signed=signature_parts("identification", "public_notice"))
 
     assert response.status_code == 200, response.text
     assert response.json()["step"] == "township_review"
     event = events_of(township, case_id)[-1]
-    assert event["opinion"] == "公示期满无异议" and event["signatures"] == []
+    assert event["opinion"] == "公示期满无异议"
+    assert [s["signer"] for s in event["signatures"]] == ["village_secretary"]
     assert [{k: v for k, v in a.items() if k != "url"} for a in event["attachments"]] == [
         {"key": sha256(photo), "name": "公示照片.jpg", "content_type": "image/jpeg",
          "size": len(photo)},
@@ -208,4 +211,6 @@ def test_the_openapi_document_describes_step_attachments(live_server, seeded):
     if "$ref" in form:
         form = document["components"]["schemas"][form["$ref"].rsplit("/", 1)[-1]]
     assert {"200", "401", "404"} <= set(download["responses"])
-    assert {"signature", "attachment"} <= set(form["properties"])
+    assert {"signature", "attachment", "signature_applicant", "signature_household_head",
+            "signature_village_secretary", "signature_township_secretary",
+            "signature_township_head"} <= set(form["properties"])

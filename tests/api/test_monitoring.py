@@ -22,6 +22,7 @@ from server.pipeline.models import Case
 from server.pipeline.services import act, assign_contact, open_case
 from tests.api.test_api import api
 from tests.integration.conftest import user
+from tests.support.cases import signed
 from tests.support.collect import CollectClient, form_instance, png_bytes
 from tests.support.households import CHILD, HEAD, SPOUSE, SURVEY_FIELDS, address, id_number
 from tests.support.seed import COUNTY, OTHER_TOWNSHIP, PASSWORD_HASH, VILLAGE
@@ -51,11 +52,12 @@ def identify(db, household_id: str) -> Case:
     area = db.get(Household, household_id).area_code
     case = open_case(db, Procedure.IDENTIFICATION, area, helper, household_id, origin="02")
     day = today()
-    act(db, case.id, Action.APPROVE, helper, day, "户主申请并签字")
-    act(db, case.id, Action.APPROVE, helper, day, "核实小组入户核实")
-    act(db, case.id, Action.APPROVE, village, day, "民主评议通过")
-    act(db, case.id, Action.APPROVE, village, day + timedelta(days=8), "公示无异议")
-    act(db, case.id, Action.APPROVE, township, day + timedelta(days=8), "审核通过")
+    for who, on, opinion in ((helper, day, "户主申请并签字"), (helper, day, "核实小组入户核实"),
+                             (village, day, "民主评议通过"),
+                             (village, day + timedelta(days=8), "公示无异议"),
+                             (township, day + timedelta(days=8), "审核通过")):
+        # with the signatures each step's document needs (附件1, 附件3), as the signer
+        act(db, case.id, Action.APPROVE, who, on, opinion, signed(case.procedure, case.step))
     assign_contact(db, household_id, county, "刘强", "洪市镇人民政府", "副镇长")
     act(db, case.id, Action.APPROVE, county, day + timedelta(days=8), "比对审定")
     db.commit()
@@ -353,7 +355,8 @@ def test_cases_show_their_age_and_are_overdue_only_past_a_configured_deadline(
         "procedure": "identification", "household_id": unmonitored, "origin": "01"},
         timeout=10).json()
     old = backdate(db, opened["id"], 60).astimezone(CHINA).date()
-    fresh = helper.post(f"{helper.base}/cases", json={
+    village = api(live_server, "village")  # the village proposes eliminations (SPEC §6)
+    fresh = village.post(f"{village.base}/cases", json={
         "procedure": "elimination", "household_id": monitored}, timeout=10).json()
     url = f"{helper.base}/cases/{opened['id']}"
 

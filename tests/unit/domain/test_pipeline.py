@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -12,14 +13,17 @@ from hypothesis import strategies as st
 from server.domain.elimination import STANDARDS, elimination_findings
 from server.domain.members import Severity
 from server.domain.pipeline import (
+    REQUIRED_SIGNERS,
     STEPS,
     Action,
     CaseState,
     Facts,
     PipelineError,
     Procedure,
+    Signer,
     Status,
     Step,
+    check_opening,
     during_case,
     green_channel,
     notice_closes_on,
@@ -30,7 +34,8 @@ DAY = date(2021, 6, 1)
 ACTORS = {Step.APPLICATION: "helper", Step.PROPOSAL: "village", Step.VERIFICATION: "helper",
           Step.VILLAGE_REVIEW: "village", Step.PUBLIC_NOTICE: "village",
           Step.TOWNSHIP_REVIEW: "township", Step.COUNTY_APPROVAL: "county"}
-GOOD = Facts(team_size=2, contact_assigned=True, elimination_blockers=())
+SIGNED = frozenset(s.value for s in Signer)  # every signature the documents ask for
+GOOD = Facts(team_size=2, contact_assigned=True, elimination_blockers=(), signers=SIGNED)
 
 
 def refused(case, action=Action.APPROVE, role=None, today=DAY, facts=GOOD, reason="") -> str:
@@ -83,7 +88,7 @@ def test_the_notice_runs_seven_full_days_before_it_closes():
 @given(st.integers(min_value=1, max_value=30), st.integers(min_value=0, max_value=40))
 def test_a_notice_closes_exactly_when_its_days_are_full(days, waited):
     case = CaseState(Procedure.IDENTIFICATION, Step.PUBLIC_NOTICE, notice_started=DAY)
-    facts = Facts(team_size=2, notice_days=days)
+    facts = Facts(team_size=2, notice_days=days, signers=SIGNED)
     today = DAY + timedelta(days=waited)
 
     try:
@@ -99,7 +104,7 @@ def test_an_open_objection_keeps_the_notice_open():
     case = run_to(Procedure.IDENTIFICATION, Step.PUBLIC_NOTICE)
 
     code = refused(case, today=DAY + timedelta(days=30),
-                   facts=Facts(team_size=2, open_objections=1))
+                   facts=Facts(team_size=2, open_objections=1, signers=SIGNED))
 
     assert code == "NOTICE_OBJECTION_OPEN"
 
@@ -109,9 +114,84 @@ def test_a_return_goes_one_step_back_with_a_reason():
 
     assert refused(case, Action.RETURN) == "REASON_REQUIRED"
     back = transition(case, Action.RETURN, "township", DAY, GOOD, "公示材料不全")
-    assert back.step is Step.PUBLIC_NOTICE and back.notice_started is None
+    assert back.step is Step.PUBLIC_NOTICE and back.notice_started == DAY  # restarted
     assert refused(CaseState(Procedure.IDENTIFICATION, Step.APPLICATION), Action.RETURN,
                    reason="x") == "RETURN_FROM_FIRST"
+
+
+def test_a_return_into_the_public_notice_restarts_the_notice_that_day():
+    """SPEC §6: the 7 days count from the start of the notice; a case returned into the notice
+    (乡镇审核 → 村级公示) is posted again from that day, and can close 7 full days later — not
+    never (the old code cleared the start, so the earliest end moved with every day)."""
+    case = run_to(Procedure.IDENTIFICATION, Step.TOWNSHIP_REVIEW)
+    returned_on = DAY + timedelta(days=20)
+
+    back = transition(case, Action.RETURN, "township", returned_on, GOOD, "公示照片不清楚")
+
+    assert back.notice_started == returned_on
+    assert refused(back, today=returned_on + timedelta(days=7)) == "NOTICE_NOT_FINISHED"
+    closed = transition(back, Action.APPROVE, "village", returned_on + timedelta(days=8), GOOD)
+    assert closed.step is Step.TOWNSHIP_REVIEW
+    to_review = transition(back, Action.RETURN, "village", returned_on, GOOD, "重新评议")
+    assert to_review.step is Step.VILLAGE_REVIEW and to_review.notice_started is None
+
+
+@pytest.mark.parametrize("procedure,step", list(REQUIRED_SIGNERS))
+def test_an_approval_needs_the_signatures_its_document_requires(procedure, step):
+    """SPEC §6: the applicant signs 附件1 before the verification; the village party secretary
+    signs 附件3/附件5 when the notice ends, the township party secretary and the township head
+    at the township review; the household head confirms 附件5 at the elimination's
+    verification. Each missing one is named; any other signer does not stand in for it."""
+    case = run_to(procedure, step)
+    if step is Step.PUBLIC_NOTICE:
+        case = replace(case, notice_started=DAY - timedelta(days=8))
+    needed = {s.value for s in REQUIRED_SIGNERS[(procedure, step)]}
+
+    for signer in needed:
+        with pytest.raises(PipelineError) as error:
+            transition(case, Action.APPROVE, ACTORS[step], DAY,
+                       replace(GOOD, signers=SIGNED - {signer}))
+        assert error.value.code == "SIGNATURE_MISSING"
+        assert error.value.params["missing"] == signer
+    with pytest.raises(PipelineError) as none:
+        transition(case, Action.APPROVE, ACTORS[step], DAY, replace(GOOD, signers=frozenset()))
+    assert set(none.value.params["missing"].split()) == needed
+    moved = transition(case, Action.APPROVE, ACTORS[step], DAY, replace(GOOD, signers=needed))
+    assert moved.step is not step
+
+
+def test_the_county_seals_and_other_steps_need_no_signature_of_a_signer():
+    """SPEC §6: 附件3/附件5 are sealed by the county (盖章), not signed; the identification's
+    verification is signed by the team (TEAM_TOO_SMALL), not by a named signer."""
+    for procedure in Procedure:
+        for step in STEPS[procedure]:
+            if (procedure, step) in REQUIRED_SIGNERS:
+                continue
+            case = run_to(procedure, step)
+            if step is Step.PUBLIC_NOTICE:
+                case = replace(case, notice_started=DAY - timedelta(days=8))
+            moved = transition(case, Action.APPROVE, ACTORS[step], DAY,
+                               replace(GOOD, signers=frozenset()))
+            assert moved != case
+
+
+@pytest.mark.parametrize("procedure,role,monitored,code", [
+    (Procedure.ELIMINATION, "village", False, "ELIMINATION_NOT_MONITORED"),
+    (Procedure.ELIMINATION, "helper", True, "ELIMINATION_PROPOSER"),
+    (Procedure.ELIMINATION, "county", True, "ELIMINATION_PROPOSER"),
+    (Procedure.IDENTIFICATION, "helper", True, "HOUSEHOLD_ALREADY_MONITORED"),
+    (Procedure.IDENTIFICATION, "village", True, "HOUSEHOLD_ALREADY_MONITORED"),
+])
+def test_elimination_is_proposed_by_the_village_for_monitoring_objects_only(procedure, role,
+                                                                             monitored, code):
+    """SPEC §6: the village proposes names of monitoring objects for elimination; a household
+    that is a monitoring object is not identified again."""
+    with pytest.raises(PipelineError) as error:
+        check_opening(procedure, role, monitored)
+
+    assert error.value.code == code
+    check_opening(Procedure.ELIMINATION, "village", True)
+    check_opening(Procedure.IDENTIFICATION, role, False)
 
 
 def test_a_rejection_ends_the_case():

@@ -1,0 +1,49 @@
+"""Helpers of the case tests: the signatures an approval needs (SPEC §6, 附件1/附件3/附件5),
+given in the signer's capacity, and monitoring objects for the elimination procedure."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from server.domain.pipeline import Procedure, Signer, Step, required_signers
+from server.households.models import Household
+from server.pipeline.models import Case
+from tests.support.collect import png_bytes
+
+
+def signature_image(signer: str) -> bytes:
+    """A signature image of its own for each signer (different sizes: different keys)."""
+    return png_bytes((200 + 10 * list(Signer).index(Signer(signer)), 60))
+
+
+def signed(procedure: Procedure | str, step: Step | str) -> list[dict]:
+    """``act``'s signatures for the approval of ``step``: one per signer the step needs."""
+    return [{"key": hashlib.sha256(signature_image(s)).hexdigest(), "signer": s.value}
+            for s in required_signers(Procedure(procedure), Step(step))]
+
+
+def signature_parts(procedure: Procedure | str, step: Step | str) -> list[tuple]:
+    """The multipart parts ``signature_<signer>`` for the approval of ``step`` (requests'
+    ``files``)."""
+    return [(f"signature_{s.value}", (f"{s.value}.png", signature_image(s), "image/png"))
+            for s in required_signers(Procedure(procedure), Step(step))]
+
+
+def monitoring_object(db: Session, household_id: str) -> int:
+    """Make the household a monitoring object: an identification approved by the county a
+    minute ago, written as the procedure leaves it (the whole procedure is run in
+    tests/integration/test_cases.py). Committed; the case's id."""
+    household = db.get(Household, household_id)
+    closed = datetime.now(UTC) - timedelta(minutes=1)
+    case = Case(procedure="identification", step="county_approval", status="done",
+                area_code=household.area_code, household_id=household_id,
+                opened_at=closed - timedelta(days=20), step_entered_at=closed,
+                closed_at=closed)
+    db.add(case)
+    db.flush()
+    case_id = case.id
+    db.commit()
+    return case_id
