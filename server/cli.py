@@ -133,7 +133,7 @@ def apply_pending_command(retry_failed: bool) -> None:
     One submission at a time, each in its own transaction: one that fails is marked 'failed'
     (or, when the database cannot be reached, stays 'received') and the rest go on.
     """
-    from server.households.services import apply_submission
+    from server.intake import take_in
     from server.submissions.models import Submission, SubmissionState
 
     wanted = [SubmissionState.RECEIVED] + ([SubmissionState.FAILED] if retry_failed else [])
@@ -147,7 +147,7 @@ def apply_pending_command(retry_failed: bool) -> None:
                 submission = session.get(Submission, submission_id)
                 if submission.state == SubmissionState.FAILED:
                     submission.state = SubmissionState.RECEIVED
-                state = apply_submission(session, submission_id)
+                state = take_in(session, submission_id)
         except Exception as exc:  # the database itself: report it and go on with the next
             click.echo(f"提交 {submission_id} 未处理：{type(exc).__name__}: {exc}", err=True)
             state = "error"
@@ -167,7 +167,7 @@ def worker_command(batch: int, poll: float, busy_rate: int, max_backlog: int) ->
     """Take received submissions into the registry as they arrive (TAKE_IN=queue)."""
     import logging
 
-    from server.households.queue import Pacing, run_worker
+    from server.intake.worker import Pacing, run_worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
 

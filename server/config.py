@@ -32,7 +32,7 @@ DEFAULTS: dict[str, object] = {
     "XLSFORMS_DIR": str(PROJECT_ROOT / "xlsforms"),
     "PROJECT_NAME": "防返贫监测",
     # When a stored submission is taken into the registry: "inline" (in its own request) or
-    # "queue" (by `fangpin worker` after the response); see server/households/queue.py.
+    # "queue" (by `fangpin worker` after the response); see server/intake/worker.py.
     "TAKE_IN": "inline",
     # Seconds a process remembers checked credentials (Collect tokens, passwords; 0: check
     # every request). A revocation or deactivation made elsewhere takes effect within this time.

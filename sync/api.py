@@ -17,7 +17,7 @@ from server import db
 from server.auth import Principal, user_by_password, user_by_token
 from server.errors import AppError, register_renderer
 from server.forms.models import Form, FormVersion
-from server.households.queue import QUEUE, submission_stored
+from server.intake.worker import QUEUE, submission_stored
 from server.submissions.models import Submission, SubmissionState
 from server.submissions.services import UploadedFile, ingest_submission, record_rejection
 from sync import attachments, openrosa

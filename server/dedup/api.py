@@ -40,7 +40,7 @@ from server.domain.areas import contains
 from server.domain.dedup import CONFLICT_NAMES, Resolution
 from server.errors import AppError
 from server.households.models import Household, Person
-from server.households.queue import submission_stored
+from server.intake.worker import submission_stored
 from server.submissions.models import Submission, SubmissionState
 
 conflicts_bp = blueprint("conflicts", __name__, "/conflicts",

@@ -15,6 +15,7 @@ from server.domain.dedup import (
     CONFLICT_NAMES,
     RESOLUTIONS,
     ConflictKind,
+    Decision,
     PersonKey,
     Resolution,
     likely_same,
@@ -35,6 +36,16 @@ def judge_duplicate(session: Session, flag_id: int, same_person: bool, user_id: 
     session.flush()
     record(session, "duplicate.judged", "duplicate_flag", flag.id, user_id,
            status=flag.status, a=flag.id_number_a, b=flag.id_number_b)
+
+
+def hold_submission(session: Session, submission: Submission, decision: Decision) -> None:
+    """Hold a submission for a reviewer: one conflict row per conflict of the decision."""
+    for conflict in decision.conflicts:
+        session.add(Conflict(submission_id=submission.id, kind=conflict.kind.value,
+                             id_number=conflict.id_number,
+                             member_indexes=list(conflict.member_indexes),
+                             households=list(conflict.households),
+                             area_code=conflict.area_code))
 
 
 def resolve_conflict(session: Session, conflict_id: int, resolution: Resolution, user_id: int,

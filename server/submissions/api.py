@@ -41,7 +41,7 @@ from server.dedup.models import Conflict
 from server.domain.fields import BY_NAME, Kind
 from server.errors import AppError
 from server.forms.models import FormVersion
-from server.households.queue import submission_stored
+from server.intake.worker import submission_stored
 from server.submissions import review
 from server.submissions.models import (
     MediaObject,

@@ -23,7 +23,7 @@ What it does:
    ``applied`` (re-surveys in the household they name) — the others are listed with their
    problems; it prints submissions/s, p50/p95/p99 and the CPU per submission;
 4. the headline: rate at the smallest size / rate at the largest, against ≤ 1.5;
-5. at the largest size, EXPLAIN (ANALYZE) of the queries ``apply_submission`` runs, and
+5. at the largest size, EXPLAIN (ANALYZE) of the queries ``take_in`` runs, and
    ``recheck_registry`` timed twice in-process (committed) against < 60 s (the second run must
    add no flags).
 
@@ -516,7 +516,7 @@ def _sql(statement) -> str:
 
 
 def explain_apply_queries(setup: Setup) -> list[tuple[str, list[str]]]:
-    """EXPLAIN (ANALYZE, BUFFERS) of what ``apply_submission`` runs, on a loaded household."""
+    """EXPLAIN (ANALYZE, BUFFERS) of what ``take_in`` runs, on a loaded household."""
     [household] = registry_households(setup.dsn, 1, set())
     ids = [m.id_number for m in household.members]
     member = household.members[-1]
@@ -698,7 +698,7 @@ def main(argv: list[str] | None = None) -> int:
             print(TABLE_HEAD, flush=True)
             measures += measure_size(args, setup, people, settings, meter, work, rng, surveyed)
 
-        print(f"\nEXPLAIN (ANALYZE) of apply_submission's queries at "
+        print(f"\nEXPLAIN (ANALYZE) of take_in's queries at "
               f"{count_people(setup.dsn)[0]:,} people:")
         for label, plan in explain_apply_queries(setup):
             print(f"  -- {label}")

@@ -18,7 +18,7 @@ from server import clock
 from server.audit.models import AuditEntry
 from server.domain.pipeline import Action, Procedure, Step
 from server.errors import AppError
-from server.households.services import apply_submission
+from server.intake import take_in
 from server.pipeline.green_channel import record_measure
 from server.pipeline.models import Case, CaseEvent, MonitoringContact
 from server.pipeline.services import (
@@ -65,7 +65,7 @@ def surveyed_household(session, helper, seeded, signatures=2, applicant=APPLICAN
         if name in applicant:
             files.append(UploadedFile(name, io.BytesIO(png_bytes((90, 30))), "image/png"))
     result = ingest_submission(session, MemoryMediaStore(), helper, xml, files)
-    apply_submission(session, result.submission_id, TODAY)
+    take_in(session, result.submission_id, TODAY)
     session.commit()
     return session.get(Submission, result.submission_id).household_id
 
@@ -104,7 +104,7 @@ def assessed(session, helper, seeded, household: str, head_signs=True, **values)
                           b"</confirmation><meta>")
         files.append(UploadedFile("head.png", io.BytesIO(png_bytes((70, 30))), "image/png"))
     result = ingest_submission(session, MemoryMediaStore(), helper, xml, files)
-    assert apply_submission(session, result.submission_id, TODAY) == "applied"
+    assert take_in(session, result.submission_id, TODAY) == "applied"
     session.commit()
     return result.submission_id
 

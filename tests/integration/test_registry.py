@@ -15,7 +15,7 @@ from server.auth import Principal
 from server.dedup.models import Conflict, DuplicateFlag
 from server.domain.idnumber import check_character
 from server.households.models import Household, Person, SurveyVersion
-from server.households.services import apply_submission
+from server.intake import take_in
 from server.submissions.models import Submission
 from server.submissions.services import ingest_submission
 from tests.support.collect import form_instance
@@ -37,7 +37,7 @@ def submit(session, helper, seeded, members, household=None, instance_id=None, e
                         {**HOUSEHOLD, **(household or {})}, members, instance_id, entity_id)
     result = ingest_submission(session, MemoryMediaStore(), helper, xml, [])
     session.commit()
-    state = apply_submission(session, result.submission_id, TODAY)
+    state = take_in(session, result.submission_id, TODAY)
     session.commit()
     return state, session.get(Submission, result.submission_id)
 
@@ -183,7 +183,7 @@ def test_resolving_a_conflict_as_a_move_takes_the_submission_in(session, helper,
 
     resolve_conflict(session, conflict.id, Resolution.MOVED, helper.id, "随母迁入")
     session.commit()
-    state = apply_submission(session, held.id, TODAY)
+    state = take_in(session, held.id, TODAY)
     session.commit()
 
     assert state == "applied"
@@ -206,14 +206,14 @@ def test_an_entry_error_rejects_the_held_submission(session, helper, seeded):
     session.commit()
 
     assert submission.state == "rejected"
-    assert apply_submission(session, held.id, TODAY) == "rejected"
+    assert take_in(session, held.id, TODAY) == "rejected"
 
 
 def submit_form(session, user, seeded, form_id, values, members=()):
     xml = form_instance(form_id, seeded.form_versions[form_id], values, list(members))
     result = ingest_submission(session, MemoryMediaStore(), user, xml, [])
     session.commit()
-    state = apply_submission(session, result.submission_id, TODAY)
+    state = take_in(session, result.submission_id, TODAY)
     session.commit()
     return state, session.get(Submission, result.submission_id)
 
@@ -332,7 +332,7 @@ def test_a_supervisor_corrects_an_invalid_submission_and_it_is_taken_in(session,
     correct_submission(session, submission.id, helper.id, VILLAGE[:9],
                        {"members[2]/a7_id_number": SPOUSE["a7_id_number"]}, "核对身份证后更正")
     session.commit()
-    state = apply_submission(session, submission.id, TODAY)
+    state = take_in(session, submission.id, TODAY)
     session.commit()
 
     assert state == "applied"

@@ -15,8 +15,8 @@ from server.dedup.models import Conflict
 from server.dedup.services import resolve_conflict
 from server.domain.dedup import Resolution
 from server.households.models import EliminationAssessment, Household, Person
-from server.households.queue import take_in_batch
-from server.households.services import apply_submission
+from server.intake import take_in
+from server.intake.worker import take_in_batch
 from server.submissions.models import Submission
 from server.submissions.services import ingest_submission
 from tests.integration.conftest import user
@@ -107,7 +107,7 @@ def test_resolving_a_split_creates_the_new_household_and_the_audit_names_who_mov
 
     resolve_conflict(session, conflict.id, Resolution.MOVED, village.id, "分户")
     session.commit()
-    state = apply_submission(session, held.id, TODAY)
+    state = take_in(session, held.id, TODAY)
     session.commit()
 
     assert state == "applied"
@@ -138,7 +138,7 @@ def test_a_resurvey_dropping_a_member_is_held_until_a_reviewer_records_why(
     resolve_conflict(session, conflict.id, Resolution.MOVED, user(session, "village").id,
                      "随次子轮流居住")
     session.commit()
-    assert apply_submission(session, held.id, TODAY) == "applied"
+    assert take_in(session, held.id, TODAY) == "applied"
     session.commit()
 
     assert household_of(session, FATHER) is None
@@ -201,7 +201,7 @@ def test_listing_another_areas_household_never_overwrites_it(session, helper, se
                         {**_household_fields(OTHER_VILLAGE)}, [HEAD, SPOUSE])
     theirs = ingest_submission(session, MemoryMediaStore(), township_helper, xml, [])
     session.commit()
-    assert apply_submission(session, theirs.submission_id, TODAY) == "applied"
+    assert take_in(session, theirs.submission_id, TODAY) == "applied"
     session.commit()
 
     renamed = {**HEAD, "a5_name": "冒名"}

@@ -104,13 +104,14 @@ def test_two_phones_racing_on_one_household_end_with_one_household(client, seede
 
 
 def test_a_failing_take_in_never_loses_the_submission(client, seeded, db, monkeypatch):
-    """DESIGN: a failure in the registry step leaves the submission stored, to apply later."""
-    from server.households import services
+    """DESIGN: a take-in that raises (the database, say) leaves the submission stored and
+    received, to take in later; the phone is still answered."""
+    from server.intake import take_in, worker
 
     def broken(*_args, **_kwargs):
-        raise RuntimeError("simulated bug in the registry step")
+        raise RuntimeError("simulated: the database went away")
 
-    monkeypatch.setattr(services, "apply_submission", broken)
+    monkeypatch.setattr(worker, "take_in", broken)
     response = client.submit(household_xml(seeded, [HEAD, SPOUSE]))
     monkeypatch.undo()
 
@@ -118,7 +119,7 @@ def test_a_failing_take_in_never_loses_the_submission(client, seeded, db, monkey
     submission = db.scalar(select(Submission))
     assert submission.state == "received"
     assert db.scalar(select(func.count()).select_from(Household)) == 0
-    assert services.apply_submission(db, submission.id) == "applied"
+    assert take_in(db, submission.id) == "applied"
     db.commit()
     assert db.scalar(select(func.count()).select_from(Household)) == 1
 

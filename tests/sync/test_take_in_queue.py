@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from server.households.models import Household, Person, SurveyVersion
-from server.households.queue import run_worker, take_in_batch
+from server.intake.worker import run_worker, take_in_batch
 from server.submissions.models import Submission
 from sync.openrosa import submission_message
 from tests.integration.test_registry import CHILD, HEAD, SPOUSE
@@ -81,19 +81,19 @@ def test_a_batch_takes_the_oldest_first_and_no_more_than_its_size(client, seeded
 
 def test_a_failing_take_in_is_left_received_and_the_rest_of_the_batch_goes_on(
         client, seeded, db, monkeypatch):
-    from server.households import queue
+    from server.intake import worker
 
     for _ in range(2):
         client.submit(household_xml(seeded, [HEAD, SPOUSE]))
     first, second = db.scalars(select(Submission.id).order_by(Submission.id)).all()
-    real = queue.apply_submission
+    real = worker.take_in
 
     def failing_on_first(session, submission_id, *args, **kwargs):
         if submission_id == first:
-            raise RuntimeError("simulated bug in the registry step")
+            raise RuntimeError("simulated: the database went away")
         return real(session, submission_id, *args, **kwargs)
 
-    monkeypatch.setattr(queue, "apply_submission", failing_on_first)
+    monkeypatch.setattr(worker, "take_in", failing_on_first)
     report = take_in_batch(db, 10)
     db.commit()
 
@@ -183,7 +183,7 @@ def test_the_worker_command_runs_beside_the_server(client, seeded, db, app_confi
 
 def test_a_burst_of_phones_is_waited_out_unless_the_backlog_grows_too_large(client, seeded, db):
     from server.db import utcnow
-    from server.households.queue import Pacing, in_burst
+    from server.intake.worker import Pacing, in_burst
 
     for _ in range(3):
         client.submit(household_xml(seeded, [HEAD, SPOUSE]))

@@ -22,13 +22,12 @@ from server.domain.codes import YES
 from server.domain.members import Severity
 from server.domain.survey import Problem, read_values
 from server.households.models import Declaration, Person
+from server.households.services import plain
+from server.intake.common import finish
 from server.submissions.models import Submission, SubmissionState
 
 
-def apply_declaration(session: Session, submission: Submission, values, today: date) -> str:
-    # Imported here: the registry's take-in (services) dispatches to this module.
-    from server.households.services import _finish, _plain
-
+def take_in_declaration(session: Session, submission: Submission, values, today: date) -> str:
     problems: list[Problem] = []
     typed = read_values(values.household, list(values.household), today, problems)
     head_id = typed.get("decl_head_id_number")
@@ -41,14 +40,14 @@ def apply_declaration(session: Session, submission: Submission, values, today: d
         problems.append(Problem(Severity.ERROR, "AREA_UNKNOWN", "住址",
                                 f"住址的区划代码“{area}”不在区划表中"))
     if any(p.severity is Severity.ERROR for p in problems):
-        return _finish(session, submission, SubmissionState.INVALID, problems)
+        return finish(session, submission, SubmissionState.INVALID, problems)
     household_id = session.scalar(select(Person.household_id)
                                   .where(Person.id_number == head_id.value))
     declaration = Declaration(
         submission_id=submission.id, head_name=str(typed["decl_head_name"]),
         head_id_number=head_id.value, area_code=area, household_id=household_id,
         on_behalf=typed.get("decl_on_behalf") == YES,
-        values={k: _plain(v) for k, v in typed.items()})
+        values={k: plain(v) for k, v in typed.items()})
     session.add(declaration)
     session.flush()
     submission.household_id = household_id
@@ -57,4 +56,4 @@ def apply_declaration(session: Session, submission: Submission, values, today: d
            area=area)
     submitter = Principal.of(session.get(User, submission.submitter_id))
     take_declaration(session, declaration, submitter, today)
-    return _finish(session, submission, SubmissionState.APPLIED, problems)
+    return finish(session, submission, SubmissionState.APPLIED, problems)

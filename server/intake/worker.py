@@ -1,4 +1,4 @@
-"""The registry's job queue: when a stored submission is taken into the registry.
+"""When a stored submission is taken into the registry: in its own request, or by the worker.
 
 Two modes, chosen by the ``TAKE_IN`` setting:
 
@@ -33,7 +33,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.db import utcnow, writing
-from server.households.services import apply_submission, take_in
+from server.intake.dispatch import take_in
 from server.submissions.models import Submission, SubmissionState
 from sync.instance import Element
 
@@ -46,7 +46,10 @@ def submission_stored(mode: str, session: Session, submission_id: int,
                       root: Element | None) -> None:
     """What follows a newly stored submission in the request that stored it."""
     if mode == INLINE:
-        take_in(session, submission_id, root)
+        try:
+            take_in(session, submission_id, root=root)
+        except Exception:  # the database: the submission stays received for the worker/CLI
+            log.exception("submission %s stays received: taking it in failed", submission_id)
     elif mode != QUEUE:
         raise ValueError(f"TAKE_IN must be one of {MODES}, not {mode!r}")
 
@@ -62,7 +65,7 @@ def take_in_batch(session: Session, size: int, skip: frozenset[int] = frozenset(
                   ) -> BatchReport:
     """Claim up to ``size`` received submissions (oldest first) and take each in.
 
-    Each take-in runs under its own savepoint (``apply_submission``): a failing one is rolled
+    Each take-in runs under its own savepoint (``take_in``): a failing one is rolled
     back alone and marked ``failed`` (counted in ``states``); one that raises even so (the
     database) is reported in ``failed`` and left ``received``. The caller commits the batch.
     """
@@ -75,7 +78,7 @@ def take_in_batch(session: Session, size: int, skip: frozenset[int] = frozenset(
     report = BatchReport()
     for submission_id in session.scalars(query).all():
         try:
-            state = apply_submission(session, submission_id)
+            state = take_in(session, submission_id)
         except Exception:
             log.exception("submission %s stays received: taking it in failed", submission_id)
             report.failed.append(submission_id)

@@ -1,0 +1,72 @@
+"""What every form's take-in shares: the submission's end state, a supervisor's corrections
+over the phone's answers, the yearly figure of the visit year, the household a follow-up form
+picked (within the submitter's area)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from server.accounts.models import User
+from server.audit.services import record
+from server.domain.figures import FigureKind, FigureMissing
+from server.domain.members import Severity
+from server.domain.survey import Problem
+from server.figures.services import figure_in_force
+from server.households.models import Household
+from server.submissions.models import Submission, SubmissionState
+from sync.instance import InstanceValues
+
+
+def finish(session: Session, submission: Submission, state: SubmissionState,
+           problems: list[Problem]) -> str:
+    """End a take-in: the submission's state and located problems, in the audit log."""
+    submission.state = state
+    submission.problems = [
+        {"severity": p.severity.value, "code": p.code, "field": p.field, "member": p.member,
+         "message": p.text} for p in problems]
+    submission.applied_at = func.now()
+    session.flush()
+    record(session, f"submission.{state}", "submission", submission.id, None,
+           household_id=submission.household_id,
+           errors=len([p for p in problems if p.severity is Severity.ERROR]) or None)
+    return state
+
+
+def corrected(values: InstanceValues, corrections: dict[str, str]) -> InstanceValues:
+    """A supervisor's corrections over the phone's answers (``members[n]/field`` or ``field``)."""
+    for key, value in corrections.items():
+        if key.startswith("members["):
+            index, name = key.removeprefix("members[").split("]/", 1)
+            while len(values.members) < int(index):
+                values.members.append({})
+            values.members[int(index) - 1][name] = value
+        else:
+            values.household[key] = value
+    return values
+
+
+def figure(session: Session, province: str, values, today: date,
+            kind: FigureKind = FigureKind.MONITORING_LINE):
+    """The figure in force for the visit year of ``values`` (None when the province has none)."""
+    visit = values.household.get("visit_date", "")[:4]
+    year = int(visit) if visit.isdigit() else today.year
+    try:
+        return figure_in_force(session, province, year, kind).value
+    except FigureMissing:
+        return None
+
+
+def picked_household(session: Session, submission: Submission, values,
+                     problems: list[Problem]) -> Household | None:
+    """The household a follow-up form picked from the entity list, if it is the submitter's."""
+    household = session.get(Household, values.household.get("household", ""))
+    submitter_area = session.scalar(select(User.area_code).where(
+        User.id == submission.submitter_id))
+    if household is None or not household.area_code.startswith(submitter_area or "-"):
+        problems.append(Problem(Severity.ERROR, "HOUSEHOLD_UNKNOWN", "户",
+                                "所选农户不在登记册中或不属于您的区域"))
+        return None
+    return household

@@ -1,0 +1,38 @@
+"""Take in the assistance measures form (stage two, A39–A52) for the household it picked."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from server.audit.services import record
+from server.domain.codes import YES
+from server.domain.members import Severity
+from server.domain.survey import Problem, read_values
+from server.households.models import MeasureRecord
+from server.households.services import plain
+from server.intake.common import finish, picked_household
+from server.submissions.models import Submission, SubmissionState
+
+
+def take_in_measures(session: Session, submission: Submission, values, today: date) -> str:
+    problems: list[Problem] = []
+    household = picked_household(session, submission, values, problems)
+    typed = read_values(values.household, list(values.household), today, problems)
+    chosen = [name for name in typed if name.startswith("a") and name[1:3].isdigit()
+              and 39 <= int(name[1:3]) <= 52 and not name.endswith("_effect")]
+    if not chosen:
+        problems.append(Problem(Severity.ERROR, "MEASURES_EMPTY", "A39–A52",
+                                "至少应录入一项帮扶措施"))
+    if household is None or any(p.severity is Severity.ERROR for p in problems):
+        return finish(session, submission, SubmissionState.INVALID, problems)
+    session.add(MeasureRecord(
+        household_id=household.id, submission_id=submission.id,
+        measure_date=typed.get("measure_date") or today,
+        green_channel=typed.get("green_channel") == YES,
+        values={k: plain(v) for k, v in typed.items()}))
+    submission.household_id = household.id
+    record(session, "measures.recorded", "household", household.id, None,
+           submission_id=submission.id, measures=chosen)
+    return finish(session, submission, SubmissionState.APPLIED, problems)
