@@ -1,6 +1,6 @@
 """Money: yuan as exact decimals, never floats; rounded to 0.01 only for display (SPEC §3).
 
-A form value is read **strictly** (issue 11): a plain decimal in ASCII digits, an optional
+A form value is read **strictly** (SPEC §3): a plain decimal in ASCII digits, an optional
 leading minus, at most two decimal places (``"1234"``, ``"1234.5"``, ``"-3.25"``,
 ``"12000.0"`` as ODK Collect writes a decimal answer). Everything else is refused with one
 ``MoneyError`` that says which rule the text breaks, never guessed at: thousands separators

@@ -175,7 +175,7 @@ def read_survey(household: Mapping[str, str], members: Sequence[Mapping[str, str
                                          and m.id_number.value in deaths_on_record)])
     derived = None
     # Left blank is "required"; a value that is there but unreadable already has its one
-    # FIELD_INVALID problem from read_values (one problem per bad value, issue 11).
+    # FIELD_INVALID problem from read_values (one problem per bad value).
     missing = [name for name in INCOME_FIELDS if name not in values]
     for name in blank(household, INCOME_FIELDS):
         problems.append(Problem(Severity.ERROR, "FIELD_REQUIRED", BY_NAME[name].code,

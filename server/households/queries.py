@@ -6,7 +6,7 @@ plain objects with the stored values **unmasked** — masking personal data by r
 caller's (the REST schemas mask with ``server.api.shown_id_number``/``shown_phone``; an export
 with full numbers is a deliberate, audited option, SPEC §7).
 
-What a household shows beyond its registry row (issue 11):
+What a household shows beyond its registry row:
 - the server's own figures of each survey version (A26, A33, A34, A37, A38, the size, the
   proposed A3 type, where the phone computed otherwise, the warnings): they are the truth, the
   phone's values are kept beside them only where they differ;

@@ -80,7 +80,7 @@ class CaseActionSchema(Schema):
     opinion = Text(load_default="", validate=validate.Length(max=2000))
 
 
-# --- steps, signatures, objections, contacts, bulk actions, measures (issue 6) -------------
+# --- steps, signatures, objections, contacts, bulk actions, measures -----------------------
 
 CASE_ID = validate.Range(min=1, max=2**31 - 1, error="案件编号无效")
 _NOT_BLANK = validate.Regexp(r"\S", error="不能为空")
