@@ -31,6 +31,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["fangpin.media"] = store_from_url(
         app.config["MEDIA_STORE"], **{k: v for k, v in s3_options.items() if v}
     )
+    from server.intake.worker import take_in_mode
+
+    app.extensions["fangpin.take_in"] = take_in_mode(app.config["TAKE_IN"],
+                                                     app.extensions["fangpin.db"])
     openrosa_api.init_app(app)
     rest_api.init_app(app)
 

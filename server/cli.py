@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import FlaskGroup
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from server import create_app
 from server.db import database
 
 
-def _session():
-    return database().sessions.begin()
+@contextmanager
+def _session() -> Iterator[Session]:
+    """A command's unit of work: committed when the block ends, rolled back on an error."""
+    with database().unit_of_work() as unit:
+        yield unit.session
 
 
 @click.group(cls=FlaskGroup, create_app=create_app, add_default_commands=True,
@@ -177,7 +183,7 @@ def worker_command(batch: int, poll: float, busy_rate: int, max_backlog: int) ->
 
     click.echo(f"登记工作进程已启动（每批 {batch} 份，空闲时每 {poll} 秒检查一次）")
     try:
-        run_worker(database().sessions, batch=batch, poll=poll,
+        run_worker(database(), batch=batch, poll=poll,
                    pacing=Pacing(busy_rate, max_backlog), on_batch=report)
     except KeyboardInterrupt:
         click.echo("登记工作进程已停止")

@@ -1,15 +1,19 @@
-"""Database: the declarative base, the engine, and one unit of work per request.
+"""Database: the declarative base, the engine, and the unit of work.
 
-Services take a ``Session``, change things and ``flush()``; they never commit. The request
-boundary (``init_app``) commits once when the response is a success, rolls back otherwise,
-and closes the session. One exception, for the hottest path: a unit of work that is a single
-statement on PostgreSQL may run on the ``autocommit_engine`` (see there).
+Services take a ``Session``, change things and ``flush()``; they never commit. A
+``UnitOfWork`` commits once on success and rolls back on any error, then runs the work
+registered for after the commit (``after_commit``: the take-in of a stored submission) or for
+after a rollback (``on_rollback``: keeping what a refused upload carried). The request
+(``init_app``: a success commits, an error response or an exception rolls back), the worker and
+every CLI command use it alike (``Database.unit_of_work``). A unit of work that is a single
+statement on PostgreSQL may run that statement on the ``autocommit_engine`` (see there): the
+statement is then the unit's whole work, and its commit has nothing left to do.
 """
 
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -136,6 +140,78 @@ def autocommit_engine(engine: Engine) -> Engine | None:
     return _autocommit_engines.get(engine)
 
 
+class UnitOfWork:
+    """One session that commits once on success or rolls back on error, then runs the work
+    registered for after the commit or after the rollback (each callback at most once, in
+    the order registered). A callback that needs the database opens a unit of its own
+    (``database.unit_of_work()``): this one has ended by then."""
+
+    def __init__(self, database: Database):
+        self.database = database
+        self.session = database.sessions()
+        self.session.info["unit_of_work"] = self
+        self._after_commit: list[Callable[[], object]] = []
+        self._on_rollback: list[Callable[[], object]] = []
+
+    def after_commit(self, work: Callable[[], object]) -> None:
+        self._after_commit.append(work)
+
+    def on_rollback(self, work: Callable[[], object]) -> None:
+        self._on_rollback.append(work)
+
+    def commit(self) -> None:
+        # A session that never began (the credentials cache answered, nothing was read or
+        # written through it) has nothing to commit.
+        if self.session.in_transaction():
+            self.session.commit()
+        self._on_rollback.clear()
+        self._run(self._after_commit)
+
+    def rollback(self) -> None:
+        self.session.rollback()
+        self._after_commit.clear()
+        self._run(self._on_rollback)
+
+    def close(self) -> None:
+        self.session.close()
+
+    @staticmethod
+    def _run(work: list[Callable[[], object]]) -> None:
+        while work:
+            work.pop(0)()
+
+    def __enter__(self) -> UnitOfWork:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            if exc_type is None:
+                self.commit()
+            else:
+                self.rollback()
+        finally:
+            self.close()
+
+
+def after_commit(session: Session, work: Callable[[], object]) -> None:
+    """Run ``work`` once the unit of work of ``session`` has committed (a session outside any
+    unit of work — a test's own — has no commit of its own to wait for: nothing is run)."""
+    unit = session.info.get("unit_of_work")
+    if unit is not None:
+        unit.after_commit(work)
+
+
+def on_rollback(session: Session, work: Callable[[], object]) -> None:
+    """Run ``work`` if the unit of work of ``session`` rolls back."""
+    unit = session.info.get("unit_of_work")
+    if unit is not None:
+        unit.on_rollback(work)
+
+
+def unit_of(session: Session) -> UnitOfWork | None:
+    return session.info.get("unit_of_work")
+
+
 class Database:
     """The engine and session factory of one app."""
 
@@ -143,33 +219,36 @@ class Database:
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
+    def unit_of_work(self) -> UnitOfWork:
+        """A new unit of work: ``with database.unit_of_work() as unit: …unit.session…``."""
+        return UnitOfWork(self)
+
 
 def init_app(app: Flask) -> None:
     app.extensions["fangpin.db"] = Database(app.config["DATABASE_URL"])
 
     @app.after_request
     def _finish_unit_of_work(response):
-        session: Session | None = g.pop("db_session", None)
-        if session is None:
+        unit: UnitOfWork | None = g.pop("unit_of_work", None)
+        if unit is None:
             return response
         try:
-            # A session that never began (the credentials cache answered, nothing was read or
-            # written through it) has nothing to end.
-            if session.in_transaction():
-                if response.status_code < 400:
-                    session.commit()
-                else:
-                    session.rollback()
+            if response.status_code < 400:
+                unit.commit()
+            else:
+                unit.rollback()
         finally:
-            session.close()
+            unit.close()
         return response
 
     @app.teardown_request
     def _discard_unit_of_work(_exc):
-        session: Session | None = g.pop("db_session", None)
-        if session is not None:  # the request died before after_request ran
-            session.rollback()
-            session.close()
+        unit: UnitOfWork | None = g.pop("unit_of_work", None)
+        if unit is not None:  # the request died before after_request ran
+            try:
+                unit.rollback()
+            finally:
+                unit.close()
         token = g.pop("write_intent", None)
         if token is not None:  # the thread may serve other work (tests call the app inline)
             _write_intent.reset(token)
@@ -191,11 +270,28 @@ def database() -> Database:
 
 def session() -> Session:
     """The current request's session (one unit of work per request)."""
-    if "db_session" not in g:
+    return _request_unit().session
+
+
+def commit() -> None:
+    """End the request's unit of work now, and run what follows its commit, for a view whose
+    answer tells what followed (the phone's receipt says what the take-in made of its
+    submission). What the view does next is a unit of work of its own."""
+    unit: UnitOfWork | None = g.pop("unit_of_work", None)
+    if unit is not None:
+        try:
+            unit.commit()
+        finally:
+            unit.close()
+
+
+def _request_unit() -> UnitOfWork:
+    if "unit_of_work" not in g:
         writes = request.method not in ("GET", "HEAD", "OPTIONS") or _view_writes()
-        g.write_intent = _write_intent.set(writes)
-        g.db_session = database().sessions()
-    return g.db_session
+        if "write_intent" not in g:
+            g.write_intent = _write_intent.set(writes)
+        g.unit_of_work = database().unit_of_work()
+    return g.unit_of_work
 
 
 def writes(view):

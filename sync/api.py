@@ -17,9 +17,8 @@ from server import db
 from server.auth import Principal, user_by_password, user_by_token
 from server.errors import AppError, register_renderer
 from server.forms.models import Form, FormVersion
-from server.intake.worker import QUEUE, submission_stored
 from server.submissions.models import Submission, SubmissionState
-from server.submissions.services import UploadedFile, ingest_submission, record_rejection
+from server.submissions.services import UploadedFile, ingest_submission
 from sync import attachments, openrosa
 
 bp = Blueprint("openrosa", __name__)
@@ -178,28 +177,24 @@ def submission():
         for key, part in request.files.items(multi=True)
         if key != "xml_submission_file"
     ]
-    store = current_app.extensions["fangpin.media"]
-    user_id = _user().id
-    try:
-        result = ingest_submission(db.session(), store, _user(), xml, files,
-                                   request.args.get("deviceID"))
-    except AppError as error:
-        db.session().rollback()  # release the request's locks before the rejection is kept
-        record_rejection(db.database().sessions, store, error, user_id, xml)
-        raise
-    session = db.session()
+    result = ingest_submission(db.session(), current_app.extensions["fangpin.media"], _user(),
+                               xml, files, request.args.get("deviceID"),
+                               current_app.extensions["fangpin.take_in"])
+    db.commit()  # stored; the take-in (inline) follows the commit, and the receipt tells it
     if result.created:
-        mode = current_app.config["TAKE_IN"]
-        submission_stored(mode, session, result.submission_id, result.envelope.root)
-        # queue mode: stored, not taken in yet (whatever a worker may already be doing)
-        state, problems = ((SubmissionState.RECEIVED, []) if mode == QUEUE
-                           else _outcome(session, result.submission_id))
+        state = result.taken.state or SubmissionState.RECEIVED  # queue mode: not taken in yet
+        problems = [] if state in _NOTHING_TO_LIST else _outcome(db.session(),
+                                                                 result.submission_id)[1]
     else:
-        state, problems = _outcome(session, result.submission_id)
+        state, problems = _outcome(db.session(), result.submission_id)
     again = not (result.created or result.added_attachments)
     response = _xml(_receipt(state, problems, again), 201)
     response.headers["X-Submission-State"] = str(state)  # what the server made of it, for scripts
     return response
+
+
+_NOTHING_TO_LIST = frozenset({SubmissionState.APPLIED, SubmissionState.IGNORED,
+                              SubmissionState.RECEIVED})
 
 
 def _outcome(session, submission_id: int) -> tuple[str, list]:

@@ -40,7 +40,6 @@ from server.domain.areas import contains
 from server.domain.dedup import CONFLICT_NAMES, Resolution
 from server.errors import AppError
 from server.households.models import Household, Person
-from server.intake.worker import submission_stored
 from server.submissions.models import Submission, SubmissionState
 
 conflicts_bp = blueprint("conflicts", __name__, "/conflicts",
@@ -115,9 +114,10 @@ class ConflictResolution(MethodView):
         submission = services.resolve_conflict(db.session(), conflict_id,
                                                Resolution(data["resolution"]), user.id,
                                                data["note"])
-        if submission.state == SubmissionState.RECEIVED:
-            submission_stored(current_app.config["TAKE_IN"], db.session(), submission.id,
-                              None)
+        if submission.state == SubmissionState.RECEIVED:  # every conflict closed: again
+            current_app.extensions["fangpin.take_in"].submission_stored(db.session(),
+                                                                        submission.id)
+        db.commit()  # the answer shows what the take-in made of it
         return _render_conflict(_conflict(conflict_id))
 
 

@@ -32,7 +32,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from server.db import utcnow, writing
+from server.db import Database, after_commit, utcnow, writing
 from server.intake.dispatch import take_in
 from server.submissions.models import Submission, SubmissionState
 from sync.instance import Element
@@ -42,16 +42,55 @@ INLINE, QUEUE = "inline", "queue"
 MODES = (INLINE, QUEUE)
 
 
-def submission_stored(mode: str, session: Session, submission_id: int,
-                      root: Element | None) -> None:
-    """What follows a newly stored submission in the request that stored it."""
+@dataclass
+class Stored:
+    """What followed the commit of a newly stored submission: the state the take-in left it
+    in, or None when it was not taken in (queue mode, or the take-in could not run)."""
+
+    state: str | None = None
+
+
+class InlineTakeIn:
+    """``TAKE_IN=inline``: once the unit of work that stored a submission has committed, take it
+    in, in a unit of work of its own (so what the phone sent is stored whatever follows)."""
+
+    def __init__(self, database: Database):
+        self.database = database
+
+    def submission_stored(self, session: Session, submission_id: int,
+                          root: Element | None = None) -> Stored:
+        stored = Stored()
+
+        def work() -> None:
+            try:
+                with writing(), self.database.unit_of_work() as unit:
+                    stored.state = take_in(unit.session, submission_id, root=root)
+            except Exception:  # the database: the submission stays received for the worker
+                log.exception("submission %s stays received: taking it in failed",
+                              submission_id)
+
+        after_commit(session, work)
+        return stored
+
+
+class QueueTakeIn:
+    """``TAKE_IN=queue``: the request only stores; ``fangpin worker`` takes it in."""
+
+    def submission_stored(self, session: Session, submission_id: int,
+                          root: Element | None = None) -> Stored:
+        return Stored()
+
+
+TakeIn = InlineTakeIn | QueueTakeIn
+
+
+def take_in_mode(mode: str, database: Database) -> TakeIn:
+    """The take-in of the ``TAKE_IN`` setting, chosen once when the app is made."""
     if mode == INLINE:
-        try:
-            take_in(session, submission_id, root=root)
-        except Exception:  # the database: the submission stays received for the worker/CLI
-            log.exception("submission %s stays received: taking it in failed", submission_id)
-    elif mode != QUEUE:
-        raise ValueError(f"TAKE_IN must be one of {MODES}, not {mode!r}")
+        return InlineTakeIn(database)
+    if mode == QUEUE:
+        return QueueTakeIn()
+    raise ValueError(f"TAKE_IN must be one of {MODES}, not {mode!r}")
 
 
 @dataclass
@@ -110,7 +149,7 @@ def in_burst(session: Session, pacing: Pacing) -> bool:
     return backlog < pacing.max_backlog
 
 
-def run_worker(sessions: Callable[[], Session], *, batch: int = 100, poll: float = 0.5,
+def run_worker(database: Database, *, batch: int = 100, poll: float = 0.5,
                pacing: Pacing = Pacing(), stop: threading.Event | None = None,
                on_batch: Callable[[BatchReport], None] | None = None) -> None:
     """Take received submissions in until ``stop`` is set; sleep ``poll`` s when idle.
@@ -120,19 +159,21 @@ def run_worker(sessions: Callable[[], Session], *, batch: int = 100, poll: float
     the backlog in when the burst is over — or at once, when the backlog reaches
     ``pacing.max_backlog``. A trickle is taken in as it arrives.
 
-    A submission that failed is not retried by this worker again (so one bad submission cannot
-    spin it); it stays ``received`` for the next start or ``fangpin apply-pending``.
+    A take-in that raises marks its submission ``failed``; one whose take-in raised even so
+    (the database) is not retried by this worker again (so one bad submission cannot spin it);
+    it stays ``received`` for the next start or ``fangpin apply-pending``. Each batch is a unit
+    of work.
     """
     stop = stop or threading.Event()
     failed: set[int] = set()
     while not stop.is_set():
-        with sessions() as session:
-            waiting = in_burst(session, pacing)
+        with database.unit_of_work() as unit:
+            waiting = in_burst(unit.session, pacing)
         if waiting:
             stop.wait(poll)
             continue
-        with writing(), sessions() as session, session.begin():
-            report = take_in_batch(session, batch, frozenset(failed))
+        with writing(), database.unit_of_work() as unit:
+            report = take_in_batch(unit.session, batch, frozenset(failed))
         failed.update(report.failed)
         if on_batch and (report.taken or report.failed):
             on_batch(report)

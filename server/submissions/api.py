@@ -6,7 +6,8 @@ self-declaration's submission can also be read (detail, attachments: the signed 
 area the declaration belongs to, which must follow it up; it is not in that area's list, which
 stays the submissions sent there (the declarations are listed at ``/declarations``).
 Reviewers (village, township, county, admin) correct an invalid submission — which is then
-taken in again, as a newly stored one would be (``TAKE_IN``) — or reject it with a reason.
+taken in again, as a newly stored one would be (the app's take-in, ``TAKE_IN``) — or reject
+it with a reason.
 """
 
 from __future__ import annotations
@@ -41,7 +42,6 @@ from server.dedup.models import Conflict
 from server.domain.fields import BY_NAME, Kind
 from server.errors import AppError
 from server.forms.models import FormVersion
-from server.intake.worker import submission_stored
 from server.submissions import review
 from server.submissions.models import (
     MediaObject,
@@ -174,8 +174,11 @@ class SubmissionById(MethodView):
 
 
 def _take_in_again(submission: Submission) -> None:
+    """A corrected submission is taken in again once the correction is committed; the answer
+    (read after it) shows what the take-in made of it."""
     if submission.state == SubmissionState.RECEIVED:
-        submission_stored(current_app.config["TAKE_IN"], db.session(), submission.id, None)
+        current_app.extensions["fangpin.take_in"].submission_stored(db.session(), submission.id)
+    db.commit()
 
 
 @bp.route("/<int(min=1, max=2147483647):submission_id>/correct")

@@ -17,8 +17,9 @@ import threading
 import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
+import psycopg
 from psycopg.types.json import Json
 from sqlalchemy import (
     BigInteger,
@@ -42,9 +43,11 @@ from server.audit.models import AuditEntry
 from server.audit.services import record
 from server.auth import Principal
 from server.db import (
+    UnitOfWork,
     autocommit_engine,
     insert_ignoring_conflicts,
     insert_ignoring_duplicates,
+    unit_of,
     utcnow,
 )
 from server.errors import AppError
@@ -57,6 +60,9 @@ from server.submissions.models import (
     SubmissionState,
 )
 from sync.instance import Envelope, InstanceError, named_files, parse
+
+if TYPE_CHECKING:  # the take-in imports the registry, which imports this module
+    from server.intake.worker import Stored, TakeIn
 
 
 @dataclass(frozen=True)
@@ -79,13 +85,14 @@ class PublishedVersion:
     image_paths: frozenset[str]
 
 
-@dataclass(frozen=True)
+@dataclass
 class IngestResult:
     submission_id: int
     envelope: Envelope  # the parsed instance: what the registry step reads next
     created: bool  # False when the same instanceID had been received before
     added_attachments: int
     complete: bool
+    taken: Stored | None = None  # what the take-in made of a new one, after the commit
 
 
 _INSERT_ATTACHMENT = insert(SubmissionAttachment.__table__)
@@ -166,11 +173,16 @@ def ingest_submission(
     xml: bytes,
     files: Iterable[UploadedFile],
     device_id: str | None = None,
+    take_in: TakeIn | None = None,
 ) -> IngestResult:
     """Store a submission and its files; a repeated instanceID adds the files it lacked.
 
-    Refuses (``AppError``) an unknown form or version, and photos or signatures the instance
-    names that are not images; same instanceID with other XML is a conflict.
+    A newly stored submission is handed to ``take_in`` (the app's: inline or queue), which
+    takes it in once this unit of work has committed — so it is stored whatever the take-in
+    does, on both databases. Refuses (``AppError``) an unknown form or version, and photos or
+    signatures the instance names that are not images; same instanceID with other XML is a
+    conflict. What a refused submission carried is kept when the unit of work rolls back
+    (``record_rejection``, in a unit of its own).
 
     A file part the instance does not name is kept, never refused: Collect sends every file of
     the instance's folder (``InstanceServerUploader.getFilesInParentDirectory``: all but the XML
@@ -180,6 +192,22 @@ def ingest_submission(
     attachment (``field_path`` empty, ``UNREFERENCED``), whatever its type: it answers no
     question, so it is no form value and is not checked as an image.
     """
+    try:
+        result = _ingest(session, store, user, xml, files, device_id)
+    except AppError as error:
+        unit = unit_of(session)
+        if unit is not None:
+            unit.on_rollback(functools.partial(record_rejection, unit.database.unit_of_work,
+                                               store, error, user.id, xml))
+        raise
+    if result.created and take_in is not None:
+        result.taken = take_in.submission_stored(session, result.submission_id,
+                                                 result.envelope.root)
+    return result
+
+
+def _ingest(session: Session, store: MediaStore, user: Principal, xml: bytes,
+            files: Iterable[UploadedFile], device_id: str | None) -> IngestResult:
     envelope = parse_instance(xml)
     version = form_version_for(session, user, envelope)
     expected = named_files(envelope.root, version.binary_paths)
@@ -262,8 +290,14 @@ def _insert_new(session: Session, submission: dict, attachments: list[dict], aud
         connection = autocommit.raw_connection()  # a pooled psycopg connection, autocommitting
         try:
             row = connection.driver_connection.execute(sql, params).fetchone()
+        except psycopg.Error as exc:
+            if connection.driver_connection.closed or isinstance(exc, psycopg.OperationalError):
+                # A connection that failed (a database restart) never goes back to the pool;
+                # the next request opens a new one, as the engine's own pool does.
+                connection.invalidate(exc)
+            raise
         finally:
-            connection.close()  # back to the pool
+            connection.close()  # back to the pool (an invalidated one is discarded)
         return row[0] if row else None
     register_media(session, media)
     connection = session.connection()  # Core statements: no unit-of-work bookkeeping
@@ -392,18 +426,19 @@ def _check_image(upload: UploadedFile) -> None:
 
 
 def record_rejection(
-    sessions: Callable[[], Session],
+    units: Callable[[], UnitOfWork],
     store: MediaStore,
     error: AppError,
     user_id: int | None,
     xml: bytes | None,
 ) -> None:
-    """Keep what a refused submission carried, in a transaction of its own.
+    """Keep what a refused submission carried, in a unit of work of its own.
 
-    The request's own unit of work is rolled back on the error; this one commits, so the helper's
-    data can still be recovered from ``rejected_uploads`` and the media store.
+    The refusing unit of work has rolled back; this one commits, so the helper's data can still
+    be recovered from ``rejected_uploads`` and the media store.
     """
-    with sessions() as session, session.begin():
+    with units() as unit:
+        session = unit.session
         key = None
         if xml:
             key = store_media(session, store, [UploadedFile("xml", io.BytesIO(xml),

@@ -1,8 +1,9 @@
 """Where a new submission is committed (server.submissions.services.ingest_submission).
 
-On PostgreSQL the submission, its media rows, attachment links and audit entry are one
-autocommitted statement: stored when the statement ends, whatever the request does next. On
-SQLite they are statements of the caller's transaction.
+One semantics on both databases: the submission is stored when its unit of work commits, and
+what follows the commit (the take-in) cannot lose it. On PostgreSQL the submission, its media
+rows, attachment links and audit entry are one autocommitted statement, the unit's whole work;
+on SQLite they are statements of the unit's transaction.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from sqlalchemy import func, select
 
 from media.memory import MemoryMediaStore
 from server.audit.models import AuditEntry
-from server.db import autocommit_engine
+from server.db import Database, autocommit_engine
 from server.submissions.models import MediaObject, Submission, SubmissionAttachment
 from server.submissions.services import UploadedFile, ingest_submission
+from tests.integration.conftest import user
 from tests.support.collect import household_instance, jpeg_bytes, png_bytes
 
 
@@ -31,26 +33,57 @@ def _ingest(session, helper, seeded, instance_id: str):
     return ingest_submission(session, MemoryMediaStore(), helper, xml, files)
 
 
-def test_a_new_submission_is_one_committed_statement_on_postgresql(
-        session, helper, seeded, backend):
-    result = _ingest(session, helper, seeded, "uuid:unit-of-work")
-    session.rollback()  # the request failed after ingest
+def test_a_stored_submission_survives_a_failing_take_in_on_both_backends(
+        database, seeded, backend):
+    """DESIGN (one unit of work): the take-in follows the commit of the stored submission, so
+    a take-in that fails loses nothing, on SQLite as on PostgreSQL; a new submission on
+    PostgreSQL is one statement carrying its attachments, media rows and audit entry."""
+    db = Database(database.url)
+    failing = []
 
-    kept = _count(session, Submission, Submission.id == result.submission_id)
-    if backend == "postgresql":
-        assert kept == 1
-        stored = session.get(Submission, result.submission_id)
-        assert (stored.state, stored.problems, stored.corrections) == ("received", [], {})
-        assert stored.received_at.tzinfo is not None
-        assert _count(session, SubmissionAttachment,
-                      SubmissionAttachment.submission_id == result.submission_id,
-                      SubmissionAttachment.media_sha256.is_not(None)) == 2
-        assert _count(session, MediaObject) == 2  # the attachments' media rows came with it
-        assert _count(session, AuditEntry, AuditEntry.action == "submission.received",
-                      AuditEntry.object_id == str(result.submission_id)) == 1
-    else:
-        assert kept == 0  # SQLite: part of the caller's transaction
-        assert _count(session, MediaObject) == 0
+    def take_in_that_fails() -> None:
+        failing.append(True)
+        raise RuntimeError("the take-in failed")
+
+    with pytest.raises(RuntimeError), db.unit_of_work() as unit:
+        helper = user(unit.session, "helper")
+        result = _ingest(unit.session, helper, seeded, "uuid:unit-of-work")
+        unit.after_commit(take_in_that_fails)
+
+    session = db.sessions()
+    assert failing and _count(session, Submission, Submission.id == result.submission_id) == 1
+    stored = session.get(Submission, result.submission_id)
+    assert (stored.state, stored.problems, stored.corrections) == ("received", [], {})
+    assert stored.received_at.tzinfo is not None
+    assert _count(session, SubmissionAttachment,
+                  SubmissionAttachment.submission_id == result.submission_id,
+                  SubmissionAttachment.media_sha256.is_not(None)) == 2
+    assert _count(session, MediaObject) == 2  # the attachments' media rows came with it
+    assert _count(session, AuditEntry, AuditEntry.action == "submission.received",
+                  AuditEntry.object_id == str(result.submission_id)) == 1
+    session.close()
+    db.engine.dispose()
+
+
+def test_a_refused_submission_is_kept_when_its_unit_of_work_rolls_back(database, seeded):
+    """SPEC (nothing sent is lost): a refused upload's XML and record are kept by the unit of
+    work's rollback work, in a unit of their own, on both backends."""
+    from server.errors import AppError
+    from server.submissions.models import RejectedUpload
+
+    db = Database(database.url)
+    with pytest.raises(AppError), db.unit_of_work() as unit:
+        helper = user(unit.session, "helper")
+        xml = household_instance(seeded.form_versions["household"], "uuid:refused")
+        bad = [UploadedFile("house.jpg", io.BytesIO(b"not a jpeg"), "image/jpeg")]
+        ingest_submission(unit.session, MemoryMediaStore(), helper, xml, bad)
+
+    session = db.sessions()
+    [kept] = session.scalars(select(RejectedUpload)).all()
+    assert (kept.error_code, kept.instance_id) == ("ATTACHMENT_NOT_IMAGE", "uuid:refused")
+    assert _count(session, Submission) == 0
+    session.close()
+    db.engine.dispose()
 
 
 @pytest.mark.parametrize("photo,signature,sent", [

@@ -337,3 +337,34 @@ def test_the_same_submission_racing_from_eight_connections_is_stored_once(client
     assert statuses == [201] * 8
     assert _count(db, Submission) == 1
     assert _count(db, SubmissionAttachment) == 2
+
+
+def test_a_connection_the_database_dropped_never_goes_back_to_the_pool(
+        client, version, db, backend, request, database):
+    """DESIGN (one unit of work): after PostgreSQL drops its connections (a restart), the
+    submission that meets a dead pooled connection fails alone; the next one is stored on a
+    fresh connection, with no restart of the server (the one-statement insert's raw connection
+    included)."""
+    if backend != "postgresql":
+        pytest.skip("the pooled autocommit connection exists on PostgreSQL only")
+    from tests.support.postgres import execute_as_admin
+
+    assert client.submit(household_instance(version, "uuid:before")).status_code == 201
+    server = request.getfixturevalue("postgres_server")
+    name = db.get_bind().url.database
+    db.close()
+    execute_as_admin(server, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                             f"WHERE datname = '{name}' AND pid <> pg_backend_pid()")
+
+    first = client.submit(household_instance(version, "uuid:meets-the-dead-connection"))
+    codes = [first.status_code]
+    for n in range(3):  # at most one more may meet a dead connection of the other pool
+        response = client.submit(household_instance(version, f"uuid:after-{n}"))
+        codes.append(response.status_code)
+        if response.status_code == 201:
+            break
+
+    assert codes[-1] == 201, codes
+    assert len(codes) <= 3, codes
+    assert db.scalar(select(func.count()).select_from(Submission)
+                     .where(Submission.instance_id.like("uuid:after-%"))) == 1

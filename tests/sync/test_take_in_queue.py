@@ -107,10 +107,10 @@ def test_a_failing_take_in_is_left_received_and_the_rest_of_the_batch_goes_on(
 def test_the_worker_takes_in_what_phones_send_while_it_runs(client, seeded, app, db):
     """Six phones racing on one new household while a worker runs: one household, as inline
     (the first registers it; the others list registered people and are held, SPEC §5)."""
-    sessions = app.extensions["fangpin.db"].sessions
+    database = app.extensions["fangpin.db"]
     stop = threading.Event()
     batches = []
-    worker = threading.Thread(target=run_worker, args=(sessions,),
+    worker = threading.Thread(target=run_worker, args=(database,),
                               kwargs={"batch": 2, "poll": 0.05, "stop": stop,
                                       "on_batch": batches.append})
     worker.start()
