@@ -67,8 +67,8 @@ from server.households.models import (
     Person,
     SurveyVersion,
 )
+from server.submissions.instance import Element, InstanceValues, instance_values, parse
 from server.submissions.models import Submission, SubmissionState
-from sync.instance import Element, InstanceValues, instance_values, parse
 
 log = logging.getLogger(__name__)
 SURVEY_FORMS = frozenset({"household"})

@@ -49,6 +49,7 @@ from server.db import (
 )
 from server.errors import AppError
 from server.forms.models import Form, FormVersion
+from server.submissions.instance import Envelope, InstanceError, named_files, parse
 from server.submissions.models import (
     MediaObject,
     RejectedUpload,
@@ -56,7 +57,6 @@ from server.submissions.models import (
     SubmissionAttachment,
     SubmissionState,
 )
-from sync.instance import Envelope, InstanceError, named_files, parse
 
 
 @dataclass(frozen=True)
