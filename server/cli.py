@@ -62,7 +62,7 @@ def import_areas_command(csv_file: Path, under: str) -> None:
 @main.command("publish-forms")
 def publish_forms_command() -> None:
     """Build every XLSForm in xlsforms/ and publish the versions that changed."""
-    from sync.publish import publish_directory
+    from server.forms.services import publish_directory
 
     with _session() as session:
         for result in publish_directory(session, Path(current_app.config["XLSFORMS_DIR"])):
@@ -75,9 +75,9 @@ def publish_forms_command() -> None:
 @click.option("--revoke-old", is_flag=True, help="revoke the user's earlier tokens")
 def issue_token_command(username: str, revoke_old: bool) -> None:
     """Make a Collect token for a user and print the server URL to type or scan."""
+    from server.accounts import collect
     from server.accounts.models import User
     from server.auth import issue_token, revoke_tokens
-    from sync import collect
 
     with _session() as session:
         user = session.scalar(select(User).where(User.username == username))
@@ -96,7 +96,7 @@ def issue_token_command(username: str, revoke_old: bool) -> None:
 def demo_command() -> None:
     """Migrate, publish the forms and load the demo data; print how to connect."""
     from server.demo import load_demo
-    from sync.publish import publish_directory
+    from server.forms.services import publish_directory
 
     config = current_app.config
     _migrate()

@@ -12,11 +12,11 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from server.accounts import collect
 from server.accounts.models import ROLE_NAMES, Role, User
 from server.areas.models import Area
 from server.areas.services import BUNDLED_AREAS, add_groups, import_areas, read_area_csv
 from server.auth import hash_password, issue_token
-from sync import collect
 
 COUNTY = "430421"  # 衡阳县
 TOWNSHIPS = ("430421107", "430421201")  # 洪市镇, 岣嵝乡

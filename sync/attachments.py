@@ -4,6 +4,10 @@
 (columns ``name,label,level,parent``; see xlsforms/README.md); ``figures.csv`` the yearly
 monitoring line and elimination floor of the user's province. The content depends on who asks,
 so its md5 does too, and Collect fetches it again when it changes.
+
+This module renders CSV only: what goes in it is read by the services that own the data
+(``server.areas.services``, ``server.figures.services``, ``server.households.queries``,
+``server.screening.services``).
 """
 
 from __future__ import annotations
@@ -13,41 +17,28 @@ import io
 from collections.abc import Callable
 from datetime import date
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server import clock
-from server.areas.models import Area
+from server.areas.services import area_names, form_areas
 from server.auth import Principal
-from server.domain.areas import AreaLevel
 from server.domain.codes import NO, YES
 from server.domain.fields import BY_NAME, Kind
-from server.domain.figures import FigureKind, FigureMissing, figure_for
+from server.domain.figures import FigureKind
 from server.domain.members import has_labour_capacity
 from server.domain.personal import shown_id_number, shown_phone
 from server.domain.warnings import task_text
-from server.figures.services import figures
-from server.households.models import Household, Person, SurveyVersion
+from server.figures.services import figures_by_year
+from server.households.queries import surveyed_households
 from server.screening.services import HouseholdTasks, tasks_by_household
-
-# Levels the forms ask for (the city is implied by the county).
-_FORM_LEVELS = (AreaLevel.COUNTY, AreaLevel.TOWNSHIP, AreaLevel.VILLAGE, AreaLevel.GROUP)
 
 
 def areas_csv(session: Session, user: Principal) -> bytes:
     """The user's area, its ancestors down from the county, and everything below it."""
-    code = user.area_code
-    ancestors = [code[:n] for n in (6, 9, 12) if n < len(code)]
-    rows = session.scalars(
-        select(Area)
-        .where((Area.code.in_(ancestors)) | (Area.code.startswith(code, autoescape=True)))
-        .where(Area.level.in_([level.value for level in _FORM_LEVELS]))
-        .order_by(Area.code)
-    ).all()
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["name", "label", "level", "parent"])
-    for area in rows:
+    for area in form_areas(session, user.area_code):
         writer.writerow([area.code, area.name, area.level, area.parent_code or ""])
     return out.getvalue().encode("utf-8")
 
@@ -59,20 +50,13 @@ def figures_csv(session: Session, user: Principal, today: date | None = None) ->
     figures of its own carries the latest earlier year's (``year_used`` says which), so the form
     can look its visit year up with a plain equality.
     """
-    province = user.area_code[:2]
-    known = figures(session, province)
+    last = (today or clock.today()).year + 1
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["year", "monitoring_line", "elimination_floor", "notice_days", "year_used"])
-    if known:
-        last = (today or clock.today()).year + 1
-        for year in range(min(f.year for f in known), last + 1):
-            try:
-                values = [figure_for(known, province, year, kind) for kind in FigureKind]
-            except FigureMissing:
-                continue
-            writer.writerow([year, *(f"{v.value.normalize():f}" for v in values),
-                             max(v.year_used for v in values)])
+    for year in figures_by_year(session, user.area_code[:2], last):
+        writer.writerow([year.year, *(f"{year.values[kind].value.normalize():f}"
+                                      for kind in FigureKind), year.year_used])
     return out.getvalue().encode("utf-8")
 
 
@@ -113,20 +97,14 @@ def households_csv(session: Session, user: Principal) -> bytes:
     ``a55_contact_phone`` are in full for the users of the household's village, masked for a
     user bound to a wider area (a township's).
     """
-    rows = session.execute(
-        select(Household, SurveyVersion, Person.name, Person.id_number)
-        .join(SurveyVersion, SurveyVersion.id == Household.latest_survey_id)
-        .join(Person, Person.id == Household.head_person_id)
-        .where(Household.area_code.startswith(user.area_code, autoescape=True))
-        .order_by(Household.area_code, Person.name)
-    ).all()
-    names = dict(session.execute(select(Area.code, Area.name).where(
-        Area.code.startswith(user.area_code[:12], autoescape=True))).all())
+    rows = surveyed_households(session, user)
+    names = area_names(session, user.area_code[:12])
     tasks = tasks_by_household(session, user.area_code)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["name", "label", "__version", *ENTITY_PROPERTIES, WARNING_TASK_PROPERTY])
-    for household, survey, head_name, head_id in rows:
+    for row in rows:
+        household, survey, head_name = row.household, row.survey, row.head_name
         task = tasks.get(household.id, HouseholdTasks())
         village, group = household.area_code[:12], household.area_code
         place = names.get(village, "") + (names.get(group, "") if group != village else "")
@@ -134,7 +112,7 @@ def households_csv(session: Session, user: Principal) -> bytes:
         capable = has_labour_capacity(survey.member_values)
         derived = {
             "head_name": head_name,
-            "head_id_masked": shown_id_number(head_id, user.role),
+            "head_id_masked": shown_id_number(row.head_id_number, user.role),
             **{name: shown_phone(values.get(name), user.role, user.area_code,
                                  household.area_code) for name in PHONE_PROPERTIES},
             "household_size": str(survey.size),

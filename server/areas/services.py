@@ -1,4 +1,4 @@
-"""Use cases of the area tree: import national codes, add 村民小组."""
+"""Use cases of the area tree: import national codes, add 村民小组; the tree a form offers."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import csv
 from collections.abc import Iterable
 from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.areas.models import Area
@@ -52,3 +53,25 @@ def add_groups(session: Session, village: Area, names: Iterable[str]) -> list[Ar
                                          parent_code=village.code)))
     session.flush()
     return groups
+
+
+# Levels the forms ask for (the city is implied by the county).
+FORM_LEVELS = (AreaLevel.COUNTY, AreaLevel.TOWNSHIP, AreaLevel.VILLAGE, AreaLevel.GROUP)
+
+
+def form_areas(session: Session, area_code: str) -> list[Area]:
+    """The areas a form's address questions offer a user bound to ``area_code``: the area, its
+    ancestors down from the county, and everything below it, by code."""
+    ancestors = [area_code[:n] for n in (6, 9, 12) if n < len(area_code)]
+    return list(session.scalars(
+        select(Area)
+        .where((Area.code.in_(ancestors)) | (Area.code.startswith(area_code, autoescape=True)))
+        .where(Area.level.in_([level.value for level in FORM_LEVELS]))
+        .order_by(Area.code)
+    ))
+
+
+def area_names(session: Session, under: str) -> dict[str, str]:
+    """Code → name of ``under`` and every area below it."""
+    return dict(session.execute(select(Area.code, Area.name).where(
+        Area.code.startswith(under, autoescape=True))).all())

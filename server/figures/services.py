@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
@@ -11,7 +12,13 @@ from sqlalchemy.orm import Session
 
 from server.audit.services import record
 from server.domain.deadlines import StepDeadline
-from server.domain.figures import FigureKind, FigureLookup, YearlyFigure, figure_for
+from server.domain.figures import (
+    FigureKind,
+    FigureLookup,
+    FigureMissing,
+    YearlyFigure,
+    figure_for,
+)
 from server.domain.pipeline import Procedure, Step
 from server.figures.models import StepDeadlineRow, YearlyFigureRow
 
@@ -28,6 +35,36 @@ def figures(session: Session, province: str | None = None) -> list[YearlyFigure]
         YearlyFigure(row.province, row.year, FigureKind(row.kind), row.value, row.document)
         for row in session.scalars(query)
     ]
+
+
+@dataclass(frozen=True)
+class YearFigures:
+    """The figures in force in one year, each of its own year or carried from an earlier one."""
+
+    year: int
+    values: dict[FigureKind, FigureLookup]
+
+    @property
+    def year_used(self) -> int:
+        """The latest year whose figures are used (the year itself when it has all its own)."""
+        return max(value.year_used for value in self.values.values())
+
+
+def figures_by_year(session: Session, province: str, last: int) -> list[YearFigures]:
+    """Every year from the province's first figure to ``last``, with every kind in force.
+
+    A year without figures of its own carries the latest earlier year's (``figure_for``); a
+    year before some kind's first figure is left out.
+    """
+    known = figures(session, province)
+    years = []
+    for year in range(min((f.year for f in known), default=last + 1), last + 1):
+        try:
+            values = {kind: figure_for(known, province, year, kind) for kind in FigureKind}
+        except FigureMissing:
+            continue
+        years.append(YearFigures(year, values))
+    return years
 
 
 _IN_FORCE = (  # built once: it runs for every submission taken in

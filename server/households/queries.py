@@ -240,3 +240,26 @@ def _sex(id_text: object) -> str | None:
     except IdNumberError:
         return None
 
+
+
+@dataclass(frozen=True)
+class SurveyedHousehold:
+    """A household with its latest survey and its head, as a helper's phone lists it."""
+
+    household: Household
+    survey: SurveyVersion
+    head_name: str
+    head_id_number: str
+
+
+def surveyed_households(session: Session, user: Principal) -> list[SurveyedHousehold]:
+    """The households of the user's area that have a survey and a head (the entity list the
+    follow-up forms pick from), ordered by area code, then by the head's name."""
+    rows = session.execute(
+        select(Household, SurveyVersion, Person.name, Person.id_number)
+        .join(SurveyVersion, SurveyVersion.id == Household.latest_survey_id)
+        .join(Person, Person.id == Household.head_person_id)
+        .where(_in_area(user))
+        .order_by(Household.area_code, Person.name)
+    ).all()
+    return [SurveyedHousehold(*row) for row in rows]

@@ -16,8 +16,8 @@ from server.domain.members import Severity
 from server.domain.survey import Problem
 from server.figures.services import figure_in_force
 from server.households.models import Household
+from server.submissions.instance import InstanceValues
 from server.submissions.models import Submission, SubmissionState
-from sync.instance import InstanceValues
 
 
 def finish(session: Session, submission: Submission, state: SubmissionState,

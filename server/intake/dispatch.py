@@ -27,8 +27,8 @@ from server.intake.declaration import take_in_declaration
 from server.intake.elimination import take_in_elimination
 from server.intake.measures import take_in_measures
 from server.intake.survey import take_in_survey
+from server.submissions.instance import Element, instance_values, parse
 from server.submissions.models import Submission, SubmissionState
-from sync.instance import Element, instance_values, parse
 
 log = logging.getLogger(__name__)
 _ATTEMPTS = 3

@@ -19,8 +19,8 @@ from server.domain.survey import Problem, Survey, read_survey
 from server.households.models import Household, Person
 from server.households.services import flag_likely_duplicates, household_area, write_household
 from server.intake.common import figure, finish
+from server.submissions.instance import InstanceValues
 from server.submissions.models import Submission, SubmissionState
-from sync.instance import InstanceValues
 
 FORM_ID = "household"
 

@@ -34,8 +34,8 @@ from sqlalchemy.orm import Session
 
 from server.db import Database, after_commit, utcnow, writing
 from server.intake.dispatch import take_in
+from server.submissions.instance import Element
 from server.submissions.models import Submission, SubmissionState
-from sync.instance import Element
 
 log = logging.getLogger(__name__)
 INLINE, QUEUE = "inline", "queue"

@@ -52,6 +52,7 @@ from server.db import (
 )
 from server.errors import AppError
 from server.forms.models import Form, FormVersion
+from server.submissions.instance import Envelope, InstanceError, named_files, parse
 from server.submissions.models import (
     MediaObject,
     RejectedUpload,
@@ -59,7 +60,6 @@ from server.submissions.models import (
     SubmissionAttachment,
     SubmissionState,
 )
-from sync.instance import Envelope, InstanceError, named_files, parse
 
 if TYPE_CHECKING:  # the take-in imports the registry, which imports this module
     from server.intake.worker import Stored, TakeIn

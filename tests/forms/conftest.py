@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
-from sync.build import BuiltForm, build_xform
+from server.forms.build import BuiltForm, build_xform
 
 
 @pytest.fixture(scope="module")

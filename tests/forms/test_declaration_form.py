@@ -1,6 +1,6 @@
 """The self-declaration form (农户自主申报, SPEC §2.4 and §6 step 1, with 附件1).
 
-``xlsforms/declaration.xlsx`` is built with ``sync.build.build_xform(validate=True)`` (pyxform,
+``xlsforms/declaration.xlsx`` is built with ``build_xform(validate=True)`` (pyxform,
 then JavaRosa through ODK Validate); the XForm is checked with XPath, and filled in ODK Web Forms'
 engine (``tests.support.engine``) with an ``areas.csv``: the ID number's GB 11643 check and the
 other rules are the form's own expressions, evaluated by the engine, never re-implemented here.
@@ -16,7 +16,7 @@ from lxml import etree
 
 from server.domain.codes import NUMBERED_RISK_MARKS
 from server.domain.fields import BY_NAME, Kind
-from sync.build import BuiltForm
+from server.forms.build import BuiltForm
 from tests.support.engine import Outcome
 from tests.support.households import HEAD_ID, id_number
 from tests.support.xform import (

@@ -1,6 +1,6 @@
 """The risk-elimination form (风险消除, stage three: 附件4 + 附件5).
 
-``xlsforms/elimination.xlsx`` is built with ``sync.build.build_xform(validate=True)`` (pyxform,
+``xlsforms/elimination.xlsx`` is built with ``build_xform(validate=True)`` (pyxform,
 then JavaRosa through ODK Validate); the XForm is checked with XPath, and filled in ODK Web Forms'
 engine (``tests.support.engine``) with a two-household entity list ``households.csv``, the yearly
 ``figures.csv`` (2021: line 6500, floor 5000, notice 7 days) and ``areas.csv``. The engine
@@ -17,7 +17,7 @@ import pytest
 from lxml import etree
 
 from server.domain.fields import BY_NAME, Kind
-from sync.build import BuiltForm
+from server.forms.build import BuiltForm
 from tests.support.engine import Outcome
 from tests.support.households import HH1, HH2
 from tests.support.xform import (

@@ -22,7 +22,7 @@ import pytest
 from lxml import etree
 
 from server.domain.fields import BY_NAME, FIELDS, Kind, fields_of_stage
-from sync.build import BuiltForm, build_xform
+from server.forms.build import BuiltForm, build_xform
 from tests.support.engine import Job, Outcome, fill_many
 from tests.support.households import (
     HEAD_ID,
@@ -501,7 +501,8 @@ def test_rebuilding_gives_the_same_version_and_bytes(form: BuiltForm) -> None:
 
 
 def test_building_from_xlsx_bytes_matches_building_from_the_file(form: BuiltForm) -> None:
-    """DESIGN (sync/build.py): an uploaded .xlsx (bytes) builds to the same XForm as the file."""
+    """DESIGN (server/forms/build.py): an uploaded .xlsx (bytes) builds to the same XForm as the
+    file."""
     assert build_xform(FORM.read_bytes()).xml == form.xml
 
 

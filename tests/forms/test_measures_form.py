@@ -1,6 +1,6 @@
 """The assistance-measures form (帮扶措施, stage two: A39–A52 and the effect of each).
 
-``xlsforms/measures.xlsx`` is built with ``sync.build.build_xform(validate=True)`` (pyxform, then
+``xlsforms/measures.xlsx`` is built with ``build_xform(validate=True)`` (pyxform, then
 JavaRosa through ODK Validate); the XForm is checked with XPath, and filled in ODK Web Forms'
 engine (``tests.support.engine``) with a two-household entity list ``households.csv`` and an
 ``areas.csv``: the engine evaluates the form's own expressions, nothing is re-implemented here.
@@ -14,7 +14,7 @@ import pytest
 from lxml import etree
 
 from server.domain.fields import BY_NAME, Kind
-from sync.build import BuiltForm
+from server.forms.build import BuiltForm
 from tests.support.engine import Outcome
 from tests.support.households import HH1, HH2
 from tests.support.xform import (

@@ -11,8 +11,8 @@ import threading
 from werkzeug.serving import make_server
 
 from server import create_app
+from server.accounts import collect
 from server.config import PROJECT_ROOT, outward_address
-from sync import collect
 from tests.support.collect import CollectClient, parse_form_list
 
 

@@ -12,7 +12,7 @@ from server.areas.models import Area
 from server.areas.services import BUNDLED_AREAS, add_groups, import_areas, read_area_csv
 from server.auth import issue_token
 from server.figures.services import load_bundled
-from sync.publish import publish_directory
+from server.forms.services import publish_directory
 
 COUNTY = "430421"
 TOWNSHIP = "430421107"  # 洪市镇

@@ -15,8 +15,8 @@ from openpyxl import load_workbook
 
 from server.domain.codes import TABLES
 from server.domain.fields import BY_NAME, Field
-from sync.build import NS as BUILD_NS
-from sync.build import BuiltForm
+from server.forms.build import NS as BUILD_NS
+from server.forms.build import BuiltForm
 from tests.support.engine import Job, Outcome, fill_many
 
 NS = {

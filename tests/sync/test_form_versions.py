@@ -7,8 +7,8 @@ from sqlalchemy.orm import Session
 
 from server.config import PROJECT_ROOT
 from server.db import make_engine
-from sync.build import build_xform
-from sync.publish import publish
+from server.forms.build import build_xform
+from server.forms.services import publish
 from tests.support.collect import (
     CollectClient,
     household_instance,

@@ -6,7 +6,7 @@ import base64
 import json
 import zlib
 
-from sync import collect
+from server.accounts import collect
 
 
 def test_payload_is_what_collect_decodes():

@@ -1,4 +1,4 @@
-"""sync.instance: the envelope of a submitted instance, parsed without trusting it."""
+"""server.submissions.instance: the envelope of a submitted instance, parsed without trusting it."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sync.instance import InstanceError, named_files, parse, values_at
+from server.submissions.instance import InstanceError, named_files, parse, values_at
 
 INSTANCE = b"""<?xml version='1.0' encoding='UTF-8' ?>
 <data xmlns:orx="http://openrosa.org/xforms" id="household" version="abc">

@@ -1,4 +1,6 @@
-"""Form versions in the database: build every XLSForm and publish what changed."""
+"""Form versions in the database: build every XLSForm (``server.forms.build``) and publish what
+changed. The seed, the CLI and the tests publish through here; the OpenRosa edge (``sync``) only
+serves what is published."""
 
 from __future__ import annotations
 
@@ -9,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.audit.services import record
+from server.forms.build import BuiltForm, build_xform
 from server.forms.models import Form, FormVersion
-from sync.build import BuiltForm, build_xform
 
 
 @dataclass(frozen=True)
