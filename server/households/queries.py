@@ -3,7 +3,7 @@ the exports can call (DESIGN: "services also hold the read queries").
 
 Every function takes the ``Principal`` it reads for and keeps to that user's area; it returns
 plain objects with the stored values **unmasked** — masking personal data by role is the
-caller's (the REST schemas mask with ``server.api.shown_id_number``/``shown_phone``; an export
+caller's (the REST schemas mask with ``server.rest.shown_id_number``/``shown_phone``; an export
 with full numbers is a deliberate, audited option, SPEC §7).
 
 What a household shows beyond its registry row (issue 11):

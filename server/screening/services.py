@@ -49,6 +49,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from media.store import MediaNotFound, MediaStore
+from media.uploads import UploadedFile
 from server.accounts.models import Role
 from server.areas.models import Area
 from server.audit.services import record
@@ -64,7 +65,7 @@ from server.errors import AppError
 from server.households.models import Household, Person
 from server.pipeline.services import open_case
 from server.screening.models import WarningList, WarningRow
-from server.submissions.services import UploadedFile, store_media
+from server.submissions.media import store_media
 
 # Header name → field; a column may go by more than one name.
 COLUMNS = {"部门": "department", "身份证号码": "id_number", "身份证号": "id_number",
