@@ -25,7 +25,7 @@ from werkzeug.wsgi import wrap_file
 
 from server import db
 from server.accounts.models import Role
-from server.auth import Principal, check_role, user_by_password
+from server.auth import Principal, check_role, user_by_password, within
 from server.domain import personal
 from server.errors import AppError
 
@@ -70,7 +70,7 @@ def current_user() -> Principal:
 
 def in_area(column: ColumnElement) -> ColumnElement:
     """The condition "inside the current user's area" on an area-code column."""
-    return column.startswith(current_user().area_code, autoescape=True)
+    return within(current_user(), column)
 
 
 def sees_personal_data() -> bool:
@@ -177,7 +177,7 @@ def where_in_area(query: Select, args: Mapping, column) -> Select:
     """``query`` narrowed to rows whose area ``column`` lies in ``args["area_code"]``, if given
     (the user's own area scope is ``in_area``)."""
     if "area_code" in args:
-        query = query.where(column.startswith(args["area_code"], autoescape=True))
+        query = query.where(within(args["area_code"], column))
     return query
 
 

@@ -24,7 +24,7 @@ from decimal import Decimal
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from server.auth import Principal
+from server.auth import Principal, within
 from server.clock import local_day
 from server.domain import codes
 from server.domain.fields import BY_NAME
@@ -122,7 +122,7 @@ class HouseholdDetail(HouseholdSummary):
 
 
 def _in_area(user: Principal):
-    return Household.area_code.startswith(user.area_code, autoescape=True)
+    return within(user, Household.area_code)
 
 
 def households_query(user: Principal) -> Select:
