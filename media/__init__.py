@@ -1,5 +1,6 @@
 """Content-addressed storage for uploaded photos, signatures and raw XML."""
 
+from media.factory import store_from_url
 from media.images import DEFAULT_MAX_PIXELS, ImageInfo, NotAnImage, thumbnail, verify_image
 from media.local import LocalMediaStore
 from media.memory import MemoryMediaStore
@@ -10,7 +11,6 @@ from media.store import (
     MediaNotFound,
     MediaStore,
     StoredMedia,
-    store_from_url,
     validate_key,
 )
 

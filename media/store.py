@@ -1,13 +1,12 @@
-"""The media store contract: content addressed by SHA-256, plus the URL factory."""
+"""The media store contract: content addressed by SHA-256 (the backends implement it; the
+factory that picks one from a URL is ``media.factory``)."""
 
 from __future__ import annotations
 
 import hashlib
 import re
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, BinaryIO, Protocol, runtime_checkable
-from urllib.parse import unquote, urlsplit
+from typing import BinaryIO, Protocol, runtime_checkable
 
 CHUNK_SIZE = 64 * 1024
 _KEY_RE = re.compile(r"[0-9a-f]{64}")
@@ -74,36 +73,3 @@ def copy_and_hash(source: BinaryIO, target: BinaryIO) -> StoredMedia:
         target.write(chunk)
         size += len(chunk)
     return StoredMedia(key=digest.hexdigest(), size=size)
-
-
-def store_from_url(url: str, **s3_options: Any) -> MediaStore:
-    """Build a store from `file:///path`, a plain path, `s3://bucket/prefix` or `memory://`.
-
-    `s3_options` (endpoint_url, region_name, aws_access_key_id, aws_secret_access_key, ...)
-    go to boto3 unchanged; boto3 also reads its usual environment variables.
-    """
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    if scheme == "memory":
-        from media.memory import MemoryMediaStore
-
-        return MemoryMediaStore()
-    if scheme == "s3":
-        from media.s3 import S3MediaStore
-
-        if not parts.netloc:
-            raise ValueError(f"S3 地址缺少存储桶名称：{url}")
-        return S3MediaStore(parts.netloc, prefix=unquote(parts.path), **s3_options)
-    if scheme == "file":
-        if parts.netloc not in ("", "localhost"):
-            raise ValueError(f"不支持远程文件地址：{url}")
-        return _local(Path(unquote(parts.path)))
-    if scheme == "":
-        return _local(Path(url))
-    raise ValueError(f"不支持的存储地址：{url}")
-
-
-def _local(root: Path) -> MediaStore:
-    from media.local import LocalMediaStore
-
-    return LocalMediaStore(root)

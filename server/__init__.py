@@ -13,7 +13,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(config_module.load(config))
     app.json.ensure_ascii = False
 
-    from media.store import store_from_url
+    from media import store_from_url
     from server import api as rest_api
     from server import db, errors
     from server.auth import use_auth_cache

@@ -1,236 +1,26 @@
-"""The REST API (flask-smorest): one place for authentication, area scope and error docs.
+"""The REST API (flask-smorest): the ``Api`` and the registration of every feature's blueprint.
 
-Every API blueprint is made with ``blueprint()``, which authenticates the request before any
-view runs (HTTP Basic with the user's password; production runs behind TLS) and documents the
-error responses. Views read ``current_user()`` and narrow their queries with ``in_area()``.
-The OpenAPI document is served at ``/api/openapi.json``.
+The toolkit the blueprints are made with (authentication, area scope, sorting, paging, error
+docs) is ``server.rest``; this module only assembles them. The OpenAPI document is served at
+``/api/openapi.json``.
 """
 
 from __future__ import annotations
 
-import unicodedata
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import BinaryIO
-from urllib.parse import quote
+from flask import Flask
+from flask_smorest import Api
 
-from flask import Flask, Response, g, request
-from flask_smorest import Api, Blueprint
-from marshmallow import Schema, ValidationError, fields, validate
-from sqlalchemy import Select, func, select
-from sqlalchemy.sql import ColumnElement
-from werkzeug.wsgi import wrap_file
-
-from server import db
-from server.accounts.models import Role
-from server.auth import Principal, check_role, user_by_password
-from server.domain import personal
-from server.errors import AppError
-
-PREFIX = "/api/v1"
-# Roles that see full ID numbers and phone numbers (SPEC §7; the rule is server.domain.personal).
-UNMASKED_ROLES = frozenset(Role(role) for role in personal.FULL_DATA_ROLES)
-
-
-class Text(fields.String):
-    """A string field that refuses NUL characters (PostgreSQL cannot store them)."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        text = super()._deserialize(value, attr, data, **kwargs)
-        if "\x00" in text:
-            raise ValidationError("不能包含空字符（\\x00）")
-        return text
-
-
-AREA_CODE = validate.Regexp(r"^[0-9]{4,15}$", error="区划代码应为4–15位数字")
-HOUSEHOLD_ID = validate.Regexp(r"^[0-9a-f-]{36}$", error="农户编号应为36位 UUID")
-
-
-class CatalogueErrorSchema(Schema):
-    code = fields.String(required=True, metadata={"description": "错误代码（稳定）"})
-    message = fields.String(required=True, metadata={"description": "中文说明"})
-    details = fields.Dict(keys=fields.String(), values=fields.String())
-
-
-def _authenticate() -> None:
-    auth = request.authorization
-    if auth is None or auth.type != "basic":
-        raise AppError("AUTH_REQUIRED")
-    user = user_by_password(db.session(), auth.username or "", auth.password or "")
-    if user is None:
-        raise AppError("AUTH_INVALID")
-    g.user = user
-
-
-def current_user() -> Principal:
-    return g.user
-
-
-def in_area(column: ColumnElement) -> ColumnElement:
-    """The condition "inside the current user's area" on an area-code column."""
-    return column.startswith(current_user().area_code, autoescape=True)
-
-
-def sees_personal_data() -> bool:
-    """Whether the current user sees ID numbers in full (SPEC §7, ``server.domain.personal``)."""
-    return personal.sees_full_id_numbers(current_user().role)
-
-
-def shown_id_number(value: str | None) -> str | None:
-    """An ID (or disability card) number as the current user may see it."""
-    return personal.shown_id_number(value, current_user().role)
-
-
-def shown_phone(value: str | None, household_area: str | None = None) -> str | None:
-    """A phone number as the current user may see it: ``household_area`` is the area code of
-    the household it belongs to (its village's users see it in full); None for a phone that is
-    no household's (then only county and admin see it in full)."""
-    user = current_user()
-    return personal.shown_phone(value, user.role, user.area_code, household_area)
-
-
-def require_role(*roles: Role) -> Principal:
-    """The current user, if their role is one of ``roles``; otherwise 403 FORBIDDEN_ROLE."""
-    user = current_user()
-    check_role(user, roles)
-    return user
-
-
-# --- sorting ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SortKey:
-    name: str
-    descending: bool = False
-
-
-class Sort(fields.String):
-    """The ``sort`` query argument: comma-separated keys of an allow-list, ``-`` = descending.
-
-    In a query-args schema: ``sort = Sort("updated_at", "area_code", default="area_code")``;
-    ``?sort=-updated_at,area_code`` loads as ``(SortKey("updated_at", True),
-    SortKey("area_code"))``. An unknown or repeated key is a 422 that names the allowed keys.
-    The view turns the keys into ORDER BY with ``sorted_by()``.
-    """
-
-    def __init__(self, *keys: str, default: str, **kwargs):
-        self.keys = tuple(keys)
-        names = "|".join(self.keys)
-        metadata = {
-            "description": f"排序字段，逗号分隔，前加“-”为降序；可用：{'、'.join(self.keys)}"
-                           f"（默认 {default}）",
-            "pattern": f"^-?({names})(,-?({names}))*$",
-            "default": default,
-            **kwargs.pop("metadata", {}),
-        }
-        super().__init__(load_default=self._parse(default), metadata=metadata, **kwargs)
-
-    def _parse(self, text: str) -> tuple[SortKey, ...]:
-        keys: list[SortKey] = []
-        for part in text.split(","):
-            name = part.strip()
-            descending = name.startswith("-")
-            name = name.removeprefix("-")
-            if name not in self.keys:
-                raise ValidationError(
-                    f"未知的排序字段“{name[:40]}”；可用：{'、'.join(self.keys)}")
-            if any(key.name == name for key in keys):
-                raise ValidationError(f"排序字段“{name}”重复")
-            keys.append(SortKey(name, descending))
-        return tuple(keys)
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        return self._parse(super()._deserialize(value, attr, data, **kwargs))
-
-
-def sorted_by(query: Select, sort: Sequence[SortKey], columns: Mapping[str, ColumnElement],
-              *tiebreak: ColumnElement) -> Select:
-    """``query`` ordered by the ``sort`` keys (``columns`` maps each allowed key to its
-    column), then by ``tiebreak`` (a unique column, so pages are stable).
-
-    Empty values of a nullable column sort last either way, on SQLite as on PostgreSQL; a NOT
-    NULL column is ordered plainly, so that PostgreSQL can walk its index either way."""
-    order = []
-    for key in sort:
-        column = columns[key.name]
-        term = column.desc() if key.descending else column.asc()
-        order.append(term.nulls_last() if _nullable(column) else term)
-    return query.order_by(*order, *tiebreak)
-
-
-def _nullable(column) -> bool:
-    return getattr(getattr(column, "expression", column), "nullable", True)
-
-
-def where_equal(query: Select, args: Mapping, model, *names: str) -> Select:
-    """``query`` narrowed to rows whose column equals each of ``names`` given in ``args``."""
-    for name in names:
-        if name in args:
-            query = query.where(getattr(model, name) == args[name])
-    return query
-
-
-def where_in_area(query: Select, args: Mapping, column) -> Select:
-    """``query`` narrowed to rows whose area ``column`` lies in ``args["area_code"]``, if given
-    (the user's own area scope is ``in_area``)."""
-    if "area_code" in args:
-        query = query.where(column.startswith(args["area_code"], autoescape=True))
-    return query
-
-
-def one_page(query: Select, pagination) -> Select:
-    """Count ``query`` for the X-Pagination header and cut out the requested page.
-
-    The offset is bounded (a generated ``page=10**18`` must not overflow the database's
-    integers): past the last page the answer is simply empty.
-    """
-    pagination.item_count = db.session().scalar(select(func.count())
-                                                .select_from(query.subquery()))
-    offset = min((pagination.page - 1) * pagination.page_size, _MAX_OFFSET)
-    return query.limit(pagination.page_size).offset(offset)
-
-
-_MAX_OFFSET = 2**31 - 1
-
-
-# --- file downloads ---------------------------------------------------------------------------
-
-
-def file_download(stream: BinaryIO, size: int, content_type: str | None,
-                  name: str) -> Response:
-    """A stored file streamed to the client as a download named ``name`` (never shown inline,
-    never sniffed as another type)."""
-    response = Response(wrap_file(request.environ, stream), direct_passthrough=True,
-                        mimetype=content_type or "application/octet-stream")
-    response.content_length = size
-    response.headers.set("Content-Disposition", "attachment", **filename_parameters(name))
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
-
-
-def filename_parameters(name: str) -> dict[str, str]:
-    """Content-Disposition parameters: an ASCII fallback and the UTF-8 name (RFC 6266)."""
-    simple = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
-    if simple == name:
-        return {"filename": name}
-    return {"filename": simple or "attachment", "filename*": f"UTF-8''{quote(name, safe='')}"}
-
-
-def blueprint(name: str, import_name: str, url_prefix: str, description: str) -> Blueprint:
-    bp = Blueprint(name, import_name, url_prefix=f"{PREFIX}{url_prefix}",
-                   description=description)
-    bp.before_request(_authenticate)
-    return bp
-
-
-def errors(bp: Blueprint, *statuses: int):
-    """Document the catalogue errors a view can answer with (401 always)."""
-    def decorate(view):
-        for status in sorted({401, *statuses}):
-            view = bp.alt_response(status, schema=CatalogueErrorSchema, description="错误")(view)
-        return view
-    return decorate
+from server.accounts.api import bp as users
+from server.areas.api import bp as areas
+from server.audit.api import bp as audit
+from server.declarations.api import bp as declarations
+from server.dedup.api import conflicts_bp, duplicates_bp
+from server.households.api import bp as households
+from server.households.api import people_bp
+from server.monitoring.api import bp as monitoring
+from server.pipeline.api import bp as cases
+from server.screening.api import bp as screening
+from server.submissions.api import bp as submissions
 
 
 def init_app(app: Flask) -> None:
@@ -241,18 +31,6 @@ def init_app(app: Flask) -> None:
     )
     api = Api(app)
     api.spec.components.security_scheme("basic", {"type": "http", "scheme": "basic"})
-    from server.accounts.api import bp as users
-    from server.areas.api import bp as areas
-    from server.audit.api import bp as audit
-    from server.declarations.api import bp as declarations
-    from server.dedup.api import conflicts_bp, duplicates_bp
-    from server.households.api import bp as households
-    from server.households.api import people_bp
-    from server.monitoring.api import bp as monitoring
-    from server.pipeline.api import bp as cases
-    from server.screening.api import bp as screening
-    from server.submissions.api import bp as submissions
-
     for bp in (areas, users, households, people_bp, submissions, conflicts_bp, duplicates_bp,
                declarations, cases, monitoring, screening, audit):
         api.register_blueprint(bp)

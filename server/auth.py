@@ -1,5 +1,8 @@
 """Who is asking: passwords (argon2), Collect tokens, and the area scope of a user.
 
+Area scope is spelled once: ``within(scope, column)`` in queries (a user sees what lies inside
+their area), ``server.domain.areas.contains`` for an object already loaded.
+
 ODK Collect sends HTTP Basic credentials only over https, so each collecting user also gets a
 secret token; the server URL ``/key/<token>`` carries it (as ODK Central's App Users do). Only the
 token's SHA-256 is stored. Production runs behind TLS either way.
@@ -17,7 +20,7 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import bindparam, select
+from sqlalchemy import ColumnElement, bindparam, func, literal, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -52,6 +55,22 @@ def check_role(user: Principal, roles) -> None:
     """403 FORBIDDEN_ROLE unless ``user``'s role is one of ``roles`` (the one role check)."""
     if user.role not in roles:
         raise AppError("FORBIDDEN_ROLE", role=ROLE_NAMES.get(user.role, user.role.value))
+
+
+def within(scope: Principal | str, column: ColumnElement[str]) -> ColumnElement[bool]:
+    """The condition "the area code in ``column`` lies inside ``scope``" (or is it): ``scope`` is
+    a user (their area scope) or an area code. Area codes nest by prefix
+    (``server.domain.areas``); the code is escaped, so it is a prefix and never a pattern."""
+    area = scope.area_code if isinstance(scope, Principal) else scope
+    return column.startswith(area, autoescape=True)
+
+
+def around(scope: Principal | str, column: ColumnElement[str]) -> ColumnElement[bool]:
+    """The converse of ``within``: "the area code in ``column`` contains ``scope``'s area" (a
+    county's sweep covers its villages). Compared as the leading characters of the code, so a
+    stored code is never read as a LIKE pattern either."""
+    area = scope.area_code if isinstance(scope, Principal) else scope
+    return func.substr(literal(area), 1, func.length(column)) == column
 
 
 def hash_password(password: str) -> str:

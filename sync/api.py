@@ -13,12 +13,13 @@ import hashlib
 from flask import Blueprint, Flask, Response, current_app, g, request, url_for
 from sqlalchemy import select
 
+from media.uploads import UploadedFile
 from server import db
 from server.auth import Principal, user_by_password, user_by_token
 from server.errors import AppError, register_renderer
 from server.forms.models import Form, FormVersion
 from server.submissions.models import Submission, SubmissionState
-from server.submissions.services import UploadedFile, ingest_submission
+from server.submissions.services import ingest_submission
 from sync import attachments, openrosa
 
 bp = Blueprint("openrosa", __name__)

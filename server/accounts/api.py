@@ -22,7 +22,9 @@ from server.accounts.schemas import (
     UserQueryArgsSchema,
     UserSchema,
 )
-from server.api import (
+from server.areas.models import Area
+from server.errors import AppError
+from server.rest import (
     blueprint,
     errors,
     in_area,
@@ -32,8 +34,6 @@ from server.api import (
     where_equal,
     where_in_area,
 )
-from server.areas.models import Area
-from server.errors import AppError
 
 bp = blueprint("users", __name__, "/users", "用户和 ODK Collect 密钥（县级、管理员）")
 MANAGERS = (Role.COUNTY, Role.ADMIN)

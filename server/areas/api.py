@@ -10,17 +10,17 @@ from flask.views import MethodView
 from sqlalchemy import select
 
 from server import db
-from server.api import (
+from server.areas.models import Area
+from server.areas.schemas import AreaQueryArgsSchema, AreaSchema
+from server.domain.areas import LEVEL_NAMES
+from server.errors import AppError
+from server.rest import (
     blueprint,
     errors,
     in_area,
     one_page,
     where_equal,
 )
-from server.areas.models import Area
-from server.areas.schemas import AreaQueryArgsSchema, AreaSchema
-from server.domain.areas import LEVEL_NAMES
-from server.errors import AppError
 
 bp = blueprint("areas", __name__, "/areas", "行政区划（本辖区）")
 

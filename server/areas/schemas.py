@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from server.api import AREA_CODE
 from server.domain.areas import AreaLevel
+from server.rest import AREA_CODE
 
 LEVELS = [level.value for level in AreaLevel]
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.areas.models import Area
-from server.domain.areas import AreaLevel, level_of, parent_of
+from server.domain.areas import AreaLevel, contains, level_of, parent_of
 
 BUNDLED_AREAS = Path(__file__).resolve().parent.parent / "data" / "areas-4304.csv"
 
@@ -29,7 +29,7 @@ def import_areas(session: Session, rows: Iterable[dict[str, str]], under: str) -
     """
     ancestors = {under[:n] for n in (4, 6, 9, 12) if n < len(under)}
     chosen = sorted(
-        (row for row in rows if row["code"].startswith(under) or row["code"] in ancestors),
+        (row for row in rows if contains(under, row["code"]) or row["code"] in ancestors),
         key=lambda row: len(row["code"]),
     )
     for row in chosen:

@@ -13,10 +13,10 @@ from sqlalchemy.orm import aliased
 
 from server import db
 from server.accounts.models import Role, User
-from server.api import blueprint, errors, in_area, one_page, require_role, sorted_by, where_equal
 from server.audit.models import AuditEntry
 from server.audit.schemas import AuditEntrySchema, AuditQueryArgsSchema
 from server.households.models import Household
+from server.rest import blueprint, errors, in_area, one_page, require_role, sorted_by, where_equal
 from server.submissions.models import Submission
 
 bp = blueprint("audit", __name__, "/audit", "操作日志（县级、管理员）")

@@ -4,8 +4,8 @@ from datetime import UTC, datetime
 
 from marshmallow import Schema, fields, validate
 
-from server.api import Sort, Text
 from server.clock import CHINA
+from server.rest import Sort, Text
 
 # Times outside these bounds are refused (422) rather than overflowing datetime arithmetic.
 TIME_RANGE = validate.Range(min=datetime(2000, 1, 1, tzinfo=UTC),

@@ -2,7 +2,7 @@
 
 Every role sees the declarations of its area: the household's area, or the declared address
 for a family not yet registered (``services.visible_area``) — not the submitter's, who may be
-anywhere. ID numbers and phones are masked by role as everywhere (``server/api.py``).
+anywhere. ID numbers and phones are masked by role as everywhere (``server/rest.py``).
 """
 
 from __future__ import annotations
@@ -10,7 +10,14 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from server import db
-from server.api import (
+from server.declarations import services
+from server.declarations.schemas import DeclarationQueryArgsSchema, DeclarationSchema
+from server.domain.declarations import STATE_LABELS, DeclarationState
+from server.domain.fields import BY_NAME, Kind
+from server.domain.idnumber import mask, mask_phone
+from server.errors import AppError
+from server.households.models import Declaration
+from server.rest import (
     blueprint,
     errors,
     in_area,
@@ -21,13 +28,6 @@ from server.api import (
     where_equal,
     where_in_area,
 )
-from server.declarations import services
-from server.declarations.schemas import DeclarationQueryArgsSchema, DeclarationSchema
-from server.domain.declarations import STATE_LABELS, DeclarationState
-from server.domain.fields import BY_NAME, Kind
-from server.domain.idnumber import mask, mask_phone
-from server.errors import AppError
-from server.households.models import Declaration
 
 bp = blueprint("declarations", __name__, "/declarations", "农户自主申报及其处理状态")
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from server.api import AREA_CODE, HOUSEHOLD_ID, Sort
 from server.domain.declarations import STATE_LABELS, DeclarationState
+from server.rest import AREA_CODE, HOUSEHOLD_ID, Sort
 
 STATES = [state.value for state in DeclarationState]
 

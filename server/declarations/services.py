@@ -32,7 +32,7 @@ from sqlalchemy import ColumnElement, Select, exists, func, select
 from sqlalchemy.orm import Session
 
 from server.audit.services import record
-from server.auth import Principal
+from server.auth import Principal, within
 from server.db import utcnow
 from server.domain.declarations import DeclarationState, intake_state
 from server.domain.pipeline import Procedure, Status
@@ -148,7 +148,7 @@ def declaration_submissions_in(area_code: str) -> Select:
     village and township see the declaration's submission, wherever its submitter is)."""
     return (select(Declaration.submission_id)
             .outerjoin(Household, Household.id == Declaration.household_id)
-            .where(visible_area().startswith(area_code, autoescape=True)))
+            .where(within(area_code, visible_area())))
 
 
 # --- helpers -------------------------------------------------------------------------------

@@ -16,16 +16,6 @@ from sqlalchemy import or_, select
 
 from server import db
 from server.accounts.models import REVIEWING_ROLES, User
-from server.api import (
-    blueprint,
-    current_user,
-    errors,
-    in_area,
-    one_page,
-    require_role,
-    shown_id_number,
-    where_equal,
-)
 from server.dedup import services
 from server.dedup.models import Conflict, DuplicateFlag
 from server.dedup.schemas import (
@@ -40,6 +30,16 @@ from server.domain.areas import contains
 from server.domain.dedup import CONFLICT_NAMES, Resolution
 from server.errors import AppError
 from server.households.models import Household, Person
+from server.rest import (
+    blueprint,
+    current_user,
+    errors,
+    in_area,
+    one_page,
+    require_role,
+    shown_id_number,
+    where_equal,
+)
 from server.submissions.models import Submission, SubmissionState
 
 conflicts_bp = blueprint("conflicts", __name__, "/conflicts",

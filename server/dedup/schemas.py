@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from server.api import Text
 from server.domain.dedup import ConflictKind, Resolution
+from server.rest import Text
 
 KINDS = [kind.value for kind in ConflictKind]
 RESOLUTIONS = [resolution.value for resolution in Resolution]

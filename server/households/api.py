@@ -6,16 +6,6 @@ from flask.views import MethodView
 from sqlalchemy import select
 
 from server import db
-from server.api import (
-    blueprint,
-    current_user,
-    errors,
-    in_area,
-    one_page,
-    sorted_by,
-    where_equal,
-    where_in_area,
-)
 from server.clock import today
 from server.domain.idnumber import normalise
 from server.errors import AppError
@@ -28,6 +18,16 @@ from server.households.schemas import (
     PersonQueryArgsSchema,
     PersonSchema,
     SurveyVersionSchema,
+)
+from server.rest import (
+    blueprint,
+    current_user,
+    errors,
+    in_area,
+    one_page,
+    sorted_by,
+    where_equal,
+    where_in_area,
 )
 
 bp = blueprint("households", __name__, "/households", "农户登记册")

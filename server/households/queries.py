@@ -3,7 +3,7 @@ the exports can call (DESIGN: "services also hold the read queries").
 
 Every function takes the ``Principal`` it reads for and keeps to that user's area; it returns
 plain objects with the stored values **unmasked** — masking personal data by role is the
-caller's (the REST schemas mask with ``server.api.shown_id_number``/``shown_phone``; an export
+caller's (the REST schemas mask with ``server.rest.shown_id_number``/``shown_phone``; an export
 with full numbers is a deliberate, audited option, SPEC §7).
 
 What a household shows beyond its registry row:
@@ -24,7 +24,7 @@ from decimal import Decimal
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from server.auth import Principal
+from server.auth import Principal, within
 from server.clock import local_day
 from server.domain import codes
 from server.domain.fields import BY_NAME
@@ -122,7 +122,7 @@ class HouseholdDetail(HouseholdSummary):
 
 
 def _in_area(user: Principal):
-    return Household.area_code.startswith(user.area_code, autoescape=True)
+    return within(user, Household.area_code)
 
 
 def households_query(user: Principal) -> Select:

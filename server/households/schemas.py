@@ -2,14 +2,14 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from server.api import AREA_CODE, HOUSEHOLD_ID, Sort, Text, shown_id_number, shown_phone
 from server.domain.codes import TABLES
 from server.domain.fields import BY_NAME, Kind
+from server.rest import AREA_CODE, HOUSEHOLD_ID, Sort, Text, shown_id_number, shown_phone
 
 
 class ShownIdNumber(fields.String):
     """An ID (or disability card) number, masked at dump time for the roles that may not see
-    it in full (``server.api.shown_id_number``)."""
+    it in full (``server.rest.shown_id_number``)."""
 
     def _serialize(self, value, attr, obj, **kwargs):
         return super()._serialize(shown_id_number(value), attr, obj, **kwargs)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from server.accounts.models import User
 from server.audit.services import record
+from server.domain.areas import contains
 from server.domain.figures import FigureKind, FigureMissing
 from server.domain.members import Severity
 from server.domain.survey import Problem
@@ -65,7 +66,8 @@ def picked_household(session: Session, submission: Submission, values,
     household = session.get(Household, values.household.get("household", ""))
     submitter_area = session.scalar(select(User.area_code).where(
         User.id == submission.submitter_id))
-    if household is None or not household.area_code.startswith(submitter_area or "-"):
+    if household is None or not submitter_area or not contains(submitter_area,
+                                                               household.area_code):
         problems.append(Problem(Severity.ERROR, "HOUSEHOLD_UNKNOWN", "户",
                                 "所选农户不在登记册中或不属于您的区域"))
         return None

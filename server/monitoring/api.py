@@ -7,7 +7,6 @@ from flask.views import MethodView
 
 from server import db
 from server.accounts.models import Role
-from server.api import blueprint, current_user, errors, one_page, require_role
 from server.clock import today
 from server.domain.deadlines import DeadlineInvalid, StepDeadline
 from server.domain.monitoring import (
@@ -42,6 +41,7 @@ from server.monitoring.schemas import (
     SweepQueryArgsSchema,
     SweepSchema,
 )
+from server.rest import blueprint, current_user, errors, one_page, require_role
 
 bp = blueprint("monitoring", __name__, "/monitoring",
                "动态管理：帮扶成效评估（每季度）、集中排查及排查台账（每半年）、办理时限")

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from server.api import AREA_CODE, HOUSEHOLD_ID, Text
 from server.domain.deadlines import MAX_LIMIT
 from server.domain.monitoring import DUE_NAMES, HALF_YEAR, QUARTER, DueStatus
 from server.domain.pipeline import STEPS, Procedure
+from server.rest import AREA_CODE, HOUSEHOLD_ID, Text
 
 STATUSES = [s.value for s in DueStatus]
 STATUS_DESCRIPTION = "；".join(f"{s.value}：{DUE_NAMES[s]}" for s in DueStatus) + \

@@ -21,15 +21,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import Select, case, exists, false, func, literal, select
+from sqlalchemy import Select, case, exists, false, func, select
 from sqlalchemy.orm import Session
 
 from server.accounts.models import Role
 from server.areas.models import Area
 from server.audit.services import record
-from server.auth import Principal, check_role
+from server.auth import Principal, around, check_role, within
 from server.clock import day_start, local_day
-from server.domain.areas import AreaLevel, level_of
+from server.domain.areas import AreaLevel, contains, level_of
 from server.domain.monitoring import (
     DueStatus,
     Period,
@@ -71,7 +71,7 @@ def monitored_households(on: date):
 
 def _household_in_area(session: Session, household_id: str, area_code: str) -> Household:
     household = session.get(Household, household_id)
-    if household is None or not household.area_code.startswith(area_code):
+    if household is None or not contains(area_code, household.area_code):
         raise AppError("NOT_FOUND")
     return household
 
@@ -116,7 +116,7 @@ def record_evaluation(session: Session, user: Principal, household_id: str, eval
 def evaluations(user: Principal, household_id: str | None = None) -> Select:
     query = (select(AssistanceEvaluation)
              .join(Household, Household.id == AssistanceEvaluation.household_id)
-             .where(Household.area_code.startswith(user.area_code, autoescape=True))
+             .where(within(user, Household.area_code))
              .order_by(AssistanceEvaluation.evaluated_on.desc(), AssistanceEvaluation.id.desc()))
     if household_id is not None:
         query = query.where(AssistanceEvaluation.household_id == household_id)
@@ -160,10 +160,10 @@ def evaluation_status_query(user: Principal, quarter: Period, today: date,
                     in_quarter.label("count"), last.label("last"))
              .join(monitored, monitored.c.household_id == Household.id)
              .outerjoin(Person, Person.id == Household.head_person_id)
-             .where(Household.area_code.startswith(user.area_code, autoescape=True))
+             .where(within(user, Household.area_code))
              .order_by(Household.area_code, Household.id))
     if area_code:
-        query = query.where(Household.area_code.startswith(area_code, autoescape=True))
+        query = query.where(within(area_code, Household.area_code))
     return _filter_status(query, in_quarter > 0, quarter, today, status)
 
 
@@ -206,7 +206,7 @@ def open_sweep(session: Session, user: Principal, area_code: str, half_year: Per
     if half_year.months != 6:
         raise AppError("PERIOD_INVALID", period=half_year.label)
     area = session.get(Area, area_code)
-    if area is None or not area_code.startswith(user.area_code):
+    if area is None or not contains(user.area_code, area_code):
         raise AppError("NOT_FOUND")
     if level_of(area_code) not in SWEEP_LEVELS:
         raise AppError("SWEEP_AREA_LEVEL")
@@ -218,8 +218,7 @@ def open_sweep(session: Session, user: Principal, area_code: str, half_year: Per
     overlapping = session.execute(
         select(Sweep.id, Sweep.area_code).where(
             Sweep.period == half_year.label,
-            Sweep.area_code.startswith(area_code, autoescape=True)
-            | literal(area_code).startswith(Sweep.area_code))
+            within(area_code, Sweep.area_code) | around(area_code, Sweep.area_code))
         .order_by(Sweep.id)).first()
     if overlapping is not None:
         code = "SWEEP_EXISTS" if overlapping.area_code == area_code else "SWEEP_OVERLAPS"
@@ -236,8 +235,7 @@ def open_sweep(session: Session, user: Principal, area_code: str, half_year: Per
 
 def _visible(user: Principal):
     """Sweeps of the user's area, and the sweeps that cover it (a village sees its county's)."""
-    return (Sweep.area_code.startswith(user.area_code, autoescape=True)
-            | literal(user.area_code).startswith(Sweep.area_code))
+    return within(user, Sweep.area_code) | around(user, Sweep.area_code)
 
 
 def sweeps(user: Principal, period: Period | None = None) -> Select:
@@ -260,7 +258,7 @@ def record_ledger_row(session: Session, user: Principal, sweep_id: int, househol
     check_role(user, LEDGER_ROLES)
     sweep = sweep_in_view(session, sweep_id, user)
     household = _household_in_area(session, household_id, user.area_code)
-    if not household.area_code.startswith(sweep.area_code):
+    if not contains(sweep.area_code, household.area_code):
         raise AppError("NOT_FOUND")
     _check_date(checked_on, today, sweep_period(sweep))
     if not finding.strip():
@@ -282,7 +280,7 @@ def ledger(sweep: Sweep, user: Principal) -> Select:
     return (select(SweepLedgerRow)
             .join(Household, Household.id == SweepLedgerRow.household_id)
             .where(SweepLedgerRow.sweep_id == sweep.id,
-                   Household.area_code.startswith(user.area_code, autoescape=True))
+                   within(user, Household.area_code))
             .order_by(SweepLedgerRow.id))
 
 
@@ -304,8 +302,8 @@ def sweep_households_query(sweep: Sweep, user: Principal, today: date,
     query = (select(Household.id, Household.area_code, Person.name, rows.label("count"),
                     last.label("last"), latest.label("latest"))
              .outerjoin(Person, Person.id == Household.head_person_id)
-             .where(Household.area_code.startswith(sweep.area_code, autoescape=True),
-                    Household.area_code.startswith(user.area_code, autoescape=True),
+             .where(within(sweep.area_code, Household.area_code),
+                    within(user, Household.area_code),
                     Household.created_at < day_start(period.end + timedelta(days=1)))
              .order_by(Household.area_code, Household.id))
     done = exists().where(SweepLedgerRow.sweep_id == sweep.id,

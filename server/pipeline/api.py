@@ -17,19 +17,8 @@ from flask.views import MethodView
 from sqlalchemy import select
 
 from media.store import MediaNotFound
+from media.uploads import UploadedFile
 from server import db
-from server.api import (
-    blueprint,
-    current_user,
-    errors,
-    file_download,
-    in_area,
-    one_page,
-    shown_phone,
-    sorted_by,
-    where_equal,
-    where_in_area,
-)
 from server.clock import today
 from server.domain.pipeline import STEP_NAMES, Action, Procedure, Signer, Step
 from server.errors import AppError
@@ -54,7 +43,18 @@ from server.pipeline.schemas import (
     ObjectionCreateSchema,
     ObjectionSchema,
 )
-from server.submissions.services import UploadedFile
+from server.rest import (
+    blueprint,
+    current_user,
+    errors,
+    file_download,
+    in_area,
+    one_page,
+    shown_phone,
+    sorted_by,
+    where_equal,
+    where_in_area,
+)
 
 bp = blueprint("cases", __name__, "/cases", "识别和风险消除程序的案件")
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
 from server import db
+from server.auth import within
 from server.clock import day_start, local_day
 from server.clock import today as clock_today
 from server.domain.deadlines import Limits, Timing, limits, timing
@@ -72,7 +73,7 @@ def overdue_condition(session: Session, today: date) -> ColumnElement[bool]:
     conditions = []
     for deadline in step_deadlines(session):
         cutoff = day_start(earliest_start(today, deadline.workdays))
-        where = and_(Case.area_code.startswith(deadline.province, autoescape=True),
+        where = and_(within(deadline.province, Case.area_code),
                      Case.procedure == deadline.procedure.value)
         if deadline.step is None:
             conditions.append(and_(where, Case.opened_at < cutoff))

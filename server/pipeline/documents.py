@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from media.images import NotAnImage, verify_image
 from media.store import CHUNK_SIZE, MediaStore
+from media.uploads import UploadedFile
 from server.audit.services import record
 from server.auth import Principal
 from server.domain.files import PDF_MAGIC, clean_filename, is_pdf
@@ -25,8 +26,8 @@ from server.pipeline.services import (
     signature_entries,
     verification_submission,
 )
+from server.submissions.media import store_media
 from server.submissions.models import MediaObject, SubmissionAttachment
-from server.submissions.services import UploadedFile, store_media
 
 # The form fields that hold signatures (附件1 applicant or the photo of the thumbprint,
 # 附件3/附件5 team, 附件5 head).

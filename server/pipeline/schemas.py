@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from server.api import AREA_CODE, HOUSEHOLD_ID, Sort, Text
 from server.domain.codes import TABLES
 from server.domain.fields import fields_of_stage
 from server.domain.pipeline import SIGNER_NAMES, Action, Procedure, Signer, Status, Step
@@ -13,6 +12,7 @@ from server.pipeline.deadlines import (
     TimingInteger,
     TimingString,
 )
+from server.rest import AREA_CODE, HOUSEHOLD_ID, Sort, Text
 
 PROCEDURES = [p.value for p in Procedure]
 

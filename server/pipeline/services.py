@@ -22,6 +22,7 @@ from server.audit.services import record
 from server.auth import Principal, check_role
 from server.clock import today as clock_today
 from server.db import utcnow
+from server.domain.areas import contains
 from server.domain.codes import YES
 from server.domain.elimination import STANDARDS, elimination_findings
 from server.domain.figures import FigureKind, FigureMissing
@@ -71,7 +72,7 @@ MANAGING_ROLES = frozenset({Role.VILLAGE, Role.TOWNSHIP, Role.COUNTY})
 
 def case_in_area(session: Session, case_id: int, user: Principal) -> Case:
     case = session.get(Case, case_id, with_for_update=True)
-    if case is None or not case.area_code.startswith(user.area_code):
+    if case is None or not contains(user.area_code, case.area_code):
         raise AppError("NOT_FOUND")
     return case
 
@@ -82,7 +83,7 @@ def open_case(session: Session, procedure: Procedure, area_code: str, user: Prin
     """Open a case (SPEC §6). An identification only for a household that is not a monitoring
     object, an elimination only for one (``monitoring.services.monitored_households``) and only
     by the village; never while another case of the household is open, of either procedure."""
-    if not area_code.startswith(user.area_code):
+    if not contains(user.area_code, area_code):
         raise AppError("NOT_FOUND")
     if household_id is not None:
         # One case at a time per household: serialise openings on the household's row.
@@ -333,7 +334,7 @@ def assign_contact(session: Session, household_id: str, user: Principal, name: s
     """Set the household's monitoring contact; an existing one is replaced (with a reason),
     never removed (风险不消除，帮扶责任不脱钩)."""
     household = session.get(Household, household_id)
-    if household is None or not household.area_code.startswith(user.area_code):
+    if household is None or not contains(user.area_code, household.area_code):
         raise AppError("NOT_FOUND")
     check_role(user, MANAGING_ROLES)
     current = session.scalar(select(MonitoringContact).where(

@@ -14,7 +14,12 @@ from sqlalchemy import case, func, select
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from server import db
-from server.api import (
+from server.clock import today
+from server.domain.codes import WARNING_CHECK_OUTCOME
+from server.domain.idnumber import mask
+from server.errors import AppError, render
+from server.households.models import Person
+from server.rest import (
     blueprint,
     current_user,
     errors,
@@ -24,11 +29,6 @@ from server.api import (
     where_equal,
     where_in_area,
 )
-from server.clock import today
-from server.domain.codes import WARNING_CHECK_OUTCOME
-from server.domain.idnumber import mask
-from server.errors import AppError, render
-from server.households.models import Person
 from server.screening import services
 from server.screening.models import WarningList, WarningRow
 from server.screening.schemas import (

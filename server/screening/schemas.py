@@ -3,8 +3,8 @@ from __future__ import annotations
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
-from server.api import AREA_CODE, Text
 from server.domain.codes import TABLES
+from server.rest import AREA_CODE, Text
 from server.screening.services import STATUSES
 
 OUTCOMES = TABLES["warning_check_outcome"].codes_list()

@@ -49,12 +49,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from media.store import MediaNotFound, MediaStore
+from media.uploads import UploadedFile
 from server.accounts.models import Role
 from server.areas.models import Area
 from server.audit.services import record
-from server.auth import Principal, check_role
+from server.auth import Principal, check_role, within
 from server.clock import local_day
 from server.db import utcnow
+from server.domain.areas import contains
 from server.domain.codes import WARNING_CHECK_OUTCOME
 from server.domain.files import clean_filename
 from server.domain.idnumber import IdNumberError, parse
@@ -64,7 +66,7 @@ from server.errors import AppError
 from server.households.models import Household, Person
 from server.pipeline.services import open_case
 from server.screening.models import WarningList, WarningRow
-from server.submissions.services import UploadedFile, store_media
+from server.submissions.media import store_media
 
 # Header name → field; a column may go by more than one name.
 COLUMNS = {"部门": "department", "身份证号码": "id_number", "身份证号": "id_number",
@@ -428,7 +430,7 @@ def _households_of(session: Session, id_numbers: Iterable[str], area_code: str
             select(Person.id_number, Person.household_id, Household.area_code)
             .join(Household, Household.id == Person.household_id)
             .where(Person.id_number.in_(wanted[start:start + _MATCH_BATCH]),
-                   Household.area_code.startswith(area_code, autoescape=True))))
+                   within(area_code, Household.area_code))))
     return found
 
 
@@ -436,7 +438,7 @@ def open_tasks(session: Session, area_code: str) -> list[WarningRow]:
     """Matched rows not yet checked, inside ``area_code`` (a village's or helper's list)."""
     return list(session.scalars(select(WarningRow).where(
         WarningRow.status == "matched", WarningRow.check_result.is_(None),
-        WarningRow.area_code.startswith(area_code, autoescape=True)).order_by(WarningRow.id)))
+        within(area_code, WarningRow.area_code)).order_by(WarningRow.id)))
 
 
 @dataclass
@@ -451,7 +453,7 @@ def tasks_by_household(session: Session, area_code: str) -> dict[str, HouseholdT
     tasks: dict[str, HouseholdTasks] = defaultdict(HouseholdTasks)
     for row in session.scalars(select(WarningRow).where(
             WarningRow.status == "matched",
-            WarningRow.area_code.startswith(area_code, autoescape=True))
+            within(area_code, WarningRow.area_code))
             .order_by(WarningRow.id)):
         entry = tasks[row.household_id]
         entry.changes += 1
@@ -474,8 +476,7 @@ def record_check(session: Session, row_id: int, user: Principal, result: str,
     if outcome not in WARNING_CHECK_OUTCOME:
         raise AppError("BAD_REQUEST", detail=f"核查结果代码“{outcome}”不在代码表中")
     row = session.get(WarningRow, row_id, with_for_update=True)
-    if row is None or row.status != "matched" or not (row.area_code or "").startswith(
-            user.area_code):
+    if row is None or row.status != "matched" or not contains(user.area_code, row.area_code or ""):
         raise AppError("NOT_FOUND")
     if row.check_result is not None:
         raise AppError("WARNING_ALREADY_CHECKED", checked_at=row.checked_at.date().isoformat()
@@ -510,7 +511,7 @@ def list_file(session: Session, store: MediaStore, list_id: int, user: Principal
     read in); an export of personal data: logged."""
     warning_list = session.get(WarningList, list_id)
     if warning_list is None or warning_list.media_sha256 is None or \
-            not warning_list.area_code.startswith(user.area_code):
+            not contains(user.area_code, warning_list.area_code):
         raise AppError("NOT_FOUND")
     try:
         stream = store.open(warning_list.media_sha256)

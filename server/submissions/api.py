@@ -22,7 +22,14 @@ from sqlalchemy.orm import defer
 from media.store import MediaNotFound
 from server import db
 from server.accounts.models import REVIEWING_ROLES, User
-from server.api import (
+from server.audit.services import record
+from server.clock import day_start
+from server.declarations.services import declaration_submissions_in
+from server.dedup.models import Conflict
+from server.domain.fields import BY_NAME, Kind
+from server.errors import AppError
+from server.forms.models import FormVersion
+from server.rest import (
     blueprint,
     current_user,
     errors,
@@ -35,13 +42,6 @@ from server.api import (
     sorted_by,
     where_equal,
 )
-from server.audit.services import record
-from server.clock import day_start
-from server.declarations.services import declaration_submissions_in
-from server.dedup.models import Conflict
-from server.domain.fields import BY_NAME, Kind
-from server.errors import AppError
-from server.forms.models import FormVersion
 from server.submissions import review
 from server.submissions.models import (
     MediaObject,

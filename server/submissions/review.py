@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 
 from server.accounts.models import User
 from server.audit.services import record
+from server.auth import within
+from server.domain.areas import contains
 from server.errors import AppError
 from server.submissions.models import REVIEWABLE, Submission, SubmissionState
 
@@ -26,7 +28,7 @@ def review_queue(session: Session, area_code: str) -> list[Submission]:
     return list(session.scalars(
         select(Submission).join(User, User.id == Submission.submitter_id)
         .where(Submission.state.in_([s.value for s in REVIEWABLE]),
-               User.area_code.startswith(area_code, autoescape=True))
+               within(area_code, User.area_code))
         .order_by(Submission.received_at)))
 
 
@@ -34,7 +36,7 @@ def _reviewable(session: Session, submission_id: int, area_code: str) -> Submiss
     submission = session.get(Submission, submission_id)
     submitter_area = session.scalar(select(User.area_code).where(
         User.id == submission.submitter_id)) if submission else None
-    if submission is None or not (submitter_area or "").startswith(area_code):
+    if submission is None or not contains(area_code, submitter_area or ""):
         raise AppError("NOT_FOUND")
     if submission.state not in REVIEWABLE:
         raise AppError("SUBMISSION_NOT_REVIEWABLE", state=submission.state)

@@ -4,7 +4,7 @@ from datetime import date
 
 from marshmallow import Schema, fields, validate
 
-from server.api import HOUSEHOLD_ID, Sort, Text
+from server.rest import HOUSEHOLD_ID, Sort, Text
 from server.submissions.models import SubmissionState
 
 STATES = [state.value for state in SubmissionState]

@@ -17,7 +17,7 @@ import threading
 import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING
 
 import psycopg
 from psycopg.types.json import Json
@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session
 
 from media.images import NotAnImage, verify_image
 from media.store import MediaStore
+from media.uploads import UploadedFile
 from server.audit.models import AuditEntry
 from server.audit.services import record
 from server.auth import Principal
@@ -53,6 +54,7 @@ from server.db import (
 from server.errors import AppError
 from server.forms.models import Form, FormVersion
 from server.submissions.instance import Envelope, InstanceError, named_files, parse
+from server.submissions.media import put_media, register_media, store_media
 from server.submissions.models import (
     MediaObject,
     RejectedUpload,
@@ -63,15 +65,6 @@ from server.submissions.models import (
 
 if TYPE_CHECKING:  # the take-in imports the registry, which imports this module
     from server.intake.worker import Stored, TakeIn
-
-
-@dataclass(frozen=True)
-class UploadedFile:
-    """One file part of a submission POST, as the web layer received it."""
-
-    name: str
-    stream: BinaryIO
-    content_type: str
 
 
 @dataclass(frozen=True)
@@ -137,33 +130,6 @@ def form_version_for(session: Session, user: Principal, envelope: Envelope) -> P
                                   if f["mediatype"].startswith("image/")),
         )
     return cache[key]
-
-
-def put_media(store: MediaStore, uploads: Iterable[UploadedFile]
-              ) -> tuple[dict[str, str], list[dict]]:
-    """Put each upload in the media store: file name → SHA-256, and the ``media_objects`` rows
-    that register them (one per distinct file)."""
-    keys, rows = {}, {}
-    now = utcnow()
-    for upload in uploads:
-        stored = store.put(upload.stream)
-        keys[upload.name] = stored.key
-        rows[stored.key] = {"sha256": stored.key, "size": stored.size,
-                            "content_type": upload.content_type, "created_at": now}
-    return keys, list(rows.values())
-
-
-def register_media(session: Session, rows: Iterable[dict]) -> None:
-    for row in rows:
-        insert_ignoring_duplicates(session, MediaObject, **row)
-
-
-def store_media(session: Session, store: MediaStore, uploads: Iterable[UploadedFile]
-                ) -> dict[str, str]:
-    """Put each upload in the media store and register it once; file name → SHA-256."""
-    keys, rows = put_media(store, uploads)
-    register_media(session, rows)
-    return keys
 
 
 def ingest_submission(

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from media.memory import MemoryMediaStore
+from media.uploads import UploadedFile
 from server import clock
 from server.audit.models import AuditEntry
 from server.domain.pipeline import Action, Procedure, Step
@@ -29,7 +30,7 @@ from server.pipeline.services import (
     raise_objection,
 )
 from server.submissions.models import Submission
-from server.submissions.services import UploadedFile, ingest_submission
+from server.submissions.services import ingest_submission
 from tests.integration.conftest import user
 from tests.integration.test_registry import (
     HOUSEHOLD,

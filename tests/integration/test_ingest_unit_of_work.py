@@ -14,10 +14,11 @@ import pytest
 from sqlalchemy import func, select
 
 from media.memory import MemoryMediaStore
+from media.uploads import UploadedFile
 from server.audit.models import AuditEntry
 from server.db import Database, autocommit_engine
 from server.submissions.models import MediaObject, Submission, SubmissionAttachment
-from server.submissions.services import UploadedFile, ingest_submission
+from server.submissions.services import ingest_submission
 from tests.integration.conftest import user
 from tests.support.collect import household_instance, jpeg_bytes, png_bytes
 

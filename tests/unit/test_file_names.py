@@ -1,5 +1,5 @@
 """Uploaded files' names and kinds (server.domain.files) and the download headers made of the
-names (server.api.filename_parameters, RFC 6266): whatever a device sends as a file name, the
+names (server.rest.filename_parameters, RFC 6266): whatever a device sends as a file name, the
 name kept is a plain file name and its Content-Disposition header is valid."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from werkzeug.datastructures import Headers
 
-from server.api import filename_parameters
 from server.domain.files import MAX_NAME, clean_filename, is_pdf
+from server.rest import filename_parameters
 
 
 def test_a_name_keeps_only_the_files_own_name():

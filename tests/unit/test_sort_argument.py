@@ -1,4 +1,4 @@
-"""The shared ``sort`` query argument of the REST API (server.api.Sort, issue 6)."""
+"""The shared ``sort`` query argument of the REST API (server.rest.Sort)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from marshmallow import Schema, ValidationError
 
-from server.api import Sort, SortKey
+from server.rest import Sort, SortKey
 
 KEYS = ("updated_at", "area_code", "size")
 
