@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.areas.models import Area
+from server.auth import within
 from server.domain.areas import AreaLevel, contains, level_of, parent_of
 
 BUNDLED_AREAS = Path(__file__).resolve().parent.parent / "data" / "areas-4304.csv"
@@ -65,7 +66,7 @@ def form_areas(session: Session, area_code: str) -> list[Area]:
     ancestors = [area_code[:n] for n in (6, 9, 12) if n < len(area_code)]
     return list(session.scalars(
         select(Area)
-        .where((Area.code.in_(ancestors)) | (Area.code.startswith(area_code, autoescape=True)))
+        .where((Area.code.in_(ancestors)) | within(area_code, Area.code))
         .where(Area.level.in_([level.value for level in FORM_LEVELS]))
         .order_by(Area.code)
     ))
@@ -74,4 +75,4 @@ def form_areas(session: Session, area_code: str) -> list[Area]:
 def area_names(session: Session, under: str) -> dict[str, str]:
     """Code → name of ``under`` and every area below it."""
     return dict(session.execute(select(Area.code, Area.name).where(
-        Area.code.startswith(under, autoescape=True))).all())
+        within(under, Area.code))).all())
