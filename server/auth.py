@@ -24,8 +24,9 @@ from sqlalchemy import ColumnElement, bindparam, func, literal, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from server.accounts.models import COLLECTING_ROLES, ROLE_NAMES, CollectToken, Role, User
+from server.accounts.models import CollectToken, User
 from server.db import utcnow
+from server.domain.roles import COLLECTING_ROLES, ROLE_NAMES, Role
 from server.errors import AppError
 
 _hasher = PasswordHasher()

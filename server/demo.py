@@ -13,10 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.accounts import collect
-from server.accounts.models import ROLE_NAMES, Role, User
+from server.accounts.models import User
 from server.areas.models import Area
 from server.areas.services import BUNDLED_AREAS, add_groups, import_areas, read_area_csv
 from server.auth import hash_password, issue_token
+from server.domain.roles import ROLE_NAMES, Role
 
 COUNTY = "430421"  # 衡阳县
 TOWNSHIPS = ("430421107", "430421201")  # 洪市镇, 岣嵝乡

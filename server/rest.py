@@ -24,9 +24,9 @@ from sqlalchemy.sql import ColumnElement
 from werkzeug.wsgi import wrap_file
 
 from server import db
-from server.accounts.models import Role
 from server.auth import Principal, check_role, user_by_password, within
 from server.domain import personal
+from server.domain.roles import Role
 from server.errors import AppError
 
 PREFIX = "/api/v1"

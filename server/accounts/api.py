@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from server import db
 from server.accounts import services
-from server.accounts.models import ROLE_NAMES, CollectToken, Role, User
+from server.accounts.models import CollectToken, User
 from server.accounts.schemas import (
     RevokedSchema,
     TokenIssueSchema,
@@ -23,6 +23,7 @@ from server.accounts.schemas import (
     UserSchema,
 )
 from server.areas.models import Area
+from server.domain.roles import ROLE_NAMES, Role
 from server.errors import AppError
 from server.rest import (
     blueprint,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from server.accounts.models import Role
+from server.domain.roles import Role
 from server.rest import AREA_CODE, Text
 
 ROLES = [role.value for role in Role]

@@ -11,11 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from server.accounts.models import COLLECTING_ROLES, ROLE_NAMES, Role, User
+from server.accounts.models import User
 from server.areas.models import Area
 from server.audit.services import record
 from server.auth import Principal, hash_password, issue_token, revoke_tokens
 from server.domain.areas import contains
+from server.domain.roles import COLLECTING_ROLES, ROLE_NAMES, Role
 from server.errors import AppError
 
 MANAGED_ROLES: dict[Role, frozenset[Role]] = {

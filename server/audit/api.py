@@ -12,9 +12,10 @@ from sqlalchemy import String, and_, cast, or_, select
 from sqlalchemy.orm import aliased
 
 from server import db
-from server.accounts.models import Role, User
+from server.accounts.models import User
 from server.audit.models import AuditEntry
 from server.audit.schemas import AuditEntrySchema, AuditQueryArgsSchema
+from server.domain.roles import Role
 from server.households.models import Household
 from server.rest import blueprint, errors, in_area, one_page, require_role, sorted_by, where_equal
 from server.submissions.models import Submission

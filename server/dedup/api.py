@@ -15,7 +15,7 @@ from flask.views import MethodView
 from sqlalchemy import or_, select
 
 from server import db
-from server.accounts.models import REVIEWING_ROLES, User
+from server.accounts.models import User
 from server.dedup import services
 from server.dedup.models import Conflict, DuplicateFlag
 from server.dedup.schemas import (
@@ -28,6 +28,7 @@ from server.dedup.schemas import (
 )
 from server.domain.areas import contains
 from server.domain.dedup import CONFLICT_NAMES, Resolution
+from server.domain.roles import REVIEWING_ROLES
 from server.errors import AppError
 from server.households.models import Household, Person
 from server.rest import (

@@ -3,16 +3,17 @@
 ID numbers (and disability card numbers) in full for county and admin users only; everyone else
 sees the first 6 and last 4 (``430421********3706``). Phone numbers in full for those who call
 the household: its village's users and helpers, and county and admin users; masked
-(``138****5678``) for the others. Roles are ``server.accounts.models.Role`` values.
+(``138****5678``) for the others.
 """
 
 from __future__ import annotations
 
 from server.domain.idnumber import mask, mask_phone
+from server.domain.roles import Role
 
-FULL_DATA_ROLES = frozenset({"county", "admin"})
+FULL_DATA_ROLES = frozenset({Role.COUNTY, Role.ADMIN})
 # Roles bound to a village (or a group in it) who call its households.
-VILLAGE_ROLES = frozenset({"helper", "village"})
+VILLAGE_ROLES = frozenset({Role.HELPER, Role.VILLAGE})
 VILLAGE_CODE_LENGTH = 12
 
 

@@ -25,6 +25,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 
 from server.domain.members import Finding
+from server.domain.roles import Role
 
 
 class Procedure(StrEnum):
@@ -67,15 +68,15 @@ STEP_NAMES = {
     Step.TOWNSHIP_REVIEW: "乡镇审核", Step.COUNTY_APPROVAL: "县级审定",
 }
 
-# Who acts at each step (roles of server.accounts.models.Role, by value).
+# Who acts at each step.
 ROLES: dict[Step, frozenset[str]] = {
-    Step.APPLICATION: frozenset({"helper", "village"}),
-    Step.PROPOSAL: frozenset({"village"}),
-    Step.VERIFICATION: frozenset({"helper", "village", "township"}),
-    Step.VILLAGE_REVIEW: frozenset({"village"}),
-    Step.PUBLIC_NOTICE: frozenset({"village"}),
-    Step.TOWNSHIP_REVIEW: frozenset({"township"}),
-    Step.COUNTY_APPROVAL: frozenset({"county"}),
+    Step.APPLICATION: frozenset({Role.HELPER, Role.VILLAGE}),
+    Step.PROPOSAL: frozenset({Role.VILLAGE}),
+    Step.VERIFICATION: frozenset({Role.HELPER, Role.VILLAGE, Role.TOWNSHIP}),
+    Step.VILLAGE_REVIEW: frozenset({Role.VILLAGE}),
+    Step.PUBLIC_NOTICE: frozenset({Role.VILLAGE}),
+    Step.TOWNSHIP_REVIEW: frozenset({Role.TOWNSHIP}),
+    Step.COUNTY_APPROVAL: frozenset({Role.COUNTY}),
 }
 MINIMUM_TEAM = 2
 

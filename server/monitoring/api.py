@@ -6,7 +6,6 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from server import db
-from server.accounts.models import Role
 from server.clock import today
 from server.domain.deadlines import DeadlineInvalid, StepDeadline
 from server.domain.monitoring import (
@@ -18,6 +17,7 @@ from server.domain.monitoring import (
     quarter_of,
 )
 from server.domain.pipeline import Procedure, Step
+from server.domain.roles import Role
 from server.errors import AppError
 from server.figures.services import (
     WHOLE,

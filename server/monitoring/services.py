@@ -24,7 +24,6 @@ from datetime import date, timedelta
 from sqlalchemy import Select, case, exists, false, func, select
 from sqlalchemy.orm import Session
 
-from server.accounts.models import Role
 from server.areas.models import Area
 from server.audit.services import record
 from server.auth import Principal, around, check_role, within
@@ -40,6 +39,7 @@ from server.domain.monitoring import (
     quarter_of,
 )
 from server.domain.pipeline import Procedure, Status
+from server.domain.roles import Role
 from server.errors import AppError
 from server.households.models import Household, Person
 from server.monitoring.models import AssistanceEvaluation, Sweep, SweepLedgerRow

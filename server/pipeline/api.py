@@ -23,7 +23,7 @@ from server.clock import today
 from server.domain.pipeline import STEP_NAMES, Action, Procedure, Signer, Step
 from server.errors import AppError
 from server.households.models import Household
-from server.pipeline import deadlines, documents, green_channel, services
+from server.pipeline import deadlines, green_channel, services, signatures
 from server.pipeline.models import Case
 from server.pipeline.schemas import (
     BulkActionSchema,
@@ -204,7 +204,7 @@ class CaseActions(MethodView):
         case = services.lock_case(session, case_id, current_user())
         if _etag(case) not in request.if_match:
             raise AppError("CASE_CHANGED")
-        case = documents.act_signed(session, current_app.extensions["fangpin.media"], case.id,
+        case = signatures.act_signed(session, current_app.extensions["fangpin.media"], case.id,
                                    Action(data["action"]), current_user(), today(),
                                    data["opinion"], uploads, attachments, signed)
         session.flush()
@@ -268,7 +268,7 @@ class CaseSignatures(MethodView):
         """案件的全部签名：办理时上传的，以及手机表单中的核实小组、申请人、户主签名"""
         case = _readable_case(case_id)
         return [{**vars(s), "url": _signature_url(case.id, s.key)}
-                for s in documents.case_signatures(db.session(), case)]
+                for s in signatures.case_signatures(db.session(), case)]
 
 
 @bp.route("/<int(min=1, max=2147483647):case_id>/signatures/<string(length=64):key>")
@@ -281,7 +281,7 @@ class CaseSignature(MethodView):
         case = _readable_case(case_id)
         if not _MEDIA_KEY.fullmatch(key):
             raise AppError("NOT_FOUND")
-        content_type = documents.signature_content_type(db.session(), case, key)
+        content_type = signatures.signature_content_type(db.session(), case, key)
         try:
             stream = current_app.extensions["fangpin.media"].open(key)
         except MediaNotFound as exc:
@@ -301,7 +301,7 @@ class CaseAttachment(MethodView):
         case = _readable_case(case_id)
         if not _MEDIA_KEY.fullmatch(key):
             raise AppError("NOT_FOUND")
-        attachment = documents.download_attachment(db.session(), case, key, current_user())
+        attachment = signatures.download_attachment(db.session(), case, key, current_user())
         store = current_app.extensions["fangpin.media"]
         try:
             size = store.size(key)

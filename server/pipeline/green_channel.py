@@ -9,7 +9,6 @@ from datetime import date
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from server.accounts.models import Role
 from server.audit.services import record
 from server.auth import Principal, check_role
 from server.clock import local_day
@@ -21,6 +20,7 @@ from server.domain.pipeline import (
     during_case,
     green_channel,
 )
+from server.domain.roles import Role
 from server.domain.survey import Problem, read_values
 from server.errors import AppError
 from server.households.models import MeasureRecord

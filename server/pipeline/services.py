@@ -17,7 +17,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from server.accounts.models import Role, User
+from server.accounts.models import User
 from server.audit.services import record
 from server.auth import Principal, check_role
 from server.clock import today as clock_today
@@ -41,6 +41,7 @@ from server.domain.pipeline import (
     required_signers,
     transition,
 )
+from server.domain.roles import Role
 from server.errors import AppError
 from server.figures.services import figure_in_force
 from server.households.models import (
@@ -130,7 +131,7 @@ def act(session: Session, case_id: int, action: Action, user: Principal, today: 
     ``signatures`` are media keys, or ``{"key", "signer"}`` with the signer's capacity (a
     ``domain.pipeline.Signer`` value) — the capacities are what the approval's signature rule
     looks at; ``attachments`` the event's records of the documents uploaded with the action
-    (see ``documents.act_signed``)."""
+    (see ``signatures.act_signed``)."""
     case = case_in_area(session, case_id, user)
     state = CaseState(Procedure(case.procedure), Step(case.step), Status(case.status),
                       case.notice_started)

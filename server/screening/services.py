@@ -50,7 +50,6 @@ from sqlalchemy.orm import Session
 
 from media.store import MediaNotFound, MediaStore
 from media.uploads import UploadedFile
-from server.accounts.models import Role
 from server.areas.models import Area
 from server.audit.services import record
 from server.auth import Principal, check_role, within
@@ -61,6 +60,7 @@ from server.domain.codes import WARNING_CHECK_OUTCOME
 from server.domain.files import clean_filename
 from server.domain.idnumber import IdNumberError, parse
 from server.domain.pipeline import Procedure
+from server.domain.roles import Role
 from server.domain.warnings import covered_by_check, task_key
 from server.errors import AppError
 from server.households.models import Household, Person

@@ -21,12 +21,13 @@ from sqlalchemy.orm import defer
 
 from media.store import MediaNotFound
 from server import db
-from server.accounts.models import REVIEWING_ROLES, User
+from server.accounts.models import User
 from server.audit.services import record
 from server.clock import day_start
 from server.declarations.services import declaration_submissions_in
 from server.dedup.models import Conflict
 from server.domain.fields import BY_NAME, Kind
+from server.domain.roles import REVIEWING_ROLES
 from server.errors import AppError
 from server.forms.models import FormVersion
 from server.rest import (

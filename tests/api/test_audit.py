@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from server.accounts.models import Role
+from server.domain.roles import Role
 from tests.support.households import HEAD, SPOUSE
 from tests.support.rest import OTHER_COUNTY, Api, add_user, post_household, total, user_id
 

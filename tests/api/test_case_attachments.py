@@ -14,8 +14,8 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
-from server.accounts.models import Role
 from server.clock import today
+from server.domain.roles import Role
 from server.pipeline.models import Case
 from server.submissions.models import MediaObject
 from tests.api.test_api import api

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from server.accounts.models import Role
 from server.domain.idnumber import check_character
+from server.domain.roles import Role
 from tests.support.households import CHILD, HEAD, SPOUSE, id_number
 from tests.support.rest import Api, add_user, household_of, post_household, total
 from tests.support.seed import OTHER_TOWNSHIP

@@ -9,12 +9,13 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from sqlalchemy import select, update
 
-from server.accounts.models import Role, User
+from server.accounts.models import User
 from server.audit.models import AuditEntry
 from server.clock import CHINA, today
 from server.domain.deadlines import StepDeadline
 from server.domain.monitoring import half_year_of, quarter_of
 from server.domain.pipeline import Action, Procedure, Step
+from server.domain.roles import Role
 from server.domain.workdays import add_workdays, workdays_between
 from server.figures.services import set_step_deadline
 from server.households.models import Household, Person

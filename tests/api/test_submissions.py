@@ -8,8 +8,8 @@ from datetime import timedelta
 
 import pytest
 
-from server.accounts.models import Role
 from server.clock import today
+from server.domain.roles import Role
 from tests.support.collect import jpeg_bytes
 from tests.support.households import CHILD, HEAD, SPOUSE
 from tests.support.rest import Api, add_user, post_household, total, user_id

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from server.accounts.models import Role
+from server.domain.roles import Role
 from tests.support.collect import CollectClient
 from tests.support.rest import OTHER_COUNTY, Api, add_user, total, user_id
 from tests.support.seed import COUNTY, TOWNSHIP, VILLAGE

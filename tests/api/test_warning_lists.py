@@ -20,10 +20,11 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 from sqlalchemy import func, select, update
 
-from server.accounts.models import Role, User
+from server.accounts.models import User
 from server.areas.models import Area
 from server.audit.models import AuditEntry
 from server.domain.idnumber import mask
+from server.domain.roles import Role
 from server.domain.warnings import TEXT_MAX
 from server.screening.models import WarningList, WarningRow
 from server.screening.services import MAX_LIST_BYTES, MAX_ROWS

@@ -8,10 +8,10 @@ from pathlib import Path
 
 from sqlalchemy import literal, select
 
-from server.accounts.models import Role
 from server.auth import Principal, around, within
 from server.config import PROJECT_ROOT
 from server.domain.areas import contains
+from server.domain.roles import Role
 
 CODES = ["43", "4304", "430421", "430421100", "430421100201", "430421100201001",
          "430422", "4305", "430421101", "43_4", "43%"]

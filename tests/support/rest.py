@@ -9,8 +9,9 @@ import requests
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.accounts.models import Role, User
+from server.accounts.models import User
 from server.areas.models import Area
+from server.domain.roles import Role
 from tests.support.collect import CollectClient, form_instance
 from tests.support.households import SURVEY_FIELDS, address
 from tests.support.seed import PASSWORD, PASSWORD_HASH, VILLAGE

@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 from argon2 import PasswordHasher
 from sqlalchemy.orm import Session
 
-from server.accounts.models import Role, User
+from server.accounts.models import User
 from server.areas.models import Area
 from server.areas.services import BUNDLED_AREAS, add_groups, import_areas, read_area_csv
 from server.auth import issue_token
+from server.domain.roles import Role
 from server.figures.services import load_bundled
 from server.forms.services import publish_directory
 

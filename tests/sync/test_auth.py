@@ -9,9 +9,10 @@ import requests
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.accounts.models import Role, User
+from server.accounts.models import User
 from server.auth import AuthCache, Principal, revoke_tokens
 from server.db import make_engine
+from server.domain.roles import Role
 from tests.support.collect import CollectClient, parse_form_list, response_message
 from tests.support.seed import PASSWORD
 

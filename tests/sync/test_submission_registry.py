@@ -10,8 +10,8 @@ import pytest
 from lxml import etree
 from sqlalchemy import func, select
 
-from server.accounts.models import Role
 from server.auth import issue_token
+from server.domain.roles import Role
 from server.households.models import Household, Person, SurveyVersion
 from server.submissions.models import Submission
 from sync.openrosa import submission_message
