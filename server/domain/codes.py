@@ -63,7 +63,8 @@ def _table(name: str, title: str, *pairs: tuple[str, str], note: str = "") -> Co
 
 def _of(field: Field, *pairs: tuple[str, str], note: str = "") -> CodeTable:
     """The table of ``field``: its list name, A-code and label are the registry's."""
-    assert field.table is not None, field.name
+    if field.table is None:
+        raise ValueError(f"field {field.name} has no code table")
     return CodeTable(field.table, field.code, field.label,
                      tuple(Code(c, label) for c, label in pairs), note)
 
