@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 
+from server.domain import fields
 from server.domain.members import Finding, Severity
 from server.domain.money import display
 
@@ -32,15 +33,15 @@ def elimination_findings(*, a34: Decimal, floor: Decimal, line: Decimal,
                                 f"未达到风险消除标准：{'、'.join(unmet)}"))
     if a34 < floor:
         findings.append(Finding(
-            Severity.ERROR, "ELIMINATION_BELOW_FLOOR", "A34",
+            Severity.ERROR, "ELIMINATION_BELOW_FLOOR", fields.NET_INCOME_PER_CAPITA.code,
             f"家庭人均纯收入 {display(a34)} 元低于风险消除底线 {display(floor)} 元，"
             "不能标注风险消除"))
     elif a34 < line:
         findings.append(Finding(
-            Severity.WARNING, "ELIMINATION_BELOW_LINE", "A34",
+            Severity.WARNING, "ELIMINATION_BELOW_LINE", fields.NET_INCOME_PER_CAPITA.code,
             f"家庭人均纯收入 {display(a34)} 元仍低于监测范围基准线 {display(line)} 元，请审慎评估"))
     if not labour_capacity and social_protection:
         findings.append(Finding(
-            Severity.ERROR, "ELIMINATION_NOT_FOR_NOW", "A14",
+            Severity.ERROR, "ELIMINATION_NOT_FOR_NOW", fields.LABOUR_SKILL.code,
             "无劳动能力的户落实兜底保障措施后暂不标注风险消除，继续跟踪监测"))
     return findings

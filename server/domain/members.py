@@ -13,6 +13,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from server.domain import fields
+
 ORDINARY, SKILLED, LOST, NONE, WEAK = "01", "02", "03", "04", "05"
 SKILL_NAMES = {ORDINARY: "普通劳动力", SKILLED: "技能劳动力", LOST: "丧失劳动力",
                NONE: "无劳动力", WEAK: "弱劳动力或半劳动力"}
@@ -51,16 +53,17 @@ def labour_skill_findings(skill: str, age: int, disabled: bool = False,
         allowed = {WEAK, NONE}
         band = "60周岁以上"
     if skill == SKILLED and skill not in allowed:
-        findings.append(Finding(Severity.WARNING, "LABOUR_SKILL_AGE_UNUSUAL", "A14",
+        findings.append(Finding(Severity.WARNING, "LABOUR_SKILL_AGE_UNUSUAL",
+                                fields.LABOUR_SKILL.code,
                                 f"{band}（{age}岁）填写“技能劳动力”，请核实执业资格证书"))
     elif skill not in allowed:
         expected = "、".join(SKILL_NAMES[code] for code in sorted(allowed))
-        findings.append(Finding(Severity.ERROR, "LABOUR_SKILL_AGE", "A14",
+        findings.append(Finding(Severity.ERROR, "LABOUR_SKILL_AGE", fields.LABOUR_SKILL.code,
                                 f"{band}（{age}岁）的劳动技能应为{expected}，不能是“{name}”"))
     if disabled and age >= 16 and skill in (LOST, NONE) and not _severe(
             disability_category, disability_level):
         findings.append(Finding(
-            Severity.WARNING, "LABOUR_SKILL_DISABILITY", "A14",
+            Severity.WARNING, "LABOUR_SKILL_DISABILITY", fields.LABOUR_SKILL.code,
             "除一、二级肢体残疾和精神、智力残疾外，成年残疾人原则上应视为有劳动力，请核实"))
     return findings
 
@@ -74,5 +77,5 @@ def _severe(category: int | None, level: int | None) -> bool:
 def has_labour_capacity(members: Iterable[Mapping[str, object]]) -> bool:
     """Whether a living member has labour capacity (A14 普通、技能 or 弱/半劳动力), from the
     member values of a survey (SPEC §6: such a household is not "not for now")."""
-    return any(m.get("a14_labour_skill") in HAS_LABOUR_CAPACITY and m.get("deceased") != DECEASED
-               for m in members)
+    return any(m.get(fields.LABOUR_SKILL.name) in HAS_LABOUR_CAPACITY
+               and m.get("deceased") != DECEASED for m in members)

@@ -18,6 +18,7 @@ from server.db import insert_ignoring_duplicates
 from server.declarations.services import attach_declared_household
 from server.dedup.models import DuplicateFlag
 from server.domain.dedup import ConflictKind, Decision, Outcome, PersonKey, likely_same, pair
+from server.domain.fields import MONITORING_TYPE
 from server.domain.money import CENT
 from server.domain.survey import Survey
 from server.households.models import Household, Person, SurveyVersion
@@ -42,7 +43,7 @@ def write_household(session: Session, submission: Submission, survey: Survey,
     household.size = survey.size
     household.updated_by_submission_id = submission.id
     household.updated_at = func.now()
-    household.monitoring_type = survey.household.get("a3_monitoring_type",
+    household.monitoring_type = survey.household.get(MONITORING_TYPE.name,
                                                      household.monitoring_type)
     current = {p.id_number: p for p in session.scalars(
         select(Person).where(Person.id_number.in_(

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.audit.services import record
+from server.domain import fields
 from server.domain.codes import YES
 from server.domain.elimination import STANDARDS, elimination_findings
 from server.domain.fields import BY_NAME
@@ -20,8 +21,6 @@ from server.households.models import EliminationAssessment, MeasureRecord, Perso
 from server.households.services import cents, plain
 from server.intake.common import figure, finish, picked_household
 from server.submissions.models import Submission, SubmissionState
-
-SOCIAL_PROTECTION = "a48_social_protection"  # 综合保障 (兜底保障类)
 
 
 def take_in_elimination(session: Session, submission: Submission, values, today: date) -> str:
@@ -43,21 +42,23 @@ def take_in_elimination(session: Session, submission: Submission, values, today:
     line = figure(session, province, values, today)
     floor = figure(session, province, values, today, kind=FigureKind.ELIMINATION_FLOOR)
     if line is None or floor is None:
-        problems.append(Problem(Severity.ERROR, "FIGURE_MISSING", "A34",
+        problems.append(Problem(Severity.ERROR, "FIGURE_MISSING",
+                                fields.NET_INCOME_PER_CAPITA.code,
                                 "没有该年度的监测范围基准线或风险消除底线"))
     if household is None or any(p.severity is Severity.ERROR for p in problems):
         return finish(session, submission, SubmissionState.INVALID, problems)
     derived = derive(IncomeItems(*(typed[name] for name in INCOME_FIELDS)), size)
     differs = phone_differences(values.household, derived, size)
     if differs:
-        problems.append(Problem(Severity.WARNING, "PHONE_DIFFERS", "家庭人口/A33–A38",
+        problems.append(Problem(Severity.WARNING, "PHONE_DIFFERS",
+                                f"家庭人口/{fields.code_span(fields.DERIVED_INCOME)}",
                                 "手机计算值与服务器按登记册计算的值不同，以服务器为准："
                                 + "；".join(f"{k} 手机 {a}，服务器 {b}"
                                            for k, (a, b) in differs.items())))
     latest = session.get(SurveyVersion, household.latest_survey_id)
     members = latest.member_values if latest else []
     capable = has_labour_capacity(members)
-    protected = any(SOCIAL_PROTECTION in measures for measures in session.scalars(
+    protected = any(fields.SOCIAL_PROTECTION.name in measures for measures in session.scalars(
         select(MeasureRecord.values).where(MeasureRecord.household_id == household.id)))
     for finding in elimination_findings(
             a34=derived.a34_net_income_per_capita, floor=floor, line=line,
@@ -73,7 +74,7 @@ def take_in_elimination(session: Session, submission: Submission, values, today:
         a34_net_income_per_capita=cents(derived.a34_net_income_per_capita),
         a37_income_reference=derived.a37_income_reference,
         a38_income_reference_per_capita=cents(derived.a38_income_reference_per_capita),
-        method=typed.get("a53_elimination_method"), eligible=eligible,
+        method=typed.get(fields.ELIMINATION_METHOD.name), eligible=eligible,
         phone_differs={k: list(v) for k, v in differs.items()}))
     submission.household_id = household.id
     record(session, "elimination.assessed", "household", household.id, None,

@@ -13,7 +13,7 @@ from server.audit.services import record
 from server.auth import Principal, check_role
 from server.clock import local_day
 from server.domain import codes
-from server.domain.fields import fields_of_stage
+from server.domain.fields import MEASURES, code_span, fields_of_stage
 from server.domain.pipeline import (
     Procedure,
     Status,
@@ -34,7 +34,7 @@ MEASURE_ROLES = frozenset({Role.VILLAGE, Role.TOWNSHIP})
 # its date and green-channel flag are set by the service.
 MEASURE_FIELDS = tuple(f.name for f in fields_of_stage(2)
                        if f.name not in ("measure_date", "green_channel"))
-_MEASURES = frozenset(f.name for f in fields_of_stage(2) if f.code and f.table)
+_MEASURES = frozenset(f.name for f in MEASURES)
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,8 @@ def record_measure(session: Session, case_id: int, user: Principal, today: date,
                        detail="；".join(f"{p.field}：{p.message}" for p in problems))
     chosen = sorted(name for name in typed if name in _MEASURES)
     if not chosen:
-        raise AppError("MEASURE_INVALID", detail="至少应录入一项帮扶措施（A39–A52）")
+        raise AppError("MEASURE_INVALID",
+                       detail=f"至少应录入一项帮扶措施（{code_span(MEASURES)}）")
     green = case.procedure == Procedure.IDENTIFICATION.value
     stored = {name: " ".join(v) if isinstance(v, tuple) else str(v) for name, v in typed.items()}
     stored.update(measure_date=day.isoformat(), green_channel=codes.YES if green else codes.NO)

@@ -25,6 +25,7 @@ from server.db import utcnow
 from server.domain.areas import contains
 from server.domain.codes import YES
 from server.domain.elimination import STANDARDS, elimination_findings
+from server.domain.fields import ID_NUMBER, NET_INCOME_PER_CAPITA, SOCIAL_PROTECTION
 from server.domain.figures import FigureKind, FigureMissing
 from server.domain.members import Finding, Severity, has_labour_capacity
 from server.domain.pipeline import (
@@ -57,7 +58,6 @@ from server.pipeline.models import Case, CaseEvent, MonitoringContact, Objection
 from server.submissions.models import SubmissionAttachment
 
 TEAM_SIGNATURE = "/team_signature"
-SOCIAL_PROTECTION = "a48_social_protection"  # A48 综合保障 (兜底保障类), "not for now"
 # The phone's signatures that stand for a signer (form field → capacity): the applicant signs
 # 附件1 or has the thumbprint on paper photographed; the household head confirms 附件5.
 PHONE_SIGNERS = {"sig_applicant": Signer.APPLICANT, "photo_thumbprint": Signer.APPLICANT,
@@ -267,9 +267,10 @@ def _blockers(session: Session, case: Case, today: date) -> tuple[Finding, ...] 
         line = figure_in_force(session, province, year, FigureKind.MONITORING_LINE).value
         floor = figure_in_force(session, province, year, FigureKind.ELIMINATION_FLOOR).value
     except FigureMissing:
-        return (Finding(Severity.ERROR, "FIGURE_MISSING", "A34",
+        return (Finding(Severity.ERROR, "FIGURE_MISSING", NET_INCOME_PER_CAPITA.code,
                         f"没有{year}年的监测范围基准线或风险消除底线"),)
-    protected = any(SOCIAL_PROTECTION in (values or {}) for values in session.scalars(
+    # 综合保障 (兜底保障类) recorded: "not for now" (SPEC §6)
+    protected = any(SOCIAL_PROTECTION.name in (values or {}) for values in session.scalars(
         select(MeasureRecord.values).where(MeasureRecord.household_id == case.household_id,
                                            MeasureRecord.measure_date <= today)))
     findings = elimination_findings(
@@ -290,13 +291,13 @@ def current_roster(session: Session, household_id: str) -> list[dict]:
     if survey is None:
         return []
     members = survey.member_values or []
-    numbers = [m.get("a7_id_number") for m in members if m.get("a7_id_number")]
+    numbers = [m.get(ID_NUMBER.name) for m in members if m.get(ID_NUMBER.name)]
     if not numbers:
         return list(members)
     here = set(session.scalars(select(Person.id_number).where(
         Person.id_number.in_(numbers), Person.household_id == household_id,
         Person.deceased.is_(False))))
-    return [m for m in members if not m.get("a7_id_number") or m["a7_id_number"] in here]
+    return [m for m in members if not m.get(ID_NUMBER.name) or m[ID_NUMBER.name] in here]
 
 
 def raise_objection(session: Session, case_id: int, user: Principal, text: str) -> Objection:
