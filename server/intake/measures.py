@@ -23,8 +23,7 @@ def take_in_measures(session: Session, submission: Submission, values, today: da
     chosen = [name for name in typed if name.startswith("a") and name[1:3].isdigit()
               and 39 <= int(name[1:3]) <= 52 and not name.endswith("_effect")]
     if not chosen:
-        problems.append(Problem(Severity.ERROR, "MEASURES_EMPTY", "A39–A52",
-                                "至少应录入一项帮扶措施"))
+        problems.append(Problem(Severity.ERROR, "MEASURES_EMPTY", "A39–A52"))
     if household is None or any(p.severity is Severity.ERROR for p in problems):
         return finish(session, submission, SubmissionState.INVALID, problems)
     session.add(MeasureRecord(
