@@ -34,13 +34,14 @@ def take_in_declaration(session: Session, submission: Submission, values, today:
     head_id = typed.get("decl_head_id_number")
     area = next((str(typed[name]) for name in ("addr_group", "addr_village") if name in typed),
                 None)
-    if head_id is None or area is None or not typed.get("decl_head_name"):
-        missing = [BY_NAME[name].label for name, value in (
-            ("decl_head_name", typed.get("decl_head_name")), ("decl_head_id_number", head_id),
-            ("addr_village", area)) if not value]
+    # An ID number given but invalid is already a problem of its own (ID_CHECKSUM …).
+    missing = [BY_NAME[name].label for name in ("decl_head_name", "decl_head_id_number")
+               if not values.household.get(name, "").strip()]
+    missing += [BY_NAME["addr_village"].label] if area is None else []
+    if missing:
         problems.append(Problem(Severity.ERROR, "FIELD_REQUIRED", "申报",
                                 {"label": "、".join(missing)}))
-    elif session.get(Area, area) is None:
+    elif head_id is not None and session.get(Area, area) is None:
         problems.append(Problem(Severity.ERROR, "AREA_UNKNOWN", "住址", {"area_code": area}))
     if any(p.severity is Severity.ERROR for p in problems):
         return finish(session, submission, SubmissionState.INVALID, problems)

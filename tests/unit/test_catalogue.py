@@ -16,8 +16,8 @@ import sync.api  # noqa: F401
 from media.images import IMAGE_INVALID, IMAGE_TOO_LARGE
 from server.domain.catalogue import (
     CATALOGUE,
-    Category,
     CatalogueError,
+    Category,
     Message,
     detail,
     placeholders,
