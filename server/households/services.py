@@ -7,7 +7,6 @@ registry writes it ends with.
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict
 from datetime import date
 
 from sqlalchemy import func, select, tuple_
@@ -160,7 +159,8 @@ def _survey_version(session: Session, household: Household, submission: Submissi
         proposed_type=(survey.proposal.monitoring_type.value
                        if survey.proposal and survey.proposal.monitoring_type else None),
         phone_differs={k: list(v) for k, v in survey.phone_differs.items()},
-        warnings=[asdict(p) | {"severity": p.severity.value} for p in survey.warnings],
+        warnings=[{"severity": p.severity.value, "code": p.code, "field": p.field,
+                   "message": p.message, "member": p.member} for p in survey.warnings],
     )
     session.add(version)
     session.flush()

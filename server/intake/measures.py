@@ -25,8 +25,8 @@ def take_in_measures(session: Session, submission: Submission, values, today: da
     typed = read_values(values.household, list(values.household), today, problems)
     chosen = [name for name in typed if name in MEASURES]
     if not chosen:
-        problems.append(Problem(Severity.ERROR, "MEASURES_EMPTY", fields.code_span(fields.MEASURES),
-                                "至少应录入一项帮扶措施"))
+        problems.append(Problem(Severity.ERROR, "MEASURES_EMPTY",
+                                fields.code_span(fields.MEASURES)))
     if household is None or any(p.severity is Severity.ERROR for p in problems):
         return finish(session, submission, SubmissionState.INVALID, problems)
     session.add(MeasureRecord(

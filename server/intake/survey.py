@@ -54,7 +54,7 @@ def take_in_survey(session: Session, submission: Submission, values: InstanceVal
             decision = decide(people, claim, registry, allowed)
     if decision.outcome is Outcome.CONFLICT:
         hold_submission(session, submission, decision)
-        held = [Problem(Severity.ERROR, f"CONFLICT_{c.kind.upper()}", ID_NUMBER.code, c.message,
+        held = [Problem(Severity.ERROR, c.code, ID_NUMBER.code, c.params,
                         c.member_indexes[0] if len(c.member_indexes) == 1 else None)
                 for c in decision.conflicts]
         return finish(session, submission, SubmissionState.HELD, survey.problems + held)

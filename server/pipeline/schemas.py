@@ -237,7 +237,9 @@ class BulkOutcomeSchema(Schema):
     step = fields.String(allow_none=True)
     status = fields.String(allow_none=True)
     code = fields.String(allow_none=True, metadata={"description": "失败时的错误代码"})
-    rule = fields.String(allow_none=True, metadata={"description": "违反的规则（PIPELINE_RULE）"})
+    rule = fields.String(allow_none=True, metadata={
+        "description": "规则拒绝时同 code（规则或阻止办理的问题，见 GET /api/v1/error-codes），"
+                       "否则为空"})
     message = fields.String(allow_none=True, metadata={"description": "失败原因（中文）"})
 
 

@@ -94,7 +94,7 @@ def open_case(session: Session, procedure: Procedure, area_code: str, user: Prin
     try:
         check_opening(procedure, user.role.value, monitored)
     except PipelineError as error:
-        raise AppError(error.code, role=user.role.value) from error
+        raise AppError(error.code, role=user.role.value, **error.params) from error
     already = session.scalar(select(Case.id).where(
         Case.household_id == household_id, Case.status == Status.OPEN.value)
         .order_by(Case.id).limit(1)) if household_id else None
@@ -144,8 +144,7 @@ def act(session: Session, case_id: int, action: Action, user: Principal, today: 
                        frozenset(e["signer"] for e in signed if e["signer"]))
         moved = transition(state, action, user.role.value, today, facts, opinion)
     except PipelineError as error:
-        raise AppError("PIPELINE_RULE", rule=error.code, detail=error.message,
-                       **error.params) from error
+        raise AppError.of(error) from error
     before = case.step
     case.step, case.status, case.notice_started = moved.step, moved.status, moved.notice_started
     if moved.step != state.step:
@@ -266,10 +265,8 @@ def _blockers(session: Session, case: Case, today: date) -> tuple[Finding, ...] 
     try:
         line = figure_in_force(session, province, year, FigureKind.MONITORING_LINE).value
         floor = figure_in_force(session, province, year, FigureKind.ELIMINATION_FLOOR).value
-    except FigureMissing:
-        return (Finding(Severity.ERROR, "FIGURE_MISSING", NET_INCOME_PER_CAPITA.code,
-                        f"没有{year}年的监测范围基准线或风险消除底线"),)
-    # 综合保障 (兜底保障类) recorded: "not for now" (SPEC §6)
+    except FigureMissing as missing:
+        return (Finding(Severity.ERROR, missing.code, NET_INCOME_PER_CAPITA.code, missing.params),)
     protected = any(SOCIAL_PROTECTION.name in (values or {}) for values in session.scalars(
         select(MeasureRecord.values).where(MeasureRecord.household_id == case.household_id,
                                            MeasureRecord.measure_date <= today)))
@@ -303,7 +300,7 @@ def current_roster(session: Session, household_id: str) -> list[dict]:
 def raise_objection(session: Session, case_id: int, user: Principal, text: str) -> Objection:
     case = case_in_area(session, case_id, user)
     if case.step != Step.PUBLIC_NOTICE.value or case.status != Status.OPEN.value:
-        raise AppError("PIPELINE_RULE", rule="NOT_IN_NOTICE", detail="只能在公示期间提出异议")
+        raise AppError("NOT_IN_NOTICE")
     objection = Objection(case_id=case.id, text=text, raised_by=user.id)
     session.add(objection)
     session.flush()
@@ -395,7 +392,7 @@ def bulk_act(session: Session, case_ids: Iterable[int], action: Action, user: Pr
     check_role(user, BULK_ROLES)
     asked = list(dict.fromkeys(case_ids))
     if len(asked) > BULK_LIMIT:
-        raise AppError("BAD_REQUEST", detail=f"一次最多办理{BULK_LIMIT}件案件")
+        raise AppError("BULK_TOO_MANY", limit=BULK_LIMIT)
     outcomes: dict[int, BulkOutcome] = {}
     for case_id in sorted(asked):
         try:
@@ -405,7 +402,7 @@ def bulk_act(session: Session, case_ids: Iterable[int], action: Action, user: Pr
         except AppError as error:
             outcomes[case_id] = BulkOutcome(case_id, error=error)
     done = [o.case_id for o in outcomes.values() if o.error is None]
-    refused = {str(o.case_id): o.error.params.get("rule", o.error.code)
+    refused = {str(o.case_id): o.error.code
                for o in outcomes.values() if o.error is not None}
     record(session, "case.bulk_action", "case", "bulk", user.id, case_action=action.value,
            opinion=opinion or None, succeeded=done, failed=refused or None)

@@ -15,6 +15,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from server import db
 from server.clock import today
+from server.domain.catalogue import Message
 from server.domain.codes import WARNING_CHECK_OUTCOME
 from server.domain.idnumber import mask
 from server.errors import AppError, render
@@ -164,11 +165,16 @@ class WarningLists(MethodView):
             WarningRow.status.in_(("unmatched", "invalid", "already_checked")))
             .order_by(WarningRow.row_number)).all()
         rendered = {"unmatched": [], "invalid": [], "already_checked": []}
+        found = {"invalid": report.invalid, "already_checked": report.already_checked}
         for row in problems:
+            problem = (found[row.status][row.row_number] if row.status in found
+                       else Message("WARNING_ROW_UNMATCHED"))
             rendered[row.status].append({
                 "row_number": row.row_number, "department": row.department,
                 "id_number": _masked(row.id_number), "reason": row.reason,
-                "problem": row.error or "", "task_id": row.task_id})
+                "problem": row.error or "",
+                "problem_code": problem.code,
+                "task_id": row.task_id})
         return {"list": _list(warning_list, _counts([report.list_id])[report.list_id]),
                 "matched": report.matched, "unmatched": len(report.unmatched),
                 "invalid": len(report.invalid), "joined": report.joined,
