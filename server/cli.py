@@ -85,7 +85,7 @@ def issue_token_command(username: str, revoke_old: bool) -> None:
             raise click.ClickException(f"没有用户 {username}")
         if revoke_old:
             revoke_tokens(session, user)
-        url = f"{current_app.config['PUBLIC_URL'].rstrip('/')}/key/{issue_token(session, user)}"
+        url = collect.server_url(current_app.config["PUBLIC_URL"], issue_token(session, user))
     png = Path(current_app.instance_path) / f"collect-{username}.png"
     png.parent.mkdir(parents=True, exist_ok=True)
     collect.write_qr_png(collect.settings(url, current_app.config["PROJECT_NAME"], username), png)

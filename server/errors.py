@@ -24,6 +24,14 @@ CATALOGUE: dict[str, ErrorKind] = {
     "AUTH_REQUIRED": ErrorKind(401, "需要登录：请提供用户名和密码，或使用带密钥的服务器地址"),
     "AUTH_INVALID": ErrorKind(401, "用户名、密码或密钥不正确，或已被停用"),
     "FORBIDDEN_ROLE": ErrorKind(403, "您的角色（{role}）无权进行此操作"),
+    "LOGIN_THROTTLED": ErrorKind(
+        429, "登录失败次数过多，该账号或本机地址已被暂时锁定：请 {minutes} 分钟后再试"),
+    "CSRF_INVALID": ErrorKind(
+        400, "表单已过期或来源不明（CSRF 校验失败），未予处理：请刷新页面后重新提交"),
+    "PASSWORD_OLD_WRONG": ErrorKind(400, "原密码不正确"),
+    "PASSWORD_MISMATCH": ErrorKind(400, "两次输入的新密码不一致"),
+    "PASSWORD_WEAK": ErrorKind(
+        400, "新密码至少 {min_length} 个字符（最多 {max_length} 个），且不能与用户名相同"),
     # user accounts (REST /users)
     "AREA_OUTSIDE_SCOPE": ErrorKind(403, "区划 {area_code} 不在您的辖区内"),
     "AREA_UNKNOWN": ErrorKind(400, "没有区划代码为 {area_code} 的区划"),
@@ -164,6 +172,14 @@ def render(error: AppError):
     response.status_code = error.status
     if error.status == 401:
         response.headers["WWW-Authenticate"] = 'Basic realm="fangpin", charset="UTF-8"'
+    add_retry_after(error, response)
+    return response
+
+
+def add_retry_after(error: AppError, response):
+    """A refusal that ends by itself (429) says when: ``Retry-After`` in seconds (RFC 9110)."""
+    if "retry_after" in error.params:
+        response.headers["Retry-After"] = str(error.params["retry_after"])
     return response
 
 
