@@ -15,6 +15,7 @@ from server.accounts.models import User
 from server.accounts.schemas import UserCreateSchema
 from server.areas.services import area_names
 from server.console import bp, session
+from server.domain.personal import shown_phone
 from server.domain.roles import COLLECTING_ROLES, ROLE_NAMES, Role
 from server.errors import AppError
 
@@ -98,6 +99,7 @@ def _user_page(user_id: int, *, token: str | None = None, errors=None, status: i
         qr = collect.qr_data_uri(collect.settings(
             collect_url, current_app.config["PROJECT_NAME"], managed.username))
     page = render_template("console/user.html", user=managed, area_name=row[1],
+                           phone=shown_phone(managed.phone, actor.role, actor.area_code),
                            active_tokens=row[2], role_names=ROLE_NAMES,
                            collects=Role(managed.role) in COLLECTING_ROLES,
                            is_self=managed.id == actor.id, collect_url=collect_url, qr=qr,
