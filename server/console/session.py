@@ -49,6 +49,8 @@ def load_user() -> None:
     """Before each console request: ``g.console_user`` (a Principal) and ``g.console_account``
     (the User, for names) of a valid session, else None."""
     g.console_user = g.console_account = None
+    if request.endpoint == "console.static":
+        return  # a stylesheet or a script needs no user (nor a database query)
     uid = session.get("uid")
     if uid is None:
         return

@@ -43,7 +43,7 @@ def users():
     rows = db.session().execute(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
     return render_template("console/users.html", rows=rows, total=total, page=page,
                            pages=max(1, -(-total // PAGE_SIZE)), role=role, active=active,
-                           role_names=ROLE_NAMES)
+                           role_names=ROLE_NAMES, manages=services.MANAGED_ROLES[actor.role])
 
 
 def _grantable(actor) -> list[Role]:
