@@ -12,15 +12,18 @@ $(VENV)/.installed: pyproject.toml
 	$(VENV)/bin/pip install --quiet -e ".[test]"
 	touch $@
 
-# Start the server with demo data on the embedded defaults (SQLite, instance/media).
+# Start the server with demo data on the embedded defaults (SQLite, instance/media); the console
+# opens at http://HOST:PORT/ (plain http here, so the session cookie is not https-only).
 run: $(VENV)/.installed
 	$(VENV)/bin/fangpin demo
-	$(VENV)/bin/gunicorn --bind 0.0.0.0:$(PORT) --workers 2 --worker-class gthread --threads 8 \
-		--access-logfile - wsgi:app
+	SESSION_COOKIE_SECURE=0 $(VENV)/bin/gunicorn --bind 0.0.0.0:$(PORT) --workers 2 \
+		--worker-class gthread --threads 8 --access-logfile - wsgi:app
 
 # What the tests use from the system, installed with apt when missing (Debian/Ubuntu; root):
 # PostgreSQL's server binaries, zbarimg to scan the Collect settings QR codes, Java for ODK
-# Validate (JavaRosa, Collect's form engine) and Node.js for ODK Web Forms' engine.
+# Validate (JavaRosa, Collect's form engine), Node.js for ODK Web Forms' engine, and Chromium
+# with the Noto CJK fonts for the console's browser tests and screenshots (Playwright drives
+# /usr/bin/chromium; it never downloads a browser).
 system-deps:
 	@missing=""; \
 	command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
@@ -28,6 +31,9 @@ system-deps:
 	command -v zbarimg >/dev/null 2>&1 || missing="$$missing zbar-tools"; \
 	command -v java >/dev/null 2>&1 || missing="$$missing default-jre-headless"; \
 	command -v npm >/dev/null 2>&1 || missing="$$missing nodejs npm"; \
+	test -x /usr/bin/chromium || missing="$$missing chromium"; \
+	test -e /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc \
+		|| missing="$$missing fonts-noto-cjk"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from server import config as config_module
 
@@ -15,7 +16,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     from media import store_from_url
     from server import api as rest_api
-    from server import db, errors
+    from server import console, db, errors
     from server.auth import use_auth_cache
     from sync import api as openrosa_api
 
@@ -37,6 +38,11 @@ def create_app(config: dict | None = None) -> Flask:
                                                      app.extensions["fangpin.db"])
     openrosa_api.init_app(app)
     rest_api.init_app(app)
+    console.init_app(app)
+    if app.config["TRUSTED_PROXIES"]:
+        # Behind N reverse proxies: the client's address and scheme are the forwarded ones.
+        hops = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
     @app.get("/health")
     def health():

@@ -85,7 +85,7 @@ def issue_token_command(username: str, revoke_old: bool) -> None:
             raise click.ClickException(f"没有用户 {username}")
         if revoke_old:
             revoke_tokens(session, user)
-        url = f"{current_app.config['PUBLIC_URL'].rstrip('/')}/key/{issue_token(session, user)}"
+        url = collect.server_url(current_app.config["PUBLIC_URL"], issue_token(session, user))
     png = Path(current_app.instance_path) / f"collect-{username}.png"
     png.parent.mkdir(parents=True, exist_ok=True)
     collect.write_qr_png(collect.settings(url, current_app.config["PROJECT_NAME"], username), png)
@@ -105,6 +105,7 @@ def demo_command() -> None:
         lines = load_demo(session, config["PUBLIC_URL"], config["PROJECT_NAME"],
                           Path(current_app.instance_path) / "demo")
     click.echo(f"\n防返贫监测服务器: {config['PUBLIC_URL']}")
+    click.echo(f"网页控制台: {config['PUBLIC_URL'].rstrip('/')}/console/（用下列演示用户登录）")
     click.echo(f"数据库: {config['DATABASE_URL']}\n媒体存储: {config['MEDIA_STORE']}")
     click.echo("演示用户:")
     for line in lines:

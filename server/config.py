@@ -9,7 +9,9 @@ psycopg 3, e.g. ``postgresql+psycopg://user:pw@host/fangpin``) and ``MEDIA_STORE
 from __future__ import annotations
 
 import os
+import secrets
 import socket
+import time
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -37,9 +39,30 @@ DEFAULTS: dict[str, object] = {
     # Seconds a process remembers checked credentials (Collect tokens, passwords; 0: check
     # every request). A revocation or deactivation made elsewhere takes effect within this time.
     "AUTH_CACHE_SECONDS": 10,
+    # --- the web console (server/console, docs/console.md) ---
+    # Signs the console's session cookie and its CSRF tokens. Unset: a random key is made once
+    # and kept in instance/secret_key, so that every worker process of the server shares it.
+    "SECRET_KEY": None,
+    # The session cookie is sent over https only. Production runs behind TLS; set it to 0 for
+    # plain-http development (`make run` does) and tests.
+    "SESSION_COOKIE_SECURE": True,
+    # Minutes without a request after which a console session ends (fractions allowed).
+    "CONSOLE_IDLE_MINUTES": 30,
+    # Failed logins (console, HTTP Basic on the REST API and OpenRosa) within the window that
+    # lock an account name, or a client address, until the oldest of them leaves the window.
+    "LOGIN_FAILURES_PER_ACCOUNT": 10,
+    "LOGIN_FAILURES_PER_ADDRESS": 30,
+    "LOGIN_FAILURE_WINDOW_MINUTES": 15,
+    # Reverse proxies in front of the server whose X-Forwarded-For / -Proto to trust (0: none;
+    # 1 behind one nginx). The failed-login limit counts per client address: behind a proxy
+    # without this, every client would share the proxy's address.
+    "TRUSTED_PROXIES": 0,
 }
 
-_INT_SETTINGS = {"MAX_SUBMISSION_BYTES", "PORT", "AUTH_CACHE_SECONDS"}
+_INT_SETTINGS = {"MAX_SUBMISSION_BYTES", "PORT", "AUTH_CACHE_SECONDS",
+                 "LOGIN_FAILURES_PER_ACCOUNT", "LOGIN_FAILURES_PER_ADDRESS", "TRUSTED_PROXIES"}
+_FLOAT_SETTINGS = {"CONSOLE_IDLE_MINUTES", "LOGIN_FAILURE_WINDOW_MINUTES"}
+_BOOL_SETTINGS = {"SESSION_COOKIE_SECURE"}
 
 
 def load(overrides: dict | None = None) -> dict[str, object]:
@@ -47,14 +70,54 @@ def load(overrides: dict | None = None) -> dict[str, object]:
     config = dict(DEFAULTS)
     for name in DEFAULTS:
         if name in os.environ:
-            value: object = os.environ[name]
-            config[name] = int(value) if name in _INT_SETTINGS else value
+            config[name] = _parse(name, os.environ[name])
     config.update(overrides or {})
     if config["TAKE_IN"] not in ("inline", "queue"):
         raise ValueError(f"TAKE_IN must be 'inline' or 'queue', not {config['TAKE_IN']!r}")
     if not config["PUBLIC_URL"]:
         config["PUBLIC_URL"] = f"http://{_host_address()}:{config['PORT']}"
     return config
+
+
+def instance_secret_key(instance: Path) -> str:
+    """The secret key kept in ``instance/secret_key``, made (random, owner-only) on first use;
+    every process of one server reads the same file, so all accept each other's cookies."""
+    path = instance / "secret_key"
+    try:
+        return path.read_text("ascii").strip()
+    except FileNotFoundError:
+        pass
+    instance.mkdir(parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first
+        return _read_complete(path)
+    with os.fdopen(descriptor, "w", encoding="ascii") as file:
+        file.write(secrets.token_urlsafe(48) + "\n")
+    return path.read_text("ascii").strip()
+
+
+def _read_complete(path: Path) -> str:
+    for _ in range(50):
+        text = path.read_text("ascii").strip()
+        if text:
+            return text
+        time.sleep(0.02)
+    raise RuntimeError(f"{path} is empty: delete it, or set SECRET_KEY")
+
+
+def _parse(name: str, value: str) -> object:
+    if name in _INT_SETTINGS:
+        return int(value)
+    if name in _FLOAT_SETTINGS:
+        return float(value)
+    if name in _BOOL_SETTINGS:
+        if value.strip().lower() in ("1", "true", "yes", "on"):
+            return True
+        if value.strip().lower() in ("0", "false", "no", "off", ""):
+            return False
+        raise ValueError(f"{name} must be 1/0, true/false, yes/no or on/off, not {value!r}")
+    return value
 
 
 def _host_address() -> str:

@@ -78,7 +78,7 @@ def load_demo(session: Session, public_url: str, project_name: str, out: Path) -
 
 def _write_collect_settings(session: Session, user: User, public_url: str, project_name: str,
                             out: Path) -> None:
-    server_url = f"{public_url.rstrip('/')}/key/{issue_token(session, user)}"
+    server_url = collect.server_url(public_url, issue_token(session, user))
     payload = collect.settings(server_url, f"{project_name}（{user.full_name}）", user.username)
     png = collect.write_qr_png(payload, out / f"collect-{user.username}.png")
     (out / f"collect-{user.username}.txt").write_text(

@@ -54,6 +54,14 @@ def render(error: AppError):
     response.status_code = error.status
     if error.status == 401:
         response.headers["WWW-Authenticate"] = 'Basic realm="fangpin", charset="UTF-8"'
+    add_retry_after(error, response)
+    return response
+
+
+def add_retry_after(error: AppError, response):
+    """A refusal that ends by itself (429) says when: ``Retry-After`` in seconds (RFC 9110)."""
+    if "retry_after" in error.params:
+        response.headers["Retry-After"] = str(error.params["retry_after"])
     return response
 
 

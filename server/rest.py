@@ -24,7 +24,8 @@ from sqlalchemy.sql import ColumnElement
 from werkzeug.wsgi import wrap_file
 
 from server import db
-from server.auth import Principal, check_role, user_by_password, within
+from server.accounts.login import password_login
+from server.auth import Principal, check_role, within
 from server.domain import personal
 from server.domain.roles import Role
 from server.errors import AppError
@@ -58,10 +59,7 @@ def _authenticate() -> None:
     auth = request.authorization
     if auth is None or auth.type != "basic":
         raise AppError("AUTH_REQUIRED")
-    user = user_by_password(db.session(), auth.username or "", auth.password or "")
-    if user is None:
-        raise AppError("AUTH_INVALID")
-    g.user = user
+    g.user = password_login(auth.username or "", auth.password or "")
 
 
 def current_user() -> Principal:

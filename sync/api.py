@@ -15,8 +15,9 @@ from sqlalchemy import select
 
 from media.uploads import UploadedFile
 from server import db
-from server.auth import Principal, user_by_password, user_by_token
-from server.errors import AppError, register_renderer
+from server.accounts.login import password_login
+from server.auth import Principal, user_by_token
+from server.errors import AppError, add_retry_after, register_renderer
 from server.forms.models import Form, FormVersion
 from server.submissions.models import Submission, SubmissionState
 from server.submissions.services import ingest_submission
@@ -47,7 +48,7 @@ def _authenticate():
         user = user_by_token(session, g.collect_token)
     elif request.authorization and request.authorization.type == "basic":
         auth = request.authorization
-        user = user_by_password(session, auth.username or "", auth.password or "")
+        user = password_login(auth.username or "", auth.password or "")
     else:
         raise AppError("AUTH_REQUIRED")
     if user is None:
@@ -80,7 +81,7 @@ def render_error(error: AppError) -> Response:
     response.headers["X-Error-Code"] = error.code  # the catalogue code, for scripts and tests
     if error.status == 401 and g.get("collect_token") is None:
         response.headers["WWW-Authenticate"] = 'Basic realm="fangpin", charset="UTF-8"'
-    return response
+    return add_retry_after(error, response)
 
 
 # --- forms ----------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from flask.views import MethodView
 from sqlalchemy import func, select
 
 from server import db
-from server.accounts import services
+from server.accounts import collect, services
 from server.accounts.models import CollectToken, User
 from server.accounts.schemas import (
     RevokedSchema,
@@ -127,8 +127,8 @@ class UserTokens(MethodView):
         actor = require_role(*MANAGERS)
         user, token, revoked = services.issue_collect_token(db.session(), actor, user_id,
                                                             data["revoke_old"])
-        base = current_app.config["PUBLIC_URL"].rstrip("/")
-        return {"user_id": user.id, "token": token, "url": f"{base}/key/{token}",
+        return {"user_id": user.id, "token": token,
+                "url": collect.server_url(current_app.config["PUBLIC_URL"], token),
                 "revoked_old": revoked}
 
     @bp.response(200, RevokedSchema)

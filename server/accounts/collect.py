@@ -14,6 +14,11 @@ from pathlib import Path
 import segno
 
 
+def server_url(public_url: str, token: str) -> str:
+    """The server URL a phone is given: the token in the path is its credential."""
+    return f"{public_url.rstrip('/')}/key/{token}"
+
+
 def settings(server_url: str, project_name: str, username: str = "") -> dict:
     general = {
         "server_url": server_url,
@@ -38,3 +43,8 @@ def decode(text: str) -> dict:
 def write_qr_png(payload: dict, path: Path) -> Path:
     segno.make(encode(payload), error="l").save(path, scale=6, border=4)
     return path
+
+
+def qr_data_uri(payload: dict) -> str:
+    """The settings QR code as a ``data:image/png`` URI, for a page that shows it once."""
+    return segno.make(encode(payload), error="l").png_data_uri(scale=5, border=4)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from server.domain.logins import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from server.domain.roles import Role
 from server.rest import AREA_CODE, Text
 
@@ -37,8 +38,10 @@ class UserCreateSchema(Schema):
     full_name = Text(required=True, validate=validate.Length(min=1, max=100))
     phone = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(
         r"^[0-9+\- ]{3,20}$", error="电话号码为3–20位数字"))
-    password = Text(required=True, load_only=True, validate=validate.Length(min=8, max=128),
-                    metadata={"description": "至少8位；服务器只保存 argon2 摘要"})
+    password = Text(required=True, load_only=True,
+                    validate=validate.Length(min=MIN_PASSWORD_LENGTH, max=MAX_PASSWORD_LENGTH),
+                    metadata={"description": f"至少{MIN_PASSWORD_LENGTH}位，不能与用户名相同；"
+                                             "服务器只保存 argon2 摘要"})
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
     area_code = fields.String(required=True, validate=AREA_CODE)
 

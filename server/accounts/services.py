@@ -1,4 +1,5 @@
-"""Use cases of user accounts: create, deactivate, issue and revoke Collect tokens.
+"""Use cases of user accounts: create, deactivate, reset and change passwords, issue and revoke
+Collect tokens; and the list of the users an actor manages.
 
 Who may manage whom: an admin manages every role inside their area; a county user manages
 township, village and helper accounts inside their county (not county or admin accounts).
@@ -7,15 +8,16 @@ Every change is in the audit log; passwords and tokens never are.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from server.accounts.models import User
+from server.accounts.models import CollectToken, User
 from server.areas.models import Area
 from server.audit.services import record
-from server.auth import Principal, hash_password, issue_token, revoke_tokens
+from server.auth import Principal, forget_user, hash_password, issue_token, revoke_tokens, within
 from server.domain.areas import contains
+from server.domain.logins import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, password_problem
 from server.domain.roles import COLLECTING_ROLES, ROLE_NAMES, Role
 from server.errors import AppError
 
@@ -40,10 +42,37 @@ def managed_user(session: Session, actor: Principal, user_id: int) -> User:
     return user
 
 
+_ACTIVE_TOKENS = (select(func.count(CollectToken.id))
+                  .where(CollectToken.user_id == User.id, CollectToken.revoked_at.is_(None))
+                  .correlate(User).scalar_subquery())
+
+
+def users_in_area(actor: Principal, role: Role | None = None,
+                  active: bool | None = None) -> Select:
+    """Rows (user, area name, unrevoked Collect tokens) of the users inside the actor's area,
+    by area code then id; narrowed to one ``role`` and to active or inactive users if given."""
+    query = (select(User, Area.name, _ACTIVE_TOKENS)
+             .outerjoin(Area, Area.code == User.area_code)
+             .where(within(actor, User.area_code))
+             .order_by(User.area_code, User.id))
+    if role is not None:
+        query = query.where(User.role == role.value)
+    if active is not None:
+        query = query.where(User.active.is_(active))
+    return query
+
+
+def _check_password(password: str, username: str) -> None:
+    code = password_problem(password, username)
+    if code is not None:
+        raise AppError(code, min_length=MIN_PASSWORD_LENGTH, max_length=MAX_PASSWORD_LENGTH)
+
+
 def create_user(session: Session, actor: Principal, *, username: str, full_name: str,
                 password: str, role: Role, area_code: str, phone: str | None = None) -> User:
     """A new active user (argon2 password hash) bound to ``area_code`` inside the actor's."""
     _check_grantable(actor, role)
+    _check_password(password, username)
     if not contains(actor.area_code, area_code):
         raise AppError("AREA_OUTSIDE_SCOPE", area_code=area_code)
     if session.get(Area, area_code) is None:
@@ -76,6 +105,33 @@ def deactivate_user(session: Session, actor: Principal, user_id: int) -> User:
     record(session, "user.deactivated", "user", user.id, actor.id, username=user.username,
            revoked_tokens=revoked)
     return user
+
+
+def reset_password(session: Session, actor: Principal, user_id: int, password: str) -> User:
+    """A manager sets a new password for a user they manage (a forgotten password). The user's
+    cached credentials are forgotten and their console sessions end (server.console.session)."""
+    user = managed_user(session, actor, user_id)
+    _check_password(password, user.username)
+    user.password_hash = hash_password(password)
+    session.flush()
+    forget_user(session, user.id)
+    record(session, "user.password_reset", "user", user.id, actor.id, username=user.username)
+    return user
+
+
+def change_password(session: Session, user: Principal, password: str) -> User:
+    """A user's new password of their own (the caller has checked the old one, through the
+    login limiter: ``server.accounts.login.password_login``)."""
+    account = session.get(User, user.id)
+    if account is None or not account.active:
+        raise AppError("NOT_FOUND")
+    _check_password(password, account.username)
+    account.password_hash = hash_password(password)
+    session.flush()
+    forget_user(session, account.id)
+    record(session, "user.password_changed", "user", account.id, account.id,
+           username=account.username)
+    return account
 
 
 def issue_collect_token(session: Session, actor: Principal, user_id: int,

@@ -56,6 +56,14 @@ CATALOGUE: dict[str, Kind] = {
     "AUTH_REQUIRED": Kind(401, _A, "需要登录：请提供用户名和密码，或使用带密钥的服务器地址"),
     "AUTH_INVALID": Kind(401, _A, "用户名、密码或密钥不正确，或已被停用"),
     "FORBIDDEN_ROLE": Kind(403, _A, "您的角色（{role}）无权进行此操作"),
+    "LOGIN_THROTTLED": Kind(
+        429, _A, "登录失败次数过多，该账号或本机地址已被暂时锁定：请 {minutes} 分钟后再试"),
+    "CSRF_INVALID": Kind(
+        400, _Q, "表单已过期或来源不明（CSRF 校验失败），未予处理：请刷新页面后重新提交"),
+    "PASSWORD_OLD_WRONG": Kind(400, _Q, "原密码不正确"),
+    "PASSWORD_MISMATCH": Kind(400, _Q, "两次输入的新密码不一致"),
+    "PASSWORD_WEAK": Kind(
+        400, _Q, "新密码至少 {min_length} 个字符（最多 {max_length} 个），且不能与用户名相同"),
     "AREA_OUTSIDE_SCOPE": Kind(403, _A, "区划 {area_code} 不在您的辖区内"),
     "ROLE_NOT_GRANTABLE": Kind(
         403, _A, "您的角色（{role}）不能创建或管理“{target}”角色的用户：县级用户只能管理乡镇、"

@@ -64,6 +64,8 @@ STEPS: dict[Procedure, tuple[Step, ...]] = {
                             Step.PUBLIC_NOTICE, Step.TOWNSHIP_REVIEW, Step.COUNTY_APPROVAL),
 }
 
+PROCEDURE_NAMES = {Procedure.IDENTIFICATION: "识别程序", Procedure.ELIMINATION: "风险消除程序"}
+
 STEP_NAMES = {
     Step.APPLICATION: "提交申请", Step.PROPOSAL: "村级提名", Step.VERIFICATION: "入户核实",
     Step.VILLAGE_REVIEW: "村民主评议", Step.PUBLIC_NOTICE: "村级公示",

@@ -1,0 +1,86 @@
+"""The console's pages in headless Chromium (issue 13): the login lands on 工作台, the menu and
+the pages follow the role, an idle session ends, and a county user gives a helper a Collect
+QR code that works and then revokes it. Few tests, each a person's whole errand."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import requests
+
+from tests.support.console import log_in
+
+pytestmark = pytest.mark.slow
+
+
+def test_the_login_lands_on_the_workbench_with_the_menu_of_the_role(page, live_server):
+    """Issue 13: `/` opens on the login page; a county user logs in and lands on 工作台, with
+    their queue (县级审定) and the 用户 entry in the menu."""
+    page.goto(f"{live_server}/")
+    assert page.url.startswith(f"{live_server}/console/login")
+
+    log_in(page, live_server, "county")
+
+    assert page.url == f"{live_server}/console/"
+    assert page.get_by_role("heading", name="工作台").is_visible()
+    mine = page.locator(".tiles [data-step]")
+    assert [mine.nth(i).get_attribute("data-step") for i in range(mine.count())] == [
+        "county_approval", "county_approval"]
+    assert page.get_by_role("navigation", name="主导航").get_by_role("link").all_inner_texts() \
+        == ["工作台", "用户"]
+
+
+def test_a_village_user_neither_sees_nor_opens_the_users_page(page, live_server):
+    """Issue 13: every page shows only what the role allows: no 用户 in a village user's menu,
+    and its URL answers 403 FORBIDDEN_ROLE."""
+    log_in(page, live_server, "village")
+    menu = page.get_by_role("navigation", name="主导航").get_by_role("link").all_inner_texts()
+
+    response = page.goto(f"{live_server}/console/users")
+
+    assert menu == ["工作台"]
+    assert response.status == 403
+    assert page.locator("[data-error-code]").get_attribute("data-error-code") == "FORBIDDEN_ROLE"
+
+
+@pytest.mark.parametrize("console_config", [{"CONSOLE_IDLE_MINUTES": 0.05}])
+def test_an_idle_session_ends(page, live_server, console_config):
+    """Issue 13: the idle timeout (here 3 s) logs the user out: the next page is the login."""
+    log_in(page, live_server, "township")
+    assert page.url == f"{live_server}/console/"
+
+    time.sleep(3.5)
+    page.goto(f"{live_server}/console/")
+
+    assert page.url.startswith(f"{live_server}/console/login")
+
+
+def test_a_county_user_gives_a_new_helper_a_collect_qr_code_then_revokes_it(page, live_server):
+    """Issue 13: 用户 — create a helper, issue their Collect token (the QR code and the URL are
+    shown once and the URL works with Collect's formList), then revoke it (the URL stops)."""
+    log_in(page, live_server, "county")
+    page.get_by_role("navigation", name="主导航").get_by_role("link", name="用户").click()
+    page.get_by_role("link", name="新建用户").click()
+    page.get_by_label("用户名").fill("helper_qr")
+    page.get_by_label("姓名").fill("王小明")
+    page.get_by_label("角色").select_option("helper")
+    page.get_by_label("区划代码").fill("430421107003")
+    page.get_by_label("初始密码").fill("a-long-password-1")
+    page.get_by_role("button", name="创建").click()
+    assert page.get_by_role("heading", name="王小明").is_visible()
+
+    page.get_by_role("button", name="签发新密钥并显示二维码").click()
+    qr = page.get_by_role("img", name="ODK Collect 设置二维码").get_attribute("src")
+    url = page.get_by_label("服务器地址（也可手动输入）").input_value()
+    form_list = requests.get(url.replace("http://phones.example", live_server) + "/formList",
+                             timeout=30)
+    page.get_by_role("button", name="撤销全部密钥").click()
+    revoked = requests.get(url.replace("http://phones.example", live_server) + "/formList",
+                           timeout=30)
+
+    assert qr.startswith("data:image/png;base64,")
+    assert url.startswith("http://phones.example/key/")
+    assert form_list.status_code == 200
+    assert revoked.status_code == 401
+    assert page.locator("[data-active-tokens]").get_attribute("data-active-tokens") == "0"
