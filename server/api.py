@@ -19,6 +19,7 @@ from server.households.api import bp as households
 from server.households.api import people_bp
 from server.monitoring.api import bp as monitoring
 from server.pipeline.api import bp as cases
+from server.rest import IdConverter
 from server.screening.api import bp as screening
 from server.submissions.api import bp as submissions
 
@@ -29,6 +30,7 @@ def init_app(app: Flask) -> None:
         OPENAPI_URL_PREFIX="/api", OPENAPI_JSON_PATH="openapi.json",
         API_SPEC_OPTIONS={"security": [{"basic": []}]},
     )
+    app.url_map.converters["id"] = IdConverter  # before any route that uses ``<id:…>``
     api = Api(app)
     api.spec.components.security_scheme("basic", {"type": "http", "scheme": "basic"})
     for bp in (areas, users, households, people_bp, submissions, conflicts_bp, duplicates_bp,

@@ -23,6 +23,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import ColumnElement, bindparam, func, literal, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
+from werkzeug.datastructures import Authorization
 
 from server.accounts.models import CollectToken, User
 from server.db import utcnow
@@ -102,6 +103,18 @@ def user_by_password(session: Session, username: str, password: str) -> Principa
     if cache is not None:
         cache.put(digest, principal)
     return principal
+
+
+def user_by_basic_auth(session: Session, authorization: Authorization | None) -> Principal:
+    """The active user of a request's HTTP Basic credentials (``request.authorization``): the
+    one Basic-auth path of the REST API and the OpenRosa endpoints. AUTH_REQUIRED without Basic
+    credentials, AUTH_INVALID when they are wrong or the user is inactive."""
+    if authorization is None or authorization.type != "basic":
+        raise AppError("AUTH_REQUIRED")
+    user = user_by_password(session, authorization.username or "", authorization.password or "")
+    if user is None:
+        raise AppError("AUTH_INVALID")
+    return user
 
 
 _PROCESS_KEY = secrets.token_bytes(32)
