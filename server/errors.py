@@ -196,8 +196,9 @@ def init_app(app: Flask) -> None:
         return response
 
     # flask-smorest's Api, set up later, handles HTTPException for its validation 422s; a URL
-    # that matches no route or method still answers with a catalogue error (the documented
-    # 404/405 shape), since Flask picks the most specific class's handler.
+    # that matches no route or method, or a body that outgrows ``limit_body`` while it is read,
+    # still answers with a catalogue error (the documented 404/405/413 shape; OpenRosa's in
+    # its own format), since Flask picks the most specific class's handler.
     for kind in (NotFound, MethodNotAllowed, RequestEntityTooLarge):
         app.register_error_handler(kind, _http_error)
 
