@@ -1,9 +1,11 @@
 """Plain SQLAlchemy helpers the read services build their lists with: sort keys and the ORDER BY
 they make, equality and area filters over a mapping of filters.
 
-The read services (``cases_query(user, filters)`` and the like, in each feature's ``queries``
-module) take a plain mapping of filters — the REST API passes its loaded query arguments, the
-console and the exports the same keys — and return a ``Select``; the caller pages or streams it.
+The read services (``households_query(user, filters)`` and the like, in each feature's
+``queries`` module) take a plain mapping of filters — the REST API passes its loaded query
+arguments, the console and the exports the same keys — and return a ``Select``; the caller pages
+or streams it. A filter applies when its key is present (the REST API's loaded arguments hold
+only the ones given); ``sort`` is a sequence of ``SortKey``, each service has its default.
 Nothing here knows Flask.
 """
 
