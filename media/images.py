@@ -14,12 +14,18 @@ from PIL import Image, ImageOps
 DEFAULT_MAX_PIXELS = 50_000_000
 # Pillow's JPEG opener also yields "MPO": a JPEG with extra frames, as some phones write.
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF")
-INVALID_IMAGE_MESSAGE = "文件不是有效的图片（JPEG/PNG/WebP/GIF）"
-TOO_LARGE_MESSAGE = "图片像素过大"
+# Why an upload is not an acceptable image: codes of the server's catalogue
+# (server.domain.catalogue), which words them for users; this package names them only.
+IMAGE_INVALID = "IMAGE_INVALID"  # not a whole, decodable JPEG/PNG/WebP/GIF
+IMAGE_TOO_LARGE = "IMAGE_TOO_LARGE"  # more pixels than allowed (params: limit, width, height)
 
 
 class NotAnImage(ValueError):
-    """The upload is not an acceptable image; the message is meant for users."""
+    """The upload is not an acceptable image: ``code`` says why, ``params`` the values."""
+
+    def __init__(self, code: str, **params: object):
+        super().__init__(code, params)
+        self.code, self.params = code, params
 
 
 @dataclass(frozen=True)
@@ -36,7 +42,7 @@ def verify_image(stream: BinaryIO, max_pixels: int = DEFAULT_MAX_PIXELS) -> Imag
     """
     start = stream.tell()
     try:
-        with _as_not_an_image():
+        with _as_not_an_image(max_pixels):
             with Image.open(stream, formats=ACCEPTED_FORMATS) as image:
                 _check_pixels(image, max_pixels)
                 info = ImageInfo(_format_name(image), image.width, image.height)
@@ -58,7 +64,7 @@ def thumbnail(
     stream: BinaryIO, max_side: int = 320, *, max_pixels: int = DEFAULT_MAX_PIXELS
 ) -> bytes:
     """A JPEG no larger than max_side on either side, upright per its EXIF orientation."""
-    with _as_not_an_image(), Image.open(stream, formats=ACCEPTED_FORMATS) as image:
+    with _as_not_an_image(max_pixels), Image.open(stream, formats=ACCEPTED_FORMATS) as image:
         _check_pixels(image, max_pixels)
         image.draft("RGB", (max_side, max_side))
         small = _on_white(ImageOps.exif_transpose(image))
@@ -69,7 +75,7 @@ def thumbnail(
 
 
 @contextmanager
-def _as_not_an_image() -> Iterator[None]:
+def _as_not_an_image(max_pixels: int) -> Iterator[None]:
     """Turn whatever Pillow raises on bad input, bomb warnings included, into NotAnImage."""
     try:
         with warnings.catch_warnings():
@@ -78,14 +84,15 @@ def _as_not_an_image() -> Iterator[None]:
     except NotAnImage:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-        raise NotAnImage(TOO_LARGE_MESSAGE) from error
+        raise NotAnImage(IMAGE_TOO_LARGE, limit=max_pixels) from error
     except Exception as error:  # Malformed files raise many kinds of errors.
-        raise NotAnImage(INVALID_IMAGE_MESSAGE) from error
+        raise NotAnImage(IMAGE_INVALID) from error
 
 
 def _check_pixels(image: Image.Image, max_pixels: int) -> None:
     if image.width * image.height > max_pixels:
-        raise NotAnImage(f"{TOO_LARGE_MESSAGE}（{image.width}×{image.height}）")
+        raise NotAnImage(IMAGE_TOO_LARGE, limit=max_pixels, width=image.width,
+                         height=image.height)
 
 
 def _format_name(image: Image.Image) -> str:

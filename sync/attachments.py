@@ -23,7 +23,7 @@ from server import clock
 from server.areas.services import area_names, form_areas
 from server.auth import Principal
 from server.domain.codes import NO, YES
-from server.domain.fields import BY_NAME, Kind
+from server.domain.fields import BY_NAME, ENTITY_FIELDS, MONITORING_TYPE, Kind
 from server.domain.figures import FigureKind
 from server.domain.members import has_labour_capacity
 from server.domain.personal import shown_id_number, shown_phone
@@ -60,12 +60,10 @@ def figures_csv(session: Session, user: Principal, today: date | None = None) ->
     return out.getvalue().encode("utf-8")
 
 
+# The registry's fields of the list are ``fields.ENTITY_FIELDS``, in this order.
 ENTITY_PROPERTIES = (
     "addr_county", "addr_township", "addr_village", "addr_group", "head_name", "head_id_masked",
-    "household_size", "phone", "a1_resettlement_site", "a3_monitoring_type", "a4_formerly_poor",
-    "a28_wages", "a29_business_income", "a30_property_income", "a31_transfer_income",
-    "a32_business_expenses", "a35_insurance_claims", "a36_compliant_out_of_pocket",
-    "a55_contact_name", "a55_contact_phone", "labour_capacity",
+    *(field.name for field in ENTITY_FIELDS), "labour_capacity",
 )
 # Phone numbers: shown by the one rule of personal data (SPEC §7, server.domain.personal).
 PHONE_PROPERTIES = tuple(name for name in ENTITY_PROPERTIES
@@ -116,7 +114,8 @@ def households_csv(session: Session, user: Principal) -> bytes:
             **{name: shown_phone(values.get(name), user.role, user.area_code,
                                  household.area_code) for name in PHONE_PROPERTIES},
             "household_size": str(survey.size),
-            "a3_monitoring_type": household.monitoring_type or values.get("a3_monitoring_type"),
+            MONITORING_TYPE.name: (household.monitoring_type
+                                   or values.get(MONITORING_TYPE.name)),
             "labour_capacity": YES if capable else NO,
         }
         label = f"{head_name} {place}".strip()

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from server.domain.catalogue import CatalogueError
+
 
 class AreaLevel(StrEnum):
     CITY = "city"
@@ -37,14 +39,14 @@ LEVEL_NAMES = {
 }
 
 
-class AreaCodeError(ValueError):
-    pass
+class AreaCodeError(CatalogueError):
+    """Not an area code of any level (AREA_CODE_INVALID)."""
 
 
 def level_of(code: str) -> AreaLevel:
     """The level an area code stands for, by its significant length."""
     if not code.isascii() or not code.isdigit() or len(code) not in LEVEL_OF_LENGTH:
-        raise AreaCodeError(f"区划代码“{code}”应为 4、6、9、12 或 15 位数字")
+        raise AreaCodeError("AREA_CODE_INVALID", area_code=code)
     return LEVEL_OF_LENGTH[len(code)]
 
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
+from server.domain.fields import INCOME_REFERENCE_PER_CAPITA, NET_INCOME_PER_CAPITA
+
 
 class MonitoringType(StrEnum):
     UNSTABLE = "01"  # 脱贫不稳定户
@@ -33,9 +35,10 @@ def propose(*, formerly_poor: bool, a34: Decimal, a38: Decimal, line: Decimal,
             has_risk: bool, severe_difficulty: bool) -> Proposal:
     reasons = []
     if a34 < line:
-        reasons.append(f"家庭人均纯收入（A34）低于监测范围基准线 {line}")
+        reasons.append(f"家庭人均纯收入（{NET_INCOME_PER_CAPITA.code}）低于监测范围基准线 {line}")
     if a38 < line:
-        reasons.append(f"人均收入参考范围（A38）低于监测范围基准线 {line}")
+        reasons.append(
+            f"人均收入参考范围（{INCOME_REFERENCE_PER_CAPITA.code}）低于监测范围基准线 {line}")
     if has_risk:
         reasons.append("存在返贫致贫风险（②–⑭）")
     if severe_difficulty:

@@ -6,13 +6,18 @@ has no table, or a slip, the table's ``note`` says (in English) what was chosen 
 slips themselves are listed in SPEC §2.
 
 ``TABLES`` holds the tables by name (the XLSForm ``list_name``); ``TABLE_OF_FIELD`` maps an
-A-code to its table. Tables that belong to no A-code (the numbered risks of 附件1/3/5, how a
-case started) are in ``TABLES`` only.
+A-code to its table. A table of one field takes its list name, A-code and title from that field
+of the registry ``fields.py`` (``_of(fields.RELATION, …)``); tables that belong to no A-code (yes
+or no, the numbered risks of 附件1/3/5, how a case started) are named here and are in
+``TABLES`` only.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from server.domain import fields
+from server.domain.fields import Field, a_code_key
 
 
 @dataclass(frozen=True)
@@ -51,8 +56,17 @@ class CodeTable:
         return [item.code for item in self.codes]
 
 
-def _table(name: str, field: str, title: str, *pairs: tuple[str, str], note: str = "") -> CodeTable:
-    return CodeTable(name, field, title, tuple(Code(c, label) for c, label in pairs), note)
+def _table(name: str, title: str, *pairs: tuple[str, str], note: str = "") -> CodeTable:
+    """A table of no A-code, named here."""
+    return CodeTable(name, "", title, tuple(Code(c, label) for c, label in pairs), note)
+
+
+def _of(field: Field, *pairs: tuple[str, str], note: str = "") -> CodeTable:
+    """The table of ``field``: its list name, A-code and label are the registry's."""
+    if field.table is None:
+        raise ValueError(f"field {field.name} has no code table")
+    return CodeTable(field.table, field.code, field.label,
+                     tuple(Code(c, label) for c, label in pairs), note)
 
 
 # --- 是否型 -----------------------------------------------------------------------------------
@@ -61,7 +75,7 @@ YES = "01"
 NO = "02"
 
 YES_NO = _table(
-    "yes_no", "", "是否",
+    "yes_no", "是否",
     ("01", "是"), ("02", "否"),
     note=(
         "The guide prints this table under each 是否型 item A17-A26. A1 and A4 are called "
@@ -73,8 +87,8 @@ YES_NO = _table(
 
 # --- 基本信息 ---------------------------------------------------------------------------------
 
-A3_MONITORING_TYPE = _table(
-    "a3_monitoring_type", "A3", "监测对象类型",
+MONITORING_TYPE = _of(
+    fields.MONITORING_TYPE,
     ("01", "脱贫不稳定户"), ("02", "边缘易致贫户"), ("03", "突发严重困难户"),
     note=(
         "The source names the three types (single choice) but gives no codes: we number them "
@@ -84,8 +98,8 @@ A3_MONITORING_TYPE = _table(
 
 # --- 家庭成员信息 -----------------------------------------------------------------------------
 
-A8_RELATION = _table(
-    "a8_relation", "A8", "与户主关系",
+RELATION = _of(
+    fields.RELATION,
     ("01", "本人或户主"), ("02", "配偶"), ("03", "之子"), ("04", "之女"),
     ("05", "之儿媳"), ("06", "之女婿"), ("07", "之孙子"), ("08", "之孙女"),
     ("09", "之外孙子"), ("10", "之外孙女"), ("11", "之父"), ("12", "之母"),
@@ -96,8 +110,8 @@ A8_RELATION = _table(
 
 HEAD_OF_HOUSEHOLD = "01"
 
-A9_ETHNICITY = _table(
-    "a9_ethnicity", "A9", "民族",
+ETHNICITY = _of(
+    fields.ETHNICITY,
     ("01", "汉族"), ("02", "满族"), ("03", "回族"), ("04", "蒙古族"),
     ("05", "藏族"), ("06", "维吾尔族"), ("07", "苗族"), ("08", "彝族"),
     ("09", "壮族"), ("10", "布依族"), ("11", "朝鲜族"), ("12", "侗族"),
@@ -119,22 +133,22 @@ A9_ETHNICITY = _table(
     ),
 )
 
-A10_POLITICAL_STATUS = _table(
-    "a10_political_status", "A10", "政治面貌",
+POLITICAL_STATUS = _of(
+    fields.POLITICAL_STATUS,
     ("01", "中共党员"), ("02", "中共预备党员"), ("03", "共青团员"),
     ("04", "民主党派人士"), ("05", "无党派民主人士"), ("06", "群众"),
 )
 
-A11_EDUCATION = _table(
-    "a11_education", "A11", "文化程度",
+EDUCATION = _of(
+    fields.EDUCATION,
     ("01", "文盲或半文盲"), ("02", "小学"), ("03", "初中"),
     ("04", "高中"), ("05", "大专"), ("06", "本科及以上"),
 )
 
 NOT_IN_SCHOOL = "99"
 
-A12_SCHOOLING = _table(
-    "a12_schooling", "A12", "在校生情况",
+SCHOOLING = _of(
+    fields.SCHOOLING,
     ("01", "学龄前儿童"), ("02", "学前教育"), ("03", "小学"),
     ("04", "七年级"), ("05", "八年级"), ("06", "九年级"),
     ("07", "普通高中一年级"), ("08", "普通高中二年级"), ("09", "普通高中三年级"),
@@ -155,19 +169,19 @@ A12_SCHOOLING = _table(
     ),
 )
 
-A13_HEALTH = _table(
-    "a13_health", "A13", "健康状况",
+HEALTH = _of(
+    fields.HEALTH,
     ("01", "健康"), ("02", "长期慢性病"), ("03", "大病"), ("04", "残疾"),
 )
 
-A14_LABOUR_SKILL = _table(
-    "a14_labour_skill", "A14", "劳动技能",
+LABOUR_SKILL = _of(
+    fields.LABOUR_SKILL,
     ("01", "普通劳动力"), ("02", "技能劳动力"), ("03", "丧失劳动力"),
     ("04", "无劳动力"), ("05", "弱劳动力或半劳动力"),
 )
 
-A15_WORK_AREA = _table(
-    "a15_work_area", "A15", "务工区域",
+WORK_AREA = _of(
+    fields.WORK_AREA,
     ("1", "县内"), ("2", "省内县外"), ("3", "省外"), ("9", "其他"),
     note=(
         "The source names the areas (县内、省内县外、省外, and 其他 for farming at home, "
@@ -179,8 +193,8 @@ A15_WORK_AREA = _table(
 
 # --- 风险类型 ---------------------------------------------------------------------------------
 
-A27_RISK_TYPE = _table(
-    "a27_risk_type", "A27", "风险类型",
+RISK_TYPES = _of(
+    fields.RISK_TYPES,
     ("01", "因病"), ("02", "因学"), ("03", "因残"), ("04", "因自然灾害"),
     ("05", "因意外事故"), ("06", "因产业项目失败"), ("07", "因务工就业不稳"),
     ("08", "缺劳动力"), ("09", "其他（文字备注）"),
@@ -190,8 +204,8 @@ A27_RISK_TYPE = _table(
 RISK_OTHER = "09"
 RISK_NATURAL_DISASTER = "04"
 
-A27A_DISASTER_KIND = _table(
-    "a27a_disaster_kind", "A27a", "因自然灾害",
+DISASTER_KINDS = _of(
+    fields.DISASTER_KINDS,
     ("01", "洪涝灾害"), ("02", "地质灾害"), ("03", "旱灾"), ("04", "生物灾害（虫灾）"),
     ("05", "气象灾害"), ("06", "地震灾害"), ("07", "其他（森林草原火灾、海洋灾害等）"),
     note=(
@@ -207,43 +221,43 @@ _TICK_NOTE = (
     "left unticked when it does not apply; the label is 是."
 )
 
-A39_INDUSTRY = _table(
-    "a39_industry", "A39", "产业帮扶",
+INDUSTRY = _of(
+    fields.INDUSTRY,
     ("01", "种植业"), ("02", "林果业"), ("03", "养殖业"), ("04", "加工业"),
     ("05", "乡村旅游"), ("06", "消费帮扶"), ("07", "其他"),
 )
 
-A40_EMPLOYMENT = _table(
-    "a40_employment", "A40", "就业帮扶",
+EMPLOYMENT = _of(
+    fields.EMPLOYMENT,
     ("01", "技能培训"), ("02", "劳务输出"), ("03", "外出务工补贴"),
     ("04", "以工代赈"), ("05", "经营主体就业"), ("06", "其他"),
 )
 
-A41_FINANCE = _table(
-    "a41_finance", "A41", "金融帮扶",
+FINANCE = _of(
+    fields.FINANCE,
     ("01", "小额信贷"), ("02", "其他"),
 )
 
-A42_WELFARE_JOB = _table(
-    "a42_welfare_job", "A42", "公益岗位帮扶",
+WELFARE_JOB = _of(
+    fields.WELFARE_JOB,
     ("01", "护林员"), ("02", "护草员"), ("03", "保洁员"), ("04", "其他"),
 )
 
-A43_HOUSING = _table(
-    "a43_housing", "A43", "住房安全保障",
+HOUSING = _of(
+    fields.HOUSING,
     ("01", "危房改造"), ("02", "其他"),
 )
 
-A44_WATER = _table("a44_water", "A44", "饮水安全保障", ("01", "是"), note=_TICK_NOTE)
+WATER = _of(fields.WATER, ("01", "是"), note=_TICK_NOTE)
 
-A45_HEALTH = _table(
-    "a45_health", "A45", "健康帮扶",
+HEALTH_ASSISTANCE = _of(
+    fields.HEALTH_ASSISTANCE,
     ("01", "参加城乡居民基本医疗保险个人缴费补贴"), ("02", "大病保险"),
     ("03", "医疗救助"), ("04", "其他"),
 )
 
-A46_COMPULSORY_EDUCATION = _table(
-    "a46_compulsory_education", "A46", "义务教育保障",
+COMPULSORY_EDUCATION = _of(
+    fields.COMPULSORY_EDUCATION,
     ("01", "劝返"), ("02", "送教上门"), ("03", "寄宿生生活补助"), ("04", "其他"),
     note=(
         "The guide reads 03 寄宿生生活补贴, the form 附件2 寄宿生生活补助: we use the form's "
@@ -251,19 +265,19 @@ A46_COMPULSORY_EDUCATION = _table(
     ),
 )
 
-A47_EDUCATION = _table(
-    "a47_education", "A47", "教育帮扶",
+EDUCATION_ASSISTANCE = _of(
+    fields.EDUCATION_ASSISTANCE,
     ("01", "雨露计划"), ("02", "助学贷款"), ("03", "助学金"), ("04", "其他"),
 )
 
-A48_SOCIAL_PROTECTION = _table(
-    "a48_social_protection", "A48", "综合保障",
+SOCIAL_PROTECTION = _of(
+    fields.SOCIAL_PROTECTION,
     ("01", "低保"), ("02", "特困供养"), ("03", "临时救助"),
     ("04", "残疾人补贴"), ("05", "防贫保险"), ("06", "其他"),
 )
 
-A49_SOCIAL_HELP = _table(
-    "a49_social_help", "A49", "社会帮扶",
+SOCIAL_HELP = _of(
+    fields.SOCIAL_HELP,
     ("01", "社会捐助"), ("02", "其他"),
     note=(
         "The guide's item 47 is a second 'A50 社会帮扶 (是否型)' between A49 社会帮扶 and A50 "
@@ -272,30 +286,26 @@ A49_SOCIAL_HELP = _table(
     ),
 )
 
-A50_RELOCATION = _table(
-    "a50_relocation", "A50", "搬迁", ("01", "是"),
+RELOCATION = _of(
+    fields.RELOCATION, ("01", "是"),
     note=_TICK_NOTE + " The guide's duplicate item 47 'A50 社会帮扶' is not used (see A49).",
 )
 
-A51_LIVING_CONDITIONS = _table(
-    "a51_living_conditions", "A51", "生产生活条件改善", ("01", "是"), note=_TICK_NOTE,
-)
+LIVING_CONDITIONS = _of(fields.LIVING_CONDITIONS, ("01", "是"), note=_TICK_NOTE)
 
-A52_INFRASTRUCTURE = _table(
-    "a52_infrastructure", "A52", "基础设施建设", ("01", "是"), note=_TICK_NOTE,
-)
+INFRASTRUCTURE = _of(fields.INFRASTRUCTURE, ("01", "是"), note=_TICK_NOTE)
 
 # --- 风险消除 ---------------------------------------------------------------------------------
 
-A53_ELIMINATION_METHOD = _table(
-    "a53_elimination_method", "A53", "风险消除方式",
+ELIMINATION_METHOD = _of(
+    fields.ELIMINATION_METHOD,
     ("01", "帮扶消除"), ("02", "自然消除"),
 )
 
 # --- Numbered risks ①-⑭ of 附件1/3/5 --------------------------------------------------------
 
 NUMBERED_RISKS = _table(
-    "numbered_risks", "", "返贫致贫风险",
+    "numbered_risks", "返贫致贫风险",
     ("1", "监测户当年人均纯收入低于6500元"),
     ("2", "住房安全保障风险"),
     ("3", "义务教育阶段适龄儿童少年失学辍学风险"),
@@ -320,20 +330,18 @@ NUMBERED_RISK_MARKS: dict[str, str] = {
 }
 
 # number -> (A-code, the code of that field that raises the risk). ① has no code: it holds
-# when A34 is below the monitoring line, which is configurable data.
+# when the per-capita net income is below the monitoring line, which is configurable data.
 NUMBERED_RISK_SOURCE: dict[str, tuple[str, str | None]] = {
-    "1": ("A34", None),
-    "2": ("A23", YES),
-    "3": ("A24", YES),
-    "4": ("A25", YES),
-    "5": ("A26", YES),
-    **{str(6 + i): ("A27", f"{i + 1:02d}") for i in range(9)},
+    "1": (fields.NET_INCOME_PER_CAPITA.code, None),
+    **{str(2 + i): (field.code, YES)
+       for i, field in enumerate((*fields.SECURITY_RISKS, fields.MEMBER_UNINSURED))},
+    **{str(6 + i): (fields.RISK_TYPES.code, f"{i + 1:02d}") for i in range(9)},
 }
 
 # --- How a case started (SPEC §2.4, §6) -------------------------------------------------------
 
 CASE_ORIGIN = _table(
-    "case_origin", "", "监测方式",
+    "case_origin", "监测方式",
     ("01", "农户自主申报"), ("02", "干部走访排查"), ("03", "部门筛查预警"), ("04", "社会监督"),
     note=(
         "No codes in the source. 01-03 are the three 监测方式 in the order the source lists "
@@ -346,7 +354,7 @@ CASE_ORIGIN = _table(
 )
 
 DECLARATION_CHANNEL = _table(
-    "declaration_channel", "", "申报渠道",
+    "declaration_channel", "申报渠道",
     ("01", "向村（居）委会申报"), ("02", "向乡村干部申报"),
     ("03", "全国防止返贫监测信息系统手机APP"), ("04", "“12317”咨询服务热线电话"),
     ("99", "其他渠道"),
@@ -359,7 +367,7 @@ DECLARATION_CHANNEL = _table(
 )
 
 SUPERVISION_CHANNEL = _table(
-    "supervision_channel", "", "社会监督发现渠道",
+    "supervision_channel", "社会监督发现渠道",
     ("01", "网络平台"), ("02", "媒体反映"), ("03", "信访举报"), ("99", "其他"),
     note=(
         "Only for case_origin 04. No codes in the source: the three sources it names, in its "
@@ -370,7 +378,7 @@ SUPERVISION_CHANNEL = _table(
 # --- The verification team (SPEC §6: a team of at least two) --------------------------------
 
 TEAM_ROLE = _table(
-    "team_role", "", "核实人员身份",
+    "team_role", "核实人员身份",
     ("01", "乡镇干部"), ("02", "驻村/包村干部"), ("03", "村干部"),
     note=(
         "No codes in the source: the three kinds of member SPEC §6 and 附件3 name for the "
@@ -381,7 +389,7 @@ TEAM_ROLE = _table(
 # --- Department warnings (部门筛查预警: 入户核查、结果反馈) ----------------------------
 
 WARNING_CHECK_OUTCOME = _table(
-    "warning_check_outcome", "", "入户核查结果",
+    "warning_check_outcome", "入户核查结果",
     ("01", "已核查，无返贫致贫风险"), ("02", "已核查，纳入监测识别程序"), ("03", "无法核实"),
     note=(
         "No codes in the source, which only asks that the result of the home check be fed back "
@@ -396,37 +404,25 @@ WARNING_CHECK_OUTCOME = _table(
 TABLES: dict[str, CodeTable] = {
     table.name: table
     for table in (
-        YES_NO, A3_MONITORING_TYPE,
-        A8_RELATION, A9_ETHNICITY, A10_POLITICAL_STATUS, A11_EDUCATION, A12_SCHOOLING,
-        A13_HEALTH, A14_LABOUR_SKILL, A15_WORK_AREA,
-        A27_RISK_TYPE, A27A_DISASTER_KIND,
-        A39_INDUSTRY, A40_EMPLOYMENT, A41_FINANCE, A42_WELFARE_JOB, A43_HOUSING, A44_WATER,
-        A45_HEALTH, A46_COMPULSORY_EDUCATION, A47_EDUCATION, A48_SOCIAL_PROTECTION,
-        A49_SOCIAL_HELP, A50_RELOCATION, A51_LIVING_CONDITIONS, A52_INFRASTRUCTURE,
-        A53_ELIMINATION_METHOD,
+        YES_NO, MONITORING_TYPE,
+        RELATION, ETHNICITY, POLITICAL_STATUS, EDUCATION, SCHOOLING,
+        HEALTH, LABOUR_SKILL, WORK_AREA,
+        RISK_TYPES, DISASTER_KINDS,
+        INDUSTRY, EMPLOYMENT, FINANCE, WELFARE_JOB, HOUSING, WATER,
+        HEALTH_ASSISTANCE, COMPULSORY_EDUCATION, EDUCATION_ASSISTANCE, SOCIAL_PROTECTION,
+        SOCIAL_HELP, RELOCATION, LIVING_CONDITIONS, INFRASTRUCTURE,
+        ELIMINATION_METHOD,
         NUMBERED_RISKS, CASE_ORIGIN, DECLARATION_CHANNEL, SUPERVISION_CHANNEL, TEAM_ROLE,
         WARNING_CHECK_OUTCOME,
     )
 }
 
-YES_NO_FIELDS = (
-    "A1", "A4", "A17", "A18", "A19", "A20", "A21", "A22", "A23", "A24", "A25", "A26",
-)
-
-
-
-def a_code_key(code: str) -> tuple[int, str]:
-    """Sort key putting A-codes in form order: A2 < A10 < A27 < A27a < A28."""
-    digits = code[1:].rstrip("abcdefghijklmnopqrstuvwxyz")
-    return int(digits), code[1 + len(digits):]
-
-
+# Every A-coded field with a code table, by A-code in form order: the tables above and yes_no
+# (A1, A4, A17–A26), as the registry's fields name them.
 TABLE_OF_FIELD: dict[str, CodeTable] = dict(
     sorted(
-        {
-            **{code: YES_NO for code in YES_NO_FIELDS},
-            **{table.field: table for table in TABLES.values() if table.field},
-        }.items(),
+        {field.code: TABLES[field.table] for field in fields.FIELDS
+         if field.code and field.table}.items(),
         key=lambda item: a_code_key(item[0]),
     )
 )

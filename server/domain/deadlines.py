@@ -27,6 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from server.domain.catalogue import CatalogueError
 from server.domain.pipeline import STEPS, Procedure, Step
 from server.domain.workdays import (
     add_workdays,
@@ -38,8 +39,8 @@ from server.domain.workdays import (
 MAX_LIMIT = 365  # working days; anything longer is a typing error
 
 
-class DeadlineInvalid(ValueError):
-    pass
+class DeadlineInvalid(CatalogueError):
+    """A step deadline the rules refuse: DEADLINE_STEP_UNKNOWN or DEADLINE_WORKDAYS_RANGE."""
 
 
 @dataclass(frozen=True)
@@ -54,9 +55,10 @@ class StepDeadline:
 
     def __post_init__(self):
         if self.step is not None and self.step not in STEPS[self.procedure]:
-            raise DeadlineInvalid(f"“{self.procedure.value}”程序没有“{self.step.value}”环节")
+            raise DeadlineInvalid("DEADLINE_STEP_UNKNOWN", procedure=self.procedure.value,
+                                  step=self.step.value)
         if not 0 <= self.workdays <= MAX_LIMIT:
-            raise DeadlineInvalid(f"时限应为0–{MAX_LIMIT}个工作日")
+            raise DeadlineInvalid("DEADLINE_WORKDAYS_RANGE", limit=MAX_LIMIT)
 
 
 @dataclass(frozen=True)

@@ -115,11 +115,15 @@ class Conflict:
     area_code: str = ""  # whose reviewers decide: the smallest area covering all involved
 
     @property
-    def message(self) -> str:
-        """Located, and safe to show a helper: the ID masked (SPEC §7), the member's place."""
-        where = (f"（第{'、'.join(map(str, self.member_indexes))}名成员）"
-                 if self.member_indexes else "")
-        return f"{CONFLICT_NAMES[self.kind]}：{mask(self.id_number)}{where}"
+    def code(self) -> str:
+        """The catalogue code of the submission's problem: ``CONFLICT_<KIND>``."""
+        return f"CONFLICT_{self.kind.value.upper()}"
+
+    @property
+    def params(self) -> dict[str, str]:
+        """Safe to show a helper: the ID masked (SPEC §7), the members' places."""
+        return {"id_number": mask(self.id_number),
+                "members": "、".join(map(str, self.member_indexes))}
 
 
 @dataclass(frozen=True)

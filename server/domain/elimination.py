@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 
+from server.domain import fields
 from server.domain.members import Finding, Severity
 from server.domain.money import display
 
@@ -26,21 +27,20 @@ def elimination_findings(*, a34: Decimal, floor: Decimal, line: Decimal,
                          standards: Mapping[str, bool], labour_capacity: bool,
                          social_protection: bool) -> list[Finding]:
     findings = []
-    unmet = [label for name, label in STANDARDS.items() if not standards.get(name)]
+    unmet = [name for name in STANDARDS if not standards.get(name)]
     if unmet:
         findings.append(Finding(Severity.ERROR, "ELIMINATION_STANDARDS", "风险消除标准",
-                                f"未达到风险消除标准：{'、'.join(unmet)}"))
+                                {"standards": "、".join(STANDARDS[name] for name in unmet),
+                                 "unmet": " ".join(unmet)}))
     if a34 < floor:
-        findings.append(Finding(
-            Severity.ERROR, "ELIMINATION_BELOW_FLOOR", "A34",
-            f"家庭人均纯收入 {display(a34)} 元低于风险消除底线 {display(floor)} 元，"
-            "不能标注风险消除"))
+        findings.append(Finding(Severity.ERROR, "ELIMINATION_BELOW_FLOOR",
+                                fields.NET_INCOME_PER_CAPITA.code,
+                                {"a34": display(a34), "floor": display(floor)}))
     elif a34 < line:
-        findings.append(Finding(
-            Severity.WARNING, "ELIMINATION_BELOW_LINE", "A34",
-            f"家庭人均纯收入 {display(a34)} 元仍低于监测范围基准线 {display(line)} 元，请审慎评估"))
+        findings.append(Finding(Severity.WARNING, "ELIMINATION_BELOW_LINE",
+                                fields.NET_INCOME_PER_CAPITA.code,
+                                {"a34": display(a34), "line": display(line)}))
     if not labour_capacity and social_protection:
-        findings.append(Finding(
-            Severity.ERROR, "ELIMINATION_NOT_FOR_NOW", "A14",
-            "无劳动能力的户落实兜底保障措施后暂不标注风险消除，继续跟踪监测"))
+        findings.append(Finding(Severity.ERROR, "ELIMINATION_NOT_FOR_NOW",
+                                fields.LABOUR_SKILL.code))
     return findings

@@ -15,14 +15,19 @@ and death date of a member (SPEC §2), the paper-only form-filling date (填表�
 the measure record's date and green-channel flag, the four risk-elimination standards
 (``std_…``) and the self-declaration (``decl_…``). The effect of each measure (帮扶成效, 附件4)
 is a text under the measure's own A-code: ``a39_effect`` … ``a52_effect``.
+
+This is the only module of server/, sync/ and media/ that spells an A-code (tests/unit/domain/
+test_field_registry.py): other modules name a field by its constant here (``WAGES.name``,
+``NET_INCOME_PER_CAPITA.code``), a group of fields by its tuple (``INCOME_FIELDS``,
+``MEASURES``), a range of codes by ``code_span``. The code tables of ``codes.py`` take their
+list name, A-code and title from the field they belong to.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-
-from server.domain.codes import TABLES, CodeTable, a_code_key
 
 
 class Kind(StrEnum):
@@ -61,14 +66,20 @@ class Field:
     stage: int = 1
 
     @property
-    def header(self) -> str:
-        """The export column header: "A28 工资性收入(元)"; a field without A-code: its label."""
-        text = f"{self.code} {self.label}" if self.code else self.label
-        return f"{text}({self.unit})" if self.unit else text
+    def caption(self) -> str:
+        """The A-code and the label: "A28 工资性收入"; a field without A-code: its label."""
+        return f"{self.code} {self.label}" if self.code else self.label
 
     @property
-    def code_table(self) -> CodeTable | None:
-        return TABLES[self.table] if self.table else None
+    def header(self) -> str:
+        """The export column header: "A28 工资性收入(元)"; a field without A-code: its label."""
+        return f"{self.caption}({self.unit})" if self.unit else self.caption
+
+
+def a_code_key(code: str) -> tuple[int, str]:
+    """Sort key putting A-codes in form order: A2 < A10 < A27 < A27a < A28."""
+    digits = code[1:].rstrip("abcdefghijklmnopqrstuvwxyz")
+    return int(digits), code[1 + len(digits):]
 
 
 H, M = Scope.HOUSEHOLD, Scope.MEMBER
@@ -269,6 +280,100 @@ def _by_code() -> dict[str, tuple[Field, ...]]:
 
 BY_CODE: dict[str, tuple[Field, ...]] = _by_code()
 
+# --- The A-coded fields by name -----------------------------------------------------------
+# Each constant is the field's XLSForm name without its A-code, in capitals (``WAGES`` is
+# ``a28_wages``); the measures A45 and A47 add _ASSISTANCE, since the member fields A13 and A11
+# are HEALTH and EDUCATION. The effects of the measures are ``effect_of(measure)``.
+
+RESETTLEMENT_SITE = BY_NAME["a1_resettlement_site"]
+SITE_NAME = BY_NAME["a2_site_name"]
+MONITORING_TYPE = BY_NAME["a3_monitoring_type"]
+FORMERLY_POOR = BY_NAME["a4_formerly_poor"]
+NAME = BY_NAME["a5_name"]
+SEX = BY_NAME["a6_sex"]
+ID_NUMBER = BY_NAME["a7_id_number"]
+RELATION = BY_NAME["a8_relation"]
+ETHNICITY = BY_NAME["a9_ethnicity"]
+POLITICAL_STATUS = BY_NAME["a10_political_status"]
+EDUCATION = BY_NAME["a11_education"]
+SCHOOLING = BY_NAME["a12_schooling"]
+HEALTH = BY_NAME["a13_health"]
+LABOUR_SKILL = BY_NAME["a14_labour_skill"]
+WORK_AREA = BY_NAME["a15_work_area"]
+WORK_PLACE = BY_NAME["a15_work_place"]
+WORK_MONTHS = BY_NAME["a16_work_months"]
+BASIC_MEDICAL_INSURANCE = BY_NAME["a17_basic_medical_insurance"]
+SERIOUS_ILLNESS_INSURANCE = BY_NAME["a18_serious_illness_insurance"]
+BASIC_PENSION = BY_NAME["a19_basic_pension"]
+MINIMUM_LIVING_ALLOWANCE = BY_NAME["a20_minimum_living_allowance"]
+EXTREME_POVERTY_SUPPORT = BY_NAME["a21_extreme_poverty_support"]
+RELOCATED = BY_NAME["a22_relocated"]
+HOUSING_UNSAFE = BY_NAME["a23_housing_unsafe"]
+SCHOOL_DROPOUT = BY_NAME["a24_school_dropout"]
+WATER_UNSAFE = BY_NAME["a25_water_unsafe"]
+MEMBER_UNINSURED = BY_NAME["a26_member_uninsured"]
+RISK_TYPES = BY_NAME["a27_risk_types"]
+OTHER_TEXT = BY_NAME["a27_other_text"]
+DISASTER_KINDS = BY_NAME["a27a_disaster_kinds"]
+WAGES = BY_NAME["a28_wages"]
+BUSINESS_INCOME = BY_NAME["a29_business_income"]
+PROPERTY_INCOME = BY_NAME["a30_property_income"]
+TRANSFER_INCOME = BY_NAME["a31_transfer_income"]
+BUSINESS_EXPENSES = BY_NAME["a32_business_expenses"]
+NET_INCOME = BY_NAME["a33_net_income"]
+NET_INCOME_PER_CAPITA = BY_NAME["a34_net_income_per_capita"]
+INSURANCE_CLAIMS = BY_NAME["a35_insurance_claims"]
+COMPLIANT_OUT_OF_POCKET = BY_NAME["a36_compliant_out_of_pocket"]
+INCOME_REFERENCE = BY_NAME["a37_income_reference"]
+INCOME_REFERENCE_PER_CAPITA = BY_NAME["a38_income_reference_per_capita"]
+INDUSTRY = BY_NAME["a39_industry"]
+EMPLOYMENT = BY_NAME["a40_employment"]
+FINANCE = BY_NAME["a41_finance"]
+WELFARE_JOB = BY_NAME["a42_welfare_job"]
+HOUSING = BY_NAME["a43_housing"]
+WATER = BY_NAME["a44_water"]
+HEALTH_ASSISTANCE = BY_NAME["a45_health"]
+COMPULSORY_EDUCATION = BY_NAME["a46_compulsory_education"]
+EDUCATION_ASSISTANCE = BY_NAME["a47_education"]
+SOCIAL_PROTECTION = BY_NAME["a48_social_protection"]  # 综合保障 (兜底保障类)
+SOCIAL_HELP = BY_NAME["a49_social_help"]
+RELOCATION = BY_NAME["a50_relocation"]
+LIVING_CONDITIONS = BY_NAME["a51_living_conditions"]
+INFRASTRUCTURE = BY_NAME["a52_infrastructure"]
+ELIMINATION_METHOD = BY_NAME["a53_elimination_method"]
+ELIMINATION_DATE = BY_NAME["a54_elimination_date"]
+CONTACT_NAME = BY_NAME["a55_contact_name"]
+CONTACT_PHONE = BY_NAME["a55_contact_phone"]
+
+# --- Groups other modules read ------------------------------------------------------------
+
+# The income and expense items typed in (A28–A32, A35, A36), in the order of
+# ``domain.income.IncomeItems``; each is required (没有则填0).
+INCOME_FIELDS: tuple[Field, ...] = (
+    WAGES, BUSINESS_INCOME, PROPERTY_INCOME, TRANSFER_INCOME, BUSINESS_EXPENSES,
+    INSURANCE_CLAIMS, COMPLIANT_OUT_OF_POCKET,
+)
+# The figures the server computes from them (A33, A34, A37, A38; ``domain.income``), in the
+# order of ``domain.income.DerivedIncome``: the phone computes them too, the server's count.
+DERIVED_INCOME: tuple[Field, ...] = (
+    NET_INCOME, NET_INCOME_PER_CAPITA, INCOME_REFERENCE, INCOME_REFERENCE_PER_CAPITA,
+)
+# The three 保障 and water items (numbered risks ②–④, SPEC §4): 是 is a risk.
+SECURITY_RISKS: tuple[Field, ...] = (HOUSING_UNSAFE, SCHOOL_DROPOUT, WATER_UNSAFE)
+# The fourteen assistance measures A39–A52 (stage two), each with its code table.
+MEASURES: tuple[Field, ...] = (
+    INDUSTRY, EMPLOYMENT, FINANCE, WELFARE_JOB, HOUSING, WATER, HEALTH_ASSISTANCE,
+    COMPULSORY_EDUCATION, EDUCATION_ASSISTANCE, SOCIAL_PROTECTION, SOCIAL_HELP, RELOCATION,
+    LIVING_CONDITIONS, INFRASTRUCTURE,
+)
+# The registry fields the household entity list (households.csv) carries for the follow-up
+# forms to prefill, in its column order; the list adds the head's name and masked ID number
+# after the address and the labour capacity at the end (sync/attachments.py).
+ENTITY_FIELDS: tuple[Field, ...] = (
+    BY_NAME["household_size"], BY_NAME["phone"], RESETTLEMENT_SITE, MONITORING_TYPE,
+    FORMERLY_POOR, *INCOME_FIELDS, CONTACT_NAME, CONTACT_PHONE,
+)
+
 
 def household_fields() -> tuple[Field, ...]:
     """The household-level fields, in registry order."""
@@ -285,3 +390,27 @@ def fields_of_stage(stage: int) -> tuple[Field, ...]:
     if stage not in (1, 2, 3):
         raise ValueError(f"stage must be 1, 2 or 3, not {stage!r}")
     return tuple(field for field in FIELDS if field.stage == stage)
+
+
+def effect_of(measure: Field) -> Field:
+    """The effect (帮扶成效) recorded with ``measure``, one of ``MEASURES``."""
+    return BY_NAME[f"{measure.code.lower()}_effect"]
+
+
+def code_span(group: Iterable[Field]) -> str:
+    """The range of A-codes of ``group`` as the sources write it: "A39–A52"."""
+    codes = sorted({field.code for field in group if field.code}, key=a_code_key)
+    return f"{codes[0]}–{codes[-1]}" if len(codes) > 1 else codes[0]
+
+
+_POSITION: dict[str, int] = {field.name: index for index, field in enumerate(FIELDS)}
+
+
+def in_code_order(selection: Iterable[Field] = FIELDS) -> tuple[Field, ...]:
+    """``selection`` as export columns: the A-coded fields in A-code order (fields sharing a
+    code in registry order: A15 area before A15 place), then the others in registry order.
+    Each field's ``header`` ("A28 工资性收入(元)") names its column (SPEC §7)."""
+    def key(field: Field) -> tuple[bool, tuple[int, str], int]:
+        return (not field.code, a_code_key(field.code) if field.code else (0, ""),
+                _POSITION[field.name])
+    return tuple(sorted(selection, key=key))

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
+from server.domain.catalogue import CatalogueError
+
 
 class FigureKind(StrEnum):
     MONITORING_LINE = "monitoring_line"  # 收入监测范围基准线, yuan per person per year
@@ -42,9 +44,12 @@ class FigureLookup:
     document: str
 
 
-class FigureMissing(LookupError):
+class FigureMissing(CatalogueError, LookupError):
+    """No figure of ``kind`` for the year or an earlier one (catalogue code FIGURE_MISSING)."""
+
     def __init__(self, province: str, year: int, kind: FigureKind):
-        super().__init__(f"省份 {province} 没有 {year} 年及以前的{FIGURE_NAMES[kind]}，请先录入")
+        super().__init__("FIGURE_MISSING", province=province, year=year,
+                         figure=FIGURE_NAMES[kind])
         self.province, self.year, self.kind = province, year, kind
 
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
+from server.domain.catalogue import CatalogueError
+
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARACTERS = "10X98765432"
 
@@ -41,13 +43,8 @@ class Sex(StrEnum):
         return "男" if self is Sex.MALE else "女"
 
 
-class IdNumberError(ValueError):
-    """An ID number that breaks a rule; ``code`` is an error-catalogue code."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
+class IdNumberError(CatalogueError):
+    """An ID number that breaks a rule: its catalogue code and values."""
 
 
 @dataclass(frozen=True)
@@ -107,41 +104,33 @@ def parse(raw: str, today: date | None = None) -> IdNumber:
     """Validate and normalise; raises IdNumberError naming the failed rule."""
     value = normalise(raw)
     if not value:
-        raise IdNumberError("ID_EMPTY", "身份证号码不能为空")
+        raise IdNumberError("ID_EMPTY")
     category = level = None
     if len(value) == 15 and value.isdigit():
-        raise IdNumberError("ID_FIRST_GENERATION",
-                            "不接受15位一代身份证号码，请填写18位二代身份证号码")
+        raise IdNumberError("ID_FIRST_GENERATION")
     if len(value) == 20:
         category_digit, level_digit = value[18], value[19]
         if not category_digit.isdigit() or int(category_digit) not in DISABILITY_CATEGORIES:
-            raise IdNumberError("DISABILITY_CATEGORY",
-                                f"残疾人证号码第19位（残疾类别）应为1–7，实为“{category_digit}”")
+            raise IdNumberError("DISABILITY_CATEGORY", digit=category_digit)
         if not level_digit.isdigit() or int(level_digit) not in DISABILITY_LEVELS:
-            raise IdNumberError("DISABILITY_LEVEL",
-                                f"残疾人证号码第20位（残疾等级）应为1–4，实为“{level_digit}”")
+            raise IdNumberError("DISABILITY_LEVEL", digit=level_digit)
         category, level = int(category_digit), int(level_digit)
         value = value[:18]
     elif len(value) != 18:
-        raise IdNumberError("ID_LENGTH",
-                            f"身份证号码应为18位（残疾人证20位），实为{len(value)}位")
+        raise IdNumberError("ID_LENGTH", length=len(value))
     if not _SHAPE.fullmatch(value):
-        raise IdNumberError("ID_CHARACTERS", "身份证号码前17位应为数字，第18位为数字或X")
+        raise IdNumberError("ID_CHARACTERS")
     if value[:2] not in PROVINCES:
-        raise IdNumberError("ID_PROVINCE",
-                            f"身份证号码前两位“{value[:2]}”不是有效的省级行政区划代码")
+        raise IdNumberError("ID_PROVINCE", province=value[:2])
     try:
         birth = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError as exc:
-        raise IdNumberError("ID_BIRTH_DATE",
-                            f"身份证号码第7–14位“{value[6:14]}”不是有效的出生日期") from exc
+        raise IdNumberError("ID_BIRTH_DATE", digits=value[6:14]) from exc
     if birth > (today or date.today()) or birth < _EARLIEST_BIRTH:
-        raise IdNumberError("ID_BIRTH_DATE",
-                            f"身份证号码中的出生日期{birth.isoformat()}不可能（晚于今天或过早）")
+        raise IdNumberError("ID_BIRTH_DATE", digits=value[6:14])
     expected = check_character(value[:17])
     if value[17] != expected:
-        raise IdNumberError("ID_CHECKSUM",
-                            f"身份证号码校验码错误：第18位应为“{expected}”，实为“{value[17]}”")
+        raise IdNumberError("ID_CHECKSUM", expected=expected, given=value[17])
     sex = Sex.MALE if int(value[16]) % 2 else Sex.FEMALE
     return IdNumber(value, birth, sex, category, level)
 

@@ -10,8 +10,11 @@ physical, or mental, or intellectual: 丧失/无劳动力 otherwise is a warning
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
+
+from server.domain import fields
+from server.domain.catalogue import render
 
 ORDINARY, SKILLED, LOST, NONE, WEAK = "01", "02", "03", "04", "05"
 SKILL_NAMES = {ORDINARY: "普通劳动力", SKILLED: "技能劳动力", LOST: "丧失劳动力",
@@ -31,9 +34,17 @@ class Severity(StrEnum):
 @dataclass(frozen=True)
 class Finding:
     severity: Severity
-    code: str  # error-catalogue code
+    code: str  # a code of the catalogue (server.domain.catalogue)
     field: str  # A-code
-    message: str
+    params: Mapping[str, object] = field(default_factory=dict, hash=False)
+
+    @property
+    def message(self) -> str:
+        return render(self.code, self.params)
+
+
+# The age bands of the labour-skill rule, as the findings name them.
+BAND_NAMES = {"child": "未满16周岁", "working": "16–60周岁", "elderly": "60周岁以上"}
 
 
 def labour_skill_findings(skill: str, age: int, disabled: bool = False,
@@ -43,25 +54,26 @@ def labour_skill_findings(skill: str, age: int, disabled: bool = False,
     findings = []
     if age < 16:
         allowed = {NONE}
-        band = "未满16周岁"
+        band = "child"
     elif age <= 60:
         allowed = {ORDINARY, SKILLED, LOST, WEAK}
-        band = "16–60周岁"
+        band = "working"
     else:
         allowed = {WEAK, NONE}
-        band = "60周岁以上"
+        band = "elderly"
     if skill == SKILLED and skill not in allowed:
-        findings.append(Finding(Severity.WARNING, "LABOUR_SKILL_AGE_UNUSUAL", "A14",
-                                f"{band}（{age}岁）填写“技能劳动力”，请核实执业资格证书"))
+        findings.append(Finding(Severity.WARNING, "LABOUR_SKILL_AGE_UNUSUAL",
+                                fields.LABOUR_SKILL.code,
+                                {"band": BAND_NAMES[band], "age": age}))
     elif skill not in allowed:
         expected = "、".join(SKILL_NAMES[code] for code in sorted(allowed))
-        findings.append(Finding(Severity.ERROR, "LABOUR_SKILL_AGE", "A14",
-                                f"{band}（{age}岁）的劳动技能应为{expected}，不能是“{name}”"))
+        findings.append(Finding(Severity.ERROR, "LABOUR_SKILL_AGE", fields.LABOUR_SKILL.code,
+                                {"band": BAND_NAMES[band], "age": age, "expected": expected,
+                                 "skill": name}))
     if disabled and age >= 16 and skill in (LOST, NONE) and not _severe(
             disability_category, disability_level):
-        findings.append(Finding(
-            Severity.WARNING, "LABOUR_SKILL_DISABILITY", "A14",
-            "除一、二级肢体残疾和精神、智力残疾外，成年残疾人原则上应视为有劳动力，请核实"))
+        findings.append(Finding(Severity.WARNING, "LABOUR_SKILL_DISABILITY",
+                                fields.LABOUR_SKILL.code))
     return findings
 
 
@@ -74,5 +86,5 @@ def _severe(category: int | None, level: int | None) -> bool:
 def has_labour_capacity(members: Iterable[Mapping[str, object]]) -> bool:
     """Whether a living member has labour capacity (A14 普通、技能 or 弱/半劳动力), from the
     member values of a survey (SPEC §6: such a household is not "not for now")."""
-    return any(m.get("a14_labour_skill") in HAS_LABOUR_CAPACITY and m.get("deceased") != DECEASED
-               for m in members)
+    return any(m.get(fields.LABOUR_SKILL.name) in HAS_LABOUR_CAPACITY
+               and m.get("deceased") != DECEASED for m in members)

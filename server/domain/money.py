@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from decimal import ROUND_HALF_UP, Decimal
 
+from server.domain.catalogue import CatalogueError
+
 CENT = Decimal("0.01")
 
 # ASCII digits only: a character class of code points, not ``\d`` (which matches "１").
@@ -24,8 +26,8 @@ _EXPONENT = re.compile(r"[0-9.][eE][-+]?[0-9]")
 _SEPARATORS = frozenset(",，، '_\u00a0\u2009\u202f\u3000")
 
 
-class MoneyError(ValueError):
-    pass
+class MoneyError(CatalogueError):
+    """A number that is not a plain decimal: the catalogue code of the rule it breaks."""
 
 
 def money(value: str | int | Decimal) -> Decimal:
@@ -38,38 +40,38 @@ def plain_decimal(value: str | int | Decimal, places: int | None = None) -> Deci
     """A number written as a plain decimal (ASCII digits, optional minus, optional fraction
     of at most ``places`` digits; no limit when None), an int or a finite Decimal."""
     if isinstance(value, (float, bool)):
-        raise MoneyError("金额必须是精确的十进制数，不能是浮点数")
+        raise MoneyError("NUMBER_FLOAT")
     if isinstance(value, int):
         return Decimal(value)
     if isinstance(value, Decimal):
         if not value.is_finite():
-            raise MoneyError("不是有效的数值")
+            raise MoneyError("NUMBER_NOT_FINITE")
         return value
     if not isinstance(value, str):
-        raise MoneyError("应为十进制数")
+        raise MoneyError("NUMBER_NOT_TEXT")
     match = _PLAIN.fullmatch(value)
     if match is None:
         raise MoneyError(_why_not_plain(value))
     fraction = match.group(1)
     if places is not None and fraction is not None and len(fraction) > places:
-        raise MoneyError(f"最多保留{places}位小数（元、角、分），此处有{len(fraction)}位")
+        raise MoneyError("NUMBER_PLACES", places=places, given=len(fraction))
     return Decimal(value)
 
 
 def _why_not_plain(text: str) -> str:
-    """The rule a text that is not a plain decimal breaks, for the helper who typed it (the
-    caller shows the text itself)."""
+    """The catalogue code of the rule a text that is not a plain decimal breaks, for the
+    helper who typed it (the caller shows the text itself)."""
     if not text.strip():
-        return "不能为空"
+        return "NUMBER_EMPTY"
     if any(ch.isdigit() and not "0" <= ch <= "9" for ch in text):
-        return "含有全角或非阿拉伯数字：只能使用半角数字0–9"
+        return "NUMBER_FULL_WIDTH"
     if any(ch in _SEPARATORS for ch in text.strip()):
-        return "含有千位分隔符或空格：请直接写数字，如 1000"
+        return "NUMBER_SEPARATORS"
     if _EXPONENT.search(text):
-        return "是科学计数法：请写成普通数字，如 1000"
+        return "NUMBER_SCIENTIFIC"
     if text.startswith("+"):
-        return "不能带正号“+”"
-    return "不是普通的十进制数（如 1234 或 1234.56）"
+        return "NUMBER_PLUS_SIGN"
+    return "NUMBER_NOT_PLAIN"
 
 
 def display(amount: Decimal) -> str:

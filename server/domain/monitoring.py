@@ -20,9 +20,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
+from server.domain.catalogue import CatalogueError
 
-class PeriodInvalid(ValueError):
-    pass
+
+class PeriodInvalid(CatalogueError):
+    """A period label that is neither a quarter nor a half-year (PERIOD_INVALID)."""
 
 
 @dataclass(frozen=True, order=True)
@@ -70,7 +72,7 @@ def parse_period(label: str) -> Period:
     """``2026Q3`` → the third quarter of 2026; ``2026H1`` → the first half-year."""
     match = _LABEL.match(label or "")
     if match is None or not 2000 <= int(match.group(1)) <= 2099:
-        raise PeriodInvalid(f"期间“{label}”应写作如 2026Q3（季度）或 2026H1（半年）")
+        raise PeriodInvalid("PERIOD_INVALID", period=label)
     kind, number = match.group(2)[0], int(match.group(2)[1])
     return Period(int(match.group(1)), 3 if kind == "Q" else 6, number)
 
@@ -94,18 +96,14 @@ def due_status(done: bool, period: Period, today: date) -> DueStatus:
     return DueStatus.OVERDUE if today > period.end else DueStatus.DUE
 
 
-class RecordDateError(ValueError):
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code, self.message = code, message
+class RecordDateError(CatalogueError):
+    """A record's date the rules refuse: DATE_IN_FUTURE or DATE_OUTSIDE_PERIOD."""
 
 
 def check_record_date(day: date, today: date, period: Period | None = None) -> None:
     """A record's date: not in the future, and inside ``period`` when one is given."""
     if day > today:
-        raise RecordDateError("DATE_IN_FUTURE", f"日期 {day.isoformat()} 晚于今天，不能登记")
+        raise RecordDateError("DATE_IN_FUTURE", date=day.isoformat())
     if period is not None and day not in period:
-        raise RecordDateError(
-            "DATE_OUTSIDE_PERIOD",
-            f"日期 {day.isoformat()} 不在 {period.label}（{period.start.isoformat()}至"
-            f"{period.end.isoformat()}）内")
+        raise RecordDateError("DATE_OUTSIDE_PERIOD", date=day.isoformat(), period=period.label,
+                              start=period.start.isoformat(), end=period.end.isoformat())

@@ -6,7 +6,8 @@ Risk elimination (风险消除程序): village proposal → home verification �
 7-day public notice → township review → county approval → 风险消除.
 
 Every change of state goes through ``transition``; it returns the new state or raises a
-PipelineError whose code is in the error catalogue and whose message names the rule.
+PipelineError: a code of the catalogue (``server.domain.catalogue``) with the values its
+message names.
 Choices where the source is silent, documented here:
 - the notice's days are full calendar days after the day it starts: a 7-day notice begun on
   1 June runs 2–8 June and can be closed from 9 June on;
@@ -24,6 +25,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from enum import StrEnum
 
+from server.domain.catalogue import CatalogueError, Message
 from server.domain.members import Finding
 from server.domain.roles import Role
 
@@ -131,10 +133,8 @@ def required_signers(procedure: Procedure, step: Step) -> tuple[Signer, ...]:
 OPENING_ROLES: dict[Procedure, frozenset[str]] = {Procedure.ELIMINATION: ROLES[Step.PROPOSAL]}
 
 
-class PipelineError(ValueError):
-    def __init__(self, code: str, message: str, **params: str):
-        super().__init__(message)
-        self.code, self.message, self.params = code, message, params
+class PipelineError(CatalogueError):
+    """A rule of the procedures refuses: its catalogue code and values."""
 
 
 def check_opening(procedure: Procedure, role: str, monitored: bool) -> None:
@@ -143,11 +143,11 @@ def check_opening(procedure: Procedure, role: str, monitored: bool) -> None:
     not one, an elimination only for one, proposed by the village. The codes are the error
     catalogue's."""
     if procedure in OPENING_ROLES and role not in OPENING_ROLES[procedure]:
-        raise PipelineError("ELIMINATION_PROPOSER", "风险消除名单由村级提出")
+        raise PipelineError("ELIMINATION_PROPOSER")
     if procedure is Procedure.ELIMINATION and not monitored:
-        raise PipelineError("ELIMINATION_NOT_MONITORED", "只有监测对象才能启动风险消除程序")
+        raise PipelineError("ELIMINATION_NOT_MONITORED")
     if procedure is Procedure.IDENTIFICATION and monitored:
-        raise PipelineError("HOUSEHOLD_ALREADY_MONITORED", "该户已是监测对象，不能再次识别")
+        raise PipelineError("HOUSEHOLD_ALREADY_MONITORED")
 
 
 @dataclass(frozen=True)
@@ -182,9 +182,9 @@ def notice_closes_on(started: date, days: int) -> date:
 def transition(case: CaseState, action: Action, role: str, today: date, facts: Facts,
                reason: str = "") -> CaseState:
     if case.status is not Status.OPEN:
-        raise PipelineError("CASE_CLOSED", "该案件已办结，不能再办理")
+        raise PipelineError("CASE_CLOSED")
     if role not in ROLES[case.step]:
-        raise PipelineError("STEP_ROLE", f"“{STEP_NAMES[case.step]}”环节不由您的角色办理")
+        raise PipelineError("STEP_ROLE", step=case.step.value, step_name=STEP_NAMES[case.step])
     steps = STEPS[case.procedure]
     index = steps.index(case.step)
     if action is Action.REJECT:
@@ -193,7 +193,7 @@ def transition(case: CaseState, action: Action, role: str, today: date, facts: F
     if action is Action.RETURN:
         _need_reason(reason)
         if index == 0:
-            raise PipelineError("RETURN_FROM_FIRST", "第一个环节无法退回")
+            raise PipelineError("RETURN_FROM_FIRST")
         back = steps[index - 1]
         # Back into the public notice: it starts again today and runs its full days again.
         return replace(case, step=back,
@@ -208,39 +208,37 @@ def transition(case: CaseState, action: Action, role: str, today: date, facts: F
 
 def _need_reason(reason: str) -> None:
     if not reason.strip():
-        raise PipelineError("REASON_REQUIRED", "退回或驳回必须填写理由")
+        raise PipelineError("REASON_REQUIRED")
 
 
 def _check_approval(case: CaseState, facts: Facts, today: date) -> None:
     if case.step is Step.VERIFICATION and facts.team_size < MINIMUM_TEAM:
-        raise PipelineError("TEAM_TOO_SMALL",
-                            f"入户核实须由至少{MINIMUM_TEAM}人组成的核实小组完成并签字")
+        raise PipelineError("TEAM_TOO_SMALL", minimum=MINIMUM_TEAM, team=facts.team_size)
     if case.step is Step.PUBLIC_NOTICE:
         opens = notice_closes_on(case.notice_started or today, facts.notice_days)
         if today < opens:
-            raise PipelineError("NOTICE_NOT_FINISHED",
-                                f"公示须满{facts.notice_days}日，{opens.isoformat()}起方可结束")
+            raise PipelineError("NOTICE_NOT_FINISHED", days=facts.notice_days,
+                                ends_on=opens.isoformat())
         if facts.open_objections:
-            raise PipelineError("NOTICE_OBJECTION_OPEN",
-                                f"公示期间有{facts.open_objections}件异议尚未核实办结")
+            raise PipelineError("NOTICE_OBJECTION_OPEN", open=facts.open_objections)
     missing = [s for s in required_signers(case.procedure, case.step) if s not in facts.signers]
     if missing:
-        names = "、".join(SIGNER_NAMES[s] for s in missing)
         document = "附件1" if missing == [Signer.APPLICANT] else _DOCUMENT[case.procedure]
-        raise PipelineError("SIGNATURE_MISSING",
-                            f"“{STEP_NAMES[case.step]}”须有{names}签字（{document}）方可通过",
-                            missing=" ".join(s.value for s in missing))
+        raise PipelineError("SIGNATURE_MISSING", missing=" ".join(s.value for s in missing),
+                            step=case.step.value, step_name=STEP_NAMES[case.step],
+                            signer_names="、".join(SIGNER_NAMES[s] for s in missing),
+                            document=document)
     if case.step is not Step.COUNTY_APPROVAL:
         return
     if case.procedure is Procedure.IDENTIFICATION and not facts.contact_assigned:
-        raise PipelineError("CONTACT_REQUIRED", "监测对象须落实监测帮扶联系人后方可审定")
+        raise PipelineError("CONTACT_REQUIRED")
     if case.procedure is Procedure.ELIMINATION:
         if facts.elimination_blockers is None:
-            raise PipelineError("ELIMINATION_NO_ASSESSMENT", "该户尚无风险消除评估（附件4/附件5）")
+            raise PipelineError("ELIMINATION_NO_ASSESSMENT")
         if facts.elimination_blockers:
-            first = facts.elimination_blockers[0]
-            raise PipelineError(first.code, "；".join(f.message
-                                                     for f in facts.elimination_blockers))
+            first, *others = facts.elimination_blockers
+            raise PipelineError(first.code, also=[Message(f.code, **f.params) for f in others],
+                                **first.params)
 
 
 # Green channel (绿色通道, 帮扶先行): assistance may start before the identification procedure

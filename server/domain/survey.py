@@ -2,7 +2,8 @@
 
 The phone's checks can be old or bypassed, so the server validates every value again, computes
 A6, A26, A33–A38 and the household size itself (its values are the truth) and notes where the
-phone's differ. Each finding names the field (A-code and member) and the rule, in Chinese.
+phone's differ. Each finding names the field (A-code and member) and the rule: a code of the
+catalogue (``server.domain.catalogue``) with its values, worded by the catalogue.
 Input is plain strings by XLSForm field name (see fields.py); output is typed values.
 """
 
@@ -14,9 +15,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from server.domain import codes
+from server.domain import codes, fields
+from server.domain.catalogue import CatalogueError, render
 from server.domain.classification import MonitoringType, Proposal, propose, type_allowed
 from server.domain.fields import BY_NAME, Field, Kind
+from server.domain.figures import FIGURE_NAMES, FigureKind
 from server.domain.idnumber import IdNumber, IdNumberError
 from server.domain.idnumber import parse as parse_id
 from server.domain.income import DerivedIncome, IncomeItems, Period, derive, income_period
@@ -24,12 +27,9 @@ from server.domain.members import Finding, Severity, labour_skill_findings
 from server.domain.money import MoneyError, display, money, plain_decimal
 
 PHONE = re.compile(r"1[0-9]{10}|0[0-9]{2,3}-?[0-9]{7,8}")
-INCOME_FIELDS = ("a28_wages", "a29_business_income", "a30_property_income",
-                 "a31_transfer_income", "a32_business_expenses", "a35_insurance_claims",
-                 "a36_compliant_out_of_pocket")
-DERIVED_BY_PHONE = ("a33_net_income", "a34_net_income_per_capita", "a37_income_reference",
-                    "a38_income_reference_per_capita")
-MEMBER_REQUIRED = ("a5_name", "a7_id_number", "a8_relation")
+INCOME_FIELDS = tuple(spec.name for spec in fields.INCOME_FIELDS)
+DERIVED_BY_PHONE = tuple(spec.name for spec in fields.DERIVED_INCOME)
+MEMBER_REQUIRED = (fields.NAME.name, fields.ID_NUMBER.name, fields.RELATION.name)
 
 
 @dataclass(frozen=True)
@@ -37,10 +37,14 @@ class Problem:
     """A finding located in the survey: the field, the member (1-based) if any, the rule."""
 
     severity: Severity
-    code: str
+    code: str  # a code of the catalogue
     field: str  # A-code or field name
-    message: str
+    params: Mapping[str, object] = field(default_factory=dict, hash=False)
     member: int | None = None
+
+    @property
+    def message(self) -> str:
+        return render(self.code, self.params)
 
     @property
     def text(self) -> str:
@@ -93,37 +97,47 @@ class Survey:
         return heads[0] if len(heads) == 1 else None
 
 
+class ValueInvalid(CatalogueError):
+    """A form value that is not of its kind: the catalogue code of the reason."""
+
+
 def parse_value(spec: Field, raw: str, today: date) -> object:
-    """One form value as its kind; ValueError with a Chinese message when it is not one."""
+    """One form value as its kind; a ``CatalogueError`` naming the reason when it is not one
+    (``IdNumberError`` for an ID number, ``MoneyError`` for a number, else ``ValueInvalid``)."""
     text = raw.strip()
     if spec.kind is Kind.MONEY:
         amount = money(text)
         if amount < 0:
-            raise ValueError("金额不能为负数")
+            raise ValueInvalid("VALUE_NEGATIVE")
         return amount
     if spec.kind in (Kind.DECIMAL, Kind.INTEGER):
         number = plain_decimal(text)
         if spec.kind is Kind.INTEGER and number != number.to_integral_value():
-            raise ValueError("应为整数")
+            raise ValueInvalid("VALUE_NOT_INTEGER")
         return int(number) if spec.kind is Kind.INTEGER else number
     if spec.kind is Kind.SELECT_ONE and spec.table:
         if text not in codes.TABLES[spec.table]:
-            raise ValueError(f"代码“{text}”不在代码表“{codes.TABLES[spec.table].title}”中")
+            raise ValueInvalid("VALUE_CODE_UNKNOWN", codes=text,
+                               table=codes.TABLES[spec.table].title)
         return text
     if spec.kind is Kind.SELECT_MULTIPLE and spec.table:
         chosen = tuple(text.split())
         unknown = [c for c in chosen if c not in codes.TABLES[spec.table]]
         if unknown:
-            raise ValueError(f"代码“{'、'.join(unknown)}”不在代码表中")
+            raise ValueInvalid("VALUE_CODE_UNKNOWN", codes="、".join(unknown),
+                               table=codes.TABLES[spec.table].title)
         return chosen
     if spec.kind is Kind.DATE:
-        value = date.fromisoformat(text[:10])
+        try:
+            value = date.fromisoformat(text[:10])
+        except ValueError as exc:
+            raise ValueInvalid("VALUE_DATE_FORMAT") from exc
         if value > today:
-            raise ValueError("日期不能晚于今天")
+            raise ValueInvalid("VALUE_DATE_FUTURE", date=value.isoformat())
         return value
     if spec.kind is Kind.PHONE:
         if not PHONE.fullmatch(text):
-            raise ValueError("电话应为11位手机号或带区号的固定电话")
+            raise ValueInvalid("VALUE_PHONE")
         return text
     if spec.kind is Kind.ID_NUMBER:
         return parse_id(text, today)
@@ -142,11 +156,11 @@ def read_values(values: Mapping[str, str], names: Sequence[str], today: date,
         try:
             typed[name] = parse_value(spec, raw, today)
         except IdNumberError as exc:
-            problems.append(Problem(Severity.ERROR, exc.code, spec.code or name, exc.message,
+            problems.append(Problem(Severity.ERROR, exc.code, spec.code or name, exc.params,
                                     member))
-        except (ValueError, MoneyError) as exc:
+        except CatalogueError as exc:  # ValueInvalid, MoneyError
             problems.append(Problem(Severity.ERROR, "FIELD_INVALID", spec.code or name,
-                                    f"“{raw}”无效：{exc}", member))
+                                    {"value": raw, "reason": exc.as_message()}, member))
     return typed
 
 
@@ -179,28 +193,29 @@ def read_survey(household: Mapping[str, str], members: Sequence[Mapping[str, str
     missing = [name for name in INCOME_FIELDS if name not in values]
     for name in blank(household, INCOME_FIELDS):
         problems.append(Problem(Severity.ERROR, "FIELD_REQUIRED", BY_NAME[name].code,
-                                "收支情况不能为空（没有则填0）"))
+                                {"label": BY_NAME[name].label}))
     if not missing and size:
         derived = derive(IncomeItems(*(values[name] for name in INCOME_FIELDS)), size)
-    insured = [m.values.get("a17_basic_medical_insurance") for m in roster if not m.deceased]
+    insured = [m.values.get(fields.BASIC_MEDICAL_INSURANCE.name) for m in roster
+               if not m.deceased]
     a26 = any(value == codes.NO for value in insured)
     proposal = None
     if line is None:
-        problems.append(Problem(Severity.ERROR, "FIGURE_MISSING", "A34",
-                                f"没有{visit_date.year}年度该省的监测范围基准线，无法计算和分类"
-                                "（请县级管理员先录入该年度数值）"))
+        problems.append(Problem(Severity.ERROR, "FIGURE_MISSING",
+                                fields.NET_INCOME_PER_CAPITA.code, {
+            "year": visit_date.year, "figure": FIGURE_NAMES[FigureKind.MONITORING_LINE]}))
     elif derived is not None:
         has_risk = _has_risk(values, a26)
         proposal = propose(
-            formerly_poor=values.get("a4_formerly_poor") == codes.YES,
+            formerly_poor=values.get(fields.FORMERLY_POOR.name) == codes.YES,
             a34=derived.a34_net_income_per_capita, a38=derived.a38_income_reference_per_capita,
             line=line, has_risk=has_risk,
             severe_difficulty=values.get("severe_difficulty") == codes.YES)
-        chosen = values.get("a3_monitoring_type")
+        chosen = values.get(fields.MONITORING_TYPE.name)
         if chosen and not type_allowed(MonitoringType(chosen), derived.a34_net_income_per_capita,
                                        line):
-            problems.append(Problem(Severity.ERROR, "MONITORING_TYPE_SUDDEN_BELOW_LINE", "A3",
-                                    "家庭人均纯收入低于监测范围基准线的户不能认定为突发严重困难户"))
+            problems.append(Problem(Severity.ERROR, "MONITORING_TYPE_SUDDEN_BELOW_LINE",
+                                    fields.MONITORING_TYPE.code))
     survey = Survey(visit_date, values, roster, size, derived, a26, line, proposal, problems)
     survey.phone_differs = _phone_differences(household, survey)
     return survey
@@ -211,49 +226,47 @@ def _member(index: int, raw: Mapping[str, str], visit: date, today: date,
     for name in MEMBER_REQUIRED:
         if not raw.get(name, "").strip():
             problems.append(Problem(Severity.ERROR, "FIELD_REQUIRED", BY_NAME[name].code,
-                                    f"{BY_NAME[name].label}不能为空", index))
+                                    {"label": BY_NAME[name].label}, index))
     values = read_values(raw, list(raw), today, problems, index)
-    person = values.get("a7_id_number")
+    person = values.get(fields.ID_NUMBER.name)
     person = person if isinstance(person, IdNumber) else None
     deceased = values.get("deceased") == codes.YES
-    if person is not None and "a14_labour_skill" in values:
+    if person is not None and fields.LABOUR_SKILL.name in values:
         for finding in labour_skill_findings(
-                str(values["a14_labour_skill"]), person.age_on(visit),
-                disabled=values.get("a13_health") == "04",
+                str(values[fields.LABOUR_SKILL.name]), person.age_on(visit),
+                disabled=values.get(fields.HEALTH.name) == "04",
                 disability_category=person.disability_category,
                 disability_level=person.disability_level):
             problems.append(_located(finding, index))
     death = values.get("death_date")
     if isinstance(death, date) and person is not None and death < person.birth_date:
-        problems.append(Problem(Severity.ERROR, "DEATH_BEFORE_BIRTH", "死亡日期",
-                                "死亡日期早于出生日期", index))
-    months = values.get("a16_work_months")
+        problems.append(Problem(Severity.ERROR, "DEATH_BEFORE_BIRTH", "死亡日期", {}, index))
+    months = values.get(fields.WORK_MONTHS.name)
     if isinstance(months, Decimal) and not (0 <= months <= 12 and (months * 2) % 1 == 0):
-        problems.append(Problem(Severity.ERROR, "WORK_MONTHS_RANGE", "A16",
-                                "务工时间应为0–12个月，以0.5个月为单位", index))
-    return Member(index, str(values.get("a5_name", "")), person,
-                  str(values.get("a8_relation", "")), deceased, values)
+        problems.append(Problem(Severity.ERROR, "WORK_MONTHS_RANGE",
+                                fields.WORK_MONTHS.code, {}, index))
+    return Member(index, str(values.get(fields.NAME.name, "")), person,
+                  str(values.get(fields.RELATION.name, "")), deceased, values)
 
 
 def _located(finding: Finding, member: int) -> Problem:
-    return Problem(finding.severity, finding.code, finding.field, finding.message, member)
+    return Problem(finding.severity, finding.code, finding.field, finding.params, member)
 
 
 def _check_roster(roster: list[Member], problems: list[Problem]) -> None:
     if not roster:
-        problems.append(Problem(Severity.ERROR, "NO_MEMBERS", "A5", "家庭成员不能为空"))
+        problems.append(Problem(Severity.ERROR, "NO_MEMBERS", fields.NAME.code))
         return
     heads = [m.index for m in roster if m.is_head]
     if len(heads) != 1:
-        problems.append(Problem(Severity.ERROR, "HEAD_COUNT", "A8",
-                                f"每户应有且只有一名“本人或户主”，实有{len(heads)}名"))
+        problems.append(Problem(Severity.ERROR, "HEAD_COUNT",
+                                fields.RELATION.code, {"count": len(heads)}))
 
 
 def _has_risk(values: Mapping[str, object], a26: bool) -> bool:
     """Any of the numbered risks ②–⑭ (SPEC §4)."""
-    yes = [values.get(name) == codes.YES
-           for name in ("a23_housing_unsafe", "a24_school_dropout", "a25_water_unsafe")]
-    return any(yes) or a26 or bool(values.get("a27_risk_types"))
+    yes = [values.get(spec.name) == codes.YES for spec in fields.SECURITY_RISKS]
+    return any(yes) or a26 or bool(values.get(fields.RISK_TYPES.name))
 
 
 def _phone_differences(raw: Mapping[str, str], survey: Survey) -> dict[str, tuple[str, str]]:
@@ -269,7 +282,7 @@ def phone_differences(raw: Mapping[str, str], derived: DerivedIncome | None, siz
         for name in DERIVED_BY_PHONE:
             ours[name] = display(getattr(derived, name))
     if a26 is not None:
-        ours["a26_member_uninsured"] = codes.YES if a26 else codes.NO
+        ours[fields.MEMBER_UNINSURED.name] = codes.YES if a26 else codes.NO
     ours["household_size"] = str(size)
     differs = {}
     for name, server_value in ours.items():

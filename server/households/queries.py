@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from server.auth import Principal, within
 from server.clock import local_day
 from server.domain import codes
-from server.domain.fields import BY_NAME
+from server.domain.fields import BY_NAME, ID_NUMBER, NAME, RELATION
 from server.domain.idnumber import IdNumberError, normalise
 from server.domain.idnumber import parse as parse_id
 from server.errors import AppError
@@ -318,10 +318,10 @@ def _differences(stored: dict) -> list[PhoneDifference]:
 
 
 def _survey_member(index: int, values: dict) -> SurveyMember:
-    id_text = values.get("a7_id_number")
-    return SurveyMember(index=index, name=str(values.get("a5_name", "")),
+    id_text = values.get(ID_NUMBER.name)
+    return SurveyMember(index=index, name=str(values.get(NAME.name, "")),
                         id_number=str(id_text) if id_text else None, sex=_sex(id_text),
-                        relation=values.get("a8_relation"),
+                        relation=values.get(RELATION.name),
                         deceased=values.get("deceased") == codes.YES,
                         values={k: str(v) for k, v in values.items()})
 

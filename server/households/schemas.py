@@ -2,8 +2,22 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from server.domain.codes import TABLES
-from server.domain.fields import BY_NAME, Kind
+from server.domain import codes
+from server.domain.fields import (
+    BASIC_MEDICAL_INSURANCE,
+    BY_NAME,
+    ID_NUMBER,
+    INCOME_REFERENCE,
+    INCOME_REFERENCE_PER_CAPITA,
+    MEMBER_UNINSURED,
+    MONITORING_TYPE,
+    NAME,
+    NET_INCOME,
+    NET_INCOME_PER_CAPITA,
+    RELATION,
+    SEX,
+    Kind,
+)
 from server.rest import (
     AREA_CODE,
     HOUSEHOLD_ID,
@@ -56,15 +70,15 @@ class HouseholdSchema(Schema):
     head_id_number = ShownIdNumber(allow_none=True,
                                    metadata={"description": "县级以外角色看到的是脱敏号码"})
     phone = ShownPhone(allow_none=True, metadata={"description": "县级以外角色脱敏"})
-    monitoring_type = fields.String(allow_none=True,
-                                    metadata={"description": "A3 监测对象类型（表上所填）"})
+    monitoring_type = fields.String(allow_none=True, metadata={
+        "description": f"{MONITORING_TYPE.caption}（表上所填）"})
     survey_number = fields.Integer(allow_none=True, metadata={"description": "最新调查的序号"})
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
 
 
 class PhoneDifferenceSchema(Schema):
-    field = fields.String(metadata={"description": "字段名，如 a34_net_income_per_capita"})
+    field = fields.String(metadata={"description": f"字段名，如 {NET_INCOME_PER_CAPITA.name}"})
     code = fields.String(metadata={"description": "A 编码（家庭人口为空）"})
     phone = fields.String(metadata={"description": "手机端计算的值"})
     server = fields.String(metadata={"description": "服务器计算的值（以此为准）"})
@@ -80,12 +94,12 @@ class SurveyProblemSchema(Schema):
 
 class SurveyMemberSchema(Schema):
     index = fields.Integer(metadata={"description": "成员序号（从1起，按表上顺序）"})
-    name = fields.String(metadata={"description": "A5 姓名"})
+    name = fields.String(metadata={"description": NAME.caption})
     id_number = ShownIdNumber(allow_none=True, metadata={
-        "description": "A7 身份证号码（或20位残疾人证号码），县级以外角色脱敏"})
+        "description": f"{ID_NUMBER.code} 身份证号码（或20位残疾人证号码），县级以外角色脱敏"})
     sex = fields.String(allow_none=True, metadata={
-        "description": "A6 性别：1 男，2 女（由身份证号码得出，不是手填的）"})
-    relation = fields.String(allow_none=True, metadata={"description": "A8 与户主关系"})
+        "description": f"{SEX.caption}：1 男，2 女（由身份证号码得出，不是手填的）"})
+    relation = fields.String(allow_none=True, metadata={"description": RELATION.caption})
     deceased = fields.Boolean()
     values = FormValues(metadata={"description": "该成员在此次调查中的各项取值（按字段名）"})
 
@@ -99,13 +113,14 @@ class SurveyVersionSchema(Schema):
     created_at = fields.DateTime()
     size = fields.Integer(metadata={"description": "家庭人口（服务器按成员计算）"})
     a26_member_uninsured = fields.Boolean(metadata={
-        "description": "A26 是否有家庭成员未参加城乡居民基本医疗保险（服务器由各成员 A17 得出）"})
-    a33_net_income = Money("A33 家庭纯收入")
-    a34_net_income_per_capita = Money("A34 家庭人均纯收入")
-    a37_income_reference = Money("A37 纳入监测对象的收入参考范围")
-    a38_income_reference_per_capita = Money("A38 人均收入参考范围")
+        "description": f"{MEMBER_UNINSURED.caption}"
+                       f"（服务器由各成员 {BASIC_MEDICAL_INSURANCE.code} 得出）"})
+    a33_net_income = Money(NET_INCOME.caption)
+    a34_net_income_per_capita = Money(NET_INCOME_PER_CAPITA.caption)
+    a37_income_reference = Money(INCOME_REFERENCE.caption)
+    a38_income_reference_per_capita = Money(INCOME_REFERENCE_PER_CAPITA.caption)
     proposed_type = fields.String(allow_none=True, metadata={
-        "description": "服务器建议的 A3 监测对象类型（供参考，由人决定）"})
+        "description": f"服务器建议的 {MONITORING_TYPE.caption}（供参考，由人决定）"})
     phone_differs = fields.List(fields.Nested(PhoneDifferenceSchema), metadata={
         "description": "手机端计算值与服务器不一致之处（两者都保留，以服务器为准）"})
     warnings = fields.List(fields.Nested(SurveyProblemSchema), metadata={
@@ -117,11 +132,11 @@ class SurveyVersionSchema(Schema):
 class HouseholdMemberSchema(Schema):
     id = fields.Integer()
     name = fields.String()
-    sex = fields.String(metadata={"description": "A6 性别：1 男，2 女（由身份证号码得出）"})
+    sex = fields.String(metadata={"description": f"{SEX.caption}：1 男，2 女（由身份证号码得出）"})
     birth_date = fields.Date()
     id_number = ShownIdNumber(metadata={"description": "县级以外角色看到的是脱敏号码"})
     disability_card = ShownIdNumber(allow_none=True)
-    relation = fields.String(allow_none=True, metadata={"description": "A8 与户主关系"})
+    relation = fields.String(allow_none=True, metadata={"description": RELATION.caption})
     deceased = fields.Boolean()
     death_date = fields.Date(allow_none=True)
 
@@ -141,7 +156,7 @@ class HouseholdQueryArgsSchema(Schema):
     area_code = fields.String(validate=AREA_CODE,
                               metadata={"description": "只看此区划（须在本人辖区内）"})
     monitoring_type = fields.String(validate=validate.OneOf(
-        TABLES["a3_monitoring_type"].codes_list()))
+        codes.MONITORING_TYPE.codes_list()))
     sort = Sort("area_code", "updated_at", "created_at", "size", "monitoring_type",
                 "survey_number", default="area_code")
 
@@ -156,7 +171,7 @@ class PersonSchema(Schema):
                                     metadata={"description": "残疾人证号码（20位），同样脱敏"})
     household_id = fields.String()
     area_code = fields.String(metadata={"description": "所在户的区划"})
-    relation = fields.String(allow_none=True, metadata={"description": "A8 与户主关系"})
+    relation = fields.String(allow_none=True, metadata={"description": RELATION.caption})
     deceased = fields.Boolean()
     death_date = fields.Date(allow_none=True)
 

@@ -7,7 +7,6 @@ registry writes it ends with.
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict
 from datetime import date
 
 from sqlalchemy import func, select, tuple_
@@ -18,6 +17,7 @@ from server.db import insert_ignoring_duplicates
 from server.declarations.services import attach_declared_household
 from server.dedup.models import DuplicateFlag
 from server.domain.dedup import ConflictKind, Decision, Outcome, PersonKey, likely_same, pair
+from server.domain.fields import MONITORING_TYPE
 from server.domain.money import CENT
 from server.domain.survey import Survey
 from server.households.models import Household, Person, SurveyVersion
@@ -42,7 +42,7 @@ def write_household(session: Session, submission: Submission, survey: Survey,
     household.size = survey.size
     household.updated_by_submission_id = submission.id
     household.updated_at = func.now()
-    household.monitoring_type = survey.household.get("a3_monitoring_type",
+    household.monitoring_type = survey.household.get(MONITORING_TYPE.name,
                                                      household.monitoring_type)
     current = {p.id_number: p for p in session.scalars(
         select(Person).where(Person.id_number.in_(
@@ -159,7 +159,8 @@ def _survey_version(session: Session, household: Household, submission: Submissi
         proposed_type=(survey.proposal.monitoring_type.value
                        if survey.proposal and survey.proposal.monitoring_type else None),
         phone_differs={k: list(v) for k, v in survey.phone_differs.items()},
-        warnings=[asdict(p) | {"severity": p.severity.value} for p in survey.warnings],
+        warnings=[{"severity": p.severity.value, "code": p.code, "field": p.field,
+                   "message": p.message, "member": p.member} for p in survey.warnings],
     )
     session.add(version)
     session.flush()

@@ -52,12 +52,16 @@ def corrected(values: InstanceValues, corrections: dict[str, str]) -> InstanceVa
 def figure(session: Session, province: str, values, today: date,
             kind: FigureKind = FigureKind.MONITORING_LINE):
     """The figure in force for the visit year of ``values`` (None when the province has none)."""
-    visit = values.household.get("visit_date", "")[:4]
-    year = int(visit) if visit.isdigit() else today.year
     try:
-        return figure_in_force(session, province, year, kind).value
+        return figure_in_force(session, province, visit_year(values, today), kind).value
     except FigureMissing:
         return None
+
+
+def visit_year(values, today: date) -> int:
+    """The year of the form's visit date (today's year when it has none)."""
+    visit = values.household.get("visit_date", "")[:4]
+    return int(visit) if visit.isdigit() else today.year
 
 
 def picked_household(session: Session, submission: Submission, values,
@@ -68,7 +72,6 @@ def picked_household(session: Session, submission: Submission, values,
         User.id == submission.submitter_id))
     if household is None or not submitter_area or not contains(submitter_area,
                                                                household.area_code):
-        problems.append(Problem(Severity.ERROR, "HOUSEHOLD_UNKNOWN", "户",
-                                "所选农户不在登记册中或不属于您的区域"))
+        problems.append(Problem(Severity.ERROR, "HOUSEHOLD_UNKNOWN", "户"))
         return None
     return household

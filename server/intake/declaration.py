@@ -19,6 +19,7 @@ from server.audit.services import record
 from server.auth import Principal
 from server.declarations.services import take_declaration
 from server.domain.codes import YES
+from server.domain.fields import BY_NAME
 from server.domain.members import Severity
 from server.domain.survey import Problem, read_values
 from server.households.models import Declaration, Person
@@ -33,12 +34,15 @@ def take_in_declaration(session: Session, submission: Submission, values, today:
     head_id = typed.get("decl_head_id_number")
     area = next((str(typed[name]) for name in ("addr_group", "addr_village") if name in typed),
                 None)
-    if head_id is None or area is None or not typed.get("decl_head_name"):
+    # An ID number given but invalid is already a problem of its own (ID_CHECKSUM …).
+    missing = [BY_NAME[name].label for name in ("decl_head_name", "decl_head_id_number")
+               if not values.household.get(name, "").strip()]
+    missing += [BY_NAME["addr_village"].label] if area is None else []
+    if missing:
         problems.append(Problem(Severity.ERROR, "FIELD_REQUIRED", "申报",
-                                "申报应写明户主姓名、身份证号码和住址"))
-    elif session.get(Area, area) is None:
-        problems.append(Problem(Severity.ERROR, "AREA_UNKNOWN", "住址",
-                                f"住址的区划代码“{area}”不在区划表中"))
+                                {"label": "、".join(missing)}))
+    elif head_id is not None and session.get(Area, area) is None:
+        problems.append(Problem(Severity.ERROR, "AREA_UNKNOWN", "住址", {"area_code": area}))
     if any(p.severity is Severity.ERROR for p in problems):
         return finish(session, submission, SubmissionState.INVALID, problems)
     household_id = session.scalar(select(Person.household_id)

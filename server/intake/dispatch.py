@@ -79,8 +79,7 @@ def _fail(session: Session, submission_id: int, exc: Exception) -> str:
     log.error("taking submission %s in failed", submission_id, exc_info=exc)
     submission = session.get(Submission, submission_id)
     detail = f"{type(exc).__name__}: {exc}"[:500]
-    problem = Problem(Severity.ERROR, "TAKE_IN_FAILED", "",
-                      f"服务器处理该提交时出错，已保留待处理（{detail}）")
+    problem = Problem(Severity.ERROR, "TAKE_IN_FAILED", "", {"detail": detail})
     return finish(session, submission, SubmissionState.FAILED, [problem])
 
 

@@ -9,19 +9,18 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.audit.services import record
+from server.domain import fields
 from server.domain.codes import YES
 from server.domain.elimination import STANDARDS, elimination_findings
 from server.domain.fields import BY_NAME
-from server.domain.figures import FigureKind
+from server.domain.figures import FIGURE_NAMES, FigureKind
 from server.domain.income import IncomeItems, derive
 from server.domain.members import Severity, has_labour_capacity
 from server.domain.survey import INCOME_FIELDS, Problem, blank, phone_differences, read_values
 from server.households.models import EliminationAssessment, MeasureRecord, Person, SurveyVersion
 from server.households.services import cents, plain
-from server.intake.common import figure, finish, picked_household
+from server.intake.common import figure, finish, picked_household, visit_year
 from server.submissions.models import Submission, SubmissionState
-
-SOCIAL_PROTECTION = "a48_social_protection"  # 综合保障 (兜底保障类)
 
 
 def take_in_elimination(session: Session, submission: Submission, values, today: date) -> str:
@@ -34,36 +33,36 @@ def take_in_elimination(session: Session, submission: Submission, values, today:
     size = session.scalar(select(func.count()).select_from(Person).where(
         Person.household_id == household.id, Person.deceased.is_(False))) if household else 0
     if household is not None and not size:
-        problems.append(Problem(Severity.ERROR, "HOUSEHOLD_NO_MEMBERS", "家庭人口",
-                                "登记册中该户没有在世成员，无法计算人均收入"))
+        problems.append(Problem(Severity.ERROR, "HOUSEHOLD_NO_MEMBERS", "家庭人口"))
     for name in blank(values.household, INCOME_FIELDS):  # a bad value is already a problem
         problems.append(Problem(Severity.ERROR, "FIELD_REQUIRED", BY_NAME[name].code,
-                                "收支情况不能为空（没有则填0）"))
+                                {"label": BY_NAME[name].label}))
     province = household.area_code[:2] if household else ""
     line = figure(session, province, values, today)
     floor = figure(session, province, values, today, kind=FigureKind.ELIMINATION_FLOOR)
     if line is None or floor is None:
-        problems.append(Problem(Severity.ERROR, "FIGURE_MISSING", "A34",
-                                "没有该年度的监测范围基准线或风险消除底线"))
+        kind = FigureKind.MONITORING_LINE if line is None else FigureKind.ELIMINATION_FLOOR
+        problems.append(Problem(Severity.ERROR, "FIGURE_MISSING",
+                                fields.NET_INCOME_PER_CAPITA.code, {
+            "year": visit_year(values, today), "figure": FIGURE_NAMES[kind]}))
     if household is None or any(p.severity is Severity.ERROR for p in problems):
         return finish(session, submission, SubmissionState.INVALID, problems)
     derived = derive(IncomeItems(*(typed[name] for name in INCOME_FIELDS)), size)
     differs = phone_differences(values.household, derived, size)
     if differs:
-        problems.append(Problem(Severity.WARNING, "PHONE_DIFFERS", "家庭人口/A33–A38",
-                                "手机计算值与服务器按登记册计算的值不同，以服务器为准："
-                                + "；".join(f"{k} 手机 {a}，服务器 {b}"
-                                           for k, (a, b) in differs.items())))
+        problems.append(Problem(Severity.WARNING, "PHONE_DIFFERS",
+                                f"家庭人口/{fields.code_span(fields.DERIVED_INCOME)}", {
+            "differences": "；".join(f"{k} {a}→{b}" for k, (a, b) in differs.items())}))
     latest = session.get(SurveyVersion, household.latest_survey_id)
     members = latest.member_values if latest else []
     capable = has_labour_capacity(members)
-    protected = any(SOCIAL_PROTECTION in measures for measures in session.scalars(
+    protected = any(fields.SOCIAL_PROTECTION.name in measures for measures in session.scalars(
         select(MeasureRecord.values).where(MeasureRecord.household_id == household.id)))
     for finding in elimination_findings(
             a34=derived.a34_net_income_per_capita, floor=floor, line=line,
             standards={name: typed.get(name) == YES for name in STANDARDS},
             labour_capacity=capable, social_protection=protected):
-        problems.append(Problem(finding.severity, finding.code, finding.field, finding.message))
+        problems.append(Problem(finding.severity, finding.code, finding.field, finding.params))
     eligible = not any(p.severity is Severity.ERROR for p in problems)
     session.add(EliminationAssessment(
         household_id=household.id, submission_id=submission.id,
@@ -73,7 +72,7 @@ def take_in_elimination(session: Session, submission: Submission, values, today:
         a34_net_income_per_capita=cents(derived.a34_net_income_per_capita),
         a37_income_reference=derived.a37_income_reference,
         a38_income_reference_per_capita=cents(derived.a38_income_reference_per_capita),
-        method=typed.get("a53_elimination_method"), eligible=eligible,
+        method=typed.get(fields.ELIMINATION_METHOD.name), eligible=eligible,
         phone_differs={k: list(v) for k, v in differs.items()}))
     submission.household_id = household.id
     record(session, "elimination.assessed", "household", household.id, None,

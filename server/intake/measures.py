@@ -7,6 +7,7 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from server.audit.services import record
+from server.domain import fields
 from server.domain.codes import YES
 from server.domain.members import Severity
 from server.domain.survey import Problem, read_values
@@ -15,16 +16,17 @@ from server.households.services import plain
 from server.intake.common import finish, picked_household
 from server.submissions.models import Submission, SubmissionState
 
+MEASURES = frozenset(field.name for field in fields.MEASURES)
+
 
 def take_in_measures(session: Session, submission: Submission, values, today: date) -> str:
     problems: list[Problem] = []
     household = picked_household(session, submission, values, problems)
     typed = read_values(values.household, list(values.household), today, problems)
-    chosen = [name for name in typed if name.startswith("a") and name[1:3].isdigit()
-              and 39 <= int(name[1:3]) <= 52 and not name.endswith("_effect")]
+    chosen = [name for name in typed if name in MEASURES]
     if not chosen:
-        problems.append(Problem(Severity.ERROR, "MEASURES_EMPTY", "A39–A52",
-                                "至少应录入一项帮扶措施"))
+        problems.append(Problem(Severity.ERROR, "MEASURES_EMPTY",
+                                fields.code_span(fields.MEASURES)))
     if household is None or any(p.severity is Severity.ERROR for p in problems):
         return finish(session, submission, SubmissionState.INVALID, problems)
     session.add(MeasureRecord(

@@ -14,6 +14,7 @@ from server.dedup.models import Conflict
 from server.dedup.services import hold_submission
 from server.domain.codes import YES
 from server.domain.dedup import Claim, Incoming, Outcome, Registry, Resolution, decide
+from server.domain.fields import ID_NUMBER
 from server.domain.members import Severity
 from server.domain.survey import Problem, Survey, read_survey
 from server.households.models import Household, Person
@@ -53,7 +54,7 @@ def take_in_survey(session: Session, submission: Submission, values: InstanceVal
             decision = decide(people, claim, registry, allowed)
     if decision.outcome is Outcome.CONFLICT:
         hold_submission(session, submission, decision)
-        held = [Problem(Severity.ERROR, f"CONFLICT_{c.kind.upper()}", "A7", c.message,
+        held = [Problem(Severity.ERROR, c.code, ID_NUMBER.code, c.params,
                         c.member_indexes[0] if len(c.member_indexes) == 1 else None)
                 for c in decision.conflicts]
         return finish(session, submission, SubmissionState.HELD, survey.problems + held)

@@ -171,7 +171,7 @@ class Deadlines(MethodView):
         user = require_role(Role.ADMIN)
         province = user.area_code[:2]
         if data.get("province", province) != province:
-            raise AppError("DEADLINE_INVALID", detail="只能设置本省的办理时限")
+            raise AppError("DEADLINE_OTHER_PROVINCE", province=data["province"])
         procedure = Procedure(data["procedure"])
         step = None if data["step"] == WHOLE else Step(data["step"])
         if data["workdays"] is None:
@@ -182,6 +182,6 @@ class Deadlines(MethodView):
             deadline = StepDeadline(province, procedure, step, data["workdays"],
                                     data["document"])
         except DeadlineInvalid as error:
-            raise AppError("DEADLINE_INVALID", detail=str(error)) from error
+            raise AppError.of(error) from error
         set_step_deadline(db.session(), deadline, user.id)
         return _deadline(deadline)

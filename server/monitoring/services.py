@@ -83,11 +83,7 @@ def _check_date(day: date, today: date, period: Period | None = None) -> None:
     try:
         check_record_date(day, today, period)
     except RecordDateError as error:
-        params = {"date": day.isoformat()}
-        if period is not None:
-            params.update(period=period.label, start=period.start.isoformat(),
-                          end=period.end.isoformat())
-        raise AppError(error.code, **params) from error
+        raise AppError.of(error) from error
 
 
 # --- evaluations ------------------------------------------------------------------------------
@@ -104,7 +100,7 @@ def record_evaluation(session: Session, user: Principal, household_id: str, eval
                       .where(monitored.c.household_id == household.id)) is None:
         raise AppError("HOUSEHOLD_NOT_MONITORED", date=evaluated_on.isoformat())
     if not evaluator.strip() or not result.strip():
-        raise AppError("BAD_REQUEST", detail="评估人和评估结果不能为空")
+        raise AppError("EVALUATION_INCOMPLETE")
     evaluation = AssistanceEvaluation(household_id=household.id, evaluated_on=evaluated_on,
                                       evaluator=evaluator.strip(), result=result.strip(),
                                       recorded_by=user.id)
@@ -126,7 +122,7 @@ def period_of(label: str) -> Period:
     try:
         return parse_period(label)
     except PeriodInvalid as error:
-        raise AppError("PERIOD_INVALID", period=label) from error
+        raise AppError.of(error) from error
 
 
 def _due(filters: Mapping) -> DueStatus | None:
@@ -337,7 +333,7 @@ def record_ledger_row(session: Session, user: Principal, sweep_id: int, househol
         raise AppError("NOT_FOUND")
     _check_date(checked_on, today, sweep_period(sweep))
     if not finding.strip():
-        raise AppError("BAD_REQUEST", detail="排查结果不能为空")
+        raise AppError("SWEEP_FINDING_REQUIRED")
     row = SweepLedgerRow(sweep_id=sweep.id, household_id=household.id, checked_on=checked_on,
                          finding=finding.strip(), recorded_by=user.id)
     session.add(row)

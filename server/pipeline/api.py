@@ -19,6 +19,7 @@ from media.store import MediaNotFound
 from media.uploads import UploadedFile
 from server import db
 from server.clock import today
+from server.domain.catalogue import is_rule
 from server.domain.pipeline import STEP_NAMES, Action, Procedure, Signer, Step
 from server.errors import AppError, limit_body
 from server.pipeline import green_channel, queries, services, signatures
@@ -92,9 +93,8 @@ def _action_body() -> tuple[dict, list[UploadedFile], list[UploadedFile],
     limit_body(current_app.config["MAX_SUBMISSION_BYTES"])
     others = sorted(set(request.files) - {"signature", "attachment", *SIGNATURE_PARTS})
     if others:
-        raise AppError("BAD_REQUEST", detail="只接受名为 signature 或 signature_<签字人> "
-                                             f"（{'、'.join(SIGNATURE_PARTS)}）的签名文件和名为 "
-                                             f"attachment 的附件，不接受“{others[0]}”")
+        raise AppError("SIGNATURE_PART_UNKNOWN", part=others[0],
+                       signers="、".join(SIGNATURE_PARTS))
     data = parser.parse(CaseActionSchema, request, location="form")
 
     def files(field: str) -> list[UploadedFile]:
@@ -175,8 +175,9 @@ class CaseActions(MethodView):
         `signature_township_head` 乡镇长，或不指明签字人的 `signature`；以及一个或多个
         `attachment` 附件，如公示照片、评议会议记录、盖章的附件3，图片或 PDF，最多10个）。
         须签字的环节（附件1：提交申请；附件3/附件5：公示结束由村支部书记、乡镇审核由乡镇党委
-        书记和乡镇长；风险消除入户核实由户主）缺少签字时 409（rule SIGNATURE_MISSING，
-        details.missing 列出缺少的签字人）；手机表单中的申请人、户主签名同样有效。
+        书记和乡镇长；风险消除入户核实由户主）缺少签字时 409（code SIGNATURE_MISSING，
+        details.missing 列出缺少的签字人）；规则拒绝时 409，code 为规则的代码（见
+        GET /api/v1/error-codes）；手机表单中的申请人、户主签名同样有效。
         签名文件不是图片、附件不是图片或 PDF 时 422，本次办理不保存。响应头 ETag 为办理后的
         新版本。
         """
@@ -212,7 +213,7 @@ class BulkActions(MethodView):
                     "step": o.case.step if o.case else None,
                     "status": o.case.status if o.case else None,
                     "code": o.error.code if o.error else None,
-                    "rule": o.error.params.get("rule") if o.error else None,
+                    "rule": o.error.code if o.error and is_rule(o.error.code) else None,
                     "message": o.error.message if o.error else None} for o in outcomes]
         done = sum(r["ok"] for r in results)
         return {"action": data["action"], "succeeded": done, "failed": len(results) - done,

@@ -13,7 +13,7 @@ from server.audit.services import record
 from server.auth import Principal, check_role
 from server.clock import local_day
 from server.domain import codes
-from server.domain.fields import fields_of_stage
+from server.domain.fields import MEASURES, fields_of_stage
 from server.domain.pipeline import (
     Procedure,
     Status,
@@ -34,7 +34,7 @@ MEASURE_ROLES = frozenset({Role.VILLAGE, Role.TOWNSHIP})
 # its date and green-channel flag are set by the service.
 MEASURE_FIELDS = tuple(f.name for f in fields_of_stage(2)
                        if f.name not in ("measure_date", "green_channel"))
-_MEASURES = frozenset(f.name for f in fields_of_stage(2) if f.code and f.table)
+_MEASURES = frozenset(f.name for f in MEASURES)
 
 
 @dataclass(frozen=True)
@@ -77,24 +77,23 @@ def record_measure(session: Session, case_id: int, user: Principal, today: date,
     check_role(user, MEASURE_ROLES)
     case = case_in_area(session, case_id, user)
     if case.status != Status.OPEN.value:
-        raise AppError("PIPELINE_RULE", rule="CASE_CLOSED",
-                       detail="该案件已办结，不能再登记帮扶措施")
+        raise AppError("CASE_CLOSED")
     if case.household_id is None:
         raise AppError("CASE_NO_HOUSEHOLD")
     day = measure_date or today
     opened_on = local_day(case.opened_at)
     if not during_case(day, opened_on, today):
-        raise AppError("MEASURE_INVALID",
-                       detail=f"录入日期应在案件开启之日（{opened_on}）至今天之间")
+        raise AppError("MEASURE_DATE_OUTSIDE_CASE", opened_on=opened_on.isoformat())
     problems: list[Problem] = []
     typed = read_values(values, [name for name in values if name in MEASURE_FIELDS], today,
                         problems)
     if problems:
-        raise AppError("MEASURE_INVALID",
-                       detail="；".join(f"{p.field}：{p.message}" for p in problems))
+        raise AppError("MEASURE_INVALID", problems="；".join(p.text for p in problems),
+                       codes=" ".join(p.code for p in problems),
+                       fields=" ".join(p.field for p in problems))
     chosen = sorted(name for name in typed if name in _MEASURES)
     if not chosen:
-        raise AppError("MEASURE_INVALID", detail="至少应录入一项帮扶措施（A39–A52）")
+        raise AppError("MEASURES_EMPTY")
     green = case.procedure == Procedure.IDENTIFICATION.value
     stored = {name: " ".join(v) if isinstance(v, tuple) else str(v) for name, v in typed.items()}
     stored.update(measure_date=day.isoformat(), green_channel=codes.YES if green else codes.NO)

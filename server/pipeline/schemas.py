@@ -3,7 +3,7 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate
 
 from server.domain.codes import TABLES
-from server.domain.fields import fields_of_stage
+from server.domain.fields import ELIMINATION_DATE, MEASURES, code_span, fields_of_stage
 from server.domain.pipeline import SIGNER_NAMES, Action, Procedure, Signer, Status, Step
 from server.rest import AREA_CODE, HOUSEHOLD_ID, Sort, Text
 
@@ -34,7 +34,8 @@ class CaseSchema(Schema):
     opened_at = fields.DateTime()
     step_entered_at = fields.DateTime()
     closed_at = fields.DateTime(allow_none=True)
-    decided_on = fields.Date(allow_none=True, metadata={"description": "A54 风险消除时间"})
+    decided_on = fields.Date(allow_none=True,
+                             metadata={"description": ELIMINATION_DATE.caption})
     # Deadlines (server.domain.deadlines): working days; limits are per-province data.
     age_in_step_workdays = _timing(fields.Integer, "age_in_step",
                                    "在当前环节已停留的工作日数（已办结的算到办结日）")
@@ -236,7 +237,9 @@ class BulkOutcomeSchema(Schema):
     step = fields.String(allow_none=True)
     status = fields.String(allow_none=True)
     code = fields.String(allow_none=True, metadata={"description": "失败时的错误代码"})
-    rule = fields.String(allow_none=True, metadata={"description": "违反的规则（PIPELINE_RULE）"})
+    rule = fields.String(allow_none=True, metadata={
+        "description": "规则拒绝时同 code（规则或阻止办理的问题，见 GET /api/v1/error-codes），"
+                       "否则为空"})
     message = fields.String(allow_none=True, metadata={"description": "失败原因（中文）"})
 
 
@@ -263,7 +266,7 @@ class MeasureSchema(Schema):
         "description": "帮扶先行（绿色通道）：在识别程序办结前录入"})
     marked_green_channel = fields.Boolean(metadata={"description": "表单中是否勾选“帮扶先行”"})
     values = fields.Dict(keys=fields.String(), values=fields.String(), metadata={
-        "description": "A39–A52 及成效，按字段名（代码如表单：\"01 03\"）"})
+        "description": f"{code_span(MEASURES)} 及成效，按字段名（代码如表单：\"01 03\"）"})
     recorded_by = fields.Integer(allow_none=True)
     created_at = fields.DateTime()
 
@@ -274,4 +277,5 @@ class MeasureCreateSchema(Schema):
     values = fields.Dict(
         keys=fields.String(validate=validate.OneOf(MEASURE_FIELDS)),
         values=Text(validate=validate.Length(max=500)), required=True,
-        metadata={"description": "A39–A52 及成效，按字段名，如 {\"a39_industry\": \"01 03\"}"})
+        metadata={"description": f"{code_span(MEASURES)} 及成效，按字段名，"
+                                 f"如 {{\"{MEASURES[0].name}\": \"01 03\"}}"})

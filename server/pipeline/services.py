@@ -25,6 +25,7 @@ from server.db import utcnow
 from server.domain.areas import contains
 from server.domain.codes import YES
 from server.domain.elimination import STANDARDS, elimination_findings
+from server.domain.fields import ID_NUMBER, NET_INCOME_PER_CAPITA, SOCIAL_PROTECTION
 from server.domain.figures import FigureKind, FigureMissing
 from server.domain.members import Finding, Severity, has_labour_capacity
 from server.domain.pipeline import (
@@ -57,7 +58,6 @@ from server.pipeline.models import Case, CaseEvent, MonitoringContact, Objection
 from server.submissions.models import SubmissionAttachment
 
 TEAM_SIGNATURE = "/team_signature"
-SOCIAL_PROTECTION = "a48_social_protection"  # A48 综合保障 (兜底保障类), "not for now"
 # The phone's signatures that stand for a signer (form field → capacity): the applicant signs
 # 附件1 or has the thumbprint on paper photographed; the household head confirms 附件5.
 PHONE_SIGNERS = {"sig_applicant": Signer.APPLICANT, "photo_thumbprint": Signer.APPLICANT,
@@ -94,7 +94,7 @@ def open_case(session: Session, procedure: Procedure, area_code: str, user: Prin
     try:
         check_opening(procedure, user.role.value, monitored)
     except PipelineError as error:
-        raise AppError(error.code, role=user.role.value) from error
+        raise AppError(error.code, role=user.role.value, **error.params) from error
     already = session.scalar(select(Case.id).where(
         Case.household_id == household_id, Case.status == Status.OPEN.value)
         .order_by(Case.id).limit(1)) if household_id else None
@@ -166,8 +166,7 @@ def act_on(session: Session, case: Case, action: Action, user: Principal, today:
                        frozenset(e["signer"] for e in signed if e["signer"]))
         moved = transition(state, action, user.role.value, today, facts, opinion)
     except PipelineError as error:
-        raise AppError("PIPELINE_RULE", rule=error.code, detail=error.message,
-                       **error.params) from error
+        raise AppError.of(error) from error
     before = case.step
     case.step, case.status, case.notice_started = moved.step, moved.status, moved.notice_started
     if moved.step != state.step:
@@ -291,10 +290,9 @@ def _blockers(session: Session, case: Case, today: date) -> tuple[Finding, ...] 
     try:
         line = figure_in_force(session, province, year, FigureKind.MONITORING_LINE).value
         floor = figure_in_force(session, province, year, FigureKind.ELIMINATION_FLOOR).value
-    except FigureMissing:
-        return (Finding(Severity.ERROR, "FIGURE_MISSING", "A34",
-                        f"没有{year}年的监测范围基准线或风险消除底线"),)
-    protected = any(SOCIAL_PROTECTION in (values or {}) for values in session.scalars(
+    except FigureMissing as missing:
+        return (Finding(Severity.ERROR, missing.code, NET_INCOME_PER_CAPITA.code, missing.params),)
+    protected = any(SOCIAL_PROTECTION.name in (values or {}) for values in session.scalars(
         select(MeasureRecord.values).where(MeasureRecord.household_id == case.household_id,
                                            MeasureRecord.measure_date <= today)))
     findings = elimination_findings(
@@ -315,19 +313,19 @@ def current_roster(session: Session, household_id: str) -> list[dict]:
     if survey is None:
         return []
     members = survey.member_values or []
-    numbers = [m.get("a7_id_number") for m in members if m.get("a7_id_number")]
+    numbers = [m.get(ID_NUMBER.name) for m in members if m.get(ID_NUMBER.name)]
     if not numbers:
         return list(members)
     here = set(session.scalars(select(Person.id_number).where(
         Person.id_number.in_(numbers), Person.household_id == household_id,
         Person.deceased.is_(False))))
-    return [m for m in members if not m.get("a7_id_number") or m["a7_id_number"] in here]
+    return [m for m in members if not m.get(ID_NUMBER.name) or m[ID_NUMBER.name] in here]
 
 
 def raise_objection(session: Session, case_id: int, user: Principal, text: str) -> Objection:
     case = case_in_area(session, case_id, user)
     if case.step != Step.PUBLIC_NOTICE.value or case.status != Status.OPEN.value:
-        raise AppError("PIPELINE_RULE", rule="NOT_IN_NOTICE", detail="只能在公示期间提出异议")
+        raise AppError("NOT_IN_NOTICE")
     objection = Objection(case_id=case.id, text=text, raised_by=user.id)
     session.add(objection)
     session.flush()
@@ -421,7 +419,7 @@ def bulk_act(session: Session, case_ids: Iterable[int], action: Action, user: Pr
     check_role(user, BULK_ROLES)
     asked = list(dict.fromkeys(case_ids))
     if len(asked) > BULK_LIMIT:
-        raise AppError("BAD_REQUEST", detail=f"一次最多办理{BULK_LIMIT}件案件")
+        raise AppError("BULK_TOO_MANY", limit=BULK_LIMIT)
     outcomes: dict[int, BulkOutcome] = {}
     for case_id in sorted(asked):
         try:
@@ -431,7 +429,7 @@ def bulk_act(session: Session, case_ids: Iterable[int], action: Action, user: Pr
         except AppError as error:
             outcomes[case_id] = BulkOutcome(case_id, error=error)
     done = [o.case_id for o in outcomes.values() if o.error is None]
-    refused = {str(o.case_id): o.error.params.get("rule", o.error.code)
+    refused = {str(o.case_id): o.error.code
                for o in outcomes.values() if o.error is not None}
     record(session, "case.bulk_action", "case", "bulk", user.id, case_action=action.value,
            opinion=opinion or None, succeeded=done, failed=refused or None)

@@ -16,6 +16,7 @@ from media.store import CHUNK_SIZE, MediaStore
 from media.uploads import UploadedFile
 from server.audit.services import record
 from server.auth import Principal
+from server.domain.catalogue import Message
 from server.domain.files import PDF_MAGIC, clean_filename, is_pdf
 from server.domain.pipeline import Action
 from server.errors import AppError
@@ -171,7 +172,8 @@ def _signature_type(upload: UploadedFile) -> str:
     try:
         info = verify_image(upload.stream)
     except NotAnImage as exc:
-        raise AppError("SIGNATURE_NOT_IMAGE", name=upload.name, detail=str(exc)) from exc
+        raise AppError("SIGNATURE_NOT_IMAGE", name=upload.name,
+                       reason=Message(exc.code, **exc.params)) from exc
     return f"image/{info.format.lower()}"
 
 
@@ -190,8 +192,9 @@ def _attachment_type(upload: UploadedFile) -> str:
             return "application/pdf"
         claims_pdf = (upload.name.lower().endswith(".pdf")
                       or upload.content_type == "application/pdf")
-        detail = "文件内容不是 PDF（缺少 %PDF- 文件头）" if claims_pdf else str(exc)
-        raise AppError("ATTACHMENT_NOT_ALLOWED", name=upload.name, detail=detail) from exc
+        reason = (Message("PDF_HEADER_MISSING") if claims_pdf
+                  else Message(exc.code, **exc.params))
+        raise AppError("ATTACHMENT_NOT_ALLOWED", name=upload.name, reason=reason) from exc
     return f"image/{info.format.lower()}"
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
 from server.auth import Principal, within
+from server.domain.catalogue import Message
 from server.domain.codes import WARNING_CHECK_OUTCOME
 from server.errors import AppError
 from server.households.models import Person
@@ -82,6 +83,7 @@ class RowProblem:
     id_number: str
     reason: str
     problem: str
+    problem_code: str  # the catalogue's code of ``problem``
     task_id: int | None
 
 
@@ -142,10 +144,14 @@ def import_report_view(session: Session, report: ImportReport) -> ImportReportVi
         WarningRow.list_id == report.list_id, WarningRow.status.in_(PROBLEM_STATUSES))
         .order_by(WarningRow.row_number)).all()
     found: dict[str, list[RowProblem]] = {status: [] for status in PROBLEM_STATUSES}
+    messages = {"invalid": report.invalid, "already_checked": report.already_checked}
     for row in problems:
+        problem = (messages[row.status][row.row_number] if row.status in messages
+                   else Message("WARNING_ROW_UNMATCHED"))
         found[row.status].append(RowProblem(
             row_number=row.row_number, department=row.department, id_number=row.id_number,
-            reason=row.reason, problem=row.error or "", task_id=row.task_id))
+            reason=row.reason, problem=row.error or "", problem_code=problem.code,
+            task_id=row.task_id))
     return ImportReportView(
         list=list_views(session, [warning_list])[0], matched=report.matched,
         unmatched=len(report.unmatched), invalid=len(report.invalid), joined=report.joined,

@@ -65,6 +65,9 @@ class RowProblemSchema(Schema):
     id_number = ShownIdNumber(metadata={"description": ID_DESCRIPTION})
     reason = fields.String()
     problem = fields.String(metadata={"description": "未匹配、无效或已核查的说明"})
+    problem_code = fields.String(metadata={
+        "description": "说明的代码（见 GET /api/v1/error-codes），如 WARNING_ROW_UNMATCHED、"
+                       "ID_CHECKSUM、WARNING_ROW_ALREADY_CHECKED"})
     task_id = fields.Integer(allow_none=True, metadata={"description": "已核查的任务"})
 
 

@@ -56,6 +56,7 @@ from server.auth import Principal, check_role, within
 from server.clock import local_day
 from server.db import utcnow
 from server.domain.areas import contains
+from server.domain.catalogue import CatalogueError, Message
 from server.domain.codes import WARNING_CHECK_OUTCOME
 from server.domain.files import clean_filename
 from server.domain.idnumber import IdNumberError, parse
@@ -86,7 +87,6 @@ REASON_MAX = 1_000
 _MATCH_BATCH = 500
 
 STATUSES = ("matched", "joined", "already_checked", "unmatched", "invalid")
-UNMATCHED = "本辖区登记册中没有此身份证号码的人员"
 CHECKING_ROLES = frozenset({Role.VILLAGE, Role.TOWNSHIP})
 OUTCOME_NOT_AT_RISK, OUTCOME_TO_IDENTIFICATION, OUTCOME_UNVERIFIABLE = "01", "02", "03"
 ORIGIN_DEPARTMENT_WARNING = "03"  # codes: case_origin 部门筛查预警
@@ -109,14 +109,16 @@ _SCIENTIFIC = re.compile(r"^\d(\.\d+)?[eE]\+?\d+$")
 class ImportReport:
     list_id: int
     matched: int  # rows that opened a task
-    unmatched: list[int]  # row numbers
-    invalid: dict[int, str]  # row number → what is wrong
+    unmatched: list[int]  # row numbers (WARNING_ROW_UNMATCHED)
+    invalid: dict[int, Message]  # row number → what is wrong
     joined: int = 0  # rows counted on a task already open (this list's or an earlier one)
-    already_checked: dict[int, str] = field(default_factory=dict)  # row number → which check
+    # row number → which check (WARNING_ROW_ALREADY_CHECKED)
+    already_checked: dict[int, Message] = field(default_factory=dict)
 
 
-def unreadable(detail: str) -> AppError:
-    return AppError("WARNING_LIST_UNREADABLE", detail=detail)
+def unreadable(reason: str, **params: object) -> AppError:
+    """WARNING_LIST_UNREADABLE, saying why: a ``reason`` code of the catalogue, its values."""
+    return AppError("WARNING_LIST_UNREADABLE", reason=Message(reason, **params))
 
 
 def list_kind(filename: str, content: bytes) -> str:
@@ -124,19 +126,18 @@ def list_kind(filename: str, content: bytes) -> str:
     extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     is_zip = content.startswith(_ZIP_MAGIC)
     if not content:
-        raise unreadable("文件为空")
+        raise unreadable("LIST_EMPTY")
     if extension == "xlsx":
         if not is_zip:
-            raise unreadable("扩展名是 .xlsx，但内容不是 Excel 工作簿（XLSX 应为 ZIP 格式）；"
-                             "加密的或旧版 Excel 文件请另存为 .xlsx 或 CSV（UTF-8）")
+            raise unreadable("LIST_XLSX_NOT_ZIP")
         return "xlsx"
     if extension == "csv":
         if is_zip:
-            raise unreadable("扩展名是 .csv，但内容是 ZIP/XLSX 文件：请把扩展名改为 .xlsx")
+            raise unreadable("LIST_CSV_IS_ZIP")
         return "csv"
     if extension in ("xls", "et", "wps"):
-        raise unreadable("不支持旧版 Excel/WPS 表格（.xls、.et）：请另存为 .xlsx 或 CSV（UTF-8）")
-    raise unreadable("只接受 CSV（.csv）或 Excel 工作簿（.xlsx）文件")
+        raise unreadable("LIST_LEGACY_EXCEL")
+    raise unreadable("LIST_FILE_TYPE")
 
 
 def read_rows(filename: str, content: bytes) -> list[tuple[int, dict[str, str]]]:
@@ -149,7 +150,7 @@ def read_rows(filename: str, content: bytes) -> list[tuple[int, dict[str, str]]]
         if number <= header_at or not any(cell.strip() for cell in line):
             continue
         if len(rows) == MAX_ROWS:
-            raise unreadable(f"名单超过 {MAX_ROWS} 行：请分成几个文件上传")
+            raise unreadable("LIST_TOO_MANY_ROWS", limit=MAX_ROWS)
         rows.append((number, {name: _clean(line[i]) if i < len(line) else ""
                               for name, i in header.items()}))
     return rows
@@ -173,9 +174,9 @@ def _find_header(lines: Iterator[tuple[int, list[str]]]) -> tuple[int, dict[str,
         if seen == _HEADER_SEARCH:
             break
     if not seen:
-        raise unreadable("文件为空")
+        raise unreadable("LIST_EMPTY")
     missing = [HEADER_NAMES[name] for name in REQUIRED if name not in best]
-    raise unreadable(f"表头缺少列：{'、'.join(missing)}（表头应为 部门、身份证号码、原因、日期）")
+    raise unreadable("LIST_HEADER_MISSING", columns="、".join(missing))
 
 
 def csv_charset(content: bytes) -> str:
@@ -186,13 +187,12 @@ def csv_charset(content: bytes) -> str:
         except UnicodeDecodeError:
             continue
         return charset
-    raise unreadable("CSV 文件应为 UTF-8 编码（或 GBK）")
+    raise unreadable("LIST_CSV_ENCODING")
 
 
 def _csv_lines(content: bytes) -> Iterator[tuple[int, list[str]]]:
     if b"\x00" in content:
-        raise unreadable("CSV 文件中有空字符，不是文本文件"
-                         "（UTF-16 编码的文件请另存为 CSV（UTF-8））")
+        raise unreadable("LIST_CSV_NUL")
     charset = csv_charset(content)
     return _csv_records(content.decode("utf-8-sig" if charset == "utf-8" else charset))
 
@@ -206,11 +206,10 @@ def _csv_records(text: str) -> Iterator[tuple[int, list[str]]]:
         except StopIteration:
             return
         except csv.Error as exc:
-            raise unreadable(f"CSV 格式错误（第 {reader.line_num} 行）：单元格过长或引号不成对"
-                             ) from exc
+            raise unreadable("LIST_CSV_MALFORMED", line=reader.line_num) from exc
         scanned += 1
         if scanned > _MAX_SCANNED_ROWS:
-            raise unreadable(f"文件超过 {_MAX_SCANNED_ROWS} 行（空行也计入）")
+            raise unreadable("LIST_TOO_MANY_LINES", limit=_MAX_SCANNED_ROWS)
         yield scanned, line
 
 
@@ -223,22 +222,21 @@ def _xlsx_lines(content: bytes) -> Iterator[tuple[int, list[str]]]:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             parts = archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError) as exc:
-        raise unreadable("不是有效的 Excel 工作簿（ZIP 结构损坏）") from exc
+        raise unreadable("LIST_XLSX_CORRUPT") from exc
     if len(parts) > MAX_XLSX_PARTS or sum(p.file_size for p in parts) > MAX_XLSX_UNPACKED:
-        raise unreadable("工作簿解压后过大：请只保留名单所在的工作表，或另存为 CSV")
+        raise unreadable("LIST_XLSX_TOO_LARGE")
     lines: list[tuple[int, list[str]]] = []
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
         try:
             sheets = workbook.worksheets
             if not sheets:
-                raise unreadable("工作簿中没有工作表")
+                raise unreadable("LIST_XLSX_NO_SHEET")
             sheet = workbook.active if workbook.active in sheets else sheets[0]
             for number, row in enumerate(sheet.iter_rows(values_only=True,
                                                          max_col=_MAX_COLUMNS), start=1):
                 if number > _MAX_SCANNED_ROWS:
-                    raise unreadable(f"工作表超过 {_MAX_SCANNED_ROWS} 行（空行也计入）："
-                                     "请删去多余的行，或另存为 CSV")
+                    raise unreadable("LIST_TOO_MANY_LINES", limit=_MAX_SCANNED_ROWS)
                 lines.append((number, ["" if v is None else _cell(v) for v in row]))
         finally:
             workbook.close()
@@ -246,8 +244,8 @@ def _xlsx_lines(content: bytes) -> Iterator[tuple[int, list[str]]]:
         raise
     except Exception as exc:  # noqa: BLE001 - a hostile file may make openpyxl raise anything
         if _caused_by(exc, DefusedXmlException):
-            raise unreadable("工作簿含有不允许的 XML 结构（DTD/实体声明），已拒绝") from exc
-        raise unreadable("不是有效的 Excel 工作簿（.xlsx）") from exc
+            raise unreadable("LIST_XLSX_FORBIDDEN_XML") from exc
+        raise unreadable("LIST_XLSX_INVALID") from exc
     return iter(lines)
 
 
@@ -280,41 +278,40 @@ def parse_date(text: str, today: date) -> date | None:
     else:
         found = _DATE.fullmatch(text)
         if not found:
-            raise ValueError("日期应为 YYYY-MM-DD（也可写 YYYY/MM/DD、YYYYMMDD、YYYY年M月D日，"
-                             "或 Excel 的日期单元格）")
+            raise CatalogueError("WARNING_ROW_DATE_FORMAT")
         year, month, day = found.group(1), found.group(2) or found.group(4), \
             found.group(3) or found.group(5)
         try:
             day_reported = date(int(year), int(month), int(day))
         except ValueError as exc:
-            raise ValueError(f"日期“{text}”不存在") from exc
+            raise CatalogueError("WARNING_ROW_DATE_INVALID", text=text) from exc
     if day_reported > today:
-        raise ValueError(f"日期 {day_reported.isoformat()} 晚于今天")
+        raise CatalogueError("VALUE_DATE_FUTURE", date=day_reported.isoformat())
     return day_reported
 
 
-def _row_problem(row: dict[str, str], today: date) -> tuple[str | None, str | None, date | None]:
+def _row_problem(row: dict[str, str], today: date
+                 ) -> tuple[Message | None, str | None, date | None]:
     """(what is wrong or None, the normalised ID, the date)."""
     raw_id = row.get("id_number", "")
     if _SCIENTIFIC.match(raw_id):
-        return ("身份证号码被表格存成了数字（科学计数法），末几位已丢失："
-                "请把该列设为文本格式后重新填写", None, None)
+        return Message("ID_SCIENTIFIC_NOTATION"), None, None
     try:
         person = parse(raw_id, today)
     except IdNumberError as exc:
-        return exc.message, None, None
+        return exc.as_message(), None, None
     if not row.get("department"):
-        return "缺少部门", person.value, None
+        return Message("WARNING_ROW_DEPARTMENT_MISSING"), person.value, None
     if len(row["department"]) > DEPARTMENT_MAX:
-        return f"部门名称超过 {DEPARTMENT_MAX} 字", person.value, None
+        return Message("WARNING_ROW_DEPARTMENT_TOO_LONG", limit=DEPARTMENT_MAX), person.value, None
     if not row.get("reason"):
-        return "缺少预警原因", person.value, None
+        return Message("WARNING_ROW_REASON_MISSING"), person.value, None
     if len(row["reason"]) > REASON_MAX:
-        return f"预警原因超过 {REASON_MAX} 字", person.value, None
+        return Message("WARNING_ROW_REASON_TOO_LONG", limit=REASON_MAX), person.value, None
     try:
         reported = parse_date(row.get("date", ""), today)
-    except ValueError as exc:
-        return str(exc), person.value, None
+    except CatalogueError as exc:
+        return exc.as_message(), person.value, None
     return None, person.value, reported
 
 
@@ -333,6 +330,7 @@ def import_warning_list(session: Session, store: MediaStore, user: Principal, fi
     session.add(warning_list)
     session.flush()
     entries: list[WarningRow] = []
+    invalid: dict[int, Message] = {}
     for number, row in rows:
         problem, id_value, reported = _row_problem(row, today)
         entry = WarningRow(list_id=warning_list.id, row_number=number,
@@ -341,19 +339,20 @@ def import_warning_list(session: Session, store: MediaStore, user: Principal, fi
                            id_number=id_value or row.get("id_number", "")[:20],
                            reported_on=reported)
         if problem:
-            entry.status, entry.error = "invalid", problem
+            entry.status, entry.error = "invalid", problem.text
+            invalid[number] = problem
         entries.append(entry)
     found = _households_of(session, [e.id_number for e in entries if e.status is None],
                            user.area_code)
-    unmatched, invalid = [], {}
+    unmatched = []
     for entry in entries:
         if entry.status == "invalid":
-            invalid[entry.row_number] = entry.error
-        elif entry.id_number in found:
+            continue
+        if entry.id_number in found:
             entry.household_id, entry.area_code = found[entry.id_number]
             entry.task_key = task_key(entry.household_id, entry.department, entry.reason)
         else:
-            entry.status, entry.error = "unmatched", UNMATCHED
+            entry.status, entry.error = "unmatched", Message("WARNING_ROW_UNMATCHED").text
             unmatched.append(entry.row_number)
     tasks = [entry for entry in entries if entry.task_key is not None]
     matched, joined, already_checked = _assign_tasks(session, tasks, user.area_code)
@@ -366,7 +365,7 @@ def import_warning_list(session: Session, store: MediaStore, user: Principal, fi
 
 
 def _assign_tasks(session: Session, entries: list[WarningRow], area_code: str
-                  ) -> tuple[int, int, dict[int, str]]:
+                  ) -> tuple[int, int, dict[int, Message]]:
     """Make each matched row a task, or count it on one (``server.domain.warnings``).
 
     A row joins the open task of its key (an earlier list's, or one an earlier row of this list
@@ -396,7 +395,7 @@ def _assign_tasks(session: Session, entries: list[WarningRow], area_code: str
             if key not in checked or (day, row_id) > checked[key]:
                 checked[key] = (day, row_id)
     opened: dict[str, WarningRow] = {}
-    already: dict[int, str] = {}
+    already: dict[int, Message] = {}
     for entry in entries:
         key = entry.task_key
         if key in open_ids or key in opened:
@@ -404,9 +403,9 @@ def _assign_tasks(session: Session, entries: list[WarningRow], area_code: str
         elif key in checked and covered_by_check(entry.reported_on, checked[key][0]):
             day, entry.task_id = checked[key]
             entry.status = "already_checked"
-            entry.error = already[entry.row_number] = (
-                f"该户同一部门、同一原因的预警已于 {day.isoformat()} 入户核查"
-                f"（任务 {entry.task_id}）：日期不晚于核查日的预警不再交办")
+            already[entry.row_number] = Message("WARNING_ROW_ALREADY_CHECKED",
+                                                checked_on=day.isoformat(), task_id=entry.task_id)
+            entry.error = already[entry.row_number].text
         else:
             entry.status = "matched"
             opened[key] = entry
@@ -474,7 +473,7 @@ def record_check(session: Session, row_id: int, user: Principal, result: str,
     """
     check_role(user, CHECKING_ROLES)
     if outcome not in WARNING_CHECK_OUTCOME:
-        raise AppError("BAD_REQUEST", detail=f"核查结果代码“{outcome}”不在代码表中")
+        raise AppError("WARNING_OUTCOME_UNKNOWN", outcome=outcome)
     row = session.get(WarningRow, row_id, with_for_update=True)
     if row is None or row.status != "matched" or not contains(user.area_code, row.area_code or ""):
         raise AppError("NOT_FOUND")

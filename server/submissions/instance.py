@@ -16,6 +16,9 @@ from dataclasses import dataclass
 from lxml import etree
 from lxml.etree import _Element as Element
 
+from server.domain.catalogue import CatalogueError, Message
+
+INSTANCE_ID_LIMIT = 100  # characters (the column's length)
 _parsers = threading.local()
 
 
@@ -29,13 +32,9 @@ def _parser() -> etree.XMLParser:
     return parser
 
 
-class InstanceError(ValueError):
-    """The XML cannot be accepted; ``code`` is an error-catalogue code."""
-
-    def __init__(self, code: str, detail: str = ""):
-        super().__init__(detail or code)
-        self.code = code
-        self.detail = detail
+class InstanceError(CatalogueError):
+    """The XML cannot be accepted: its catalogue code and values (``detail``: the parser's
+    own words, or the catalogue's reason)."""
 
 
 @dataclass(frozen=True)
@@ -55,13 +54,14 @@ def parse(xml: bytes) -> Envelope:
     try:
         xml.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise InstanceError("XML_MALFORMED", f"不是 UTF-8 编码：{exc.reason}") from exc
+        raise InstanceError("XML_MALFORMED",
+                            detail=Message("XML_NOT_UTF8", detail=exc.reason)) from exc
     try:
         root = etree.fromstring(xml, _parser())
     except (etree.XMLSyntaxError, ValueError) as exc:
-        raise InstanceError("XML_MALFORMED", str(exc)) from exc
+        raise InstanceError("XML_MALFORMED", detail=str(exc)) from exc
     if root.getroottree().docinfo.doctype:
-        raise InstanceError("XML_FORBIDDEN", "DOCTYPE")
+        raise InstanceError("XML_FORBIDDEN", detail="DOCTYPE")
     form_id = (root.get("id") or "").strip()
     if not form_id:
         raise InstanceError("XML_NO_FORM_ID")
@@ -73,8 +73,9 @@ def parse(xml: bytes) -> Envelope:
                     instance_id = (item.text or "").strip()
     if not instance_id:
         raise InstanceError("XML_NO_INSTANCE_ID")
-    if len(instance_id) > 100:
-        raise InstanceError("XML_MALFORMED", "instanceID 过长")
+    if len(instance_id) > INSTANCE_ID_LIMIT:
+        raise InstanceError("XML_MALFORMED",
+                            detail=Message("INSTANCE_ID_TOO_LONG", limit=INSTANCE_ID_LIMIT))
     return Envelope(form_id, (root.get("version") or "").strip(), instance_id, root)
 
 

@@ -58,9 +58,11 @@ def reject_submission(session: Session, submission_id: int, user_id: int, area_c
 def correct_submission(session: Session, submission_id: int, user_id: int, area_code: str,
                        corrections: dict[str, str], note: str = "") -> Submission:
     """Record corrections and send the submission back to be taken in again."""
+    if not corrections:
+        raise AppError("CORRECTIONS_EMPTY")
     bad = [key for key in corrections if not _CORRECTION_KEY.fullmatch(key)]
-    if not corrections or bad:
-        raise AppError("BAD_REQUEST", detail=f"更正项无效：{'、'.join(bad) or '无'}")
+    if bad:
+        raise AppError("CORRECTION_KEY_INVALID", keys="、".join(bad))
     submission = _reviewable(session, submission_id, area_code)
     if submission.state == SubmissionState.HELD:
         raise AppError("SUBMISSION_NOT_REVIEWABLE", state=submission.state)

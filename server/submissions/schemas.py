@@ -4,7 +4,7 @@ from datetime import date
 
 from marshmallow import Schema, fields, validate
 
-from server.domain.fields import BY_NAME, Kind
+from server.domain.fields import BY_NAME, ID_NUMBER, WAGES, Kind
 from server.rest import (
     HOUSEHOLD_ID,
     ShownIdNumber,
@@ -121,8 +121,8 @@ class CorrectionSchema(Schema):
         keys=fields.String(validate=validate.Length(min=1, max=100)),
         values=Text(validate=validate.Length(max=500)), required=True,
         validate=validate.Length(min=1, max=200),
-        metadata={"description": "字段名（如 a28_wages）或 members[n]/字段名（如 "
-                                 "members[2]/a7_id_number）→ 更正后的值"})
+        metadata={"description": f"字段名（如 {WAGES.name}）或 members[n]/字段名（如 "
+                                 f"members[2]/{ID_NUMBER.name}）→ 更正后的值"})
     note = Text(load_default="", validate=validate.Length(max=2000))
 
 

@@ -36,6 +36,7 @@ from server.db import (
     unit_of,
     utcnow,
 )
+from server.domain.catalogue import Message
 from server.errors import AppError
 from server.forms.models import Form, FormVersion
 from server.submissions.instance import Envelope, InstanceError, named_files, parse
@@ -83,7 +84,7 @@ def parse_instance(xml: bytes) -> Envelope:
     try:
         return parse(xml)
     except InstanceError as exc:
-        raise AppError(exc.code, detail=exc.detail) from exc
+        raise AppError.of(exc) from exc
 
 
 def form_version_for(session: Session, user: Principal, envelope: Envelope) -> PublishedVersion:
@@ -251,7 +252,8 @@ def _check_image(upload: UploadedFile) -> None:
     try:
         verify_image(upload.stream)
     except NotAnImage as exc:
-        raise AppError("ATTACHMENT_NOT_IMAGE", name=upload.name, detail=str(exc)) from exc
+        raise AppError("ATTACHMENT_NOT_IMAGE", name=upload.name,
+                       reason=Message(exc.code, **exc.params)) from exc
     finally:
         upload.stream.seek(0)
 

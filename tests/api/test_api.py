@@ -90,8 +90,8 @@ def test_a_case_is_opened_and_acted_on_through_the_api(live_server, household):
 
     assert moved.status_code == 200 and moved.json()["step"] == "verification"
     assert wrong_role.status_code == 409
-    assert wrong_role.json()["details"]["rule"] == "STEP_ROLE"
-    assert no_reason.json()["details"]["rule"] == "REASON_REQUIRED"
+    assert wrong_role.json()["code"] == "STEP_ROLE"
+    assert no_reason.json()["code"] == "REASON_REQUIRED"
     listed = helper.get(f"{helper.base}/cases", params={"status": "open"}, timeout=10)
     assert [c["id"] for c in listed.json()] == [case["id"]]
     assert "X-Pagination" in listed.headers

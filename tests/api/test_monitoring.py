@@ -446,8 +446,10 @@ def test_deadlines_are_set_by_an_admin_of_the_province(live_server, db):
 
     assert refused.status_code == 403
     assert saved.status_code == 200 and saved.json()["province"] == "43"
-    assert wrong_step.status_code == 400 and wrong_step.json()["code"] == "DEADLINE_INVALID"
-    assert wrong_province.json()["code"] == "DEADLINE_INVALID"
+    assert wrong_step.status_code == 400
+    assert wrong_step.json()["code"] == "DEADLINE_STEP_UNKNOWN"
+    assert wrong_province.status_code == 400
+    assert wrong_province.json()["code"] == "DEADLINE_OTHER_PROVINCE"
     assert listed == [{"province": "43", "procedure": "identification", "step": "application",
                        "workdays": 2, "document": "县级规定"}]
     assert cleared.status_code == 200 and county.get(url, timeout=10).json() == []

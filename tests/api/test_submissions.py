@@ -129,7 +129,8 @@ def test_a_correction_that_is_still_wrong_leaves_it_invalid(live_server, seeded,
     assert response.json()["state"] == "invalid"
     bad_key = township.post(f"/submissions/{invalid}/correct",
                             {"corrections": {"../xml": "x"}})
-    assert (bad_key.status_code, bad_key.json()["code"]) == (400, "BAD_REQUEST")
+    assert (bad_key.status_code, bad_key.json()["code"]) == (400, "CORRECTION_KEY_INVALID")
+    assert bad_key.json()["details"]["keys"] == "../xml"
 
 
 def test_a_township_user_rejects_with_a_reason(live_server, seeded, invalid):

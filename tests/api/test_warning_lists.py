@@ -141,10 +141,11 @@ def test_the_upload_answers_with_the_import_report(imported, db):
     assert imported["list"]["open_tasks"] == 1 and imported["list"]["total"] == 4
     [unmatched] = imported["unmatched_rows"]
     assert (unmatched["row_number"], unmatched["id_number"]) == (3, STRANGER)
-    assert unmatched["reason"] == "申请临时救助" and "没有" in unmatched["problem"]
+    assert unmatched["reason"] == "申请临时救助"
+    assert unmatched["problem_code"] == "WARNING_ROW_UNMATCHED" and unmatched["problem"]
     checksum, bad_date = imported["invalid_rows"]
-    assert checksum["row_number"] == 4 and "校验码" in checksum["problem"]
-    assert bad_date["row_number"] == 5 and "日期" in bad_date["problem"]
+    assert (checksum["row_number"], checksum["problem_code"]) == (4, "ID_CHECKSUM")
+    assert (bad_date["row_number"], bad_date["problem_code"]) == (5, "WARNING_ROW_DATE_INVALID")
     [entry] = audit(db, "warnings.imported")
     assert (entry["matched"], entry["unmatched"], entry["invalid"]) == (1, 1, 2)
 
@@ -211,42 +212,46 @@ FAR_ROW = (b'<?xml version="1.0"?><worksheet '
            b'<row r="1"><c r="A1" t="inlineStr"><is><t>\xe9\x83\xa8\xe9\x97\xa8</t></is></c></row>'
            b'<row r="1048576"><c r="A1048576"><v>1</v></c></row></sheetData></worksheet>')
 
-BAD_FILES = {  # case: (file name, content, what the message names)
-    "pdf": ("名单.pdf", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n", "只接受"),
-    "legacy xls": ("名单.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 500, ".xls"),
-    "no extension": ("名单", csv_list(("县局", STRANGER, "x", "")), "只接受"),
-    "xlsx not a zip": ("名单.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1 encrypted", "ZIP"),
-    "xlsx a truncated zip": ("名单.xlsx", GOOD_XLSX[:len(GOOD_XLSX) // 2], "ZIP"),
+BAD_FILES = {  # case: (file name, content, the reason's code)
+    "pdf": ("名单.pdf", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n", "LIST_FILE_TYPE"),
+    "legacy xls": ("名单.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 500,
+                   "LIST_LEGACY_EXCEL"),
+    "no extension": ("名单", csv_list(("县局", STRANGER, "x", "")), "LIST_FILE_TYPE"),
+    "xlsx not a zip": ("名单.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1 encrypted",
+                       "LIST_XLSX_NOT_ZIP"),
+    "xlsx a truncated zip": ("名单.xlsx", GOOD_XLSX[:len(GOOD_XLSX) // 2], "LIST_XLSX_CORRUPT"),
     "xlsx a zip without a workbook": ("名单.xlsx", _zip({"word/document.xml": b"<w/>"}),
-                                      "不是有效的 Excel 工作簿"),
+                                      "LIST_XLSX_INVALID"),
     "xlsx zip bomb": ("名单.xlsx", _with_part(GOOD_XLSX, "xl/sharedStrings.xml",
-                                             b"<" + b"a" * (60 * 1024 * 1024)), "解压后过大"),
+                                             b"<" + b"a" * (60 * 1024 * 1024)),
+                      "LIST_XLSX_TOO_LARGE"),
     "xlsx entity expansion": ("名单.xlsx", _with_part(GOOD_XLSX, "xl/worksheets/sheet1.xml",
-                                                      LAUGHS), "实体"),
+                                                      LAUGHS), "LIST_XLSX_FORBIDDEN_XML"),
     "xlsx a million blank rows": ("名单.xlsx", _with_part(GOOD_XLSX, "xl/worksheets/sheet1.xml",
-                                                          FAR_ROW), "空行"),
-    "csv that is a zip": ("名单.csv", GOOD_XLSX, ".xlsx"),
-    "csv with NUL bytes": ("名单.csv", "部门,身份证号码,原因,日期\n".encode("utf-16"), "空字符"),
+                                                          FAR_ROW), "LIST_TOO_MANY_LINES"),
+    "csv that is a zip": ("名单.csv", GOOD_XLSX, "LIST_CSV_IS_ZIP"),
+    "csv with NUL bytes": ("名单.csv", "部门,身份证号码,原因,日期\n".encode("utf-16"),
+                           "LIST_CSV_NUL"),
     "csv with a huge field": ("名单.csv", b'\xe9\x83\xa8,"' + b"x" * 300_000 + b'"\n',
-                              "单元格过长"),
-    "csv without the columns": ("名单.csv", b"name,id\nx,y\n", "缺少列"),
-    "empty csv": ("名单.csv", b"", "文件为空"),
+                              "LIST_CSV_MALFORMED"),
+    "csv without the columns": ("名单.csv", b"name,id\nx,y\n", "LIST_HEADER_MISSING"),
+    "empty csv": ("名单.csv", b"", "LIST_EMPTY"),
     "csv over the row limit": ("名单.csv", csv_list(*[("县局", STRANGER, "x", "")]
-                                                     * (MAX_ROWS + 1)), str(MAX_ROWS)),
+                                                     * (MAX_ROWS + 1)), "LIST_TOO_MANY_ROWS"),
 }
 
 
 @pytest.mark.parametrize("case", list(BAD_FILES))
 def test_a_bad_or_hostile_file_is_a_400_with_a_chinese_message(live_server, seeded, db, case):
     """Issue 6: neither CSV nor XLSX, a broken or hostile XLSX: 4xx that says why, never 5xx."""
-    filename, content, named = BAD_FILES[case]
+    filename, content, reason = BAD_FILES[case]
 
     response = upload(api(live_server, "county"), filename, content)
 
     assert response.status_code == 400, response.text
     body = response.json()
     assert body["code"] == "WARNING_LIST_UNREADABLE"
-    assert CHINESE.search(body["message"]) and named in body["details"]["detail"]
+    assert CHINESE.search(body["message"]) and body["details"]["reason"] == reason
     assert lists_stored(db) == 0
 
 
@@ -542,6 +547,8 @@ def test_a_checked_warning_is_not_handed_out_again_but_a_later_one_is(live_serve
     assert (same["matched"], same["already_checked"]) == (0, 3)
     assert [(r["row_number"], r["task_id"]) for r in same["already_checked_rows"]] == \
         [(2, task["id"]), (3, task["id"]), (4, task["id"])]
+    assert {r["problem_code"] for r in same["already_checked_rows"]} == {
+        "WARNING_ROW_ALREADY_CHECKED"}
     assert (later["matched"], later["already_checked"]) == (1, 0)
     [new_task] = village.get(f"{village.base}/warning-tasks", params={"open": "true"},
                              timeout=10).json()

@@ -142,8 +142,8 @@ def test_an_identification_case_runs_from_application_to_monitoring_object(sessi
     act(session, case.id, Action.APPROVE, county, day + timedelta(days=10), "比对审定")
     session.commit()
 
-    assert early.value.params["rule"] == "NOTICE_OBJECTION_OPEN"
-    assert no_contact.value.params["rule"] == "CONTACT_REQUIRED"
+    assert early.value.code == "NOTICE_OBJECTION_OPEN"
+    assert no_contact.value.code == "CONTACT_REQUIRED"
     assert case.status == "done"
     events = session.scalars(select(CaseEvent.action).where(CaseEvent.case_id == case.id)).all()
     assert events == ["open"] + ["approve"] * 6
@@ -158,8 +158,8 @@ def test_verification_needs_two_signatures_from_the_phone(session, helper, seede
     with pytest.raises(AppError) as error:
         act(session, case.id, Action.APPROVE, helper, TODAY)
 
-    assert error.value.params["rule"] == "TEAM_TOO_SMALL"
-    assert "至少2人" in error.value.message
+    assert error.value.code == "TEAM_TOO_SMALL"
+    assert error.value.params["minimum"] == 2
 
 
 def test_a_user_of_another_area_cannot_see_or_act_on_a_case(session, helper, seeded):
@@ -201,8 +201,8 @@ def test_county_approval_of_elimination_is_refused_below_the_floor(session, help
     with pytest.raises(AppError) as error:
         act(session, case.id, Action.APPROVE, county, TODAY)
 
-    assert error.value.params["rule"] == "ELIMINATION_BELOW_FLOOR"
-    assert "底线" in error.value.message
+    assert error.value.code == "ELIMINATION_BELOW_FLOOR"
+    assert error.value.status == 409 and error.value.params["floor"]
 
 
 # --- issue 11: the rules are those of the registry at the moment of each decision ---------
@@ -227,7 +227,7 @@ def test_not_for_now_counts_social_protection_recorded_after_the_assessment(sess
                    {"a48_social_protection": "01", "a48_effect": "纳入农村低保"})
     error = refusal(act, session, case.id, Action.APPROVE, county, clock.today())
 
-    assert error.params["rule"] == "ELIMINATION_NOT_FOR_NOW"
+    assert error.code == "ELIMINATION_NOT_FOR_NOW"
     assert case.status == "open"
 
 
@@ -242,7 +242,7 @@ def test_elimination_blockers_follow_the_latest_assessment_and_the_current_figur
     case = open_case(session, ELIMINATION, f"{VILLAGE}001", user(session, "village"), household)
     case.step = "county_approval"
     assert refusal(act, session, case.id, Action.APPROVE, county,
-                   clock.today()).params["rule"] == "ELIMINATION_BELOW_FLOOR"
+                   clock.today()).code == "ELIMINATION_BELOW_FLOOR"
 
     assessed(session, helper, seeded, household)  # income above the line now
     act(session, case.id, Action.APPROVE, county, clock.today(), "审定")
@@ -325,9 +325,9 @@ def test_the_application_is_approved_only_with_the_signed_authorisation(session,
     act(session, case.id, Action.APPROVE, helper, TODAY,
         signatures=signed(IDENTIFICATION, Step.APPLICATION))
 
-    assert missing.params["rule"] == other.params["rule"] == "SIGNATURE_MISSING"
+    assert missing.code == other.code == "SIGNATURE_MISSING"
     assert missing.params["missing"] == "applicant"
-    assert "附件1" in missing.message
+    assert missing.params["document"] == "附件1"
     assert case.step == "verification"
 
 
@@ -389,7 +389,8 @@ def test_the_household_head_confirms_the_elimination_at_the_verification(session
     no_secretary = refusal(act, session, case.id, Action.APPROVE, village,
                            TODAY + timedelta(days=8))
 
-    assert unsigned.params["rule"] == "SIGNATURE_MISSING"
-    assert unsigned.params["missing"] == "household_head" and "附件5" in unsigned.message
+    assert unsigned.code == "SIGNATURE_MISSING"
+    assert unsigned.params["missing"] == "household_head"
+    assert unsigned.params["document"] == "附件5"
     assert no_secretary.params["missing"] == "village_secretary"
-    assert "附件5" in no_secretary.message
+    assert no_secretary.params["document"] == "附件5"

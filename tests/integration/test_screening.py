@@ -40,7 +40,7 @@ def test_rows_are_matched_to_households_and_become_village_tasks(session, helper
     session.commit()
 
     assert (report.matched, report.unmatched) == (1, [3])
-    assert "校验码" in report.invalid[4]
+    assert report.invalid[4].code == "ID_CHECKSUM"
     [task] = open_tasks(session, VILLAGE)
     assert task.household_id == survey.household_id and task.department == "县医保局"
     assert open_tasks(session, "430421201") == []
@@ -81,18 +81,18 @@ def test_an_xlsx_list_is_read_by_its_chinese_headers(session, helper, seeded):
     assert report.matched == 1
 
 
-@pytest.mark.parametrize("content,detail", [
-    (b"name,id\nx,y\n", "缺少列"),
-    (b"\xff\xfe\x00\x00\x80", "空字符"),
-    ("部门,身份证号码,原因\n".encode(), "日期"),
+@pytest.mark.parametrize("content,reason", [
+    (b"name,id\nx,y\n", "LIST_HEADER_MISSING"),
+    (b"\xff\xfe\x00\x00\x80", "LIST_CSV_NUL"),
+    ("部门,身份证号码,原因\n".encode(), "LIST_HEADER_MISSING"),
 ])
-def test_a_malformed_list_is_refused_with_what_is_wrong(session, seeded, content, detail):
+def test_a_malformed_list_is_refused_with_what_is_wrong(session, seeded, content, reason):
     with pytest.raises(AppError) as error:
         import_warning_list(session, MemoryMediaStore(), user(session, "county"), "x.csv",
                             content, TODAY)
 
     assert error.value.code == "WARNING_LIST_UNREADABLE"
-    assert detail in error.value.message
+    assert error.value.params["reason"].code == reason
 
 
 def test_a_gbk_list_as_excel_saves_it_in_chinese_windows_is_read(session, helper, seeded):

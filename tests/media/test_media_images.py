@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from media import ImageInfo, NotAnImage, thumbnail, verify_image
-from media.images import INVALID_IMAGE_MESSAGE, TOO_LARGE_MESSAGE
+from media.images import IMAGE_INVALID, IMAGE_TOO_LARGE
 
 ORIENTATION = 0x0112
 
@@ -71,7 +71,7 @@ def test_stream_is_rewound_for_the_caller() -> None:
 def test_non_images_fail(content: bytes) -> None:
     with pytest.raises(NotAnImage) as caught:
         verify_image(io.BytesIO(content))
-    assert str(caught.value) == INVALID_IMAGE_MESSAGE
+    assert caught.value.code == IMAGE_INVALID
 
 
 def test_png_with_bad_checksum_fails() -> None:
@@ -85,8 +85,9 @@ def test_png_with_bad_checksum_fails() -> None:
 def test_html_named_jpg_fails(tmp_path: Path) -> None:
     fake = tmp_path / "photo.jpg"
     fake.write_text("<!DOCTYPE html><html><body>不是图片</body></html>", encoding="utf-8")
-    with fake.open("rb") as stream, pytest.raises(NotAnImage, match="不是有效的图片"):
+    with fake.open("rb") as stream, pytest.raises(NotAnImage) as caught:
         verify_image(stream)
+    assert caught.value.code == IMAGE_INVALID
 
 
 @pytest.mark.parametrize(
@@ -100,19 +101,22 @@ def test_html_named_jpg_fails(tmp_path: Path) -> None:
 def test_decompression_bomb_fails(width: int, height: int) -> None:
     with pytest.raises(NotAnImage) as caught:
         verify_image(io.BytesIO(png_declaring(width, height)))
-    assert str(caught.value).startswith(TOO_LARGE_MESSAGE)
+    assert caught.value.code == IMAGE_TOO_LARGE
 
 
 def test_pixel_limit_parameter() -> None:
     content = image_bytes("PNG", (100, 100))
     assert verify_image(io.BytesIO(content), max_pixels=10_000).width == 100
-    with pytest.raises(NotAnImage, match=TOO_LARGE_MESSAGE):
+    with pytest.raises(NotAnImage) as caught:
         verify_image(io.BytesIO(content), max_pixels=9_999)
+    assert caught.value.code == IMAGE_TOO_LARGE
+    assert caught.value.params == {"limit": 9_999, "width": 100, "height": 100}
 
 
 def test_bomb_warning_is_refused_even_above_our_limit() -> None:
-    with pytest.raises(NotAnImage, match=TOO_LARGE_MESSAGE):
+    with pytest.raises(NotAnImage) as caught:
         verify_image(io.BytesIO(png_declaring(10000, 10000)), max_pixels=10**12)
+    assert caught.value.code == IMAGE_TOO_LARGE
 
 
 def test_thumbnail_is_a_small_jpeg() -> None:

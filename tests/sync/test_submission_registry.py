@@ -79,7 +79,7 @@ def test_an_invalid_survey_is_stored_and_kept_with_its_problems(client, seeded, 
     submission = db.scalar(select(Submission))
     assert submission.state == "invalid"
     assert [p["code"] for p in submission.problems] == ["ID_CHECKSUM"]
-    assert "第2名成员" in submission.problems[0]["message"]
+    assert submission.problems[0]["member"] == 2 and submission.problems[0]["message"]
 
 
 @pytest.mark.concurrent

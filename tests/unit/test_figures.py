@@ -37,7 +37,8 @@ def test_provinces_do_not_share_figures():
 def test_no_earlier_figure_is_an_error_that_names_what_is_missing():
     with pytest.raises(FigureMissing) as error:
         figure_for(FIGURES, "43", 2020, LINE)
-    assert "2020" in str(error.value) and "监测范围基准线" in str(error.value)
+    assert error.value.code == "FIGURE_MISSING" and error.value.kind is LINE
+    assert (error.value.params["year"], error.value.params["province"]) == (2020, "43")
 
 
 @given(st.integers(min_value=2021, max_value=2100))

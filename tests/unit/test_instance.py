@@ -39,6 +39,19 @@ def test_a_doctype_is_refused_even_without_entities():
     assert error.value.code == "XML_FORBIDDEN"
 
 
+@pytest.mark.parametrize(("xml", "reason"), [
+    ("<?xml version='1.0' encoding='GB18030'?><data id='f'>户</data>".encode("gb18030"),
+     "XML_NOT_UTF8"),
+    (b"<data id='f'><meta><instanceID>uuid:" + b"0" * 100 + b"</instanceID></meta></data>",
+     "INSTANCE_ID_TOO_LONG"),
+])
+def test_malformed_xml_names_its_reason(xml, reason):
+    """The refusal's reason is a catalogue code (its Chinese words are the catalogue's)."""
+    with pytest.raises(InstanceError) as error:
+        parse(xml)
+    assert (error.value.code, error.value.details()["detail"]) == ("XML_MALFORMED", reason)
+
+
 @given(st.binary(max_size=300))
 def test_arbitrary_bytes_never_raise_anything_but_instance_error(data):
     """Bad input gets a clear error: whatever arrives, the parser answers with a catalogue code."""

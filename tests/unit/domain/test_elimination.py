@@ -34,7 +34,8 @@ def test_an_unmet_standard_is_named():
                                      standards={**ALL_MET, "std_income_stable": False},
                                      labour_capacity=True, social_protection=False)
 
-    assert "收入持续稳定" in finding.message
+    assert finding.code == "ELIMINATION_STANDARDS"
+    assert finding.params["unmet"] == "std_income_stable"
 
 
 def test_no_labour_capacity_on_social_protection_is_not_for_now():

@@ -11,16 +11,22 @@ import re
 
 import pytest
 
-from server.domain.codes import TABLE_OF_FIELD, TABLES, a_code_key
+from server.domain import fields
+from server.domain.codes import TABLE_OF_FIELD, TABLES
 from server.domain.fields import (
     BY_CODE,
     BY_NAME,
     FIELDS,
     SELECT_KINDS,
+    Field,
     Kind,
     Scope,
+    a_code_key,
+    code_span,
+    effect_of,
     fields_of_stage,
     household_fields,
+    in_code_order,
     member_fields,
 )
 
@@ -77,7 +83,6 @@ def test_every_select_field_names_an_existing_code_table():
     for field in FIELDS:
         if field.kind in SELECT_KINDS:
             assert field.table in TABLES, field.name
-            assert field.code_table is TABLES[field.table]
         else:
             assert field.table is None, field.name
 
@@ -221,3 +226,69 @@ def test_there_is_no_fourth_stage():
     """SPEC §2: the sheet is filled in three stages; any other stage number is an error."""
     with pytest.raises(ValueError):
         fields_of_stage(4)
+
+
+def test_each_a_coded_field_has_one_constant_named_after_it():
+    """DESIGN: other modules name a field by its constant (``WAGES`` is ``a28_wages``), the
+    XLSForm name without its A-code in capitals; A45 and A47 add _ASSISTANCE."""
+    constants = {name: value for name, value in vars(fields).items()
+                 if name.isupper() and isinstance(value, Field)}
+    assert set(constants.values()) == {f for f in FIELDS
+                                       if f.code and not f.name.endswith("_effect")}
+    assert len(constants) == len(set(constants.values()))
+    for constant, field in constants.items():
+        assert BY_NAME[field.name] is field
+        bare = field.name.split("_", 1)[1].upper()
+        assert constant in (bare, f"{bare}_ASSISTANCE"), constant
+    assert fields.WAGES.name == "a28_wages"
+    assert fields.HEALTH.code == "A13" and fields.HEALTH_ASSISTANCE.code == "A45"
+    assert fields.EDUCATION.code == "A11" and fields.EDUCATION_ASSISTANCE.code == "A47"
+
+
+def test_income_groups_follow_the_income_rule():
+    """SPEC §3: A33 = A28+A29+A30+A31−A32, A37 = A33+A35−A36: seven items typed in, in
+    ``income.IncomeItems`` order, and A33, A34, A37, A38 derived (``income.DerivedIncome``)."""
+    assert [f.code for f in fields.INCOME_FIELDS] == [
+        "A28", "A29", "A30", "A31", "A32", "A35", "A36"]
+    assert [f.code for f in fields.DERIVED_INCOME] == ["A33", "A34", "A37", "A38"]
+    assert not any(f.derived for f in fields.INCOME_FIELDS)
+    assert all(f.derived for f in fields.DERIVED_INCOME)
+    assert [f.code for f in fields.SECURITY_RISKS] == ["A23", "A24", "A25"]
+
+
+def test_measures_are_a39_to_a52_each_with_its_effect():
+    """SPEC §2.2: the fourteen measures A39–A52 of stage two, each with its code table."""
+    assert [f.code for f in fields.MEASURES] == [f"A{n}" for n in range(39, 53)]
+    assert all(f.table and f.stage == 2 for f in fields.MEASURES)
+    assert fields.SOCIAL_PROTECTION.code == "A48"
+    assert effect_of(fields.INDUSTRY).name == "a39_effect"
+
+
+def test_entity_fields_are_registry_fields_of_the_household():
+    """SPEC §2 (follow-up forms prefill): the household list carries household fields only."""
+    assert all(f.scope is Scope.HOUSEHOLD and f.stage == 1 for f in fields.ENTITY_FIELDS)
+    assert fields.ENTITY_FIELDS[:2] == (BY_NAME["household_size"], BY_NAME["phone"])
+    assert set(fields.INCOME_FIELDS) < set(fields.ENTITY_FIELDS)
+
+
+def test_code_span_writes_a_range_as_the_sources_do():
+    """The sources name ranges of fields "A39–A52", "A33–A38"."""
+    assert code_span(fields.MEASURES) == "A39–A52"
+    assert code_span(fields.DERIVED_INCOME) == "A33–A38"
+    assert code_span([fields.WAGES]) == "A28"
+
+
+def test_export_columns_in_a_code_order_with_headers():
+    """SPEC §7: export columns in A-code order headed "A28 工资性收入(元)"; fields without an
+    A-code after them; fields sharing a code keep registry order."""
+    columns = in_code_order()
+    coded = [f for f in columns if f.code]
+    assert [a_code_key(f.code) for f in coded] == sorted(a_code_key(f.code) for f in coded)
+    assert columns[0].header.startswith("A1 ")
+    assert not any(f.code for f in columns[len(coded):])
+    assert len(columns) == len(FIELDS)
+    picked = in_code_order([BY_NAME["phone"], fields.WAGES, fields.WORK_PLACE, fields.WORK_AREA,
+                            fields.NAME])
+    assert [f.header for f in picked] == [
+        "A5 姓名", "A15 务工区域", "A15 务工所在省、市、县、乡", "A28 工资性收入(元)", "联系电话"]
+    assert fields.WAGES.caption == "A28 工资性收入"

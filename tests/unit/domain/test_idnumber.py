@@ -91,7 +91,7 @@ def test_the_checksum_message_names_the_expected_character():
     with pytest.raises(IdNumberError) as error:
         parse(body + wrong, today=TODAY)
 
-    assert check_character(body) in error.value.message
+    assert error.value.params == {"expected": check_character(body), "given": wrong}
 
 
 def test_a_disability_card_number_is_the_person_plus_category_and_level():

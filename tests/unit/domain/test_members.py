@@ -29,7 +29,7 @@ def test_skills_the_source_excludes_for_the_age_are_errors(skill, age):
     [finding] = labour_skill_findings(skill, age)
 
     assert finding.severity is Severity.ERROR and finding.field == "A14"
-    assert str(age) in finding.message
+    assert finding.code == "LABOUR_SKILL_AGE" and finding.params["age"] == age
 
 
 @pytest.mark.parametrize("age", [14, 70])
