@@ -36,6 +36,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     app.extensions["fangpin.take_in"] = take_in_mode(app.config["TAKE_IN"],
                                                      app.extensions["fangpin.db"])
+    from server.rest import IdConverter
+
+    app.url_map.converters["id"] = IdConverter  # path ids, before any route that uses <id:…>
     openrosa_api.init_app(app)
     rest_api.init_app(app)
     console.init_app(app)

@@ -10,8 +10,13 @@ assert on codes, never on message text.
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, request
-from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from flask import Flask, g, jsonify, request
+from werkzeug.exceptions import (
+    HTTPException,
+    MethodNotAllowed,
+    NotFound,
+    RequestEntityTooLarge,
+)
 
 from server.domain.catalogue import CATALOGUE, CatalogueError, Kind
 
@@ -71,9 +76,9 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
         code = _HTTP_CODES.get(exc.code or 500)
-        if code == "SUBMISSION_TOO_LARGE":
-            error = AppError(code, size=request.content_length or "?",
-                             limit=app.config["MAX_SUBMISSION_BYTES"])
+        if code == "SUBMISSION_TOO_LARGE":  # the body outgrew limit_body's limit while read
+            code, limit = g.get("body_limit", (code, app.config["MAX_SUBMISSION_BYTES"]))
+            error = AppError(code, size=request.content_length or "?", limit=limit)
         elif code:
             error = AppError(code)
         else:
@@ -85,7 +90,19 @@ def init_app(app: Flask) -> None:
         return response
 
     # flask-smorest's Api, set up later, handles HTTPException for its validation 422s; a URL
-    # that matches no route or method still answers with a catalogue error (the documented
-    # 404/405 shape), since Flask picks the most specific class's handler.
-    for kind in (NotFound, MethodNotAllowed):
+    # that matches no route or method, or a body that outgrows ``limit_body`` while it is read,
+    # still answers with a catalogue error (the documented 404/405/413 shape; OpenRosa's in
+    # its own format), since Flask picks the most specific class's handler.
+    for kind in (NotFound, MethodNotAllowed, RequestEntityTooLarge):
         app.register_error_handler(kind, _http_error)
+
+
+def limit_body(limit: int, code: str = "SUBMISSION_TOO_LARGE", overhead: int = 0) -> None:
+    """The one request-size check (a submission, a case action's files, a warning list): a body
+    declared larger than ``limit`` (+ ``overhead``, e.g. multipart framing around a file of at
+    most ``limit`` bytes) is refused with the catalogue's ``code`` (a 413) before any of it is
+    read; one sent without a length stops being read there, and answers with the same code."""
+    if request.content_length is not None and request.content_length > limit + overhead:
+        raise AppError(code, size=request.content_length, limit=limit)
+    request.max_content_length = limit + overhead
+    g.body_limit = (code, limit)

@@ -1,9 +1,13 @@
 """The REST toolkit every feature's ``api.py`` and ``schemas.py`` is made with: one place for
-authentication, area scope, masking, sorting, paging, downloads and error docs.
+authentication, masking, sorting arguments, paging, downloads and error docs.
 
 Every API blueprint is made with ``blueprint()``, which authenticates the request before any
 view runs (HTTP Basic with the user's password; production runs behind TLS) and documents the
-error responses. Views read ``current_user()`` and narrow their queries with ``in_area()``.
+error responses. Views parse their arguments, call the feature's read services (its
+``queries`` module: they take ``current_user()`` and keep to its area) or use cases, and dump
+the objects they return; schemas mask personal data by role as they dump (``ShownIdNumber``,
+``ShownPhone``). Path ids use the ``<id:…>`` converter (``IdConverter``).
+
 This module imports no feature: the blueprints are registered by ``server.api``, which imports
 them all (import-linter keeps it that way).
 """
@@ -11,8 +15,6 @@ them all (import-linter keeps it that way).
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import BinaryIO
 from urllib.parse import quote
 
@@ -20,15 +22,15 @@ from flask import Response, g, request
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import Select, func, select
-from sqlalchemy.sql import ColumnElement
+from werkzeug.routing import IntegerConverter
 from werkzeug.wsgi import wrap_file
 
 from server import db
-from server.accounts.login import password_login
-from server.auth import Principal, check_role, within
+from server.accounts.login import basic_login
+from server.auth import Principal, check_role
 from server.domain import personal
 from server.domain.roles import Role
-from server.errors import AppError
+from server.listing import SortKey
 
 PREFIX = "/api/v1"
 # Roles that see full ID numbers and phone numbers (SPEC §7; the rule is server.domain.personal).
@@ -45,6 +47,40 @@ class Text(fields.String):
         return text
 
 
+MAX_ID = 2**31 - 1  # the largest id of a database integer
+
+
+class IdConverter(IntegerConverter):
+    """The URL converter of every row id in a path, ``<id:case_id>``: 1 … 2**31 − 1 (a database
+    integer); anything else matches no route (404). Registered as ``id`` by ``server.api``."""
+
+    def __init__(self, map, *args, **kwargs):
+        super().__init__(map, min=1, max=MAX_ID)
+
+
+class ShownIdNumber(fields.String):
+    """An ID (or disability card) number, masked at dump time for the roles that may not see
+    it in full (``shown_id_number``)."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return super()._serialize(shown_id_number(value), attr, obj, **kwargs)
+
+
+class ShownPhone(fields.String):
+    """A phone number, masked at dump time by the one rule (``shown_phone``). A household's
+    phone is in full for its village, county and admin: ``household_area`` names the dumped
+    object's attribute with the household's area code (None: a phone that is no household's,
+    in full for county and admin only)."""
+
+    def __init__(self, *args, household_area: str | None = "area_code", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.household_area = household_area
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        area = getattr(obj, self.household_area, None) if self.household_area else None
+        return super()._serialize(shown_phone(value, area), attr, obj, **kwargs)
+
+
 AREA_CODE = validate.Regexp(r"^[0-9]{4,15}$", error="区划代码应为4–15位数字")
 HOUSEHOLD_ID = validate.Regexp(r"^[0-9a-f-]{36}$", error="农户编号应为36位 UUID")
 
@@ -56,24 +92,11 @@ class CatalogueErrorSchema(Schema):
 
 
 def _authenticate() -> None:
-    auth = request.authorization
-    if auth is None or auth.type != "basic":
-        raise AppError("AUTH_REQUIRED")
-    g.user = password_login(auth.username or "", auth.password or "")
+    g.user = basic_login(request.authorization)
 
 
 def current_user() -> Principal:
     return g.user
-
-
-def in_area(column: ColumnElement) -> ColumnElement:
-    """The condition "inside the current user's area" on an area-code column."""
-    return within(current_user(), column)
-
-
-def sees_personal_data() -> bool:
-    """Whether the current user sees ID numbers in full (SPEC §7, ``server.domain.personal``)."""
-    return personal.sees_full_id_numbers(current_user().role)
 
 
 def shown_id_number(value: str | None) -> str | None:
@@ -99,19 +122,13 @@ def require_role(*roles: Role) -> Principal:
 # --- sorting ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class SortKey:
-    name: str
-    descending: bool = False
-
-
 class Sort(fields.String):
     """The ``sort`` query argument: comma-separated keys of an allow-list, ``-`` = descending.
 
     In a query-args schema: ``sort = Sort("updated_at", "area_code", default="area_code")``;
     ``?sort=-updated_at,area_code`` loads as ``(SortKey("updated_at", True),
     SortKey("area_code"))``. An unknown or repeated key is a 422 that names the allowed keys.
-    The view turns the keys into ORDER BY with ``sorted_by()``.
+    The read service turns the keys into ORDER BY with ``server.listing.sorted_by``.
     """
 
     def __init__(self, *keys: str, default: str, **kwargs):
@@ -144,41 +161,6 @@ class Sort(fields.String):
         return self._parse(super()._deserialize(value, attr, data, **kwargs))
 
 
-def sorted_by(query: Select, sort: Sequence[SortKey], columns: Mapping[str, ColumnElement],
-              *tiebreak: ColumnElement) -> Select:
-    """``query`` ordered by the ``sort`` keys (``columns`` maps each allowed key to its
-    column), then by ``tiebreak`` (a unique column, so pages are stable).
-
-    Empty values of a nullable column sort last either way, on SQLite as on PostgreSQL; a NOT
-    NULL column is ordered plainly, so that PostgreSQL can walk its index either way."""
-    order = []
-    for key in sort:
-        column = columns[key.name]
-        term = column.desc() if key.descending else column.asc()
-        order.append(term.nulls_last() if _nullable(column) else term)
-    return query.order_by(*order, *tiebreak)
-
-
-def _nullable(column) -> bool:
-    return getattr(getattr(column, "expression", column), "nullable", True)
-
-
-def where_equal(query: Select, args: Mapping, model, *names: str) -> Select:
-    """``query`` narrowed to rows whose column equals each of ``names`` given in ``args``."""
-    for name in names:
-        if name in args:
-            query = query.where(getattr(model, name) == args[name])
-    return query
-
-
-def where_in_area(query: Select, args: Mapping, column) -> Select:
-    """``query`` narrowed to rows whose area ``column`` lies in ``args["area_code"]``, if given
-    (the user's own area scope is ``in_area``)."""
-    if "area_code" in args:
-        query = query.where(within(args["area_code"], column))
-    return query
-
-
 def one_page(query: Select, pagination) -> Select:
     """Count ``query`` for the X-Pagination header and cut out the requested page.
 
@@ -191,7 +173,7 @@ def one_page(query: Select, pagination) -> Select:
     return query.limit(pagination.page_size).offset(offset)
 
 
-_MAX_OFFSET = 2**31 - 1
+_MAX_OFFSET = MAX_ID
 
 
 # --- file downloads ---------------------------------------------------------------------------

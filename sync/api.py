@@ -15,9 +15,9 @@ from sqlalchemy import select
 
 from media.uploads import UploadedFile
 from server import db
-from server.accounts.login import password_login
+from server.accounts.login import basic_login
 from server.auth import Principal, user_by_token
-from server.errors import AppError, add_retry_after, register_renderer
+from server.errors import AppError, add_retry_after, limit_body, register_renderer
 from server.forms.models import Form, FormVersion
 from server.submissions.models import Submission, SubmissionState
 from server.submissions.services import ingest_submission
@@ -43,14 +43,10 @@ def _keep_token(endpoint, values):
 
 @bp.before_request
 def _authenticate():
-    session = db.session()
-    if g.collect_token is not None:
-        user = user_by_token(session, g.collect_token)
-    elif request.authorization and request.authorization.type == "basic":
-        auth = request.authorization
-        user = password_login(auth.username or "", auth.password or "")
-    else:
-        raise AppError("AUTH_REQUIRED")
+    if g.collect_token is None:
+        g.user = basic_login(request.authorization)
+        return
+    user = user_by_token(db.session(), g.collect_token)
     if user is None:
         raise AppError("AUTH_INVALID")
     g.user = user
@@ -164,10 +160,7 @@ def submission_head():
 
 @bp.post("/submission")
 def submission():
-    limit = current_app.config["MAX_SUBMISSION_BYTES"]
-    if request.content_length is not None and request.content_length > limit:
-        raise AppError("SUBMISSION_TOO_LARGE", size=request.content_length, limit=limit)
-    request.max_content_length = limit
+    limit_body(current_app.config["MAX_SUBMISSION_BYTES"])
     if request.mimetype != "multipart/form-data":
         raise AppError("SUBMISSION_NOT_MULTIPART")
     xml_part = request.files.get("xml_submission_file")

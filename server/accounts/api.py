@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from flask import current_app
 from flask.views import MethodView
-from sqlalchemy import func, select
 
 from server import db
 from server.accounts import collect, services
-from server.accounts.models import CollectToken, User
+from server.accounts.queries import MANAGERS, readable_user, user_view, users_query
 from server.accounts.schemas import (
     RevokedSchema,
     TokenIssueSchema,
@@ -22,48 +21,14 @@ from server.accounts.schemas import (
     UserQueryArgsSchema,
     UserSchema,
 )
-from server.areas.models import Area
-from server.domain.roles import ROLE_NAMES, Role
-from server.errors import AppError
-from server.rest import (
-    blueprint,
-    errors,
-    in_area,
-    one_page,
-    require_role,
-    shown_phone,
-    where_equal,
-    where_in_area,
-)
+from server.domain.roles import Role
+from server.rest import blueprint, current_user, errors, one_page, require_role
 
 bp = blueprint("users", __name__, "/users", "用户和 ODK Collect 密钥（县级、管理员）")
-MANAGERS = (Role.COUNTY, Role.ADMIN)
-
-_ACTIVE_TOKENS = (select(func.count(CollectToken.id))
-                  .where(CollectToken.user_id == User.id, CollectToken.revoked_at.is_(None))
-                  .correlate(User).scalar_subquery())
 
 
-def _query():
-    return (select(User, Area.name, _ACTIVE_TOKENS)
-            .outerjoin(Area, Area.code == User.area_code)
-            .where(in_area(User.area_code)))
-
-
-def _render(row) -> dict:
-    user, area_name, tokens = row
-    return {"id": user.id, "username": user.username, "full_name": user.full_name,
-            "phone": shown_phone(user.phone), "role": user.role,
-            "role_name": ROLE_NAMES.get(user.role, user.role), "area_code": user.area_code,
-            "area_name": area_name, "active": user.active, "active_tokens": tokens,
-            "created_at": user.created_at}
-
-
-def _one(user_id: int) -> dict:
-    row = db.session().execute(_query().where(User.id == user_id)).first()
-    if row is None:
-        raise AppError("NOT_FOUND")
-    return _render(row)
+def _one(user_id: int):
+    return readable_user(db.session(), current_user(), user_id)
 
 
 @bp.route("")
@@ -74,14 +39,9 @@ class Users(MethodView):
     @errors(bp, 403)
     def get(self, args, pagination_parameters):
         """用户列表（本辖区）"""
-        require_role(*MANAGERS)
-        query = _query().order_by(User.area_code, User.id)
-        query = where_equal(query, args, User, "role")
-        if "active" in args:
-            query = query.where(User.active.is_(args["active"]))
-        query = where_in_area(query, args, User.area_code)
+        query = users_query(current_user(), args)
         rows = db.session().execute(one_page(query, pagination_parameters)).all()
-        return [_render(row) for row in rows]
+        return [user_view(row) for row in rows]
 
     @bp.arguments(UserCreateSchema)
     @bp.response(201, UserSchema)
@@ -96,17 +56,16 @@ class Users(MethodView):
         return _one(user.id)
 
 
-@bp.route("/<int(min=1, max=2147483647):user_id>")
+@bp.route("/<id:user_id>")
 class UserById(MethodView):
     @bp.response(200, UserSchema)
     @errors(bp, 403, 404)
     def get(self, user_id):
         """用户详情"""
-        require_role(*MANAGERS)
         return _one(user_id)
 
 
-@bp.route("/<int(min=1, max=2147483647):user_id>/deactivate")
+@bp.route("/<id:user_id>/deactivate")
 class UserDeactivation(MethodView):
     @bp.response(200, UserSchema)
     @errors(bp, 403, 404, 409)
@@ -117,7 +76,7 @@ class UserDeactivation(MethodView):
         return _one(user_id)
 
 
-@bp.route("/<int(min=1, max=2147483647):user_id>/tokens")
+@bp.route("/<id:user_id>/tokens")
 class UserTokens(MethodView):
     @bp.arguments(TokenIssueSchema)
     @bp.response(201, TokenSchema)

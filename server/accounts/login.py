@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from flask import current_app, request
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
+from werkzeug.datastructures import Authorization
 
 from server import db
 from server.accounts.models import LoginFailure
@@ -78,6 +79,15 @@ def record_failure(session: Session, keys: dict[str, int], window: timedelta, no
 def client_address() -> str:
     """The client's address (behind ``TRUSTED_PROXIES`` proxies, the one they forward)."""
     return request.remote_addr or "-"
+
+
+def basic_login(authorization: Authorization | None) -> Principal:
+    """The user of a request's HTTP Basic credentials (``request.authorization``): the one
+    Basic-auth path of the REST API and the OpenRosa endpoints, limited like every password
+    login. AUTH_REQUIRED without Basic credentials."""
+    if authorization is None or authorization.type != "basic":
+        raise AppError("AUTH_REQUIRED")
+    return password_login(authorization.username or "", authorization.password or "")
 
 
 def password_login(username: str, password: str) -> Principal:

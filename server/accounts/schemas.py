@@ -4,7 +4,7 @@ from marshmallow import Schema, fields, validate
 
 from server.domain.logins import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from server.domain.roles import Role
-from server.rest import AREA_CODE, Text
+from server.rest import AREA_CODE, ShownPhone, Text
 
 ROLES = [role.value for role in Role]
 
@@ -15,7 +15,8 @@ class UserSchema(Schema):
     id = fields.Integer()
     username = fields.String()
     full_name = fields.String()
-    phone = fields.String(allow_none=True, metadata={"description": "县级以外角色脱敏"})
+    phone = ShownPhone(allow_none=True, household_area=None,
+                       metadata={"description": "县级以外角色脱敏"})
     role = fields.String(metadata={"enum": ROLES})
     role_name = fields.String()
     area_code = fields.String()

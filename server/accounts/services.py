@@ -8,14 +8,14 @@ Every change is in the audit log; passwords and tokens never are.
 
 from __future__ import annotations
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from server.accounts.models import CollectToken, User
+from server.accounts.models import User
 from server.areas.models import Area
 from server.audit.services import record
-from server.auth import Principal, forget_user, hash_password, issue_token, revoke_tokens, within
+from server.auth import Principal, forget_user, hash_password, issue_token, revoke_tokens
 from server.domain.areas import contains
 from server.domain.logins import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, password_problem
 from server.domain.roles import COLLECTING_ROLES, ROLE_NAMES, Role
@@ -40,26 +40,6 @@ def managed_user(session: Session, actor: Principal, user_id: int) -> User:
         raise AppError("NOT_FOUND")
     _check_grantable(actor, Role(user.role))
     return user
-
-
-_ACTIVE_TOKENS = (select(func.count(CollectToken.id))
-                  .where(CollectToken.user_id == User.id, CollectToken.revoked_at.is_(None))
-                  .correlate(User).scalar_subquery())
-
-
-def users_in_area(actor: Principal, role: Role | None = None,
-                  active: bool | None = None) -> Select:
-    """Rows (user, area name, unrevoked Collect tokens) of the users inside the actor's area,
-    by area code then id; narrowed to one ``role`` and to active or inactive users if given."""
-    query = (select(User, Area.name, _ACTIVE_TOKENS)
-             .outerjoin(Area, Area.code == User.area_code)
-             .where(within(actor, User.area_code))
-             .order_by(User.area_code, User.id))
-    if role is not None:
-        query = query.where(User.role == role.value)
-    if active is not None:
-        query = query.where(User.active.is_(active))
-    return query
 
 
 def _check_password(password: str, username: str) -> None:

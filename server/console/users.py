@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from server import db
 from server.accounts import collect, services
-from server.accounts.models import User
+from server.accounts.queries import readable_user, users_query
 from server.accounts.schemas import UserCreateSchema
 from server.areas.services import area_names
 from server.console import bp, session
@@ -21,7 +21,7 @@ from server.errors import AppError
 
 MANAGERS = tuple(services.MANAGED_ROLES)  # the roles that manage users
 PAGE_SIZE = 50
-_ID = "<int(min=1, max=2147483647):user_id>"
+_ID = "<id:user_id>"
 
 
 def _page_number() -> int:
@@ -37,7 +37,9 @@ def users():
     actor = session.current_user()
     role = request.args.get("role") or None
     active = {"1": True, "0": False}.get(request.args.get("active", ""))
-    query = services.users_in_area(actor, Role(role) if role in set(Role) else None, active)
+    filters = {key: value for key, value in (("role", role if role in set(Role) else None),
+                                             ("active", active)) if value is not None}
+    query = users_query(actor, filters)
     total = db.session().scalar(select(func.count()).select_from(query.subquery()))
     page = _page_number()
     rows = db.session().execute(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
@@ -91,16 +93,15 @@ _FIELD_OF = {"USERNAME_TAKEN": "username", "PASSWORD_WEAK": "password",
 def _user_page(user_id: int, *, token: str | None = None, errors=None, status: int = 200):
     actor = session.current_user()
     managed = services.managed_user(db.session(), actor, user_id)
-    row = db.session().execute(
-        services.users_in_area(actor).where(User.id == managed.id)).one()
+    view = readable_user(db.session(), actor, managed.id)
     collect_url = qr = None
     if token is not None:
         collect_url = collect.server_url(current_app.config["PUBLIC_URL"], token)
         qr = collect.qr_data_uri(collect.settings(
             collect_url, current_app.config["PROJECT_NAME"], managed.username))
-    page = render_template("console/user.html", user=managed, area_name=row[1],
+    page = render_template("console/user.html", user=managed, area_name=view.area_name,
                            phone=shown_phone(managed.phone, actor.role, actor.area_code),
-                           active_tokens=row[2], role_names=ROLE_NAMES,
+                           active_tokens=view.active_tokens, role_names=ROLE_NAMES,
                            collects=Role(managed.role) in COLLECTING_ROLES,
                            is_self=managed.id == actor.id, collect_url=collect_url, qr=qr,
                            errors=errors or {})

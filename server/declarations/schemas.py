@@ -3,9 +3,40 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from server.domain.declarations import STATE_LABELS, DeclarationState
-from server.rest import AREA_CODE, HOUSEHOLD_ID, Sort
+from server.domain.fields import BY_NAME, Kind
+from server.rest import (
+    AREA_CODE,
+    HOUSEHOLD_ID,
+    ShownIdNumber,
+    Sort,
+    shown_id_number,
+    shown_phone,
+)
 
 STATES = [state.value for state in DeclarationState]
+
+
+class DeclarationValues(fields.Dict):
+    """The declaration form's values by field name; ID numbers and phone numbers among them
+    masked by role at dump time, each by its kind in ``server.domain.fields`` (a declared
+    phone is no registered household's: in full for county and admin only)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(keys=fields.String(), values=fields.String(), **kwargs)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        return {name: _shown(name, text) for name, text in value.items()}
+
+
+def _shown(name: str, value: str) -> str:
+    field = BY_NAME.get(name)
+    if field is None or not value:
+        return value
+    if field.kind == Kind.ID_NUMBER:
+        return shown_id_number(value)
+    return shown_phone(value) if field.kind == Kind.PHONE else value
 
 
 class DeclarationSchema(Schema):
@@ -21,9 +52,9 @@ class DeclarationSchema(Schema):
                                  metadata={"description": "申报户在登记册中的农户（未登记为空）"})
     area_code = fields.String(metadata={"description": "申报的住址（区划代码）"})
     head_name = fields.String()
-    head_id_number = fields.String(metadata={"description": "县级以外角色看到的是脱敏号码"})
+    head_id_number = ShownIdNumber(metadata={"description": "县级以外角色看到的是脱敏号码"})
     on_behalf = fields.Boolean(metadata={"description": "他人代为申报"})
-    values = fields.Dict(keys=fields.String(), values=fields.String(), metadata={
+    values = DeclarationValues(metadata={
         "description": "申报表的内容（按字段名；身份证号码、电话按角色脱敏）"})
     created_at = fields.DateTime()
 

@@ -19,7 +19,7 @@ behalf"); the case belongs to the declared area (or the household's), not the su
 submitter is recorded as who opened the case: they filed the application.
 
 Visibility follows the household (its area), and the declared address for a family not yet
-registered — not the submitter's area (``visible_area``).
+registered — not the submitter's area (``server.declarations.queries.visible_area``).
 """
 
 from __future__ import annotations
@@ -28,11 +28,11 @@ from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date
 
-from sqlalchemy import ColumnElement, Select, exists, func, select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from server.audit.services import record
-from server.auth import Principal, within
+from server.auth import Principal
 from server.db import utcnow
 from server.domain.declarations import DeclarationState, intake_state
 from server.domain.pipeline import Procedure, Status
@@ -124,31 +124,6 @@ def attach_declared_household(session: Session, household_id: str,
                 submission.household_id = household_id
             _set_state(session, declaration, DeclarationState.HOUSEHOLD_ATTACHED, None)
     return list(waiting)
-
-
-# --- who sees a declaration -------------------------------------------------------------------
-
-
-def visible_area() -> ColumnElement:
-    """The area a declaration belongs to: its household's, else the declared address (needs
-    Household outer-joined on ``Declaration.household_id``)."""
-    return func.coalesce(Household.area_code, Declaration.area_code)
-
-
-def declarations_query() -> Select:
-    """(declaration, its case's status and step) rows, with the household joined for
-    ``visible_area``."""
-    return (select(Declaration, Case.status, Case.step)
-            .outerjoin(Household, Household.id == Declaration.household_id)
-            .outerjoin(Case, Case.id == Declaration.case_id))
-
-
-def declaration_submissions_in(area_code: str) -> Select:
-    """The ids of the submissions of declarations that belong to ``area_code`` (the household's
-    village and township see the declaration's submission, wherever its submitter is)."""
-    return (select(Declaration.submission_id)
-            .outerjoin(Household, Household.id == Declaration.household_id)
-            .where(within(area_code, visible_area())))
 
 
 # --- helpers -------------------------------------------------------------------------------

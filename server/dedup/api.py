@@ -12,12 +12,9 @@ from __future__ import annotations
 
 from flask import current_app
 from flask.views import MethodView
-from sqlalchemy import or_, select
 
 from server import db
-from server.accounts.models import User
-from server.dedup import services
-from server.dedup.models import Conflict, DuplicateFlag
+from server.dedup import queries, services
 from server.dedup.schemas import (
     ConflictQueryArgsSchema,
     ConflictSchema,
@@ -26,22 +23,10 @@ from server.dedup.schemas import (
     ResolutionSchema,
     VerdictSchema,
 )
-from server.domain.areas import contains
-from server.domain.dedup import CONFLICT_NAMES, Resolution
+from server.domain.dedup import Resolution
 from server.domain.roles import REVIEWING_ROLES
-from server.errors import AppError
-from server.households.models import Household, Person
-from server.rest import (
-    blueprint,
-    current_user,
-    errors,
-    in_area,
-    one_page,
-    require_role,
-    shown_id_number,
-    where_equal,
-)
-from server.submissions.models import Submission, SubmissionState
+from server.rest import blueprint, current_user, errors, one_page, require_role
+from server.submissions.models import SubmissionState
 
 conflicts_bp = blueprint("conflicts", __name__, "/conflicts",
                          "身份证号码冲突（提交暂停，待审核人处理）")
@@ -52,32 +37,8 @@ duplicates_bp = blueprint("duplicates", __name__, "/duplicate-flags",
 # --- conflicts ----------------------------------------------------------------------------------
 
 
-def _conflicts():
-    return (select(Conflict, Submission.state)
-            .join(Submission, Submission.id == Conflict.submission_id)
-            .where(in_area(Conflict.area_code)))
-
-
-def _render_conflict(row) -> dict:
-    conflict, state = row
-    return {
-        "id": conflict.id, "submission_id": conflict.submission_id, "submission_state": state,
-        "kind": conflict.kind, "kind_name": CONFLICT_NAMES.get(conflict.kind, conflict.kind),
-        "id_number": shown_id_number(conflict.id_number),
-        "member_indexes": conflict.member_indexes or [],
-        "households": conflict.households or [], "area_code": conflict.area_code,
-        "status": conflict.status,
-        "resolution": conflict.resolution, "note": conflict.note,
-        "created_at": conflict.created_at, "resolved_by": conflict.resolved_by,
-        "resolved_at": conflict.resolved_at,
-    }
-
-
-def _conflict(conflict_id: int):
-    row = db.session().execute(_conflicts().where(Conflict.id == conflict_id)).first()
-    if row is None:
-        raise AppError("NOT_FOUND")
-    return row
+def _conflict(conflict_id: int) -> queries.ConflictView:
+    return queries.readable_conflict(db.session(), current_user(), conflict_id)
 
 
 @conflicts_bp.route("")
@@ -88,22 +49,21 @@ class Conflicts(MethodView):
     @errors(conflicts_bp)
     def get(self, args, pagination_parameters):
         """冲突列表（本辖区，先到先列）"""
-        query = _conflicts().order_by(Conflict.id)
-        query = where_equal(query, args, Conflict, "status", "kind", "submission_id")
+        query = queries.conflicts_query(current_user(), args)
         rows = db.session().execute(one_page(query, pagination_parameters)).all()
-        return [_render_conflict(row) for row in rows]
+        return [queries.conflict_view(row) for row in rows]
 
 
-@conflicts_bp.route("/<int(min=1, max=2147483647):conflict_id>")
+@conflicts_bp.route("/<id:conflict_id>")
 class ConflictById(MethodView):
     @conflicts_bp.response(200, ConflictSchema)
     @errors(conflicts_bp, 404)
     def get(self, conflict_id):
         """冲突详情"""
-        return _render_conflict(_conflict(conflict_id))
+        return _conflict(conflict_id)
 
 
-@conflicts_bp.route("/<int(min=1, max=2147483647):conflict_id>/resolve")
+@conflicts_bp.route("/<id:conflict_id>/resolve")
 class ConflictResolution(MethodView):
     @conflicts_bp.arguments(ResolutionSchema)
     @conflicts_bp.response(200, ConflictSchema)
@@ -119,54 +79,15 @@ class ConflictResolution(MethodView):
             current_app.extensions["fangpin.take_in"].submission_stored(db.session(),
                                                                         submission.id)
         db.commit()  # the answer shows what the take-in made of it
-        return _render_conflict(_conflict(conflict_id))
+        return _conflict(conflict_id)
 
 
 # --- likely duplicates --------------------------------------------------------------------------
 
 
-def _flags():
-    sides = (DuplicateFlag.id_number_a, DuplicateFlag.id_number_b)
-    person_here = (select(Person.id).join(Household, Household.id == Person.household_id)
-                   .where(Person.id_number.in_(sides), in_area(Household.area_code))
-                   .exists())
-    sent_here = (select(Submission.id).join(User, User.id == Submission.submitter_id)
-                 .where(Submission.id == DuplicateFlag.submission_id,
-                        in_area(User.area_code)).exists())
-    return select(DuplicateFlag).where(or_(person_here, sent_here))
-
-
-def _render_flags(flags: list[DuplicateFlag]) -> list[dict]:
-    ids = {n for flag in flags for n in (flag.id_number_a, flag.id_number_b)}
-    people = {person.id_number: (person, area) for person, area in db.session().execute(
-        select(Person, Household.area_code)
-        .outerjoin(Household, Household.id == Person.household_id)
-        .where(Person.id_number.in_(ids)))} if ids else {}
-    return [{
-        "id": flag.id, "id_number_a": shown_id_number(flag.id_number_a),
-        "id_number_b": shown_id_number(flag.id_number_b),
-        "person_a": _side(people.get(flag.id_number_a)),
-        "person_b": _side(people.get(flag.id_number_b)),
-        "submission_id": flag.submission_id, "status": flag.status,
-        "created_at": flag.created_at, "decided_by": flag.decided_by,
-        "decided_at": flag.decided_at,
-    } for flag in flags]
-
-
-def _side(found) -> dict | None:
-    """A flagged person, shown only when their household lies inside the user's area."""
-    if found is None or found[1] is None or not contains(current_user().area_code, found[1]):
-        return None
-    person, area = found
-    return {"id": person.id, "name": person.name, "birth_date": person.birth_date,
-            "household_id": person.household_id, "area_code": area}
-
-
-def _flag(flag_id: int) -> DuplicateFlag:
-    flag = db.session().scalar(_flags().where(DuplicateFlag.id == flag_id))
-    if flag is None:
-        raise AppError("NOT_FOUND")
-    return flag
+def _flag(flag_id: int) -> queries.DuplicateFlagView:
+    session, user = db.session(), current_user()
+    return queries.flag_views(session, user, [queries.readable_flag(session, user, flag_id)])[0]
 
 
 @duplicates_bp.route("")
@@ -177,22 +98,22 @@ class DuplicateFlags(MethodView):
     @errors(duplicates_bp)
     def get(self, args, pagination_parameters):
         """疑似重复人员列表（本辖区）"""
-        query = _flags().order_by(DuplicateFlag.id)
-        query = where_equal(query, args, DuplicateFlag, "status")
-        return _render_flags(list(db.session().scalars(one_page(query,
-                                                                pagination_parameters))))
+        session, user = db.session(), current_user()
+        query = queries.flags_query(user, args)
+        return queries.flag_views(session, user,
+                                  session.scalars(one_page(query, pagination_parameters)).all())
 
 
-@duplicates_bp.route("/<int(min=1, max=2147483647):flag_id>")
+@duplicates_bp.route("/<id:flag_id>")
 class DuplicateFlagById(MethodView):
     @duplicates_bp.response(200, DuplicateFlagSchema)
     @errors(duplicates_bp, 404)
     def get(self, flag_id):
         """疑似重复详情"""
-        return _render_flags([_flag(flag_id)])[0]
+        return _flag(flag_id)
 
 
-@duplicates_bp.route("/<int(min=1, max=2147483647):flag_id>/verdict")
+@duplicates_bp.route("/<id:flag_id>/verdict")
 class DuplicateVerdict(MethodView):
     @duplicates_bp.arguments(VerdictSchema)
     @duplicates_bp.response(200, DuplicateFlagSchema)
@@ -200,6 +121,6 @@ class DuplicateVerdict(MethodView):
     def post(self, data, flag_id):
         """判定是否同一人（“不是同一人”会被记住，不再标记）"""
         user = require_role(*REVIEWING_ROLES)
-        _flag(flag_id)
+        queries.readable_flag(db.session(), user, flag_id)  # visible to the user, or 404
         services.judge_duplicate(db.session(), flag_id, data["same_person"], user.id)
-        return _render_flags([_flag(flag_id)])[0]
+        return _flag(flag_id)

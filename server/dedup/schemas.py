@@ -3,7 +3,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from server.domain.dedup import ConflictKind, Resolution
-from server.rest import Text
+from server.rest import ShownIdNumber, Text
 
 KINDS = [kind.value for kind in ConflictKind]
 RESOLUTIONS = [resolution.value for resolution in Resolution]
@@ -17,7 +17,7 @@ class ConflictSchema(Schema):
     submission_state = fields.String(metadata={"description": "处理后提交的状态"})
     kind = fields.String(metadata={"enum": KINDS})
     kind_name = fields.String()
-    id_number = fields.String(metadata={"description": "县级以外角色脱敏"})
+    id_number = ShownIdNumber(metadata={"description": "县级以外角色脱敏"})
     member_indexes = fields.List(fields.Integer(), metadata={"description": "提交中第几名成员"})
     households = fields.List(fields.String(), metadata={"description": "涉及的已登记户"})
     area_code = fields.String(metadata={
@@ -58,8 +58,8 @@ class FlaggedPersonSchema(Schema):
 
 class DuplicateFlagSchema(Schema):
     id = fields.Integer()
-    id_number_a = fields.String(metadata={"description": "县级以外角色脱敏"})
-    id_number_b = fields.String(metadata={"description": "县级以外角色脱敏"})
+    id_number_a = ShownIdNumber(metadata={"description": "县级以外角色脱敏"})
+    id_number_b = ShownIdNumber(metadata={"description": "县级以外角色脱敏"})
     person_a = fields.Nested(FlaggedPersonSchema, allow_none=True,
                              metadata={"description": "本辖区外的人员不显示"})
     person_b = fields.Nested(FlaggedPersonSchema, allow_none=True)

@@ -1,10 +1,12 @@
 """Read queries of the household registry: what the REST views show, and what the console and
 the exports can call (DESIGN: "services also hold the read queries").
 
-Every function takes the ``Principal`` it reads for and keeps to that user's area; it returns
-plain objects with the stored values **unmasked** — masking personal data by role is the
-caller's (the REST schemas mask with ``server.rest.shown_id_number``/``shown_phone``; an export
-with full numbers is a deliberate, audited option, SPEC §7).
+Every function takes the ``Principal`` it reads for and keeps to that user's area (one thing
+outside it is NOT_FOUND); lists take a plain mapping of filters and return a ``Select`` the
+caller pages or streams. They return plain objects with the stored values **unmasked** —
+masking personal data by role is the caller's (the REST schemas mask with
+``server.rest.ShownIdNumber``/``ShownPhone``; an export with full numbers is a deliberate,
+audited option, SPEC §7).
 
 What a household shows beyond its registry row:
 - the server's own figures of each survey version (A26, A33, A34, A37, A38, the size, the
@@ -17,6 +19,7 @@ What a household shows beyond its registry row:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -28,9 +31,11 @@ from server.auth import Principal, within
 from server.clock import local_day
 from server.domain import codes
 from server.domain.fields import BY_NAME, ID_NUMBER, NAME, RELATION
-from server.domain.idnumber import IdNumberError
+from server.domain.idnumber import IdNumberError, normalise
 from server.domain.idnumber import parse as parse_id
+from server.errors import AppError
 from server.households.models import Household, Person, SurveyVersion
+from server.listing import SortKey, sorted_by, where_equal, where_in_area
 from server.monitoring.services import monitored_households
 
 
@@ -121,17 +126,50 @@ class HouseholdDetail(HouseholdSummary):
     latest_survey: SurveyView | None
 
 
+@dataclass(frozen=True)
+class PersonView:
+    """A person of a household of the registry, with the household's area."""
+
+    id: int
+    name: str
+    sex: str
+    birth_date: date
+    id_number: str
+    disability_card: str | None
+    household_id: str
+    area_code: str
+    relation: str | None
+    deceased: bool
+    death_date: date | None
+
+
+HOUSEHOLD_SORT = {"area_code": Household.area_code, "updated_at": Household.updated_at,
+                  "created_at": Household.created_at, "size": Household.size,
+                  "monitoring_type": Household.monitoring_type,
+                  "survey_number": SurveyVersion.number}
+PERSON_SORT = {"area_code": Household.area_code, "household_id": Person.household_id,
+               "name": Person.name, "birth_date": Person.birth_date, "id": Person.id}
+
+
 def _in_area(user: Principal):
     return within(user, Household.area_code)
 
 
-def households_query(user: Principal) -> Select:
-    """Rows (Household, head name, head ID, latest survey number) of the user's area; the
-    caller sorts, filters and pages it, and turns rows into ``household_summary``."""
+def _households(user: Principal) -> Select:
     return (select(Household, Person.name, Person.id_number, SurveyVersion.number)
             .outerjoin(Person, Person.id == Household.head_person_id)
             .outerjoin(SurveyVersion, SurveyVersion.id == Household.latest_survey_id)
             .where(_in_area(user)))
+
+
+def households_query(user: Principal, filters: Mapping) -> Select:
+    """Rows (Household, head name, head ID, latest survey number) of the user's area, for
+    ``household_summary``; ``filters``: ``area_code``, ``monitoring_type``, ``sort`` (keys of
+    ``HOUSEHOLD_SORT``; by area code by default)."""
+    query = sorted_by(_households(user), filters.get("sort", (SortKey("area_code"),)),
+                      HOUSEHOLD_SORT, Household.id)
+    query = where_in_area(query, filters, Household.area_code)
+    return where_equal(query, filters, Household, "monitoring_type")
 
 
 def household_summary(row) -> HouseholdSummary:
@@ -144,15 +182,16 @@ def household_summary(row) -> HouseholdSummary:
 
 
 def household_detail(session: Session, user: Principal, household_id: str,
-                     today: date) -> HouseholdDetail | None:
-    """The household if it lies in the user's area (else None), as it stands on ``today``."""
+                     today: date) -> HouseholdDetail:
+    """The household if it lies in the user's area (else NOT_FOUND), as it stands on
+    ``today``."""
     monitored = monitored_households(today)
     row = session.execute(
-        households_query(user).add_columns(monitored.c.since)
+        _households(user).add_columns(monitored.c.since)
         .outerjoin(monitored, monitored.c.household_id == Household.id)
         .where(Household.id == household_id)).first()
     if row is None:
-        return None
+        raise AppError("NOT_FOUND")
     summary = household_summary(row[:4])
     since = row[4]
     people = session.scalars(select(Person).where(Person.household_id == household_id)
@@ -166,6 +205,55 @@ def household_detail(session: Session, user: Principal, household_id: str,
         latest_survey=survey_view(latest) if latest is not None else None)
 
 
+def _people(user: Principal) -> Select:
+    """People of the households inside the user's area (a person without a household, left
+    detached by a roster change or a conflict, is not listed)."""
+    return (select(Person, Household.area_code)
+            .join(Household, Household.id == Person.household_id)
+            .where(_in_area(user)))
+
+
+def people_query(user: Principal, filters: Mapping) -> Select:
+    """Rows (Person, household area) of the user's area, for ``person_view``; ``filters``:
+    ``household_id``, ``name``, ``id_number`` (typed: see ``searched_id``), ``area_code``,
+    ``deceased``, ``sort`` (keys of ``PERSON_SORT``; by area and household by default)."""
+    sort = filters.get("sort", (SortKey("area_code"), SortKey("household_id")))
+    query = sorted_by(_people(user), sort, PERSON_SORT, Person.id)
+    query = where_equal(query, filters, Person, "household_id", "name")
+    if "id_number" in filters:
+        query = query.where(Person.id_number == searched_id(filters["id_number"]))
+    query = where_in_area(query, filters, Household.area_code)
+    if "deceased" in filters:
+        query = query.where(Person.deceased.is_(filters["deceased"]))
+    return query
+
+
+def readable_person(session: Session, user: Principal, person_id: int) -> PersonView:
+    """The person if their household lies in the user's area (else NOT_FOUND)."""
+    row = session.execute(_people(user).where(Person.id == person_id)).first()
+    if row is None:
+        raise AppError("NOT_FOUND")
+    return person_view(row)
+
+
+def person_view(row) -> PersonView:
+    person, area_code = row
+    return PersonView(id=person.id, name=person.name, sex=person.sex,
+                      birth_date=person.birth_date, id_number=person.id_number,
+                      disability_card=person.disability_card,
+                      household_id=person.household_id, area_code=area_code,
+                      relation=person.relation, deceased=person.deceased,
+                      death_date=person.death_date)
+
+
+def searched_id(raw: str) -> str:
+    """A typed ID number as the registry keys people: normalised, a 20-digit disability card
+    number cut to the 18-digit ID it starts with. Nothing is refused: a malformed number simply
+    finds nobody."""
+    value = normalise(raw)
+    return value[:18] if len(value) == 20 else value
+
+
 def survey_versions_query(user: Principal, household_id: str) -> Select:
     """The survey versions of a household of the user's area, oldest first (a Select of
     ``SurveyVersion``; the caller pages it and turns each into ``survey_view``)."""
@@ -175,16 +263,24 @@ def survey_versions_query(user: Principal, household_id: str) -> Select:
             .order_by(SurveyVersion.number))
 
 
-def household_visible(session: Session, user: Principal, household_id: str) -> bool:
-    return session.scalar(select(Household.id).where(Household.id == household_id,
-                                                     _in_area(user))) is not None
+def household_surveys_query(session: Session, user: Principal, household_id: str) -> Select:
+    """``survey_versions_query`` of a household that lies in the user's area (else
+    NOT_FOUND, even when it has no survey)."""
+    if session.scalar(select(Household.id).where(Household.id == household_id,
+                                                 _in_area(user))) is None:
+        raise AppError("NOT_FOUND")
+    return survey_versions_query(user, household_id)
 
 
 def survey_version(session: Session, user: Principal, household_id: str,
-                   number: int) -> SurveyView | None:
+                   number: int) -> SurveyView:
+    """The household's ``number``-th survey, if the household lies in the user's area (else
+    NOT_FOUND)."""
     version = session.scalar(survey_versions_query(user, household_id)
                              .where(SurveyVersion.number == number))
-    return survey_view(version) if version is not None else None
+    if version is None:
+        raise AppError("NOT_FOUND")
+    return survey_view(version)
 
 
 def survey_view(version: SurveyVersion) -> SurveyView:

@@ -18,25 +18,16 @@ from server.domain.fields import (
     SEX,
     Kind,
 )
-from server.rest import AREA_CODE, HOUSEHOLD_ID, Sort, Text, shown_id_number, shown_phone
-
-
-class ShownIdNumber(fields.String):
-    """An ID (or disability card) number, masked at dump time for the roles that may not see
-    it in full (``server.rest.shown_id_number``)."""
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        return super()._serialize(shown_id_number(value), attr, obj, **kwargs)
-
-
-class ShownPhone(fields.String):
-    """A household's phone number, masked at dump time by the one rule (``shown_phone``: in
-    full for the household's village, county and admin); the dumped object's ``area_code`` is
-    the household's area."""
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        area = getattr(obj, "area_code", None)
-        return super()._serialize(shown_phone(value, area), attr, obj, **kwargs)
+from server.rest import (
+    AREA_CODE,
+    HOUSEHOLD_ID,
+    ShownIdNumber,
+    ShownPhone,
+    Sort,
+    Text,
+    shown_id_number,
+    shown_phone,
+)
 
 
 class FormValues(fields.Dict):

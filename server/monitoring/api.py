@@ -8,14 +8,6 @@ from flask.views import MethodView
 from server import db
 from server.clock import today
 from server.domain.deadlines import DeadlineInvalid, StepDeadline
-from server.domain.monitoring import (
-    DueStatus,
-    Period,
-    PeriodInvalid,
-    due_status,
-    parse_period,
-    quarter_of,
-)
 from server.domain.pipeline import Procedure, Step
 from server.domain.roles import Role
 from server.errors import AppError
@@ -47,25 +39,6 @@ bp = blueprint("monitoring", __name__, "/monitoring",
                "动态管理：帮扶成效评估（每季度）、集中排查及排查台账（每半年）、办理时限")
 
 
-def _evaluation(evaluation) -> dict:
-    return {"id": evaluation.id, "household_id": evaluation.household_id,
-            "evaluated_on": evaluation.evaluated_on,
-            "quarter": quarter_of(evaluation.evaluated_on).label,
-            "evaluator": evaluation.evaluator, "result": evaluation.result,
-            "recorded_by": evaluation.recorded_by, "recorded_at": evaluation.recorded_at}
-
-
-def _period(label: str) -> Period:
-    try:
-        return parse_period(label)
-    except PeriodInvalid as error:
-        raise AppError.of(error) from error
-
-
-def _status(args) -> DueStatus | None:
-    return DueStatus(args["status"]) if "status" in args else None
-
-
 @bp.route("/evaluations")
 class Evaluations(MethodView):
     @bp.arguments(EvaluationQueryArgsSchema, location="query")
@@ -74,8 +47,8 @@ class Evaluations(MethodView):
     @errors(bp)
     def get(self, args, pagination_parameters):
         """帮扶成效评估记录（本辖区）"""
-        query = services.evaluations(current_user(), args.get("household_id"))
-        return [_evaluation(e) for e in
+        query = services.evaluations_query(current_user(), args)
+        return [services.evaluation_view(e) for e in
                 db.session().scalars(one_page(query, pagination_parameters))]
 
     @bp.arguments(EvaluationCreateSchema)
@@ -83,7 +56,7 @@ class Evaluations(MethodView):
     @errors(bp, 400, 403, 404, 409)
     def post(self, data):
         """登记一次帮扶成效评估（村、乡镇；仅监测对象）"""
-        return _evaluation(services.record_evaluation(
+        return services.evaluation_view(services.record_evaluation(
             db.session(), current_user(), data["household_id"], data["evaluated_on"],
             data["evaluator"], data["result"], today()))
 
@@ -97,20 +70,14 @@ class EvaluationStatus(MethodView):
     def get(self, args, pagination_parameters):
         """监测对象本季度（或指定季度）帮扶成效评估情况：待完成、已完成、已逾期"""
         now = today()
-        quarter = _period(args["quarter"]) if "quarter" in args else quarter_of(now)
-        query = services.evaluation_status_query(current_user(), quarter, now, _status(args),
-                                                 args.get("area_code"))
+        quarter = services.asked_quarter(args, now)
+        query = services.evaluation_status_query(current_user(), quarter, now, args)
         rows = db.session().execute(one_page(query, pagination_parameters)).all()
         return services.evaluation_status_rows(rows, quarter, now)
 
 
-def _sweep(sweep) -> dict:
-    counts = services.sweep_counts(db.session(), sweep, current_user(), today())
-    return {"id": sweep.id, "area_code": sweep.area_code, "period": sweep.period,
-            "starts_on": sweep.starts_on, "ends_on": sweep.ends_on,
-            "opened_by": sweep.opened_by, "opened_at": sweep.opened_at,
-            "households": counts.households, "checked": counts.done,
-            "status": counts.status.value}
+def _sweep(sweep) -> services.SweepView:
+    return services.sweep_view(db.session(), sweep, current_user(), today())
 
 
 @bp.route("/sweeps")
@@ -121,8 +88,7 @@ class Sweeps(MethodView):
     @errors(bp, 400)
     def get(self, args, pagination_parameters):
         """集中排查（本辖区及覆盖本辖区的），含应查、已查户数和状态"""
-        period = _period(args["half_year"]) if "half_year" in args else None
-        query = services.sweeps(current_user(), period)
+        query = services.sweeps_query(current_user(), args)
         return [_sweep(s) for s in db.session().scalars(one_page(query, pagination_parameters))]
 
     @bp.arguments(SweepCreateSchema)
@@ -134,10 +100,10 @@ class Sweeps(MethodView):
         与同一半年已开启的排查范围重叠（县内某乡镇已开启，或全县已开启）时拒绝（409），
         并指明已开启的排查。"""
         return _sweep(services.open_sweep(db.session(), current_user(), data["area_code"],
-                                          _period(data["half_year"]), today()))
+                                          services.period_of(data["half_year"]), today()))
 
 
-@bp.route("/sweeps/<int(min=1, max=2147483647):sweep_id>")
+@bp.route("/sweeps/<id:sweep_id>")
 class SweepById(MethodView):
     @bp.response(200, SweepSchema)
     @errors(bp, 404)
@@ -146,7 +112,7 @@ class SweepById(MethodView):
         return _sweep(services.sweep_in_view(db.session(), sweep_id, current_user()))
 
 
-@bp.route("/sweeps/<int(min=1, max=2147483647):sweep_id>/ledger")
+@bp.route("/sweeps/<id:sweep_id>/ledger")
 class SweepLedger(MethodView):
     @bp.response(200, LedgerRowSchema(many=True))
     @bp.paginate()
@@ -154,7 +120,7 @@ class SweepLedger(MethodView):
     def get(self, sweep_id, pagination_parameters):
         """排查台账（本辖区的行）"""
         sweep = services.sweep_in_view(db.session(), sweep_id, current_user())
-        query = services.ledger(sweep, current_user())
+        query = services.ledger_query(sweep, current_user())
         return db.session().scalars(one_page(query, pagination_parameters)).all()
 
     @bp.arguments(LedgerRowCreateSchema)
@@ -167,7 +133,7 @@ class SweepLedger(MethodView):
                                           data["finding"], today())
 
 
-@bp.route("/sweeps/<int(min=1, max=2147483647):sweep_id>/households")
+@bp.route("/sweeps/<id:sweep_id>/households")
 class SweepHouseholds(MethodView):
     @bp.arguments(SweepHouseholdQueryArgsSchema, location="query")
     @bp.response(200, SweepHouseholdSchema(many=True))
@@ -177,14 +143,9 @@ class SweepHouseholds(MethodView):
         """本次排查应查的农户（本辖区）：待排查、已排查、已逾期"""
         session, now = db.session(), today()
         sweep = services.sweep_in_view(session, sweep_id, current_user())
-        query = services.sweep_households_query(sweep, current_user(), now, _status(args))
+        query = services.sweep_households_query(sweep, current_user(), now, args)
         rows = session.execute(one_page(query, pagination_parameters)).all()
-        findings = services.findings(session, [r.latest for r in rows if r.latest])
-        period = services.sweep_period(sweep)
-        return [{"household_id": r.id, "area_code": r.area_code, "head_name": r.name,
-                 "status": due_status(r.count > 0, period, now).value,
-                 "rows": r.count, "last_checked_on": r.last,
-                 "finding": findings.get(r.latest)} for r in rows]
+        return services.sweep_household_views(session, sweep, rows, now)
 
 
 def _deadline(deadline: StepDeadline) -> dict:

@@ -18,8 +18,9 @@ Who may do what (a choice; the source names the levels, not the roles):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Select, case, exists, false, func, select
 from sqlalchemy.orm import Session
@@ -32,10 +33,12 @@ from server.domain.areas import AreaLevel, contains, level_of
 from server.domain.monitoring import (
     DueStatus,
     Period,
+    PeriodInvalid,
     RecordDateError,
     check_record_date,
     due_status,
     half_year_of,
+    parse_period,
     quarter_of,
 )
 from server.domain.pipeline import Procedure, Status
@@ -109,14 +112,53 @@ def record_evaluation(session: Session, user: Principal, household_id: str, eval
     return evaluation
 
 
-def evaluations(user: Principal, household_id: str | None = None) -> Select:
+# --- reading: the lists of the REST API, the console and the exports --------------------------
+# Each list takes the user (area scope) and a plain mapping of filters, and returns a Select
+# the caller pages or streams; ``*_view`` turns what it yields into what is shown.
+
+
+def period_of(label: str) -> Period:
+    """A period asked for by its label (``2026Q3``, ``2026H1``); PERIOD_INVALID otherwise."""
+    try:
+        return parse_period(label)
+    except PeriodInvalid as error:
+        raise AppError.of(error) from error
+
+
+def _due(filters: Mapping) -> DueStatus | None:
+    return DueStatus(filters["status"]) if filters.get("status") else None
+
+
+@dataclass(frozen=True)
+class EvaluationView:
+    id: int
+    household_id: str
+    evaluated_on: date
+    quarter: str  # the quarter it counts for, e.g. 2026Q3
+    evaluator: str
+    result: str
+    recorded_by: int | None
+    recorded_at: datetime
+
+
+def evaluations_query(user: Principal, filters: Mapping) -> Select:
+    """The evaluations (a Select of ``AssistanceEvaluation``) of the households of the user's
+    area, latest first, for ``evaluation_view``; ``filters``: ``household_id``."""
     query = (select(AssistanceEvaluation)
              .join(Household, Household.id == AssistanceEvaluation.household_id)
              .where(within(user, Household.area_code))
              .order_by(AssistanceEvaluation.evaluated_on.desc(), AssistanceEvaluation.id.desc()))
-    if household_id is not None:
-        query = query.where(AssistanceEvaluation.household_id == household_id)
+    if filters.get("household_id") is not None:
+        query = query.where(AssistanceEvaluation.household_id == filters["household_id"])
     return query
+
+
+def evaluation_view(evaluation: AssistanceEvaluation) -> EvaluationView:
+    return EvaluationView(
+        id=evaluation.id, household_id=evaluation.household_id,
+        evaluated_on=evaluation.evaluated_on, quarter=quarter_of(evaluation.evaluated_on).label,
+        evaluator=evaluation.evaluator, result=evaluation.result,
+        recorded_by=evaluation.recorded_by, recorded_at=evaluation.recorded_at)
 
 
 @dataclass(frozen=True)
@@ -131,14 +173,21 @@ class EvaluationStatus:
     last_evaluated_on: date | None
 
 
+def asked_quarter(filters: Mapping, today: date) -> Period:
+    """The quarter ``filters["quarter"]`` names, else the one ``today`` is in."""
+    return period_of(filters["quarter"]) if filters.get("quarter") else quarter_of(today)
+
+
 def evaluation_status_query(user: Principal, quarter: Period, today: date,
-                            status: DueStatus | None = None,
-                            area_code: str | None = None) -> Select:
-    """Monitored households of the user's area with their evaluation count in ``quarter``.
+                            filters: Mapping) -> Select:
+    """Monitored households of the user's area with their evaluation count in ``quarter``,
+    for ``evaluation_status_rows``; ``filters``: ``status`` (a ``DueStatus`` value),
+    ``area_code``.
 
     A household counts for a quarter when it is a monitoring object on the quarter's last day
     (or today, for the quarter under way); rows are (Household, head name, since, count, last).
     """
+    area_code = filters.get("area_code")
     if quarter.start > today:
         raise AppError("PERIOD_NOT_STARTED", period=quarter.label)
     on = min(quarter.end, today)
@@ -160,7 +209,7 @@ def evaluation_status_query(user: Principal, quarter: Period, today: date,
              .order_by(Household.area_code, Household.id))
     if area_code:
         query = query.where(within(area_code, Household.area_code))
-    return _filter_status(query, in_quarter > 0, quarter, today, status)
+    return _filter_status(query, in_quarter > 0, quarter, today, _due(filters))
 
 
 def _filter_status(query: Select, done, period: Period, today: date,
@@ -234,11 +283,37 @@ def _visible(user: Principal):
     return within(user, Sweep.area_code) | around(user, Sweep.area_code)
 
 
-def sweeps(user: Principal, period: Period | None = None) -> Select:
+def sweeps_query(user: Principal, filters: Mapping) -> Select:
+    """The sweeps (a Select of ``Sweep``) of the user's area and covering it, latest first, for
+    ``sweep_view``; ``filters``: ``half_year`` (a label, e.g. 2026H1)."""
     query = select(Sweep).where(_visible(user)).order_by(Sweep.starts_on.desc(), Sweep.area_code)
-    if period is not None:
-        query = query.where(Sweep.period == period.label)
+    if filters.get("half_year"):
+        query = query.where(Sweep.period == period_of(filters["half_year"]).label)
     return query
+
+
+@dataclass(frozen=True)
+class SweepView:
+    id: int
+    area_code: str
+    period: str
+    starts_on: date
+    ends_on: date
+    opened_by: int | None
+    opened_at: datetime
+    households: int  # to check, in the reader's area
+    checked: int
+    status: str  # a DueStatus value
+
+
+def sweep_view(session: Session, sweep: Sweep, user: Principal, today: date) -> SweepView:
+    """The sweep with its counts in the user's area (one query)."""
+    counts = sweep_counts(session, sweep, user, today)
+    return SweepView(id=sweep.id, area_code=sweep.area_code, period=sweep.period,
+                     starts_on=sweep.starts_on, ends_on=sweep.ends_on,
+                     opened_by=sweep.opened_by, opened_at=sweep.opened_at,
+                     households=counts.households, checked=counts.done,
+                     status=counts.status.value)
 
 
 def sweep_in_view(session: Session, sweep_id: int, user: Principal) -> Sweep:
@@ -272,7 +347,8 @@ def sweep_period(sweep: Sweep) -> Period:
     return half_year_of(sweep.starts_on)
 
 
-def ledger(sweep: Sweep, user: Principal) -> Select:
+def ledger_query(sweep: Sweep, user: Principal) -> Select:
+    """The sweep's ledger rows (a Select of ``SweepLedgerRow``) of the user's area."""
     return (select(SweepLedgerRow)
             .join(Household, Household.id == SweepLedgerRow.household_id)
             .where(SweepLedgerRow.sweep_id == sweep.id,
@@ -281,9 +357,10 @@ def ledger(sweep: Sweep, user: Principal) -> Select:
 
 
 def sweep_households_query(sweep: Sweep, user: Principal, today: date,
-                           status: DueStatus | None = None) -> Select:
+                           filters: Mapping | None = None) -> Select:
     """Every household of the sweep's area (and the user's) registered by the half-year's end,
-    with its ledger rows in the sweep: (Household, head name, rows, last checked, last row id).
+    with its ledger rows in the sweep: (Household, head name, rows, last checked, last row id),
+    for ``sweep_household_views``; ``filters``: ``status`` (a ``DueStatus`` value).
     """
     period = sweep_period(sweep)
     rows = (select(func.count()).select_from(SweepLedgerRow)
@@ -304,14 +381,30 @@ def sweep_households_query(sweep: Sweep, user: Principal, today: date,
              .order_by(Household.area_code, Household.id))
     done = exists().where(SweepLedgerRow.sweep_id == sweep.id,
                           SweepLedgerRow.household_id == Household.id)
-    return _filter_status(query, done, period, today, status)
+    return _filter_status(query, done, period, today, _due(filters or {}))
 
 
-def findings(session: Session, row_ids: list[int]) -> dict[int, str]:
-    if not row_ids:
-        return {}
-    return dict(session.execute(select(SweepLedgerRow.id, SweepLedgerRow.finding)
-                                .where(SweepLedgerRow.id.in_(row_ids))).all())
+@dataclass(frozen=True)
+class SweepHousehold:
+    household_id: str
+    area_code: str
+    head_name: str | None
+    status: str  # a DueStatus value
+    rows: int
+    last_checked_on: date | None
+    finding: str | None  # of its latest ledger row
+
+
+def sweep_household_views(session: Session, sweep: Sweep, rows, today: date
+                          ) -> list[SweepHousehold]:
+    """Rows of ``sweep_households_query`` with their latest findings (one query for them all)."""
+    latest = [r.latest for r in rows if r.latest]
+    found = dict(session.execute(select(SweepLedgerRow.id, SweepLedgerRow.finding)
+                                 .where(SweepLedgerRow.id.in_(latest))).all()) if latest else {}
+    period = sweep_period(sweep)
+    return [SweepHousehold(household_id=r.id, area_code=r.area_code, head_name=r.name,
+                           status=due_status(r.count > 0, period, today).value, rows=r.count,
+                           last_checked_on=r.last, finding=found.get(r.latest)) for r in rows]
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,6 @@ import re
 
 from flask import current_app, request, send_file, url_for
 from flask.views import MethodView
-from sqlalchemy import select
 
 from media.store import MediaNotFound
 from media.uploads import UploadedFile
@@ -22,9 +21,8 @@ from server import db
 from server.clock import today
 from server.domain.catalogue import is_rule
 from server.domain.pipeline import STEP_NAMES, Action, Procedure, Signer, Step
-from server.errors import AppError
-from server.households.models import Household
-from server.pipeline import deadlines, green_channel, services, signatures
+from server.errors import AppError, limit_body
+from server.pipeline import green_channel, queries, services, signatures
 from server.pipeline.models import Case
 from server.pipeline.schemas import (
     BulkActionSchema,
@@ -49,18 +47,12 @@ from server.rest import (
     current_user,
     errors,
     file_download,
-    in_area,
     one_page,
     shown_phone,
-    sorted_by,
-    where_equal,
-    where_in_area,
 )
 
 bp = blueprint("cases", __name__, "/cases", "识别和风险消除程序的案件")
 
-_SORTABLE = {"id": Case.id, "opened_at": Case.opened_at,
-             "step_entered_at": Case.step_entered_at, "area_code": Case.area_code}
 _MEDIA_KEY = re.compile(r"[0-9a-f]{64}")
 # The multipart parts of signatures by signer: ``signature_<Signer value>`` → the value.
 SIGNATURE_PARTS = {f"signature_{s.value}": s.value for s in Signer}
@@ -76,19 +68,17 @@ def unprocessable(view):
 
 
 def _readable_case(case_id: int) -> Case:
-    case = db.session().scalar(select(Case).where(Case.id == case_id, in_area(Case.area_code)))
-    if case is None:
-        raise AppError("NOT_FOUND")
-    return case
+    return queries.readable_case(db.session(), current_user(), case_id)
 
 
-def _etag_data(case: Case) -> dict:
-    return {"case": case.id, "version": services.case_version(db.session(), case)}
+def _etag_data(case: Case, version: int) -> dict:
+    """What the case's ETag is made of: its id and its version (``services.case_version``)."""
+    return {"case": case.id, "version": version}
 
 
-def _etag(case: Case) -> str:
+def _etag(case: Case, version: int) -> str:
     # flask-smorest's own hash of the data, as set_etag() puts it in the ETag header.
-    return bp._generate_etag(_etag_data(case))
+    return bp._generate_etag(_etag_data(case, version))
 
 
 def _action_body() -> tuple[dict, list[UploadedFile], list[UploadedFile],
@@ -100,10 +90,7 @@ def _action_body() -> tuple[dict, list[UploadedFile], list[UploadedFile],
     parser = bp.ARGUMENTS_PARSER
     if request.mimetype != "multipart/form-data":
         return parser.parse(CaseActionSchema, request, location="json"), [], [], []
-    limit = current_app.config["MAX_SUBMISSION_BYTES"]
-    if request.content_length is not None and request.content_length > limit:
-        raise AppError("SUBMISSION_TOO_LARGE", size=request.content_length, limit=limit)
-    request.max_content_length = limit
+    limit_body(current_app.config["MAX_SUBMISSION_BYTES"])
     others = sorted(set(request.files) - {"signature", "attachment", *SIGNATURE_PARTS})
     if others:
         raise AppError("SIGNATURE_PART_UNKNOWN", part=others[0],
@@ -135,30 +122,25 @@ class Cases(MethodView):
     @errors(bp)
     def get(self, args, pagination_parameters):
         """案件列表（本辖区）"""
-        query = sorted_by(select(Case).where(in_area(Case.area_code)), args["sort"],
-                          _SORTABLE, Case.id)
-        query = where_equal(query, args, Case, "procedure", "status", "step", "household_id",
-                            "origin")
-        query = where_in_area(query, args, Case.area_code)
-        if "overdue" in args:
-            late = deadlines.overdue_condition(db.session(), today())
-            query = query.where(late if args["overdue"] else ~late)
-        return db.session().scalars(one_page(query, pagination_parameters)).all()
+        session, now = db.session(), today()
+        query = queries.cases_query(session, current_user(), args, now)
+        return queries.case_views(session,
+                                  session.scalars(one_page(query, pagination_parameters)).all(),
+                                  now)
 
     @bp.arguments(CaseCreateSchema)
     @bp.response(201, CaseSchema)
     @errors(bp, 404, 409)
     def post(self, data):
         """开启案件"""
-        household = db.session().get(Household, data["household_id"])
-        if household is None:
-            raise AppError("NOT_FOUND")
-        return services.open_case(db.session(), Procedure(data["procedure"]),
-                                  household.area_code, current_user(), household.id,
-                                  origin=data["origin"])
+        session = db.session()
+        case = services.open_household_case(session, Procedure(data["procedure"]),
+                                            data["household_id"], current_user(),
+                                            origin=data["origin"])
+        return queries.case_view(session, case, today())
 
 
-@bp.route("/<int(min=1, max=2147483647):case_id>")
+@bp.route("/<id:case_id>")
 class CaseById(MethodView):
     @bp.etag
     @bp.response(200, CaseSchema)
@@ -168,12 +150,13 @@ class CaseById(MethodView):
 
         响应头 ETag 标识案件当前版本（每次办理都会改变）；办理时须在 If-Match 中带上它。
         """
+        session = db.session()
         case = _readable_case(case_id)
-        bp.set_etag(_etag_data(case))
-        return case
+        bp.set_etag(_etag_data(case, services.case_version(session, case)))
+        return queries.case_view(session, case, today())
 
 
-@bp.route("/<int(min=1, max=2147483647):case_id>/actions")
+@bp.route("/<id:case_id>/actions")
 class CaseActions(MethodView):
     @bp.etag
     @bp.doc(parameters=["IF_MATCH"], requestBody={"required": True, "content": {
@@ -201,16 +184,16 @@ class CaseActions(MethodView):
         if not request.if_match:
             raise AppError("CASE_IF_MATCH_REQUIRED")
         data, uploads, attachments, signed = _action_body()
-        session = db.session()
-        case = services.lock_case(session, case_id, current_user())
-        if _etag(case) not in request.if_match:
+        session, user, now = db.session(), current_user(), today()
+        # One lock and one version read per action: the version after it is the new event's.
+        case = services.lock_case(session, case_id, user)
+        if _etag(case, services.case_version(session, case)) not in request.if_match:
             raise AppError("CASE_CHANGED")
-        case = signatures.act_signed(session, current_app.extensions["fangpin.media"], case.id,
-                                   Action(data["action"]), current_user(), today(),
-                                   data["opinion"], uploads, attachments, signed)
-        session.flush()
-        bp.set_etag(_etag_data(case))
-        return case
+        version = signatures.act_signed(session, current_app.extensions["fangpin.media"], case,
+                                        Action(data["action"]), user, now, data["opinion"],
+                                        uploads, attachments, signed)
+        bp.set_etag(_etag_data(case, version))
+        return queries.case_view(session, case, now)
 
 
 @bp.route("/bulk-actions")
@@ -237,7 +220,7 @@ class BulkActions(MethodView):
                 "results": results}
 
 
-@bp.route("/<int(min=1, max=2147483647):case_id>/events")
+@bp.route("/<id:case_id>/events")
 class CaseEvents(MethodView):
     @bp.response(200, CaseEventSchema(many=True))
     @errors(bp, 404)
@@ -261,7 +244,7 @@ def _step_name(step: str | None) -> str | None:
     return STEP_NAMES[Step(step)] if step in Step.__members__.values() else None
 
 
-@bp.route("/<int(min=1, max=2147483647):case_id>/signatures")
+@bp.route("/<id:case_id>/signatures")
 class CaseSignatures(MethodView):
     @bp.response(200, CaseSignatureSchema(many=True))
     @errors(bp, 404)
@@ -272,7 +255,7 @@ class CaseSignatures(MethodView):
                 for s in signatures.case_signatures(db.session(), case)]
 
 
-@bp.route("/<int(min=1, max=2147483647):case_id>/signatures/<string(length=64):key>")
+@bp.route("/<id:case_id>/signatures/<string(length=64):key>")
 class CaseSignature(MethodView):
     @bp.doc(responses={"200": {"description": "签名图片", "content": {
         "image/*": {"schema": {"type": "string", "format": "binary"}}}}})
@@ -291,7 +274,7 @@ class CaseSignature(MethodView):
                          max_age=86400, etag=key)
 
 
-@bp.route("/<int(min=1, max=2147483647):case_id>/attachments/<string(length=64):key>")
+@bp.route("/<id:case_id>/attachments/<string(length=64):key>")
 class CaseAttachment(MethodView):
     @bp.doc(responses={"200": {"description": "附件文件（图片或 PDF），按其类型返回", "content": {
         "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}})
@@ -312,7 +295,7 @@ class CaseAttachment(MethodView):
         return file_download(stream, size, attachment["content_type"], attachment["name"])
 
 
-@bp.route("/<int(min=1, max=2147483647):case_id>/objections")
+@bp.route("/<id:case_id>/objections")
 class CaseObjections(MethodView):
     @bp.response(200, ObjectionSchema(many=True))
     @errors(bp, 404)
@@ -328,8 +311,7 @@ class CaseObjections(MethodView):
         return services.raise_objection(db.session(), case_id, current_user(), data["text"])
 
 
-@bp.route("/<int(min=1, max=2147483647):case_id>/objections/"
-          "<int(min=1, max=2147483647):objection_id>/close")
+@bp.route("/<id:case_id>/objections/<id:objection_id>/close")
 class CaseObjectionClose(MethodView):
     @bp.arguments(ObjectionCloseSchema)
     @bp.response(200, ObjectionSchema)
@@ -340,7 +322,7 @@ class CaseObjectionClose(MethodView):
                                         data["result"], case_id=case_id)
 
 
-@bp.route("/<int(min=1, max=2147483647):case_id>/contacts")
+@bp.route("/<id:case_id>/contacts")
 class CaseContacts(MethodView):
     @bp.response(200, ContactSchema(many=True))
     @errors(bp, 404)
@@ -374,7 +356,7 @@ def _contact(contact) -> dict:
             "replaced_at": contact.replaced_at, "replaced_reason": contact.replaced_reason}
 
 
-@bp.route("/<int(min=1, max=2147483647):case_id>/measures")
+@bp.route("/<id:case_id>/measures")
 class CaseMeasures(MethodView):
     @bp.response(200, MeasureSchema(many=True))
     @errors(bp, 404)

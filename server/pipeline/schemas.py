@@ -5,16 +5,16 @@ from marshmallow import Schema, ValidationError, fields, validate
 from server.domain.codes import TABLES
 from server.domain.fields import ELIMINATION_DATE, MEASURES, code_span, fields_of_stage
 from server.domain.pipeline import SIGNER_NAMES, Action, Procedure, Signer, Status, Step
-from server.pipeline.deadlines import (
-    NoticeEndDate,
-    TimingBoolean,
-    TimingDate,
-    TimingInteger,
-    TimingString,
-)
 from server.rest import AREA_CODE, HOUSEHOLD_ID, Sort, Text
 
 PROCEDURES = [p.value for p in Procedure]
+
+
+def _timing(field: type[fields.Field], name: str, description: str, **kwargs) -> fields.Field:
+    """A dump-only field of the case's ``timing``: the dumped object is a
+    ``server.pipeline.queries.CaseView``, whose timing the read service computed."""
+    return field(attribute=f"timing.{name}", dump_only=True,
+                 metadata={"description": description}, **kwargs)
 
 
 class CaseSchema(Schema):
@@ -29,7 +29,7 @@ class CaseSchema(Schema):
                                     metadata={"description": "启动案件的自主申报"})
     notice_started = fields.Date(allow_none=True, metadata={
         "description": "公示开始日期（退回公示环节时重新开始）"})
-    notice_can_end_on = NoticeEndDate(metadata={
+    notice_can_end_on = fields.Date(dump_only=True, allow_none=True, metadata={
         "description": "公示最早可以结束的日期（公示期满后一日；不在公示环节时为空）"})
     opened_at = fields.DateTime()
     step_entered_at = fields.DateTime()
@@ -37,22 +37,22 @@ class CaseSchema(Schema):
     decided_on = fields.Date(allow_none=True,
                              metadata={"description": ELIMINATION_DATE.caption})
     # Deadlines (server.domain.deadlines): working days; limits are per-province data.
-    age_in_step_workdays = TimingInteger("age_in_step", metadata={
-        "description": "在当前环节已停留的工作日数（已办结的算到办结日）"})
-    step_deadline = TimingDate("step_deadline", allow_none=True, metadata={
-        "description": "当前环节办理时限的最后一个工作日（未设时限为空）"})
-    step_overdue = TimingBoolean("step_overdue", metadata={"description": "当前环节已超时"})
-    age_workdays = TimingInteger("age", metadata={"description": "自开启以来的工作日数"})
-    case_deadline = TimingDate("deadline", allow_none=True, metadata={
-        "description": "整个程序办理时限的最后一个工作日（未设时限为空）"})
-    case_overdue = TimingBoolean("overdue", metadata={"description": "整个程序已超时"})
-    overdue = TimingBoolean("any_overdue", metadata={
-        "description": "已超时（当前环节或整个程序）"})
-    workdays_estimated = TimingBoolean("workdays_estimated", metadata={
-        "description": "工作日数或时限涉及国务院尚未公布节假日安排的年份：按法定节假日规则推算，"
-                       "不含当年的调休上班日"})
-    workdays_note = TimingString("workdays_note", allow_none=True, metadata={
-        "description": "推算说明（workdays_estimated 为真时）"})
+    age_in_step_workdays = _timing(fields.Integer, "age_in_step",
+                                   "在当前环节已停留的工作日数（已办结的算到办结日）")
+    step_deadline = _timing(fields.Date, "step_deadline",
+                            "当前环节办理时限的最后一个工作日（未设时限为空）", allow_none=True)
+    step_overdue = _timing(fields.Boolean, "step_overdue", "当前环节已超时")
+    age_workdays = _timing(fields.Integer, "age", "自开启以来的工作日数")
+    case_deadline = _timing(fields.Date, "deadline",
+                            "整个程序办理时限的最后一个工作日（未设时限为空）", allow_none=True)
+    case_overdue = _timing(fields.Boolean, "overdue", "整个程序已超时")
+    overdue = _timing(fields.Boolean, "any_overdue", "已超时（当前环节或整个程序）")
+    workdays_estimated = _timing(
+        fields.Boolean, "workdays_estimated",
+        "工作日数或时限涉及国务院尚未公布节假日安排的年份：按法定节假日规则推算，"
+        "不含当年的调休上班日")
+    workdays_note = _timing(fields.String, "workdays_note",
+                            "推算说明（workdays_estimated 为真时）", allow_none=True)
 
 
 class CaseQueryArgsSchema(Schema):

@@ -108,6 +108,17 @@ def open_case(session: Session, procedure: Procedure, area_code: str, user: Prin
     return case
 
 
+def open_household_case(session: Session, procedure: Procedure, household_id: str,
+                        user: Principal, origin: str | None = None) -> Case:
+    """``open_case`` for a household of the registry, in its area (NOT_FOUND when there is no
+    such household, or it lies outside the user's area)."""
+    household = session.get(Household, household_id)
+    if household is None:
+        raise AppError("NOT_FOUND")
+    return open_case(session, procedure, household.area_code, user, household.id,
+                     origin=origin)
+
+
 def is_monitored(session: Session, household_id: str, on: date) -> bool:
     """Whether the household is a monitoring object on ``on`` (the one rule of
     ``server.monitoring.services.monitored_households``)."""
@@ -126,13 +137,24 @@ def signature_entries(signatures: Sequence[str | dict] | None) -> list[dict]:
 def act(session: Session, case_id: int, action: Action, user: Principal, today: date,
         opinion: str = "", signatures: Sequence[str | dict] | None = None,
         attachments: list[dict] | None = None) -> Case:
-    """Approve, return or reject a case's current step (one transition, logged).
+    """Approve, return or reject a case's current step (one transition, logged): the case is
+    locked (``lock_case``), then acted on (``act_on``)."""
+    case = lock_case(session, case_id, user)
+    act_on(session, case, action, user, today, opinion, signatures, attachments)
+    return case
+
+
+def act_on(session: Session, case: Case, action: Action, user: Principal, today: date,
+           opinion: str = "", signatures: Sequence[str | dict] | None = None,
+           attachments: list[dict] | None = None) -> int:
+    """``act`` on a case the caller has locked (``lock_case``: once per action, e.g. while it
+    checks the version the client saw); returns the case's new version (``case_version``: the
+    id of the event the action writes), so nobody needs to read it again.
 
     ``signatures`` are media keys, or ``{"key", "signer"}`` with the signer's capacity (a
     ``domain.pipeline.Signer`` value) — the capacities are what the approval's signature rule
     looks at; ``attachments`` the event's records of the documents uploaded with the action
     (see ``signatures.act_signed``)."""
-    case = case_in_area(session, case_id, user)
     state = CaseState(Procedure(case.procedure), Step(case.step), Status(case.status),
                       case.notice_started)
     signed = signature_entries(signatures)
@@ -154,21 +176,24 @@ def act(session: Session, case_id: int, action: Action, user: Principal, today: 
         if moved.status is Status.DONE and state.procedure is Procedure.ELIMINATION:
             case.decided_on = today  # A54: the date of county approval
     session.flush()
-    _event(session, case, user, action.value, before, opinion or None, signed,
-           attachments or [])
-    return case
+    event = _event(session, case, user, action.value, before, opinion or None, signed,
+                   attachments or [])
+    session.flush()
+    return event.id
 
 
 def _event(session: Session, case: Case, user: Principal, action: str, from_step: str | None,
            opinion: str | None, signatures: Sequence[dict] = (),
-           attachments: Sequence[dict] = ()) -> None:
-    session.add(CaseEvent(case_id=case.id, user_id=user.id, action=action, from_step=from_step,
-                          to_step=case.step, status=case.status, opinion=opinion,
-                          signatures=list(signatures), attachments=list(attachments)))
+           attachments: Sequence[dict] = ()) -> CaseEvent:
+    event = CaseEvent(case_id=case.id, user_id=user.id, action=action, from_step=from_step,
+                      to_step=case.step, status=case.status, opinion=opinion,
+                      signatures=list(signatures), attachments=list(attachments))
+    session.add(event)
     record(session, f"case.{action}", "case", case.id, user.id, procedure=case.procedure,
            from_step=from_step, to_step=case.step, status=case.status, opinion=opinion,
            signatures=[dict(s) for s in signatures] or None,
            attachments=[{"key": a["key"], "name": a["name"]} for a in attachments] or None)
+    return event
 
 
 def notice_days(session: Session, area_code: str, year: int) -> int:
@@ -355,13 +380,15 @@ def assign_contact(session: Session, household_id: str, user: Principal, name: s
 
 
 def lock_case(session: Session, case_id: int, user: Principal) -> Case:
-    """The case, in the user's area, locked for an action (PostgreSQL: SELECT … FOR UPDATE)."""
+    """The case, in the user's area, locked for an action (PostgreSQL: SELECT … FOR UPDATE).
+    One action locks its case once (``act_on`` acts on the locked case)."""
     return case_in_area(session, case_id, user)
 
 
 def case_version(session: Session, case: Case) -> int:
     """The id of the case's last event. Every change of a case's state writes an event, so
-    this changes on every action: the ETag is made of it (see server/pipeline/api.py)."""
+    this changes on every action: the ETag is made of it (see server/pipeline/api.py). An
+    action reads it once, before it acts: ``act_on`` returns the new one."""
     return session.scalar(select(func.max(CaseEvent.id))
                           .where(CaseEvent.case_id == case.id)) or 0
 

@@ -23,7 +23,7 @@ from server.errors import AppError
 from server.pipeline.models import Case, CaseEvent
 from server.pipeline.services import (
     PHONE_SIGNERS,
-    act,
+    act_on,
     signature_entries,
     verification_submission,
 )
@@ -111,12 +111,13 @@ def download_attachment(session: Session, case: Case, key: str, user: Principal)
 # --- acting with signatures and attachments, and on many cases at once ---------------------
 
 
-def act_signed(session: Session, store: MediaStore, case_id: int, action: Action,
+def act_signed(session: Session, store: MediaStore, case: Case, action: Action,
                user: Principal, today: date, opinion: str,
                uploads: Sequence[UploadedFile],
                attachments: Sequence[UploadedFile] = (),
-               signed: Sequence[tuple[str, UploadedFile]] = ()) -> Case:
-    """``act`` with signature images and documents uploaded at the step, recorded on its event.
+               signed: Sequence[tuple[str, UploadedFile]] = ()) -> int:
+    """``act_on`` the case (locked by the caller: ``lock_case``) with signature images and
+    documents uploaded at the step, recorded on its event; returns the case's new version.
 
     ``uploads`` are signatures that name no signer; ``signed`` are (signer, file) pairs, the
     signer a ``domain.pipeline.Signer`` value: those are what the approval's signature rule
@@ -137,10 +138,10 @@ def act_signed(session: Session, store: MediaStore, case_id: int, action: Action
     entries: dict[tuple[str, str | None], dict] = {}  # the same image and signer once
     for (signer, _), f in zip(pairs, signatures, strict=True):
         entries.setdefault((f.key, signer), {"key": f.key, "signer": signer})
-    case = act(session, case_id, action, user, today, opinion, list(entries.values()),
-               list(records.values()))
+    version = act_on(session, case, action, user, today, opinion, list(entries.values()),
+                     list(records.values()))
     store_media(session, store, [f.upload for f in (*signatures, *documents)])
-    return case
+    return version
 
 
 @dataclass(frozen=True)

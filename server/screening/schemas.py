@@ -4,7 +4,7 @@ from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
 from server.domain.codes import TABLES
-from server.rest import AREA_CODE, Text
+from server.rest import AREA_CODE, ShownIdNumber, Text
 from server.screening.services import STATUSES
 
 OUTCOMES = TABLES["warning_check_outcome"].codes_list()
@@ -33,7 +33,7 @@ class WarningRowSchema(Schema):
     list_id = fields.Integer()
     row_number = fields.Integer(metadata={"description": "在上传文件中的行号"})
     department = fields.String()
-    id_number = fields.String(metadata={"description": ID_DESCRIPTION})
+    id_number = ShownIdNumber(metadata={"description": ID_DESCRIPTION})
     person_name = fields.String(allow_none=True, metadata={"description": "匹配到的人员姓名"})
     reason = fields.String(metadata={"description": "部门的预警原因"})
     reported_on = fields.Date(allow_none=True)
@@ -62,7 +62,7 @@ class WarningListDetailSchema(WarningListSchema):
 class RowProblemSchema(Schema):
     row_number = fields.Integer()
     department = fields.String()
-    id_number = fields.String(metadata={"description": ID_DESCRIPTION})
+    id_number = ShownIdNumber(metadata={"description": ID_DESCRIPTION})
     reason = fields.String()
     problem = fields.String(metadata={"description": "未匹配、无效或已核查的说明"})
     problem_code = fields.String(metadata={

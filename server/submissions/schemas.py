@@ -4,14 +4,45 @@ from datetime import date
 
 from marshmallow import Schema, fields, validate
 
-from server.domain.fields import ID_NUMBER, WAGES
-from server.rest import HOUSEHOLD_ID, Sort, Text
+from server.domain.fields import BY_NAME, ID_NUMBER, WAGES, Kind
+from server.rest import (
+    HOUSEHOLD_ID,
+    ShownIdNumber,
+    Sort,
+    Text,
+    shown_id_number,
+    shown_phone,
+)
 from server.submissions.models import SubmissionState
 
 STATES = [state.value for state in SubmissionState]
 # Dates outside these bounds are refused (422) rather than overflowing the datetime arithmetic.
 DAY_RANGE = validate.Range(min=date(2000, 1, 1), max=date(2999, 12, 31),
                            error="日期应在 2000-01-01 至 2999-12-31 之间")
+
+
+class Corrections(fields.Dict):
+    """A reviewer's corrections (field name or ``members[n]/field`` → value); ID numbers and
+    phone numbers among them masked by role at dump time (SPEC §7). The household's area is the
+    submission's, i.e. its submitter's (the dumped object's ``area_code``)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(keys=fields.String(), values=fields.String(), **kwargs)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        area = getattr(obj, "area_code", None)
+        return {key: _shown(key, text, area) for key, text in value.items()}
+
+
+def _shown(key: str, value: str, area_code: str | None) -> str:
+    field = BY_NAME.get(key.rsplit("/", 1)[-1])
+    if field is None or not value:
+        return value
+    if field.kind == Kind.ID_NUMBER:
+        return shown_id_number(value)
+    return shown_phone(value, area_code) if field.kind == Kind.PHONE else value
 
 
 class ProblemSchema(Schema):
@@ -38,7 +69,7 @@ class AttachmentSchema(Schema):
 class SubmissionConflictSchema(Schema):
     id = fields.Integer()
     kind = fields.String()
-    id_number = fields.String(metadata={"description": "县级以外角色脱敏"})
+    id_number = ShownIdNumber(metadata={"description": "县级以外角色脱敏"})
     status = fields.String()
     resolution = fields.String(allow_none=True)
 
@@ -64,7 +95,7 @@ class SubmissionSchema(Schema):
 
 class SubmissionDetailSchema(SubmissionSchema):
     problems = fields.List(fields.Nested(ProblemSchema))
-    corrections = fields.Dict(keys=fields.String(), values=fields.String(), metadata={
+    corrections = Corrections(metadata={
         "description": "审核人的更正（字段名或 members[n]/字段名 → 值）；"
                        "身份证号码、电话按角色脱敏"})
     attachments = fields.List(fields.Nested(AttachmentSchema))

@@ -176,6 +176,33 @@ def test_attachments_are_bounded_and_sent_as_attachment_parts(live_server, seede
     assert stored(app, db) == (before[0] + 1, before[1] + 1)
 
 
+def test_a_body_sent_without_its_length_is_cut_at_the_same_limit(live_server, seeded, app,
+                                                                  db, app_config):
+    """The one request-size check: a multipart action streamed without a Content-Length
+    (chunked) stops being read at the request limit and answers with the catalogue's 413, as
+    a body that declares its size does; nothing is stored, the case does not move."""
+    helper = api(live_server, "helper")
+    case_id = open_case(helper, submit_household(live_server, seeded))
+    before = stored(app, db)
+    boundary = "fangpin-test-boundary"
+    head = (f'--{boundary}\r\nContent-Disposition: form-data; name="action"\r\n\r\napprove\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="attachment"; '
+            f'filename="scan.pdf"\r\nContent-Type: application/pdf\r\n\r\n').encode()
+
+    def body():  # a generator: requests sends it chunked, without a Content-Length
+        yield head + MINUTES
+        for _ in range(app_config["MAX_SUBMISSION_BYTES"] // 65536 + 2):
+            yield bytes(65536)
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    response = helper.post(f"{helper.base}/cases/{case_id}/actions", data=body(), timeout=30,
+                           headers={"If-Match": etag_of(helper, case_id),
+                                    "Content-Type": f"multipart/form-data; boundary={boundary}"})
+
+    assert response.status_code == 413 and response.json()["code"] == "SUBMISSION_TOO_LARGE"
+    assert stored(app, db) == before and step_of(helper, case_id) == "application"
+
+
 def test_only_the_cases_own_attachments_are_served_to_users_of_its_area(live_server, seeded,
                                                                          db):
     helper, county = api(live_server, "helper"), api(live_server, "county")

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from server.accounts import services as accounts
 from server.accounts.models import User
+from server.accounts.queries import users_query
 from server.audit.models import AuditEntry
 from server.auth import check_password
 from server.domain.deadlines import StepDeadline
@@ -96,14 +97,14 @@ def test_a_user_changes_their_own_password(session):
         AuditEntry.action == "user.password_changed")) == village.id
 
 
-def test_users_in_area_lists_the_actors_area_only(session):
-    township = user(session, "township")
+def test_the_users_list_holds_the_actors_area_only(session):
+    county = user(session, "county")
 
-    rows = session.execute(accounts.users_in_area(township)).all()
-    helpers = session.execute(accounts.users_in_area(township, active=False)).all()
+    rows = session.execute(users_query(county, {})).all()
+    inactive = session.execute(users_query(county, {"active": False})).all()
 
-    assert {row[0].username for row in rows} == {"helper", "village", "township", "inactive"}
-    assert [row[0].username for row in helpers] == ["inactive"]
+    assert rows and all(row[0].area_code.startswith(county.area_code) for row in rows)
+    assert [row[0].username for row in inactive] == ["inactive"]
     assert all(row[2] == 1 for row in rows)  # each seeded user has one Collect token
 
 
