@@ -54,11 +54,10 @@ LEDGER_ROLES = frozenset({Role.VILLAGE, Role.TOWNSHIP, Role.COUNTY})
 SWEEP_LEVELS = frozenset({AreaLevel.COUNTY, AreaLevel.TOWNSHIP})
 
 
-def monitored_households(on: date):
-    """Subquery (household_id, since): households that are monitoring objects on ``on``.
-
-    ``since`` is when the identification that made them one was approved (UTC).
-    """
+def latest_decisions(on: date):
+    """Subquery (household_id, procedure, closed_at): each household's latest procedure
+    finished by ``on`` — an identification (a monitoring object since ``closed_at``) or a risk
+    elimination (风险消除 on ``closed_at``). Households without one are not in it."""
     ranked = (
         select(Case.household_id, Case.procedure, Case.closed_at,
                func.row_number().over(partition_by=Case.household_id,
@@ -67,8 +66,18 @@ def monitored_households(on: date):
         .where(Case.status == Status.DONE.value, Case.household_id.is_not(None),
                Case.closed_at < day_start(on + timedelta(days=1)))
         .subquery())
-    return (select(ranked.c.household_id, ranked.c.closed_at.label("since"))
-            .where(ranked.c.rank == 1, ranked.c.procedure == Procedure.IDENTIFICATION.value)
+    return (select(ranked.c.household_id, ranked.c.procedure, ranked.c.closed_at)
+            .where(ranked.c.rank == 1).subquery())
+
+
+def monitored_households(on: date):
+    """Subquery (household_id, since): households that are monitoring objects on ``on``.
+
+    ``since`` is when the identification that made them one was approved (UTC).
+    """
+    latest = latest_decisions(on)
+    return (select(latest.c.household_id, latest.c.closed_at.label("since"))
+            .where(latest.c.procedure == Procedure.IDENTIFICATION.value)
             .subquery())
 
 
