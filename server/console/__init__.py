@@ -57,6 +57,7 @@ CONTENT_SECURITY_POLICY = "; ".join((
 # view admits (``session.login_required``), so the menu and the access check cannot disagree.
 NAVIGATION = (
     ("console.workbench", "工作台", "console.workbench"),
+    ("console.dashboard", "统计看板", "console.dashboard"),
     ("console.users", "用户", "console.user"),
 )
 
@@ -162,4 +163,4 @@ def init_app(app: Flask) -> None:
 from server.console.session import load_user  # noqa: E402
 
 bp.before_request(load_user)
-from server.console import account, users, workbench  # noqa: E402, F401
+from server.console import account, dashboard, users, workbench  # noqa: E402, F401

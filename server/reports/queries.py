@@ -35,7 +35,7 @@ from sqlalchemy.sql.expression import FunctionElement
 from server.auth import Principal, within
 from server.clock import day_start
 from server.domain import codes, fields
-from server.domain.areas import CODE_LENGTH, level_of
+from server.domain.areas import CODE_LENGTH, AreaCodeError, level_of
 from server.domain.figures import FigureKind, FigureMissing
 from server.domain.monitoring import DueStatus, Period, due_status, quarter_of
 from server.domain.pipeline import STEPS, Procedure, Status, Step
@@ -188,9 +188,13 @@ class Counts:
 
 
 def counted_area(user: Principal, filters: Mapping) -> str:
-    """The area the counts are for: ``filters["area_code"]`` if given (inside the user's area,
-    else NOT_FOUND), else the user's."""
+    """The area the counts are for: ``filters["area_code"]`` if given (an area code, else
+    AREA_CODE_INVALID; inside the user's area, else NOT_FOUND), else the user's."""
     area = filters.get("area_code") or user.area_code
+    try:
+        level_of(area)
+    except AreaCodeError as error:
+        raise AppError.of(error) from error
     if not area.startswith(user.area_code):
         raise AppError("NOT_FOUND")
     return area
