@@ -103,7 +103,8 @@ def demo_command() -> None:
     with _session() as session:
         publish_directory(session, Path(config["XLSFORMS_DIR"]))
         lines = load_demo(session, config["PUBLIC_URL"], config["PROJECT_NAME"],
-                          Path(current_app.instance_path) / "demo")
+                          Path(current_app.instance_path) / "demo",
+                          current_app.extensions["fangpin.media"])
     click.echo(f"\n防返贫监测服务器: {config['PUBLIC_URL']}")
     click.echo(f"网页控制台: {config['PUBLIC_URL'].rstrip('/')}/console/（用下列演示用户登录）")
     click.echo(f"数据库: {config['DATABASE_URL']}\n媒体存储: {config['MEDIA_STORE']}")

@@ -24,6 +24,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from server import clock
+
 _write_intent: ContextVar[bool] = ContextVar("sqlite_write_intent", default=False)
 
 NAMING_CONVENTION = {
@@ -89,7 +91,7 @@ def insert_ignoring_duplicates(session: Session, model: type[Base], **values) ->
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
 
 
 _autocommit_engines: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()

@@ -1,4 +1,6 @@
-"""Demo data: 衡阳县 (430421) with two townships' villages and groups, one user of each role.
+"""Demo data: 衡阳县 (430421) with two townships' villages and groups, users of each role in
+both townships, and the story of a year of work in a village of each (``server.demo_story``:
+households, cases at every step, conflicts, a warning list), made through the real services.
 
 Idempotent: running it again changes nothing that exists. The Collect tokens of the demo
 helpers are shown once, when they are made, and kept with their QR codes in ``instance/demo/``.
@@ -12,11 +14,13 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from media.store import MediaStore
+from server import demo_story
 from server.accounts import collect
 from server.accounts.models import User
 from server.areas.models import Area
 from server.areas.services import BUNDLED_AREAS, add_groups, import_areas, read_area_csv
-from server.auth import hash_password, issue_token
+from server.auth import Principal, hash_password, issue_token
 from server.domain.roles import ROLE_NAMES, Role
 
 COUNTY = "430421"  # 衡阳县
@@ -31,20 +35,23 @@ class DemoUser:
     username: str
     full_name: str
     role: Role
-    area_code: str  # "" → the first village of the first township
+    area_code: str  # a township's code + "*": its first village
 
 
 DEMO_USERS = (
     DemoUser("admin", "系统管理员", Role.ADMIN, COUNTY),
     DemoUser("county", "县乡村振兴局审核员", Role.COUNTY, COUNTY),
     DemoUser("township", "洪市镇审核员", Role.TOWNSHIP, TOWNSHIPS[0]),
-    DemoUser("village", "村两委干部", Role.VILLAGE, ""),
-    DemoUser("helper1", "信息采集员甲", Role.HELPER, ""),
+    DemoUser("township2", "岣嵝乡审核员", Role.TOWNSHIP, TOWNSHIPS[1]),
+    DemoUser("village", "村两委干部", Role.VILLAGE, TOWNSHIPS[0] + "*"),
+    DemoUser("village2", "村两委干部乙", Role.VILLAGE, TOWNSHIPS[1] + "*"),
+    DemoUser("helper1", "信息采集员甲", Role.HELPER, TOWNSHIPS[0] + "*"),
     DemoUser("helper2", "信息采集员乙", Role.HELPER, TOWNSHIPS[1]),
 )
 
 
-def load_demo(session: Session, public_url: str, project_name: str, out: Path) -> list[str]:
+def load_demo(session: Session, public_url: str, project_name: str, out: Path,
+              store: MediaStore) -> list[str]:
     """Create what is missing and return the lines to print for the administrator."""
     if session.get(Area, COUNTY) is None:
         import_areas(session, read_area_csv(BUNDLED_AREAS), COUNTY)
@@ -55,13 +62,17 @@ def load_demo(session: Session, public_url: str, project_name: str, out: Path) -
     group_names = [f"第{_NUMERALS[n]}村民小组" for n in range(GROUPS_PER_VILLAGE)]
     for village in villages:
         add_groups(session, village, group_names)
+    first_village = {}
+    for village in villages:
+        first_village.setdefault(village.parent_code + "*", village.code)
     out.mkdir(parents=True, exist_ok=True)
     lines = []
+    users: dict[str, Principal] = {}
     for demo in DEMO_USERS:
         user = session.scalar(select(User).where(User.username == demo.username))
         if user is None:
             user = User(username=demo.username, full_name=demo.full_name, role=demo.role,
-                        area_code=demo.area_code or villages[0].code,
+                        area_code=first_village.get(demo.area_code, demo.area_code),
                         password_hash=hash_password(DEMO_PASSWORD))
             session.add(user)
             session.flush()
@@ -73,6 +84,15 @@ def load_demo(session: Session, public_url: str, project_name: str, out: Path) -
         card = out / f"collect-{user.username}.txt"
         if card.exists():
             lines.extend("      " + line for line in card.read_text("utf-8").splitlines())
+        users[demo.username] = Principal.of(user)
+    if not demo_story.told(session):
+        made = demo_story.tell(session, store, demo_story.Cast(
+            helper=[users["helper1"], users["helper2"]],
+            village=[users["village"], users["village2"]],
+            township=[users["township"], users["township2"]], county=users["county"]),
+            [users["village"].area_code, users["village2"].area_code])
+        lines.append(f"演示数据: {made['households']} 户农户、{made['cases']} 个案件"
+                     f"（{made['submissions']} 份表单经采集接口入库）")
     return lines
 
 

@@ -8,11 +8,17 @@ import subprocess
 import sys
 import threading
 
+import sqlalchemy as sa
 from werkzeug.serving import make_server
 
 from server import create_app
 from server.accounts import collect
+from server.clock import today
 from server.config import PROJECT_ROOT, outward_address
+from server.db import make_engine
+from server.domain.pipeline import STEPS
+from server.pipeline.deadlines import overdue_condition
+from server.pipeline.models import Case
 from tests.support.collect import CollectClient, parse_form_list
 
 
@@ -30,19 +36,65 @@ def _demo(instance) -> str:
     return _run_demo(instance, "http://demo.example").stdout
 
 
+# What the story leaves for the console's pages to show (issue 13), counted in one query each.
+STORY_COUNTS = {
+    "cases": "SELECT procedure || '/' || step || '/' || status, count(*) FROM cases GROUP BY 1",
+    "submissions": "SELECT state, count(*) FROM submissions GROUP BY 1",
+    "conflicts": "SELECT kind, count(*) FROM conflicts WHERE status = 'open' GROUP BY 1",
+    "duplicates": "SELECT status, count(*) FROM duplicate_flags GROUP BY 1",
+    "objections": "SELECT status, count(*) FROM objections GROUP BY 1",
+    "warnings": "SELECT status, count(*) FROM warning_rows GROUP BY 1",
+    "records": "SELECT 'evaluations', count(*) FROM assistance_evaluations UNION ALL "
+               "SELECT 'measures', count(*) FROM measure_records UNION ALL "
+               "SELECT 'surveys', count(*) FROM survey_versions",
+}
+
+
+def _story(instance) -> dict[str, dict[str, int]]:
+    engine = make_engine(f"sqlite:///{instance / 'fangpin.sqlite3'}")
+    try:
+        with sa.orm.Session(engine) as session:
+            found = {name: dict(session.execute(sa.text(sql)).all())
+                     for name, sql in STORY_COUNTS.items()}
+            found["overdue"] = dict(session.execute(
+                sa.select(Case.procedure, sa.func.count())
+                .where(overdue_condition(session, today())).group_by(Case.procedure)).all())
+    finally:
+        engine.dispose()
+    return found
+
+
 def test_demo_prints_users_and_collect_settings_and_is_repeatable(tmp_path):
-    """Issue 3: the server prints its URL, the demo users and each helper's Collect settings."""
+    """Issue 3: the server prints its URL, the demo users and each helper's Collect settings.
+    Issue 13: the demo's story gives every console page something to show — cases at every
+    step of both procedures, some overdue, objections, conflicts, a likely duplicate, a
+    submission to review, a warning list's tasks — and a second run adds nothing."""
     first = _demo(tmp_path)
+    story = _story(tmp_path)
     second = _demo(tmp_path)
 
     assert "http://demo.example" in first
-    for username in ("admin", "county", "township", "village", "helper1", "helper2"):
+    for username in ("admin", "county", "township", "township2", "village", "village2",
+                     "helper1", "helper2"):
         assert re.search(rf"^\s+{username}\s", first, re.M)
     urls = re.findall(r"服务器地址: (http://demo\.example/key/\S+)", first)
-    assert len(urls) == 3  # helper1, helper2 and the village user collect
+    assert len(urls) == 4  # the helpers and the village users collect
     assert (tmp_path / "demo" / "collect-helper1.png").exists()
     assert re.findall(r"服务器地址: (\S+)", second) == re.findall(r"服务器地址: (\S+)", first)
     assert "sqlite" in first
+    for procedure, steps in STEPS.items():
+        for step in steps:
+            assert story["cases"].get(f"{procedure.value}/{step.value}/open"), (procedure, step)
+        assert story["cases"][f"{procedure.value}/county_approval/done"] >= 3
+        assert story["overdue"].get(procedure.value)
+    assert story["cases"]["identification/village_review/rejected"] == 1
+    assert set(story["submissions"]) == {"applied", "held", "invalid"}
+    assert set(story["conflicts"]) == {"already_registered", "members_left"}
+    assert story["duplicates"] == {"open": 1}
+    assert story["objections"] == {"open": 1, "closed": 1}
+    assert set(story["warnings"]) == {"matched", "joined", "unmatched", "invalid"}
+    assert all(story["records"].values())
+    assert _story(tmp_path) == story
 
 
 def test_the_qr_code_scans_to_the_printed_collect_settings(tmp_path):
