@@ -58,6 +58,7 @@ CONTENT_SECURITY_POLICY = "; ".join((
 NAVIGATION = (
     ("console.workbench", "工作台", "console.workbench"),
     ("console.dashboard", "统计看板", "console.dashboard"),
+    ("console.warnings", "部门预警", "console.warning"),
     ("console.users", "用户", "console.user"),
 )
 
@@ -163,4 +164,4 @@ def init_app(app: Flask) -> None:
 from server.console.session import load_user  # noqa: E402
 
 bp.before_request(load_user)
-from server.console import account, dashboard, users, workbench  # noqa: E402, F401
+from server.console import account, dashboard, users, warnings, workbench  # noqa: E402, F401

@@ -73,8 +73,10 @@ def _bars(categories: list[str], series: list[tuple[str, list[int], str | None]]
 
 def _pie(items: list[tuple[str, int]], colors: list[str] | None = None,
          center: str | None = None) -> dict:
-    return _base(
-        legend={"bottom": 0, "type": "scroll"},
+    """A ring with its labels outside; on a narrow screen (ECharts' media query) the labels
+    give way to the legend, and the numbers stay in the table."""
+    base = _base(
+        legend={"bottom": 0},
         **({"color": colors} if colors else {}),
         **({"title": {"text": center, "left": "center", "top": "38%",
                       "textStyle": {"fontSize": 20, "fontWeight": 600, "fontFamily": FONT}}}
@@ -82,6 +84,9 @@ def _pie(items: list[tuple[str, int]], colors: list[str] | None = None,
         series=[{"type": "pie", "radius": ["42%", "68%"], "center": ["50%", "45%"],
                  "avoidLabelOverlap": True, "label": {"formatter": "{b}\n{c}"},
                  "data": [{"name": name, "value": value} for name, value in items]}])
+    return {"baseOption": base, "media": [{"query": {"maxWidth": 460}, "option": {
+        "series": [{"label": {"show": False}, "labelLine": {"show": False},
+                    "radius": ["45%", "72%"], "center": ["50%", "42%"]}]}}]}
 
 
 def _types(found: Counts) -> tuple[dict, list[Row]]:
@@ -92,17 +97,23 @@ def _types(found: Counts) -> tuple[dict, list[Row]]:
     return _pie([(row.label, row.values[0]) for row in rows]), rows
 
 
+# The chart's names of the numbered risks whose labels are long (the table has them in full).
+SHORT_RISKS = {"1": "收入低于监测线", "2": "住房安全", "3": "义务教育失学辍学", "4": "饮水安全",
+               "5": "未参加基本医保"}
+
+
 def _risks(found: Counts) -> tuple[dict, list[Row]]:
     risks = found.risks
-    rows = []
+    rows, short = [], []
     for item in codes.NUMBERED_RISKS.codes:
         if item.code not in risks.by_risk:
             continue
         label = (codes.NUMBERED_RISK_1_TEMPLATE.format(line=f"{risks.line:.0f}")
                  if item.code == "1" else item.label)
-        rows.append(Row(f"{codes.NUMBERED_RISK_MARKS[item.code]} {label}",
-                        (risks.by_risk[item.code],), item.code))
-    option = _bars([row.label for row in rows], [("户数", [r.values[0] for r in rows], ACCENT)],
+        mark = codes.NUMBERED_RISK_MARKS[item.code]
+        rows.append(Row(f"{mark} {label}", (risks.by_risk[item.code],), item.code))
+        short.append(f"{mark} {SHORT_RISKS.get(item.code, label)}")
+    option = _bars(short, [("户数", [r.values[0] for r in rows], ACCENT)],
                    horizontal=True, legend=False)
     return option, rows
 
