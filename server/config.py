@@ -57,9 +57,12 @@ DEFAULTS: dict[str, object] = {
     # 1 behind one nginx). The failed-login limit counts per client address: behind a proxy
     # without this, every client would share the proxy's address.
     "TRUSTED_PROXIES": 0,
+    # The county's counts (统计看板; server.reports) are kept per area for at most this long,
+    # and only while no case, survey or evaluation has been written since (0: not kept).
+    "COUNTS_CACHE_SECONDS": 300,
 }
 
-_INT_SETTINGS = {"MAX_SUBMISSION_BYTES", "PORT", "AUTH_CACHE_SECONDS",
+_INT_SETTINGS = {"MAX_SUBMISSION_BYTES", "PORT", "AUTH_CACHE_SECONDS", "COUNTS_CACHE_SECONDS",
                  "LOGIN_FAILURES_PER_ACCOUNT", "LOGIN_FAILURES_PER_ADDRESS", "TRUSTED_PROXIES"}
 _FLOAT_SETTINGS = {"CONSOLE_IDLE_MINUTES", "LOGIN_FAILURE_WINDOW_MINUTES"}
 _BOOL_SETTINGS = {"SESSION_COOKIE_SECURE"}

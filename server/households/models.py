@@ -27,6 +27,10 @@ class Household(Base):
     phone: Mapped[str | None] = mapped_column(String(20), default=None)
     size: Mapped[int] = mapped_column(default=0)
     monitoring_type: Mapped[str | None] = mapped_column(String(2), default=None)
+    # Like A3 above, from the latest survey: its numbered risks ①–⑭
+    # (server.domain.survey.numbered_risks), each between spaces (" 1 2 6 "; "" for none), so
+    # that the county's counts by risk (server.reports) read neither the survey nor its JSON.
+    numbered_risks: Mapped[str] = mapped_column(String(40), default="", server_default="")
     latest_survey_id: Mapped[int | None] = mapped_column(
         ForeignKey("survey_versions.id", use_alter=True), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -91,6 +95,16 @@ class SurveyVersion(Base):
     phone_differs: Mapped[dict] = mapped_column(JSON, default=dict)
     warnings: Mapped[list] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+def risk_text(numbers) -> str:
+    """``Household.numbered_risks`` of the numbers ('1'–'14'): " 1 2 6 ", or ""."""
+    return "".join(f" {number}" for number in numbers) + " " if numbers else ""
+
+
+def risk_pattern(number: str) -> str:
+    """The LIKE pattern of one numbered risk in ``Household.numbered_risks``."""
+    return f"% {number} %"
 
 
 class MeasureRecord(Base):

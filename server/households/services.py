@@ -19,8 +19,8 @@ from server.dedup.models import DuplicateFlag
 from server.domain.dedup import ConflictKind, Decision, Outcome, PersonKey, likely_same, pair
 from server.domain.fields import MONITORING_TYPE
 from server.domain.money import CENT
-from server.domain.survey import Survey
-from server.households.models import Household, Person, SurveyVersion
+from server.domain.survey import Survey, numbered_risks
+from server.households.models import Household, Person, SurveyVersion, risk_text
 from server.submissions.models import Submission
 
 
@@ -44,6 +44,9 @@ def write_household(session: Session, submission: Submission, survey: Survey,
     household.updated_at = func.now()
     household.monitoring_type = survey.household.get(MONITORING_TYPE.name,
                                                      household.monitoring_type)
+    household.numbered_risks = risk_text(numbered_risks(
+        survey.household, survey.a26_member_uninsured,
+        survey.derived.a34_net_income_per_capita if survey.derived else None, survey.line))
     current = {p.id_number: p for p in session.scalars(
         select(Person).where(Person.id_number.in_(
             [m.id_number.value for m in survey.members if m.id_number])))}

@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Select, case, exists, false, func, select
+from sqlalchemy import ColumnElement, Select, and_, case, exists, false, func, select
 from sqlalchemy.orm import Session
 
 from server.areas.models import Area
@@ -54,20 +54,40 @@ LEDGER_ROLES = frozenset({Role.VILLAGE, Role.TOWNSHIP, Role.COUNTY})
 SWEEP_LEVELS = frozenset({AreaLevel.COUNTY, AreaLevel.TOWNSHIP})
 
 
-def latest_decisions(on: date):
-    """Subquery (household_id, procedure, closed_at): each household's latest procedure
-    finished by ``on`` — an identification (a monitoring object since ``closed_at``) or a risk
-    elimination (风险消除 on ``closed_at``). Households without one are not in it."""
-    ranked = (
-        select(Case.household_id, Case.procedure, Case.closed_at,
-               func.row_number().over(partition_by=Case.household_id,
-                                      order_by=(Case.closed_at.desc(), Case.id.desc()))
-               .label("rank"))
-        .where(Case.status == Status.DONE.value, Case.household_id.is_not(None),
-               Case.closed_at < day_start(on + timedelta(days=1)))
-        .subquery())
-    return (select(ranked.c.household_id, ranked.c.procedure, ranked.c.closed_at)
-            .where(ranked.c.rank == 1).subquery())
+def latest_decisions(on: date, *other_days: date):
+    """Subquery (household_id, identified_at, eliminated_at): for each household with a
+    procedure finished by ``on``, when its latest identification and its latest risk
+    elimination were approved (UTC; None for none). The later of the two decides: a monitoring
+    object when ``identified_at`` is later (``monitored``), risk eliminated otherwise.
+    ``other_days`` (earlier days) add ``identified_at_1``, ``eliminated_at_1`` … as of those
+    days, from the same pass over the cases.
+
+    Grouped, not ranked: one hash aggregate over the finished cases (a window over them all
+    sorts them). A household has one open case at a time and an elimination opens only for a
+    monitoring object, so its finished procedures never share a moment."""
+    days = (on, *other_days)
+    columns = []
+    for index, day in enumerate(days):
+        end = day_start(day + timedelta(days=1))
+        suffix = f"_{index}" if index else ""
+        for procedure, name in ((Procedure.IDENTIFICATION, "identified_at"),
+                                (Procedure.ELIMINATION, "eliminated_at")):
+            columns.append(func.max(case(
+                (and_(Case.procedure == procedure.value, Case.closed_at < end), Case.closed_at)))
+                .label(name + suffix))
+    return (select(Case.household_id, *columns)
+            .where(Case.status == Status.DONE.value, Case.household_id.is_not(None),
+                   Case.closed_at < day_start(max(days) + timedelta(days=1)))
+            .group_by(Case.household_id).subquery())
+
+
+def monitored(decisions, day: int = 0) -> ColumnElement[bool]:
+    """SQL, over a ``latest_decisions`` subquery: the household is a monitoring object (on its
+    ``day``-th day: 0 the first)."""
+    suffix = f"_{day}" if day else ""
+    identified = decisions.c["identified_at" + suffix]
+    eliminated = decisions.c["eliminated_at" + suffix]
+    return identified.is_not(None) & (eliminated.is_(None) | (identified > eliminated))
 
 
 def monitored_households(on: date):
@@ -75,10 +95,9 @@ def monitored_households(on: date):
 
     ``since`` is when the identification that made them one was approved (UTC).
     """
-    latest = latest_decisions(on)
-    return (select(latest.c.household_id, latest.c.closed_at.label("since"))
-            .where(latest.c.procedure == Procedure.IDENTIFICATION.value)
-            .subquery())
+    decisions = latest_decisions(on)
+    return (select(decisions.c.household_id, decisions.c.identified_at.label("since"))
+            .where(monitored(decisions)).subquery())
 
 
 def _household_in_area(session: Session, household_id: str, area_code: str) -> Household:
@@ -219,6 +238,15 @@ def evaluation_status_query(user: Principal, quarter: Period, today: date,
     if area_code:
         query = query.where(within(area_code, Household.area_code))
     return _filter_status(query, in_quarter > 0, quarter, today, _due(filters))
+
+
+def evaluated_in(quarter: Period):
+    """Subquery (household_id): the households with an evaluation dated inside ``quarter``
+    (the rule of ``evaluation_status_query``: done once one is dated in the quarter)."""
+    return (select(AssistanceEvaluation.household_id)
+            .where(AssistanceEvaluation.evaluated_on >= quarter.start,
+                   AssistanceEvaluation.evaluated_on <= quarter.end)
+            .distinct().subquery())
 
 
 def _filter_status(query: Select, done, period: Period, today: date,

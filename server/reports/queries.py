@@ -4,51 +4,51 @@ dashboard shows and what ``GET /api/v1/reports/counts`` (issue 14) answers — o
 Every count is grouped in SQL, one query per table read, scoped to the user's area
 (``within``) and narrowed by ``filters["area_code"]`` when given:
 
-- households (``households_by_area``): the monitoring objects and the households whose risk
-  was eliminated, by child area and A3 type — whom a household is is
-  ``server.monitoring.services.latest_decisions``, the one rule of who is monitored;
-- their latest surveys (``monitored_by_risk``): the numbered risks ①–⑭ (SPEC §4);
+- households (``households_by_area``): the monitoring objects by child area, A3 type and
+  numbered risk ①–⑭ (SPEC §4; their latest survey's, as the take-in wrote them beside the
+  A3 type: ``Household.numbered_risks``), the households whose risk was eliminated, the quarterly
+  evaluations owed and done — who is monitored is ``server.monitoring.services``' one rule
+  (``latest_decisions``);
 - open cases (``open_cases``): by child area, procedure and step, overdue apart (the
   configured deadlines, ``server.pipeline.deadlines``);
 - closed cases (``per_month``): identifications and eliminations approved per month, the
   month of the approval in Asia/Shanghai (SQLite and PostgreSQL group dates differently:
   ``local_month``);
-- evaluations (``evaluation_counts``): the monitoring service's quarterly status, counted.
 
-``counts`` gathers them all for one page or one API answer. Nothing is masked: no personal
-data is in a count.
+``counts`` gathers them all for one page or one API answer; ``cached_counts`` keeps them a
+few minutes per area, for as long as nothing they count has changed (``data_version``).
+Nothing is masked: no personal data is in a count.
 """
 
 from __future__ import annotations
 
+import threading
+import time
+import weakref
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import String, case, func, literal, select
+from sqlalchemy import String, case, func, select
+from sqlalchemy.engine import Engine
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import FunctionElement
 
 from server.auth import Principal, within
 from server.clock import day_start
-from server.domain import codes, fields
+from server.domain import codes
 from server.domain.areas import CODE_LENGTH, AreaCodeError, level_of
-from server.domain.figures import FigureKind, FigureMissing
-from server.domain.monitoring import DueStatus, Period, due_status, quarter_of
+from server.domain.monitoring import DueStatus, due_status, quarter_of
 from server.domain.pipeline import STEPS, Procedure, Status, Step
 from server.errors import AppError
-from server.figures.services import figure_in_force
-from server.households.models import Household, SurveyVersion
-from server.monitoring.services import (
-    evaluation_status_query,
-    latest_decisions,
-    monitored_households,
-)
+from server.households.models import Household, SurveyVersion, risk_pattern
+from server.monitoring.models import AssistanceEvaluation
+from server.monitoring.services import evaluated_in, latest_decisions, monitored
 from server.pipeline.deadlines import overdue_condition
-from server.pipeline.models import Case
+from server.pipeline.models import Case, CaseEvent
 
 MONTHS = 12  # identifications and eliminations per month: this month and the 11 before
 
@@ -94,6 +94,8 @@ class HouseholdCounts:
     by_area: dict[str, tuple[int, int]]  # child area → (monitored, eliminated)
     monitored: int
     eliminated: int
+    risks: RiskCounts
+    evaluations: list[EvaluationCounts]  # the quarter before, then the current one
 
 
 @dataclass(frozen=True)
@@ -135,7 +137,6 @@ class RiskCounts:
 
     by_risk: dict[str, int]
     surveyed: int  # monitoring objects with a survey (the others have no risks to count)
-    line: Decimal | None  # the monitoring line ① is counted against (None: none in force)
 
 
 @dataclass(frozen=True)
@@ -216,73 +217,59 @@ def _child(column, area_code: str):
 
 def households_by_area(session: Session, user: Principal, area_code: str,
                        today: date) -> HouseholdCounts:
-    """Monitoring objects by A3 type and child area, and the households whose risk was
-    eliminated by child area, on ``today`` (one query over households)."""
-    latest = latest_decisions(today)
+    """The households with a finished procedure, in one query over households: the
+    monitoring objects by A3 type, child area and numbered risk (their latest survey's), the
+    households whose risk was eliminated by child area, and the evaluations owed for this
+    quarter and the one before (``evaluation_status_query``'s rule: owed by the monitoring
+    objects of the quarter's last day, or today's; done by one dated in the quarter).
+
+    One pass over the finished cases decides who is monitored today and at the end of the
+    quarter before (``latest_decisions`` with both days)."""
+    current = quarter_of(today)
+    previous = quarter_of(current.start - timedelta(days=1))
+    decisions = latest_decisions(today, previous.end)
+    now, before = monitored(decisions), monitored(decisions, 1)
+    this_quarter, last_quarter = evaluated_in(current), evaluated_in(previous)
     child = _child(Household.area_code, area_code)
+    numbers = [item.code for item in codes.NUMBERED_RISKS.codes]
     rows = session.execute(
-        select(child, Household.monitoring_type, latest.c.procedure, func.count())
-        .join(latest, latest.c.household_id == Household.id)
+        select(child, Household.monitoring_type, now, before, func.count(),
+               func.count(Household.latest_survey_id), func.count(this_quarter.c.household_id),
+               func.count(last_quarter.c.household_id),
+               *(func.sum(case((Household.numbered_risks.like(risk_pattern(n)), 1), else_=0))
+                 for n in numbers))
+        .join(decisions, decisions.c.household_id == Household.id)
+        .outerjoin(this_quarter, this_quarter.c.household_id == Household.id)
+        .outerjoin(last_quarter, last_quarter.c.household_id == Household.id)
         .where(within(user, Household.area_code), within(area_code, Household.area_code))
-        .group_by(child, Household.monitoring_type, latest.c.procedure)).all()
+        .group_by(child, Household.monitoring_type, now, before)).all()
     by_type: dict[str | None, int] = defaultdict(int)
     by_area: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for area, kind, procedure, count in rows:
-        if procedure == Procedure.IDENTIFICATION.value:
-            by_type[kind] += count
-            by_area[area][0] += count
-        else:
+    risks = dict.fromkeys(numbers, 0)
+    surveyed = 0
+    owed = {"current": [0, 0], "previous": [0, 0]}  # (households, done)
+    for area, kind, is_now, was_before, count, with_survey, done, done_before, *found in rows:
+        if was_before:
+            owed["previous"][0] += count
+            owed["previous"][1] += done_before
+        if not is_now:
             by_area[area][1] += count
+            continue
+        by_type[kind] += count
+        by_area[area][0] += count
+        surveyed += with_survey
+        owed["current"][0] += count
+        owed["current"][1] += done
+        for number, hits in zip(numbers, found, strict=True):
+            risks[number] += int(hits or 0)
     return HouseholdCounts(
         by_type=dict(by_type), by_area={k: (v[0], v[1]) for k, v in by_area.items()},
         monitored=sum(v[0] for v in by_area.values()),
-        eliminated=sum(v[1] for v in by_area.values()))
-
-
-def _line(session: Session, area_code: str, year: int) -> Decimal | None:
-    try:
-        return figure_in_force(session, area_code[:2], year, FigureKind.MONITORING_LINE).value
-    except FigureMissing:
-        return None
-
-
-def monitored_by_risk(session: Session, user: Principal, area_code: str,
-                      today: date) -> RiskCounts:
-    """The numbered risks ①–⑭ of the monitoring objects' latest surveys (one query): ① A34
-    below the monitoring line in force this year, ②–④ A23–A25 是, ⑤ A26, ⑥–⑭ the A27 codes
-    01–09 (``codes.NUMBERED_RISK_SOURCE``)."""
-    monitored = monitored_households(today)
-    values = SurveyVersion.household_values
-
-    def one_if(condition):
-        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-    risk_types = literal(" ").concat(
-        func.coalesce(values[fields.RISK_TYPES.name].as_string(), "")).concat(" ")
-    line = _line(session, area_code, today.year)
-    columns = {}
-    for number, (code, value) in codes.NUMBERED_RISK_SOURCE.items():
-        if number == "1":
-            if line is None:
-                continue
-            condition = SurveyVersion.a34_net_income_per_capita < line
-        elif code == fields.MEMBER_UNINSURED.code:
-            condition = SurveyVersion.a26_member_uninsured.is_(True)
-        elif code == fields.RISK_TYPES.code:
-            condition = risk_types.like(f"% {value} %")
-        else:
-            field = next(f for f in fields.SECURITY_RISKS if f.code == code)
-            condition = values[field.name].as_string() == value
-        columns[number] = one_if(condition)
-    row = session.execute(
-        select(func.count(), *columns.values())
-        .select_from(Household)
-        .join(monitored, monitored.c.household_id == Household.id)
-        .join(SurveyVersion, SurveyVersion.id == Household.latest_survey_id)
-        .where(within(user, Household.area_code), within(area_code, Household.area_code))
-    ).one()
-    return RiskCounts(by_risk=dict(zip(columns, (int(n) for n in row[1:]), strict=True)),
-                      surveyed=row[0], line=line)
+        eliminated=sum(v[1] for v in by_area.values()),
+        risks=RiskCounts(risks, surveyed),
+        evaluations=[EvaluationCounts(quarter.label, *owed[key],
+                                      due_status(False, quarter, today))
+                     for key, quarter in (("previous", previous), ("current", current))])
 
 
 def open_cases(session: Session, user: Principal, area_code: str, today: date) -> CaseCounts:
@@ -336,17 +323,6 @@ def per_month(session: Session, user: Principal, area_code: str, today: date,
             for label in labels]
 
 
-def evaluation_counts(session: Session, user: Principal, area_code: str, quarter: Period,
-                      today: date) -> EvaluationCounts:
-    """How many monitoring objects owe ``quarter``'s evaluation and how many have it: the
-    monitoring service's status query (``evaluation_status_query``), counted in SQL."""
-    rows = evaluation_status_query(user, quarter, today, {"area_code": area_code}).subquery()
-    total, done = session.execute(
-        select(func.count(), func.coalesce(func.sum(case((rows.c.count > 0, 1), else_=0)), 0))
-        .select_from(rows)).one()
-    return EvaluationCounts(quarter.label, total, int(done), due_status(False, quarter, today))
-
-
 def counts(session: Session, user: Principal, today: date, filters: Mapping) -> Counts:
     """Every count of the dashboard for the user's area, or ``filters["area_code"]`` inside
     it, on ``today``."""
@@ -354,16 +330,64 @@ def counts(session: Session, user: Principal, today: date, filters: Mapping) -> 
     households = households_by_area(session, user, area, today)
     cases = open_cases(session, user, area, today)
     children = sorted(set(households.by_area) | set(cases.by_area))
-    current = quarter_of(today)
-    previous = quarter_of(current.start - timedelta(days=1))
     return Counts(
-        area_code=area, on=today, by_type=households.by_type,
-        risks=monitored_by_risk(session, user, area, today),
+        area_code=area, on=today, by_type=households.by_type, risks=households.risks,
         by_area=[AreaCounts(code, *households.by_area.get(code, (0, 0)),
                             *cases.by_area.get(code, (0, 0))) for code in children],
         cases=cases, per_month=per_month(session, user, area, today),
         progress=Progress(households.monitored, cases.open_in(Procedure.ELIMINATION),
                           households.eliminated),
-        evaluations=[evaluation_counts(session, user, area, quarter, today)
-                     for quarter in (previous, current)])
+        evaluations=households.evaluations)
 
+
+
+# --- kept briefly ----------------------------------------------------------------------------
+
+
+def data_version(session: Session) -> tuple:
+    """The newest case event, survey version and evaluation (their ids, one indexed lookup
+    each): what the counts are made of changes only with one of them — every case action
+    writes an event, every survey (a household's type, risks, area) a version. Step deadlines
+    and yearly figures are not in it: a change of theirs shows once the kept counts expire."""
+    return tuple(session.execute(select(
+        select(func.max(CaseEvent.id)).scalar_subquery(),
+        select(func.max(SurveyVersion.id)).scalar_subquery(),
+        select(func.max(AssistanceEvaluation.id)).scalar_subquery())).one())
+
+
+@dataclass(frozen=True)
+class _Kept:
+    version: tuple
+    stored: float
+    counts: Counts
+
+
+_kept: weakref.WeakKeyDictionary[Engine, dict[tuple[str, date], _Kept]] = \
+    weakref.WeakKeyDictionary()
+_kept_lock = threading.Lock()
+_KEPT_AREAS = 2_000  # areas kept per database at most (a county has a few hundred)
+
+
+def cached_counts(session: Session, user: Principal, today: date, filters: Mapping,
+                  seconds: float, clock: Callable[[], float] = time.monotonic) -> Counts:
+    """``counts``, kept per area and day for at most ``seconds`` (0: never kept) and only
+    while ``data_version`` is unchanged: a county's dashboard reads 250 000 households, and is
+    opened again and again while nothing changes. The counts of an area are the same for every
+    user who may read it (it lies inside their area), so they are kept per area, not per user.
+    Each server process keeps its own."""
+    area = counted_area(user, filters)
+    if seconds <= 0:
+        return counts(session, user, today, {"area_code": area})
+    version = data_version(session)
+    key = (area, today)
+    with _kept_lock:
+        kept = _kept.setdefault(session.get_bind(), {})
+        found = kept.get(key)
+    if found is not None and found.version == version and clock() - found.stored < seconds:
+        return found.counts
+    fresh = counts(session, user, today, {"area_code": area})
+    with _kept_lock:
+        if len(kept) >= _KEPT_AREAS:
+            kept.clear()
+        kept[key] = _Kept(version, clock(), fresh)
+    return fresh

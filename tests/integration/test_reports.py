@@ -4,11 +4,14 @@ area, the month of an approval taken in Beijing time."""
 
 from __future__ import annotations
 
+import importlib.util
 import uuid
 from datetime import UTC, date, datetime
 
 import pytest
+from sqlalchemy import select, update
 
+from server.config import PROJECT_ROOT
 from server.domain.deadlines import StepDeadline
 from server.domain.monitoring import DueStatus, quarter_of
 from server.domain.pipeline import Procedure, Step
@@ -84,9 +87,9 @@ def _surveyed(session, helper, seeded, sequence: int, size: int, **household) ->
 
 def test_monitoring_objects_are_counted_by_type_risk_and_area(session, helper, seeded):
     """SPEC §4/§7: monitoring objects (an identification approved, no elimination after) by
-    A3 type, by numbered risk from their latest survey (① A34 below this year's line, ② A23
-    是, ⑥ A27 01 因病, ⑭ A27 09 其他), by township; a household whose risk was eliminated is
-    counted apart, and one in an elimination procedure is still monitored."""
+    A3 type, by numbered risk from their latest survey (① A34 below the line of the survey's
+    year, ② A23 是, ⑥ A27 01 因病, ⑭ A27 09 其他), by township; a household whose risk was
+    eliminated is counted apart, and one in an elimination procedure is still monitored."""
     county = user(session, "county")
     # A33 15 500: one member 15 500 ≥ 6 500 (no ①); three members 5 166.67 (①).
     rich = _surveyed(session, helper, seeded, 1, 1, a3_monitoring_type="01")
@@ -104,7 +107,7 @@ def test_monitoring_objects_are_counted_by_type_risk_and_area(session, helper, s
     found = counts(session, county, TODAY, {})
 
     assert found.by_type == {"01": 1, "02": 1, "03": 1}
-    assert found.risks.surveyed == 2 and found.risks.line is not None
+    assert found.risks.surveyed == 2
     assert {n: c for n, c in found.risks.by_risk.items() if c} == {"1": 1, "2": 1, "6": 2,
                                                                    "14": 1}
     assert [(a.area_code, a.monitored, a.eliminated, a.open_cases) for a in found.by_area] == [
@@ -156,3 +159,52 @@ def test_evaluations_owed_this_quarter_and_the_last(session):
             previous.missing_status) == ("2026Q1", 2, 1, 1, DueStatus.OVERDUE)
     assert (current.period, current.done, current.missing, current.missing_status) == (
         quarter_of(TODAY).label, 0, 2, DueStatus.DUE)
+
+
+def test_the_migration_fills_the_risks_of_stored_surveys_as_the_take_in_does(session, helper,
+                                                                           seeded):
+    """The numbered risks of households surveyed before the column existed are filled by its
+    migration from their latest survey, by the take-in's rule
+    (server.domain.survey.numbered_risks)."""
+    [path] = (PROJECT_ROOT / "migrations" / "versions").glob("*_household_numbered_risks.py")
+    spec = importlib.util.spec_from_file_location("numbered_risks_migration", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    _surveyed(session, helper, seeded, 1, 3, a23_housing_unsafe="01", a27_risk_types="01 09")
+    _surveyed(session, helper, seeded, 2, 1, a27_risk_types="")
+    def risks():
+        return session.scalars(select(Household.numbered_risks)
+                               .order_by(Household.created_at)).all()
+
+    taken_in = risks()
+    session.execute(update(Household).values(numbered_risks=""))
+
+    migration._fill(session.connection())
+
+    assert taken_in == [" 1 2 6 14 ", ""]
+    assert risks() == taken_in
+
+
+def test_counts_are_kept_while_nothing_they_count_changes(session):
+    """Issue 13 (the dashboard under 500 ms, "cached briefly if needed"): an area's counts are
+    kept for a few minutes, and computed again as soon as a case moves (an event) or when
+    they expire."""
+    from server.pipeline.services import open_case
+    from server.reports.queries import cached_counts
+
+    now = [1000.0]
+    county = user(session, "county")
+
+    def opened() -> int:
+        return cached_counts(session, county, TODAY, {}, 300, clock=lambda: now[0]).cases.open
+
+    first = opened()
+    _case(session, None, VILLAGE, step="application", status="open")  # no event: not seen yet
+    kept = opened()
+    open_case(session, Procedure.IDENTIFICATION, VILLAGE, user(session, "village"))
+    moved = opened()
+    _case(session, None, VILLAGE, step="application", status="open")
+    now[0] += 301
+    expired = opened()
+
+    assert (first, kept, moved, expired) == (0, 0, 2, 3)
