@@ -98,8 +98,8 @@ def _types(found: Counts) -> tuple[dict, list[Row]]:
 
 
 # ① names Hunan's 2021 figure in the source; each survey is counted against its own year's
-# line (``SurveyVersion.numbered_risks``), so the count names the line, not a figure.
-RISK_1 = codes.NUMBERED_RISK_1_TEMPLATE.format(line="当年监测线")
+# line (``Household.numbered_risks``), so the count names the line, not a figure.
+RISK_1 = "监测户当年人均纯收入低于监测线"
 # The chart's names of the numbered risks whose labels are long (the table has them in full).
 SHORT_RISKS = {"1": "收入低于监测线", "2": "住房安全", "3": "义务教育失学辍学", "4": "饮水安全",
                "5": "未参加基本医保"}
@@ -168,8 +168,8 @@ def _months(found: Counts) -> tuple[dict, list[Row]]:
 
 def _progress(found: Counts) -> tuple[dict, list[Row]]:
     progress = found.progress
-    rows = [Row("监测中（帮扶中）", (progress.monitored - progress.eliminating,), "monitored"),
-            Row("监测中（风险消除程序中）", (progress.eliminating,), "eliminating"),
+    rows = [Row("监测帮扶中", (progress.monitored - progress.eliminating,), "monitored"),
+            Row("风险消除程序中", (progress.eliminating,), "eliminating"),
             Row("已消除风险", (progress.eliminated,), "eliminated")]
     center = f"{progress.rate}%" if progress.rate is not None else "—"
     option = _pie([(row.label, row.values[0]) for row in rows], [ACCENT, LIGHT, OK], center)

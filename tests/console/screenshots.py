@@ -105,8 +105,59 @@ def _shoot(base: str, out: Path) -> list[Path]:
         page.goto(f"{base}/console/users/999999")
         shot(page, "error")
         context.close()
+        _dashboard_and_warnings(browser, base, shot)
         browser.close()
     return shots
+
+
+def _dashboard_and_warnings(browser, base: str, shot) -> None:
+    """统计看板 (desktop and phone) and 部门预警: the county's lists, the import report of a
+    list naming demo people, a village's home-check tasks."""
+    import requests
+
+    from server.demo import DEMO_PASSWORD
+    from server.domain.idnumber import check_character
+    from tests.support.console import DESKTOP, PHONE, log_in
+
+    for size, suffix in ((DESKTOP, ""), (PHONE, "-phone")):
+        context = browser.new_context(viewport=size, locale="zh-CN",
+                                      device_scale_factor=1 if size is DESKTOP else 2)
+        page = context.new_page()
+        log_in(page, base, "county", DEMO_PASSWORD)
+        page.goto(f"{base}/console/dashboard")
+        page.wait_for_selector(".chart[data-drawn]")
+        shot(page, f"dashboard{suffix}")
+        context.close()
+
+    people = requests.get(f"{base}/api/v1/people", params={"page_size": 3, "deceased": "false"},
+                          auth=("county", DEMO_PASSWORD), timeout=30).json()
+    unknown = "43042119660606055"  # a valid number nobody in the registry has
+    unknown += check_character(unknown)
+    first = people[0]["id_number"]
+    mistyped = first[:17] + ("1" if first[17] == "0" else "0")
+    rows = [("县医疗保障局", people[0]["id_number"], "住院自付费用超过 2 万元"),
+            ("县医疗保障局", people[1]["id_number"], "住院自付费用超过 2 万元"),
+            ("县人力资源和社会保障局", people[2]["id_number"], "失业登记超过 6 个月"),
+            ("县民政局", unknown, "申请临时救助"), ("县残联", mistyped, "新办残疾证")]
+    listed = "部门,身份证号码,原因,日期\n" + "".join(
+        f"{department},{number},{reason},2026-11-20\n" for department, number, reason in rows)
+    context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
+    page = context.new_page()
+    log_in(page, base, "county", DEMO_PASSWORD)
+    page.goto(f"{base}/console/warnings")
+    shot(page, "warnings")
+    page.get_by_label("名单文件").set_input_files(files=[{
+        "name": "2026年11月医保人社预警名单.csv", "mimeType": "text/csv",
+        "buffer": listed.encode("utf-8")}])
+    page.get_by_role("button", name="上传并匹配").click()
+    shot(page, "warning-report")
+    context.close()
+    context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
+    page = context.new_page()
+    log_in(page, base, "village", DEMO_PASSWORD)
+    page.goto(f"{base}/console/warnings/tasks?open=all")
+    shot(page, "warning-tasks")
+    context.close()
 
 
 def main() -> None:
