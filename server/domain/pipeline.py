@@ -176,6 +176,16 @@ class Facts:
     signers: frozenset[str] = frozenset()
 
 
+def available_actions(case: CaseState, role: str) -> tuple[Action, ...]:
+    """The actions ``role`` may take on the case now, to offer them: none on a closed case or
+    at a step another role acts at; no return from the first step. ``transition`` still
+    decides each one with the facts (signatures, the notice's days, objections …)."""
+    if case.status is not Status.OPEN or role not in ROLES[case.step]:
+        return ()
+    first = STEPS[case.procedure].index(case.step) == 0
+    return tuple(a for a in Action if not (a is Action.RETURN and first))
+
+
 def notice_closes_on(started: date, days: int) -> date:
     """The first day a notice begun on ``started`` may be closed (``days`` full days after)."""
     return started + timedelta(days=days + 1)

@@ -64,6 +64,9 @@ class CaseQueryArgsSchema(Schema):
         "description": "只看此区划及其下级（区划代码前缀，须在本人辖区内）"})
     origin = fields.String(validate=validate.OneOf(TABLES["case_origin"].codes_list()),
                            metadata={"description": "案件来源（代码表 case_origin）"})
+    monitoring_type = fields.String(
+        validate=validate.OneOf(TABLES["a3_monitoring_type"].codes_list()),
+        metadata={"description": "只看此类型（A3 监测对象类型）农户的案件"})
     sort = Sort("id", "opened_at", "step_entered_at", "area_code", default="id")
     overdue = fields.Boolean(metadata={
         "description": "只列出（true）或排除（false）超时的未办结案件：当前环节或整个程序超时"})
