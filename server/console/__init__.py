@@ -57,6 +57,8 @@ CONTENT_SECURITY_POLICY = "; ".join((
 # view admits (``session.login_required``), so the menu and the access check cannot disagree.
 NAVIGATION = (
     ("console.workbench", "工作台", "console.workbench"),
+    ("console.cases", "案件", "console.case"),
+    ("console.notices", "公示", "console.notices"),
     ("console.users", "用户", "console.user"),
 )
 
@@ -162,4 +164,4 @@ def init_app(app: Flask) -> None:
 from server.console.session import load_user  # noqa: E402
 
 bp.before_request(load_user)
-from server.console import account, users, workbench  # noqa: E402, F401
+from server.console import account, cases, users, workbench  # noqa: E402, F401

@@ -72,6 +72,9 @@ STEP_NAMES = {
     Step.TOWNSHIP_REVIEW: "乡镇审核", Step.COUNTY_APPROVAL: "县级审定",
 }
 
+ACTION_NAMES = {Action.APPROVE: "通过", Action.RETURN: "退回", Action.REJECT: "驳回"}
+STATUS_NAMES = {Status.OPEN: "办理中", Status.DONE: "已办结", Status.REJECTED: "已驳回"}
+
 # Who acts at each step.
 ROLES: dict[Step, frozenset[str]] = {
     Step.APPLICATION: frozenset({Role.HELPER, Role.VILLAGE}),
