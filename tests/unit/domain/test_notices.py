@@ -27,5 +27,6 @@ def test_a_measure_shows_its_latest_options_and_effect_and_a_tick_box_its_label(
     lines = measure_lines([older, newer])
 
     assert [line.code for line in lines] == ["A39", "A40", "A44"]
-    assert lines[0] == MeasureLine("A39", "产业帮扶", ("种植业", "养殖业"), "发展养殖，年增收3000元")
+    assert lines[0] == MeasureLine("A39", "产业帮扶", ("种植业", "养殖业"),
+                                   "发展养殖，年增收3000元")
     assert lines[2] == MeasureLine("A44", "饮水安全保障", (), None)
