@@ -45,7 +45,7 @@ from server.domain.pipeline import (
     available_actions,
     required_signers,
 )
-from server.errors import AppError, limit_body
+from server.errors import AppError
 from server.pipeline import queries, services, signatures
 from server.pipeline.schemas import (
     CaseActionSchema,
@@ -293,8 +293,8 @@ def _field_errors(invalid: ValidationError) -> dict[str, str]:
 def case_act(case_id: int):
     """Approve, return or reject the case's step, with the signatures by signer
     (``signature_<signer>``) and the attachments (``attachment``) the REST action takes, if
-    the case is still at the version the form was made from."""
-    limit_body(current_app.config["MAX_SUBMISSION_BYTES"])
+    the case is still at the version the form was made from. (The body's size was limited
+    before the CSRF check read it: ``server.console._check_csrf``.)"""
     form = {"action": request.form.get("action", ""), "opinion": request.form.get("opinion", "")}
     try:
         data = CaseActionSchema().load(form)

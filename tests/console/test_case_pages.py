@@ -231,3 +231,19 @@ def test_objections_and_the_monitoring_contact_are_kept_on_the_case_page(console
     assert 'data-error-code="REASON_REQUIRED"' in unexplained.text
     assert 'data-objection-status="closed"' in page and "经核实货车已于2020年转卖" in page
     assert page.count('data-contact-current="1"') == 1 and "刘强" in page
+
+
+def test_an_action_too_large_is_refused_before_its_form_is_read(console, db):
+    """The one request-size limit (MAX_SUBMISSION_BYTES, here 2 MiB) holds for the console's
+    uploads too: refused with 413 SUBMISSION_TOO_LARGE, nothing done."""
+    case_id = case_at(db, "village_review", VILLAGE)
+    console.login("village")
+
+    refused = console.post(f"/cases/{case_id}/act", {"action": "approve",
+                                                     "version": _version(console, case_id)},
+                           files=[("attachment", ("big.pdf", b"%PDF-" + b"0" * 3 * 2**20,
+                                                  "application/pdf"))])
+
+    assert refused.status_code == 413
+    assert 'data-error-code="SUBMISSION_TOO_LARGE"' in refused.text
+    assert _case(db, case_id).step == "village_review"
