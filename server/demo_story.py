@@ -36,6 +36,7 @@ from media.store import MediaStore
 from media.uploads import UploadedFile
 from server import clock
 from server.auth import Principal
+from server.domain import fields
 from server.domain.codes import NO, YES
 from server.domain.deadlines import StepDeadline
 from server.domain.idnumber import check_character
@@ -279,26 +280,27 @@ class Story:
                 **({"household": family.household_id} if resurvey else {}),
                 "address": {"addr_county": family.area[:6], "addr_township": family.area[:9],
                             "addr_village": family.area[:12], "addr_group": family.area},
-                "phone": family.phone, "a1_resettlement_site": NO,
-                "a3_monitoring_type": family.kind,
-                "a4_formerly_poor": YES if family.kind == "01" else NO,
+                "phone": family.phone, fields.RESETTLEMENT_SITE.name: NO,
+                fields.MONITORING_TYPE.name: family.kind,
+                fields.FORMERLY_POOR.name: YES if family.kind == "01" else NO,
                 "members": [self._member(p, today, family, reason) for p in roster],
-                "a23_housing_unsafe": YES if "h" in family.risks else NO,
-                "a24_school_dropout": NO, "a25_water_unsafe": NO,
-                "a27_risk_types": " ".join(r for r in family.risks if r != "h"),
+                fields.HOUSING_UNSAFE.name: YES if "h" in family.risks else NO,
+                fields.SCHOOL_DROPOUT.name: NO, fields.WATER_UNSAFE.name: NO,
+                fields.RISK_TYPES.name: " ".join(r for r in family.risks if r != "h"),
                 "severe_difficulty": YES if family.kind == "03" else NO,
-                "a28_wages": f"{wages:.0f}", "a29_business_income": f"{total - wages + 600:.0f}",
-                "a30_property_income": "0", "a31_transfer_income": "1200",
-                "a32_business_expenses": "1800",
-                "a35_insurance_claims": "3000" if "01" in family.risks else "0",
-                "a36_compliant_out_of_pocket": f"{(family.per_capita + 3000) * size:.0f}"
+                fields.WAGES.name: f"{wages:.0f}",
+                fields.BUSINESS_INCOME.name: f"{total - wages + 600:.0f}",
+                fields.PROPERTY_INCOME.name: "0", fields.TRANSFER_INCOME.name: "1200",
+                fields.BUSINESS_EXPENSES.name: "1800",
+                fields.INSURANCE_CLAIMS.name: "3000" if "01" in family.risks else "0",
+                fields.COMPLIANT_OUT_OF_POCKET.name: f"{(family.per_capita + 3000) * size:.0f}"
                 if family.kind == "03" else "1500",
                 "photo_hukou": "hukou.jpg", "id_photos": [{"photo_id_card": "id.jpg"}],
                 "photo_house": "house.jpg",
                 "visit_location": f"{26.95 + self.rng.random() * 0.3:.5f} "
                                   f"{112.25 + self.rng.random() * 0.3:.5f} 85 6",
-                "a55_contact_name": self.cast.helper[family.village].username,
-                "a55_contact_phone": "0734-6812345",
+                fields.CONTACT_NAME.name: self.cast.helper[family.village].username,
+                fields.CONTACT_PHONE.name: "0734-6812345",
                 "applicant_can_sign": YES, "sig_applicant": "sig.png", "team_count": "2",
                 "team": [{"team_member_name": name, "team_member_role": role,
                           "team_signature": f"t{n}.png"}
@@ -306,7 +308,7 @@ class Story:
                                                           start=1)],
             }
             if "09" in family.risks:
-                values["a27_other_text"] = "房屋年久失修"
+                values[fields.OTHER_TEXT.name] = "房屋年久失修"
             files = {"hukou.jpg": (self.photo_jpeg("document"), "image/jpeg"),
                      "id.jpg": (self.photo_jpeg("document"), "image/jpeg"),
                      "house.jpg": (self.photo_jpeg("house"), "image/jpeg"),
@@ -334,20 +336,21 @@ class Story:
             skill, schooling, education = "01", "99", "03"
         ill = "01" in family.risks and person.relation == "01"
         values = {
-            "a5_name": person.name, "has_id_card": YES, "a7_id_number": person.id_number,
-            "a8_relation": person.relation, "a9_ethnicity": "01",
-            "a10_political_status": "06", "a11_education": education,
-            "a12_schooling": schooling, "a13_health": "03" if ill else "01",
-            "a14_labour_skill": "05" if ill and working else skill,
-            "a15_work_area": "2" if working else "9",
-            "a16_work_months": "6" if working else "0",
-            "a17_basic_medical_insurance": YES, "a18_serious_illness_insurance": YES,
-            "a19_basic_pension": YES if age >= 16 else NO,
-            "a20_minimum_living_allowance": YES if family.kind == "01" else NO,
-            "a21_extreme_poverty_support": NO, "a22_relocated": NO, "deceased": NO,
+            fields.NAME.name: person.name, "has_id_card": YES,
+            fields.ID_NUMBER.name: person.id_number,
+            fields.RELATION.name: person.relation, fields.ETHNICITY.name: "01",
+            fields.POLITICAL_STATUS.name: "06", fields.EDUCATION.name: education,
+            fields.SCHOOLING.name: schooling, fields.HEALTH.name: "03" if ill else "01",
+            fields.LABOUR_SKILL.name: "05" if ill and working else skill,
+            fields.WORK_AREA.name: "2" if working else "9",
+            fields.WORK_MONTHS.name: "6" if working else "0",
+            fields.BASIC_MEDICAL_INSURANCE.name: YES, fields.SERIOUS_ILLNESS_INSURANCE.name: YES,
+            fields.BASIC_PENSION.name: YES if age >= 16 else NO,
+            fields.MINIMUM_LIVING_ALLOWANCE.name: YES if family.kind == "01" else NO,
+            fields.EXTREME_POVERTY_SUPPORT.name: NO, fields.RELOCATED.name: NO, "deceased": NO,
         }
         if working:
-            values["a15_work_place"] = "湖南省长沙市"
+            values[fields.WORK_PLACE.name] = "湖南省长沙市"
         values.update((reason or {}).get(person.id_number, {}))
         return values
 
@@ -357,13 +360,13 @@ class Story:
         size = len(family.members)
         values = {
             "household": family.household_id, "visit_date": today.isoformat(),
-            "household_size": str(size), "a28_wages": str(9800 * size),
-            "a29_business_income": "3000", "a30_property_income": "0",
-            "a31_transfer_income": "1500", "a32_business_expenses": "1000",
-            "a35_insurance_claims": "0", "a36_compliant_out_of_pocket": "0",
+            "household_size": str(size), fields.WAGES.name: str(9800 * size),
+            fields.BUSINESS_INCOME.name: "3000", fields.PROPERTY_INCOME.name: "0",
+            fields.TRANSFER_INCOME.name: "1500", fields.BUSINESS_EXPENSES.name: "1000",
+            fields.INSURANCE_CLAIMS.name: "0", fields.COMPLIANT_OUT_OF_POCKET.name: "0",
             "std_measures_carried_out": YES, "std_basic_needs_secured": YES,
             "std_income_stable": YES, "std_rigid_expenses_resolved": YES,
-            "a53_elimination_method": "01",
+            fields.ELIMINATION_METHOD.name: "01",
             "team": [{"team_signature": "t1.png"}, {"team_signature": "t2.png"}],
             "confirmation": {"sig_head": "head.png"},
         }
@@ -376,8 +379,10 @@ class Story:
         with self.on(days_ago) as today:
             self.submit(self.cast.helper[family.village], "measures", f"{family.key}/measures",
                         {"household": family.household_id, "measure_date": today.isoformat(),
-                         "green_channel": NO, "a39_industry": "01 03", "a40_employment": "01",
-                         "a45_health": "01" if "01" in family.risks else "02"}, {}, today)
+                         "green_channel": NO, fields.INDUSTRY.name: "01 03",
+                         fields.EMPLOYMENT.name: "01",
+                         fields.HEALTH_ASSISTANCE.name: "01" if "01" in family.risks else "02"},
+                        {}, today)
 
     def declaration(self, family: Family, days_ago: int) -> None:
         """农户自主申报 of a registered household: it opens the identification case."""
@@ -605,8 +610,8 @@ def tell(session: Session, store: MediaStore, cast: Cast, villages: list[str]) -
     wrong = story.family("v1-25", 0, 3, "02", ["01"], 4500)
     child = wrong.members[2] = story.person("03", True, clock.today().year - 10,
                                             wrong.head.name[0])
-    story.survey(wrong, 5, expect="invalid", reason={child.id_number: {
-        "a14_labour_skill": "01", "a12_schooling": "99"}})  # a child as a worker: refused
+    story.survey(wrong, 5, expect="invalid", reason={child.id_number: {  # a child at work
+        fields.LABOUR_SKILL.name: "01", fields.SCHOOLING.name: "99"}})
 
     # A department warning list (民政局): matched tasks, a repeat, one not found, one invalid.
     with story.on(6) as day:

@@ -1,4 +1,4 @@
-"""Each household's numbered risks ①–⑭ from its latest survey (server.domain.survey
+"""Each household's numbered risks ①–⑭ from its latest survey (server.domain.notices
 .numbered_risks), kept in a short text column beside its A3 type so that the county's counts
 by risk (server.reports) read neither the surveys nor their JSON; existing households are
 filled from their latest survey's stored values.
@@ -13,7 +13,7 @@ from decimal import Decimal
 from alembic import op
 import sqlalchemy as sa
 
-from server.domain.survey import numbered_risks
+from server.domain.notices import numbered_risks
 from server.households.models import risk_text
 
 
@@ -57,7 +57,9 @@ def _fill(connection) -> None:
             line = next((value for figure_year, value in reversed(lines.get(area[:2], []))
                          if figure_year <= year), None)
             a34 = Decimal(str(a34)) if a34 is not None else None
-            found = risk_text(numbered_risks(values, bool(a26), a34, line))
+            found = risk_text(numbered_risks(
+                values, member_uninsured=bool(a26),
+                below_line=a34 is not None and line is not None and a34 < line))
             if found:
                 changes.append({"id": id_, "risks": found})
         if changes:

@@ -33,7 +33,7 @@ from server.clock import CHINA
 from server.config import instance_secret_key
 from server.domain.logins import MIN_PASSWORD_LENGTH
 from server.domain.roles import ROLE_NAMES
-from server.errors import AppError, register_renderer
+from server.errors import AppError, limit_body, register_renderer
 
 bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates",
                static_folder="static")
@@ -57,6 +57,8 @@ CONTENT_SECURITY_POLICY = "; ".join((
 # view admits (``session.login_required``), so the menu and the access check cannot disagree.
 NAVIGATION = (
     ("console.workbench", "工作台", "console.workbench"),
+    ("console.cases", "案件", "console.case"),
+    ("console.notices", "公示", "console.notices"),
     ("console.dashboard", "统计看板", "console.dashboard"),
     ("console.warnings", "部门预警", "console.warning"),
     ("console.users", "用户", "console.user"),
@@ -103,7 +105,10 @@ def local_time(moment: datetime | None) -> str:
 @bp.before_request
 def _check_csrf():
     """Every POST (PUT, PATCH, DELETE) of the console carries the session's CSRF token: in the
-    form's ``csrf_token`` field, or in the ``X-CSRFToken`` header (htmx)."""
+    form's ``csrf_token`` field, or in the ``X-CSRFToken`` header (htmx). The body's size is
+    limited first (``errors.limit_body``: the check reads the form, files and all)."""
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        limit_body(current_app.config["MAX_SUBMISSION_BYTES"])
     csrf.protect()
 
 
@@ -164,4 +169,11 @@ def init_app(app: Flask) -> None:
 from server.console.session import load_user  # noqa: E402
 
 bp.before_request(load_user)
-from server.console import account, dashboard, users, warnings, workbench  # noqa: E402, F401
+from server.console import (  # noqa: E402, F401
+    account,
+    cases,
+    dashboard,
+    users,
+    warnings,
+    workbench,
+)

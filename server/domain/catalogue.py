@@ -135,6 +135,8 @@ CATALOGUE: dict[str, Kind] = {
     "CASE_CHANGED": Kind(
         412, _Q, "案件在您读取之后已被办理或更改（ETag 不符）：请重新读取案件后再办理"),
     "BULK_TOO_MANY": Kind(400, _Q, "一次最多办理{limit}件案件"),
+    "BULK_NONE_SELECTED": Kind(400, _Q, "请先勾选要批量办理的案件"),
+    "CASE_ACTION_REQUIRED": Kind(400, _Q, "请选择办理方式：通过、退回或驳回"),
     "SIGNATURE_PART_UNKNOWN": Kind(
         400, _Q, "只接受名为 signature 或 signature_<签字人>（{signers}）的签名文件和名为 "
                  "attachment 的附件，不接受“{part}”"),

@@ -72,6 +72,9 @@ STEP_NAMES = {
     Step.TOWNSHIP_REVIEW: "乡镇审核", Step.COUNTY_APPROVAL: "县级审定",
 }
 
+ACTION_NAMES = {Action.APPROVE: "通过", Action.RETURN: "退回", Action.REJECT: "驳回"}
+STATUS_NAMES = {Status.OPEN: "办理中", Status.DONE: "已办结", Status.REJECTED: "已驳回"}
+
 # Who acts at each step.
 ROLES: dict[Step, frozenset[str]] = {
     Step.APPLICATION: frozenset({Role.HELPER, Role.VILLAGE}),
@@ -174,6 +177,16 @@ class Facts:
     # The capacities (Signer values) of the signatures given for this approval: uploaded with
     # it, and the phone's applicant / household-head signature where the step takes it.
     signers: frozenset[str] = frozenset()
+
+
+def available_actions(case: CaseState, role: str) -> tuple[Action, ...]:
+    """The actions ``role`` may take on the case now, to offer them: none on a closed case or
+    at a step another role acts at; no return from the first step. ``transition`` still
+    decides each one with the facts (signatures, the notice's days, objections …)."""
+    if case.status is not Status.OPEN or role not in ROLES[case.step]:
+        return ()
+    first = STEPS[case.procedure].index(case.step) == 0
+    return tuple(a for a in Action if not (a is Action.RETURN and first))
 
 
 def notice_closes_on(started: date, days: int) -> date:

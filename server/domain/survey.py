@@ -263,30 +263,6 @@ def _check_roster(roster: list[Member], problems: list[Problem]) -> None:
                                 fields.RELATION.code, {"count": len(heads)}))
 
 
-def numbered_risks(values: Mapping[str, object], a26: bool, a34: Decimal | None,
-                   line: Decimal | None) -> tuple[str, ...]:
-    """The numbered risks ①–⑭ a survey shows (SPEC §4; codes '1'–'14' of
-    ``codes.NUMBERED_RISKS``, from the fields ``codes.NUMBERED_RISK_SOURCE`` names): ① A34
-    below the monitoring line of the survey's year, ②–④ A23–A25 是, ⑤ A26, ⑥–⑭ the A27 codes
-    01–09. ``values`` as read or as stored (A27 a tuple of codes or a space-separated text)."""
-    chosen = values.get(fields.RISK_TYPES.name) or ()
-    chosen = set(chosen.split() if isinstance(chosen, str) else chosen)
-    security = {field.code: field.name for field in fields.SECURITY_RISKS}
-    found = []
-    for number, (code, value) in codes.NUMBERED_RISK_SOURCE.items():
-        if number == "1":
-            hit = a34 is not None and line is not None and a34 < line
-        elif code == fields.MEMBER_UNINSURED.code:
-            hit = a26
-        elif code == fields.RISK_TYPES.code:
-            hit = value in chosen
-        else:
-            hit = values.get(security[code]) == value
-        if hit:
-            found.append(number)
-    return tuple(found)
-
-
 def _has_risk(values: Mapping[str, object], a26: bool) -> bool:
     """Any of the numbered risks ②–⑭ (SPEC §4)."""
     yes = [values.get(spec.name) == codes.YES for spec in fields.SECURITY_RISKS]

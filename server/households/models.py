@@ -28,7 +28,7 @@ class Household(Base):
     size: Mapped[int] = mapped_column(default=0)
     monitoring_type: Mapped[str | None] = mapped_column(String(2), default=None)
     # Like A3 above, from the latest survey: its numbered risks ①–⑭
-    # (server.domain.survey.numbered_risks), each between spaces (" 1 2 6 "; "" for none), so
+    # (server.domain.notices.numbered_risks), each between spaces (" 1 2 6 "; "" for none), so
     # that the county's counts by risk (server.reports) read neither the survey nor its JSON.
     numbered_risks: Mapped[str] = mapped_column(String(40), default="", server_default="")
     latest_survey_id: Mapped[int | None] = mapped_column(

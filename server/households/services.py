@@ -19,7 +19,8 @@ from server.dedup.models import DuplicateFlag
 from server.domain.dedup import ConflictKind, Decision, Outcome, PersonKey, likely_same, pair
 from server.domain.fields import MONITORING_TYPE
 from server.domain.money import CENT
-from server.domain.survey import Survey, numbered_risks
+from server.domain.notices import numbered_risks
+from server.domain.survey import Survey
 from server.households.models import Household, Person, SurveyVersion, risk_text
 from server.submissions.models import Submission
 
@@ -44,9 +45,7 @@ def write_household(session: Session, submission: Submission, survey: Survey,
     household.updated_at = func.now()
     household.monitoring_type = survey.household.get(MONITORING_TYPE.name,
                                                      household.monitoring_type)
-    household.numbered_risks = risk_text(numbered_risks(
-        survey.household, survey.a26_member_uninsured,
-        survey.derived.a34_net_income_per_capita if survey.derived else None, survey.line))
+    household.numbered_risks = risk_text(survey_risks(survey))
     current = {p.id_number: p for p in session.scalars(
         select(Person).where(Person.id_number.in_(
             [m.id_number.value for m in survey.members if m.id_number])))}
@@ -168,6 +167,17 @@ def _survey_version(session: Session, household: Household, submission: Submissi
     session.add(version)
     session.flush()
     return version
+
+
+def survey_risks(survey: Survey) -> tuple[str, ...]:
+    """The numbered risks ①–⑭ the survey shows (``domain.notices.numbered_risks``; ① by the
+    monitoring line of its year), from its values as they are stored."""
+    derived = survey.derived
+    return numbered_risks(
+        {k: plain(v) for k, v in survey.household.items()},
+        member_uninsured=survey.a26_member_uninsured,
+        below_line=derived is not None and survey.line is not None
+        and derived.a34_net_income_per_capita < survey.line)
 
 
 def cents(value):

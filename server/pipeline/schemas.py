@@ -3,7 +3,13 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate
 
 from server.domain.codes import TABLES
-from server.domain.fields import ELIMINATION_DATE, MEASURES, code_span, fields_of_stage
+from server.domain.fields import (
+    ELIMINATION_DATE,
+    MEASURES,
+    MONITORING_TYPE,
+    code_span,
+    fields_of_stage,
+)
 from server.domain.pipeline import SIGNER_NAMES, Action, Procedure, Signer, Status, Step
 from server.rest import AREA_CODE, HOUSEHOLD_ID, Sort, Text
 
@@ -64,6 +70,9 @@ class CaseQueryArgsSchema(Schema):
         "description": "只看此区划及其下级（区划代码前缀，须在本人辖区内）"})
     origin = fields.String(validate=validate.OneOf(TABLES["case_origin"].codes_list()),
                            metadata={"description": "案件来源（代码表 case_origin）"})
+    monitoring_type = fields.String(
+        validate=validate.OneOf(TABLES[MONITORING_TYPE.table].codes_list()),
+        metadata={"description": f"只看此类型（{MONITORING_TYPE.caption}）农户的案件"})
     sort = Sort("id", "opened_at", "step_entered_at", "area_code", default="id")
     overdue = fields.Boolean(metadata={
         "description": "只列出（true）或排除（false）超时的未办结案件：当前环节或整个程序超时"})

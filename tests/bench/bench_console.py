@@ -67,8 +67,8 @@ from server.config import PROJECT_ROOT
 from server.db import make_engine
 from server.demo_story import DEADLINE_DOCUMENT, DEMO_DEADLINES
 from server.domain.deadlines import StepDeadline
+from server.domain.notices import numbered_risks
 from server.domain.pipeline import STEPS, Procedure, Step
-from server.domain.survey import numbered_risks
 from server.figures.services import set_step_deadline
 from server.households.models import risk_text
 from server.migrate import upgrade
@@ -118,7 +118,8 @@ def _survey_values(rng: random.Random, kind: str) -> tuple[str, str, str]:
               "a23_housing_unsafe": "01" if rng.random() < 0.05 else "02",
               "a24_school_dropout": "02", "a25_water_unsafe": "02",
               "a27_risk_types": rng.choice(RISKS), "a28_wages": str(per_capita * 2)}
-    risks = risk_text(numbered_risks(values, False, Decimal(per_capita), LINE))
+    risks = risk_text(numbered_risks(values, member_uninsured=False,
+                                     below_line=per_capita < LINE))
     return json.dumps(values, ensure_ascii=False), f"{per_capita}.00", risks
 
 

@@ -165,7 +165,7 @@ def test_the_migration_fills_the_risks_of_stored_surveys_as_the_take_in_does(ses
                                                                            seeded):
     """The numbered risks of households surveyed before the column existed are filled by its
     migration from their latest survey, by the take-in's rule
-    (server.domain.survey.numbered_risks)."""
+    (server.domain.notices.numbered_risks)."""
     [path] = (PROJECT_ROOT / "migrations" / "versions").glob("*_household_numbered_risks.py")
     spec = importlib.util.spec_from_file_location("numbered_risks_migration", path)
     migration = importlib.util.module_from_spec(spec)

@@ -13,13 +13,22 @@ from media.memory import MemoryMediaStore
 from server.audit.models import AuditEntry
 from server.errors import AppError
 from server.screening.models import WarningRow
-from server.screening.services import import_warning_list, open_tasks, record_check
+from server.screening.queries import tasks_query
+from server.screening.services import import_warning_list, record_check
 from tests.integration.conftest import user
 from tests.integration.test_registry import TODAY, submit
 from tests.support.households import CHILD, HEAD, SPOUSE, id_number
 from tests.support.seed import VILLAGE
 
 STRANGER = id_number("430421", "19900909", 91)
+
+
+def open_tasks(session, area_code: str):
+    """The unchecked home-check tasks inside ``area_code``, by the read service the REST API
+    and the console list them with (seen by the county)."""
+    county = user(session, "county")
+    return [row for row, _ in session.execute(
+        tasks_query(county, {"open": True, "area_code": area_code}))]
 
 
 def csv_list(*rows: tuple[str, str, str, str]) -> bytes:

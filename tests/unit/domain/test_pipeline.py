@@ -23,6 +23,7 @@ from server.domain.pipeline import (
     Signer,
     Status,
     Step,
+    available_actions,
     check_opening,
     during_case,
     green_channel,
@@ -263,3 +264,16 @@ def test_only_an_identification_makes_a_measure_green_channel(day, opened):
     """帮扶先行: assistance before the identification ends; not a risk-elimination notion."""
     assert green_channel(Procedure.IDENTIFICATION, day, opened, None) == (day >= opened)
     assert not green_channel(Procedure.ELIMINATION, day, opened, None)
+
+
+def test_the_actions_offered_are_those_of_the_role_at_its_step_on_an_open_case():
+    """SPEC §6: each step is acted on by its role; a step can return the case to the previous
+    one (not the first step), and a closed case takes no action."""
+    first = CaseState(Procedure.IDENTIFICATION, Step.APPLICATION)
+    notice = CaseState(Procedure.IDENTIFICATION, Step.PUBLIC_NOTICE)
+
+    assert available_actions(first, "helper") == (Action.APPROVE, Action.REJECT)
+    assert available_actions(notice, "village") == (Action.APPROVE, Action.RETURN,
+                                                    Action.REJECT)
+    assert available_actions(notice, "township") == ()
+    assert available_actions(replace(notice, status=Status.DONE), "village") == ()

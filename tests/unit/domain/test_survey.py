@@ -87,17 +87,3 @@ def test_a_deceased_member_counts_in_this_surveys_size():
     result = survey(members=[HEAD, {**SPOUSE, "deceased": "01", "death_date": "2021-04-01"}])
 
     assert result.size == 2 and result.members[1].deceased
-
-
-def test_the_numbered_risks_come_from_their_fields():
-    """SPEC §4: ① A34 below the line, ②–④ A23–A25 是, ⑤ A26, ⑥–⑭ the A27 codes 01–09."""
-    from server.domain.survey import numbered_risks
-
-    values = {"a23_housing_unsafe": "01", "a24_school_dropout": "02", "a25_water_unsafe": "01",
-              "a27_risk_types": "01 09"}
-
-    assert numbered_risks(values, True, Decimal("6499.99"), Decimal("6500")) == (
-        "1", "2", "4", "5", "6", "14")
-    assert numbered_risks({"a27_risk_types": ("02", "08")}, False, Decimal("6500"),
-                          Decimal("6500")) == ("7", "13")
-    assert numbered_risks({}, False, None, None) == ()

@@ -58,6 +58,8 @@ def test_a_county_user_sees_the_counts_change_after_approving_a_case(page, live_
     log_in(page, live_server, "county")
     page.get_by_role("navigation", name="主导航").get_by_role("link", name="统计看板").click()
     before = _numbers(page)
+    page.wait_for_function("document.querySelectorAll('.chart[data-drawn]').length === "
+                           "document.querySelectorAll('.chart').length")
     drawn = page.locator(".chart[data-drawn]").count()
 
     county = Api(live_server, "county")
