@@ -4,7 +4,7 @@ the exports call. A user sees their own area and everything inside it, never the
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import Select, select
@@ -12,9 +12,11 @@ from sqlalchemy.orm import Session
 
 from server.areas.models import Area
 from server.auth import Principal, within
-from server.domain.areas import LEVEL_NAMES
+from server.domain.areas import CODE_LENGTH, LEVEL_NAMES, AreaLevel
 from server.errors import AppError
 from server.listing import where_equal
+
+VILLAGE_LENGTH = CODE_LENGTH[AreaLevel.VILLAGE]  # a group's code starts with its village's
 
 
 @dataclass(frozen=True)
@@ -45,3 +47,21 @@ def area_view(area: Area) -> AreaView:
     return AreaView(code=area.code, name=area.name, level=area.level,
                     level_name=LEVEL_NAMES.get(area.level, area.level),  # StrEnum keys
                     parent_code=area.parent_code)
+
+
+def place_names(session: Session, codes: Iterable[str]) -> dict[str, str]:
+    """Code → where it is, as people say it: the village and the group ("洪罗庙社区第一村民
+    小组"), a township or a village by its name; a code not in the tree is left out. For the
+    area codes a page shows (households, submissions): one query for them all."""
+    wanted = {code for code in codes if code}
+    keys = wanted | {code[:VILLAGE_LENGTH] for code in wanted if len(code) > VILLAGE_LENGTH}
+    if not keys:
+        return {}
+    names = dict(session.execute(select(Area.code, Area.name).where(Area.code.in_(keys))).all())
+    out = {}
+    for code in wanted:
+        if code not in names:
+            continue
+        village = names.get(code[:VILLAGE_LENGTH]) if len(code) > VILLAGE_LENGTH else None
+        out[code] = f"{village}{names[code]}" if village else names[code]
+    return out
