@@ -57,6 +57,10 @@ CONTENT_SECURITY_POLICY = "; ".join((
 # view admits (``session.login_required``), so the menu and the access check cannot disagree.
 NAVIGATION = (
     ("console.workbench", "工作台", "console.workbench"),
+    ("console.households", "农户", "console.household"),
+    ("console.review", "审核", "console.review"),
+    ("console.conflicts", "冲突", "console.conflict"),
+    ("console.duplicates", "疑似重复", "console.duplicate"),
     ("console.users", "用户", "console.user"),
 )
 
@@ -162,4 +166,12 @@ def init_app(app: Flask) -> None:
 from server.console.session import load_user  # noqa: E402
 
 bp.before_request(load_user)
-from server.console import account, users, workbench  # noqa: E402, F401
+from server.console import (  # noqa: E402, F401
+    account,
+    conflicts,
+    households,
+    review,
+    shown,
+    users,
+    workbench,
+)

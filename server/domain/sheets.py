@@ -68,6 +68,17 @@ def _ordered(names: set[str], scope: Scope) -> list[Field]:
     return [spec for spec in in_code_order() if spec.scope is scope and spec.name in names]
 
 
+def sheet(values: Mapping[str, str], scope: Scope = Scope.HOUSEHOLD,
+          coded_only: bool = False) -> list[tuple[Field, str]]:
+    """The values the registry knows, (field, value) in code order; empty values, photos and
+    signatures left out. ``coded_only``: the fields with an A-code alone (the national
+    dataset's indicators)."""
+    names = {name for name, value in values.items() if value and name in BY_NAME
+             and BY_NAME[name].kind not in _NOT_COMPARED
+             and (BY_NAME[name].code or not coded_only)}
+    return [(spec, str(values[spec.name])) for spec in _ordered(names, scope)]
+
+
 # --- two survey versions side by side -----------------------------------------------------------
 
 
@@ -243,3 +254,36 @@ def review_sheet(household: Mapping[str, str], members: Sequence[Mapping[str, st
     other = {name: str(value) for name, value in household.items()
              if name not in BY_NAME and value}
     return ReviewSheet(lines(household, None), roster, unlocated, other)
+
+
+# --- a GPS point --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GeoPoint:
+    """An ODK geopoint ("26.9 112.6 60 5": latitude, longitude, altitude m, accuracy m)."""
+
+    latitude: str
+    longitude: str
+    altitude: str | None
+    accuracy: str | None
+
+    @property
+    def uri(self) -> str:
+        """A ``geo:`` URI (RFC 5870), which a phone opens in its own map application."""
+        return f"geo:{self.latitude},{self.longitude}"
+
+
+def geopoint(value: str | None) -> GeoPoint | None:
+    """The point an ODK geopoint answer gives, or None when there is none or it is not one."""
+    parts = (value or "").split()
+    if len(parts) < 2:
+        return None
+    try:
+        latitude, longitude = float(parts[0]), float(parts[1])
+    except ValueError:
+        return None
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        return None
+    rest = [*parts[2:4], None, None]
+    return GeoPoint(parts[0], parts[1], rest[0], rest[1])

@@ -43,7 +43,7 @@ from server.domain.fields import (
 from server.domain.idnumber import IdNumberError, normalise
 from server.domain.idnumber import parse as parse_id
 from server.errors import AppError
-from server.forms.models import FormVersion
+from server.forms.models import Form, FormVersion
 from server.households.models import Household, MeasureRecord, Person, SurveyVersion
 from server.listing import SortKey, sorted_by, where_equal, where_in_area
 from server.monitoring.services import monitored_households
@@ -435,7 +435,7 @@ class HouseholdFile:
     """A file of a submission taken in for the household: a photo or a signature."""
 
     submission_id: int
-    form_id: str
+    form_title: str
     received_at: datetime
     name: str
     field: str  # the question it answers (the last step of its path), "" when none
@@ -450,10 +450,11 @@ class HouseholdFile:
 
 
 def _files(household_id: str) -> Select:
-    return (select(SubmissionAttachment, Submission.received_at, FormVersion.form_id,
+    return (select(SubmissionAttachment, Submission.received_at, Form.title,
                    MediaObject.content_type)
             .join(Submission, Submission.id == SubmissionAttachment.submission_id)
             .join(FormVersion, FormVersion.id == Submission.form_version_id)
+            .join(Form, Form.id == FormVersion.form_id)
             .outerjoin(MediaObject, MediaObject.sha256 == SubmissionAttachment.media_sha256)
             .where(Submission.household_id == household_id,
                    Submission.state == SubmissionState.APPLIED.value,
@@ -461,12 +462,12 @@ def _files(household_id: str) -> Select:
 
 
 def _household_file(row) -> HouseholdFile:
-    attachment, received_at, form_id, content_type = row
+    attachment, received_at, form_title, content_type = row
     field_name = attachment.field_path.rsplit("/", 1)[-1]
     spec = BY_NAME.get(field_name)
     label = spec.label if spec is not None else _PICTURE_LABELS.get(field_name, field_name)
     return HouseholdFile(
-        submission_id=attachment.submission_id, form_id=form_id, received_at=received_at,
+        submission_id=attachment.submission_id, form_title=form_title, received_at=received_at,
         name=attachment.name, field=field_name, label=label,
         signature=field_name in _SIGNATURES, media_sha256=attachment.media_sha256,
         content_type=content_type)

@@ -25,7 +25,7 @@ from server.clock import day_start
 from server.declarations.queries import declaration_submissions_in
 from server.dedup.models import Conflict
 from server.errors import AppError
-from server.forms.models import FormVersion
+from server.forms.models import Form, FormVersion
 from server.listing import SortKey, sorted_by, where_equal
 from server.submissions import review
 from server.submissions.instance import InstanceError, InstanceValues, instance_values, parse
@@ -43,6 +43,7 @@ class SubmissionView:
     instance_id: str
     form_id: str
     form_version: str
+    form_title: str
     submitter_id: int
     submitter_username: str
     area_code: str  # the submitter's: a submission belongs to the area it was sent from
@@ -103,8 +104,9 @@ def _submissions(user: Principal, declared_here: bool = False) -> Select:
     area or the declared address, wherever the submitter is (server/declarations)."""
     here = _readable_here(user) if declared_here else within(user, User.area_code)
     return (select(Submission, FormVersion.form_id, FormVersion.version, User.username,
-                   User.area_code)
+                   User.area_code, Form.title)
             .join(FormVersion, FormVersion.id == Submission.form_version_id)
+            .join(Form, Form.id == FormVersion.form_id)
             .join(User, User.id == Submission.submitter_id)
             .where(here)
             .options(defer(Submission.xml)))
@@ -132,11 +134,11 @@ def submissions_query(user: Principal, filters: Mapping) -> Select:
 
 
 def submission_view(row) -> SubmissionView:
-    submission, form_id, version, username, area_code = row
+    submission, form_id, version, username, area_code, title = row
     problems = submission.problems or []
     return SubmissionView(
         id=submission.id, instance_id=submission.instance_id, form_id=form_id,
-        form_version=version, submitter_id=submission.submitter_id,
+        form_version=version, form_title=title, submitter_id=submission.submitter_id,
         submitter_username=username, area_code=area_code, device_id=submission.device_id,
         received_at=submission.received_at, complete=submission.complete,
         state=submission.state, household_id=submission.household_id,

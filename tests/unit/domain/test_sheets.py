@@ -17,7 +17,14 @@ from server.domain.fields import (
     WORK_PLACE,
     Scope,
 )
-from server.domain.sheets import compare, fields_named, review_sheet, shown_value
+from server.domain.sheets import (
+    compare,
+    fields_named,
+    geopoint,
+    review_sheet,
+    sheet,
+    shown_value,
+)
 from tests.support.households import CHILD, HEAD, SPOUSE
 
 
@@ -28,6 +35,16 @@ def test_a_value_is_shown_with_its_code_tables_labels():
     assert shown_value(SEX, "2") == "女"
     assert shown_value(WAGES, "12000") == "12000"
     assert shown_value(MONITORING_TYPE, "") == ""
+
+
+def test_a_sheet_lists_the_known_values_in_code_order():
+    values = {WAGES.name: "12000", HOUSING_UNSAFE.name: codes.NO, "photo_house": "a.jpg",
+              "phone": "13812345678", MONITORING_TYPE.name: "", "members_check": "OK"}
+
+    assert [spec.name for spec, _ in sheet(values)] == [
+        HOUSING_UNSAFE.name, WAGES.name, "phone"]
+    assert sheet(values, coded_only=True) == [(HOUSING_UNSAFE, codes.NO), (WAGES, "12000")]
+    assert sheet(HEAD, Scope.MEMBER)[0] == (NAME, "张三")
 
 
 def test_a_problem_names_its_fields_by_name_code_or_label():
@@ -95,3 +112,12 @@ def test_problems_are_located_beside_their_values_with_the_corrections():
     assert not any(line.problems for line in sheet.members[0].lines)
     assert [p.code for p in sheet.unlocated] == ["TAKE_IN_FAILED"]
     assert sheet.other_values == {"members_check": "OK"}
+
+
+def test_a_gps_answer_is_a_point_with_a_geo_uri():
+    point = geopoint("26.9 112.6 60 5")
+    assert (point.latitude, point.longitude, point.altitude, point.accuracy) == (
+        "26.9", "112.6", "60", "5")
+    assert point.uri == "geo:26.9,112.6"
+    assert geopoint("26.9 112.6").accuracy is None
+    assert geopoint("") is None and geopoint("north 112") is None and geopoint("95 1") is None
