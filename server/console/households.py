@@ -10,6 +10,8 @@ scoped to the user's area: a household outside it is 404 NOT_FOUND, as over the 
 
 from __future__ import annotations
 
+from itertools import groupby
+
 from flask import current_app, render_template, request, send_file
 from werkzeug.wrappers import Response
 
@@ -104,7 +106,9 @@ def household(household_id: str):
         others=[(spec, value) for spec, value in sheet(values) if not spec.code],
         differences={d.field: d for d in latest.phone_differs} if latest else {},
         surveys=surveys, left=left, right=right, comparison=comparison,
-        photos=[f for f in files if not f.signature], signatures=[f for f in files if f.signature],
+        show_all=request.args.get("all") == "1",
+        pictures=[(key, sorted(group, key=lambda f: f.signature)) for key, group in groupby(
+            files, key=lambda f: (f.submission_id, f.form_title, f.received_at))],
         gps=geopoint(values.get(fields.BY_NAME["visit_location"].name)),
         measures=queries.household_measures(dbs, user, household_id),
         measure_fields=[(spec, fields.effect_of(spec)) for spec in fields.MEASURES],
