@@ -58,22 +58,6 @@ def parent_of(code: str) -> str | None:
     return None if index == 0 else code[: CODE_LENGTH[levels[index - 1]]]
 
 
-def significant(code: str) -> str:
-    """A national 6/9/12-digit or 12-digit zero-padded code cut to its significant length.
-
-    ``430400000000`` → ``4304``; ``430421000000`` → ``430421``; ``430421100000`` → ``430421100``.
-    """
-    digits = code.strip()
-    if len(digits) == 12 and digits.isdigit():
-        for level in (AreaLevel.CITY, AreaLevel.COUNTY, AreaLevel.TOWNSHIP):
-            cut = CODE_LENGTH[level]
-            if set(digits[cut:]) == {"0"}:
-                return digits[:cut]
-        return digits
-    level_of(digits)
-    return digits
-
-
 def contains(outer: str, inner: str) -> bool:
     """Whether area ``inner`` lies inside (or is) area ``outer``."""
     return inner.startswith(outer)

@@ -252,10 +252,3 @@ def likely_same(a: PersonKey, b: PersonKey) -> bool:
 def pair(a: str, b: str) -> tuple[str, str]:
     """The order-free key of a pair of IDs (how "not the same person" is remembered)."""
     return (a, b) if a <= b else (b, a)
-
-
-def likely_duplicates(person: PersonKey, candidates: Iterable[PersonKey],
-                      not_same: set[tuple[str, str]]) -> list[PersonKey]:
-    """The candidates to flag with ``person``, less the pairs a reviewer said are different."""
-    return [c for c in candidates
-            if likely_same(person, c) and pair(person.id_number, c.id_number) not in not_same]

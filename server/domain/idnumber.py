@@ -71,10 +71,6 @@ class IdNumber:
         before_birthday = (day.month, day.day) < (self.birth_date.month, self.birth_date.day)
         return day.year - self.birth_date.year - before_birthday
 
-    @property
-    def masked(self) -> str:
-        return mask(self.value)
-
 
 def mask(value: str) -> str:
     """``430421198001010011`` → ``430421********0011`` (for roles that don't need the number)."""

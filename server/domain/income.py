@@ -26,10 +26,6 @@ class IncomeItems:
     a35_insurance_claims: Decimal
     a36_compliant_out_of_pocket: Decimal
 
-    def negatives(self) -> list[str]:
-        """Names of the items below zero (each must be ≥ 0)."""
-        return [name for name, value in vars(self).items() if value < 0]
-
 
 @dataclass(frozen=True)
 class DerivedIncome:

@@ -433,13 +433,6 @@ def _households_of(session: Session, id_numbers: Iterable[str], area_code: str
     return found
 
 
-def open_tasks(session: Session, area_code: str) -> list[WarningRow]:
-    """Matched rows not yet checked, inside ``area_code`` (a village's or helper's list)."""
-    return list(session.scalars(select(WarningRow).where(
-        WarningRow.status == "matched", WarningRow.check_result.is_(None),
-        within(area_code, WarningRow.area_code)).order_by(WarningRow.id)))
-
-
 @dataclass
 class HouseholdTasks:
     """A household's warning tasks as the phone's list shows them."""

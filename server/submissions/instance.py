@@ -79,18 +79,6 @@ def parse(xml: bytes) -> Envelope:
     return Envelope(form_id, (root.get("version") or "").strip(), instance_id, root)
 
 
-def values_at(root: Element, path: str) -> list[str]:
-    """The non-empty texts of every element at an absolute XForm path, across repeats.
-
-    ``path`` is a bind nodeset such as ``/data/members/photo``; the first step is the root.
-    """
-    steps = [step for step in path.split("/") if step][1:]
-    nodes = [root]
-    for step in steps:
-        nodes = [child for node in nodes for child in node if local(child.tag) == step]
-    return [node.text.strip() for node in nodes if node.text and node.text.strip()]
-
-
 def named_files(root: Element, binary_paths: Iterable[str]) -> dict[str, str]:
     """File name → the path of the question it answers, for every file the instance names.
 

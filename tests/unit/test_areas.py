@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from server.domain.areas import AreaCodeError, AreaLevel, contains, level_of, parent_of, significant
+from server.domain.areas import AreaCodeError, AreaLevel, contains, level_of, parent_of
 
 
 @pytest.mark.parametrize("code,level,parent", [
@@ -23,14 +23,6 @@ def test_levels_and_parents_follow_the_code_length(code, level, parent):
 def test_codes_of_other_shapes_are_refused(code):
     with pytest.raises(AreaCodeError):
         level_of(code)
-
-
-@pytest.mark.parametrize("padded,cut", [
-    ("430400000000", "4304"), ("430421000000", "430421"), ("430421107000", "430421107"),
-    ("430421107003", "430421107003"),
-])
-def test_zero_padded_national_codes_are_cut_to_their_significant_length(padded, cut):
-    assert significant(padded) == cut
 
 
 def test_an_area_contains_its_descendants_only():

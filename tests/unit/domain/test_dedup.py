@@ -16,9 +16,7 @@ from server.domain.dedup import (
     Registry,
     Resolution,
     decide,
-    likely_duplicates,
     likely_same,
-    pair,
 )
 from server.domain.idnumber import check_character
 
@@ -185,8 +183,3 @@ def test_likely_duplicates_need_name_birth_and_one_digit():
     assert not likely_same(a, PersonKey("430421198001020011", "张三"))  # other birth date
 
 
-def test_a_not_the_same_person_decision_is_remembered():
-    a, b = PersonKey("430421198001010011", "张三"), PersonKey(NEAR, "张三")
-
-    assert likely_duplicates(a, [b], not_same=set()) == [b]
-    assert likely_duplicates(a, [b], not_same={pair(b.id_number, a.id_number)}) == []

@@ -50,10 +50,6 @@ def test_a_quotient_just_under_the_line_stays_under_it():
     assert display(derived.a34_net_income_per_capita) == "6500.00"
 
 
-def test_negative_items_are_reported():
-    assert items(a32_business_expenses=Decimal("-1")).negatives() == ["a32_business_expenses"]
-
-
 def test_a_household_of_nobody_is_refused():
     with pytest.raises(ValueError):
         derive(items(), 0)
