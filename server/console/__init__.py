@@ -58,6 +58,10 @@ CONTENT_SECURITY_POLICY = "; ".join((
 NAVIGATION = (
     ("console.workbench", "工作台", "console.workbench"),
     ("console.cases", "案件", "console.case"),
+    ("console.households", "农户", "console.household"),
+    ("console.review", "审核", "console.review"),
+    ("console.conflicts", "冲突", "console.conflict"),
+    ("console.duplicates", "疑似重复", "console.duplicate"),
     ("console.notices", "公示", "console.notices"),
     ("console.users", "用户", "console.user"),
 )
@@ -167,4 +171,13 @@ def init_app(app: Flask) -> None:
 from server.console.session import load_user  # noqa: E402
 
 bp.before_request(load_user)
-from server.console import account, cases, users, workbench  # noqa: E402, F401
+from server.console import (  # noqa: E402, F401
+    account,
+    cases,
+    conflicts,
+    households,
+    review,
+    shown,
+    users,
+    workbench,
+)

@@ -22,12 +22,12 @@ from server import clock
 from server.domain.members import Severity
 from server.domain.survey import Problem
 from server.forms.models import FormVersion
-from server.intake.common import corrected, finish
+from server.intake.common import finish
 from server.intake.declaration import take_in_declaration
 from server.intake.elimination import take_in_elimination
 from server.intake.measures import take_in_measures
 from server.intake.survey import take_in_survey
-from server.submissions.instance import Element, instance_values, parse
+from server.submissions.instance import Element, corrected, instance_values, parse
 from server.submissions.models import Submission, SubmissionState
 
 log = logging.getLogger(__name__)
