@@ -11,7 +11,8 @@ import requests
 
 from tests.support.console import log_in
 
-pytestmark = pytest.mark.slow
+# One Chromium for the module (a module-scoped browser): one parallel worker runs the module.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("console_browser")]
 
 
 def test_the_login_lands_on_the_workbench_with_the_menu_of_the_role(page, live_server):
