@@ -22,6 +22,7 @@ from server import clock
 from server.domain.members import Severity
 from server.domain.survey import Problem
 from server.forms.models import FormVersion
+from server.households.services import RegistryChanged
 from server.intake.common import finish
 from server.intake.declaration import take_in_declaration
 from server.intake.elimination import take_in_elimination
@@ -57,8 +58,10 @@ def take_in(session: Session, submission_id: int, today: date | None = None,
         savepoint = session.begin_nested()
         try:
             state = _apply(session, submission_id, today, root)
-        except IntegrityError as exc:
-            # Another request inserted the same person or head meanwhile: decide again.
+        except (IntegrityError, RegistryChanged) as exc:
+            # Another request inserted the same person or head meanwhile (the unique index
+            # refused ours, or the write found them registered since the decision): decide
+            # again, now against the registry as it is.
             savepoint.rollback()
             if attempt == _ATTEMPTS - 1:
                 return _fail(session, submission_id, exc)
