@@ -3,6 +3,8 @@ VENV    ?= .venv
 PY      := $(VENV)/bin/python
 PORT    ?= 5000
 export PORT
+# Test processes (pytest-xdist): one per core by default; PYTEST_WORKERS=0 runs serially.
+PYTEST_WORKERS ?= auto
 
 .PHONY: run test lint bench bench-quick bench-registry bench-registry-quick bench-console \
 	bench-console-quick system-deps clean
@@ -40,13 +42,16 @@ system-deps:
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
 	fi
 
-# Every test, against SQLite and a throwaway PostgreSQL, local and S3 media; then the linters.
 tests/engine/node_modules/.installed: tests/engine/package-lock.json
 	cd tests/engine && npm ci --silent --no-audit --no-fund
 	touch $@
 
+# Every test, against SQLite and a throwaway PostgreSQL, local and S3 media; then the linters.
+# The tests run in PYTEST_WORKERS processes, each with its own PostgreSQL cluster and S3 server;
+# loadgroup keeps each xdist_group (a form module's one engine run, say) on one worker.
+# `$(PY) -m pytest` alone runs the same tests serially.
 test: system-deps $(VENV)/.installed tests/engine/node_modules/.installed
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
 

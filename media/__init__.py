@@ -11,8 +11,10 @@ from media.store import (
     MediaNotFound,
     MediaStore,
     StoredMedia,
+    validate_derived_name,
     validate_key,
 )
+from media.thumbnails import THUMBNAIL_SIDE, cached_thumbnail
 
 __all__ = [
     "CHUNK_SIZE",
@@ -26,8 +28,11 @@ __all__ = [
     "NotAnImage",
     "S3MediaStore",
     "StoredMedia",
+    "THUMBNAIL_SIDE",
+    "cached_thumbnail",
     "store_from_url",
     "thumbnail",
+    "validate_derived_name",
     "validate_key",
     "verify_image",
 ]

@@ -1,4 +1,5 @@
-"""Media on the local filesystem, laid out as root/ab/cd/<sha256>."""
+"""Media on the local filesystem, laid out as root/ab/cd/<sha256>; what is derived from an
+object (its thumbnail) as root/derived/ab/cd/<sha256>/<name>."""
 
 from __future__ import annotations
 
@@ -8,7 +9,13 @@ import tempfile
 from pathlib import Path
 from typing import BinaryIO
 
-from media.store import MediaNotFound, StoredMedia, copy_and_hash, validate_key
+from media.store import (
+    MediaNotFound,
+    StoredMedia,
+    copy_and_hash,
+    validate_derived_name,
+    validate_key,
+)
 
 
 class LocalMediaStore:
@@ -59,6 +66,30 @@ class LocalMediaStore:
     def size(self, key: str) -> int:
         try:
             return self.path(key).stat().st_size
+        except FileNotFoundError:
+            raise MediaNotFound(key) from None
+
+    def derived_path(self, key: str, name: str) -> Path:
+        """Where the object derived from ``key`` under ``name`` lives."""
+        validate_key(key)
+        validate_derived_name(name)
+        return self.root / "derived" / key[:2] / key[2:4] / key / name
+
+    def put_derived(self, key: str, name: str, content: bytes) -> None:
+        target = self.derived_path(key, name)
+        fd, tmp_name = tempfile.mkstemp(dir=self._tmp, prefix="derived-")
+        try:
+            with os.fdopen(fd, "wb") as tmp:
+                tmp.write(content)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp_name, target)  # atomic: a reader sees the old or the new, whole
+        except BaseException:
+            Path(tmp_name).unlink(missing_ok=True)
+            raise
+
+    def open_derived(self, key: str, name: str) -> BinaryIO:
+        try:
+            return open(self.derived_path(key, name), "rb")
         except FileNotFoundError:
             raise MediaNotFound(key) from None
 

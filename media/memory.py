@@ -5,7 +5,13 @@ from __future__ import annotations
 import io
 from typing import BinaryIO
 
-from media.store import MediaNotFound, StoredMedia, copy_and_hash, validate_key
+from media.store import (
+    MediaNotFound,
+    StoredMedia,
+    copy_and_hash,
+    validate_derived_name,
+    validate_key,
+)
 
 
 class MemoryMediaStore:
@@ -13,6 +19,7 @@ class MemoryMediaStore:
 
     def __init__(self) -> None:
         self.objects: dict[str, bytes] = {}
+        self.derived: dict[tuple[str, str], bytes] = {}
 
     def put(self, stream: BinaryIO) -> StoredMedia:
         buffer = io.BytesIO()
@@ -28,6 +35,15 @@ class MemoryMediaStore:
 
     def size(self, key: str) -> int:
         return len(self._get(key))
+
+    def put_derived(self, key: str, name: str, content: bytes) -> None:
+        self.derived[(validate_key(key), validate_derived_name(name))] = bytes(content)
+
+    def open_derived(self, key: str, name: str) -> BinaryIO:
+        try:
+            return io.BytesIO(self.derived[(validate_key(key), validate_derived_name(name))])
+        except KeyError:
+            raise MediaNotFound(key) from None
 
     def _get(self, key: str) -> bytes:
         try:

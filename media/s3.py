@@ -1,4 +1,5 @@
-"""Media in an S3-compatible bucket, stored as <prefix>/<sha256>."""
+"""Media in an S3-compatible bucket, stored as <prefix>/<sha256>; what is derived from an
+object (its thumbnail) as <prefix>/derived/<sha256>/<name>."""
 
 from __future__ import annotations
 
@@ -10,7 +11,13 @@ import boto3
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
-from media.store import MediaNotFound, StoredMedia, copy_and_hash, validate_key
+from media.store import (
+    MediaNotFound,
+    StoredMedia,
+    copy_and_hash,
+    validate_derived_name,
+    validate_key,
+)
 
 # Sequential 8 MiB parts: memory stays bounded whatever the upload size.
 TRANSFER_CONFIG = TransferConfig(
@@ -66,6 +73,27 @@ class S3MediaStore:
         if head is None:
             raise MediaNotFound(key)
         return int(head["ContentLength"])
+
+    def derived_object_key(self, key: str, name: str) -> str:
+        """The S3 object key of what is derived from ``key`` under ``name``."""
+        validate_key(key)
+        validate_derived_name(name)
+        path = f"derived/{key}/{name}"
+        return f"{self.prefix}/{path}" if self.prefix else path
+
+    def put_derived(self, key: str, name: str, content: bytes) -> None:
+        self.client.put_object(Bucket=self.bucket, Key=self.derived_object_key(key, name),
+                               Body=content)
+
+    def open_derived(self, key: str, name: str) -> BinaryIO:
+        try:
+            response = self.client.get_object(Bucket=self.bucket,
+                                              Key=self.derived_object_key(key, name))
+        except ClientError as error:
+            if _is_missing(error):
+                raise MediaNotFound(key) from None
+            raise
+        return cast(BinaryIO, _BodyReader(response["Body"]))
 
     def create_bucket_if_missing(self) -> None:
         """Create the bucket unless it already exists (tests and demo setup)."""

@@ -1,5 +1,10 @@
 """The media store contract: content addressed by SHA-256 (the backends implement it; the
-factory that picks one from a URL is ``media.factory``)."""
+factory that picks one from a URL is ``media.factory``).
+
+Beside each object the store keeps what is made from it — a thumbnail — as a *derived* object,
+named by the source's key and a short name (``thumbnail-320``): made once, read many times
+(``media.thumbnails``). Derived objects are not content-addressed: they are found by their
+source, and may be replaced or made again."""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from typing import BinaryIO, Protocol, runtime_checkable
 
 CHUNK_SIZE = 64 * 1024
 _KEY_RE = re.compile(r"[0-9a-f]{64}")
+_DERIVED_NAME_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")
 
 
 @dataclass(frozen=True)
@@ -56,12 +62,29 @@ class MediaStore(Protocol):
         """Size in bytes; raise MediaNotFound if absent."""
         ...
 
+    def put_derived(self, key: str, name: str, content: bytes) -> None:
+        """Keep ``content`` made from the media ``key`` (its thumbnail) under ``name``, beside
+        it; an earlier one of that name is replaced. Small, and made again if lost."""
+        ...
+
+    def open_derived(self, key: str, name: str) -> BinaryIO:
+        """Open what ``put_derived`` kept; raise MediaNotFound if there is none."""
+        ...
+
 
 def validate_key(key: object) -> str:
     """Return `key` if it is 64 lowercase hex chars, else raise InvalidMediaKey."""
     if not isinstance(key, str) or not _KEY_RE.fullmatch(key):
         raise InvalidMediaKey(key)
     return key
+
+
+def validate_derived_name(name: object) -> str:
+    """Return ``name`` if it may name a derived object (``thumbnail-320``: lowercase letters,
+    digits and hyphens, at most 32), else raise InvalidMediaKey."""
+    if not isinstance(name, str) or not _DERIVED_NAME_RE.fullmatch(name):
+        raise InvalidMediaKey(name)
+    return name
 
 
 def copy_and_hash(source: BinaryIO, target: BinaryIO) -> StoredMedia:

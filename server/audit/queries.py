@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Select, String, and_, cast, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session, aliased
 
 from server.accounts.models import User
 from server.audit.models import AuditEntry
@@ -83,3 +83,16 @@ def audit_entry_view(row) -> AuditEntryView:
     return AuditEntryView(id=entry.id, at=entry.at, user_id=entry.user_id, username=username,
                           action=entry.action, object_type=entry.object_type,
                           object_id=entry.object_id, details=entry.details or {})
+
+
+def entries_about(session: Session, action: str, object_type: str,
+                  object_id: str | int) -> list[AuditEntryView]:
+    """The ``action`` entries about one object, oldest first — for the page of that object, to
+    a reader the object's own read service has let in (a reviewer who resolved a conflict sees
+    the entry it left), whatever their role. (By action: the log is indexed by it.)"""
+    rows = session.execute(
+        select(AuditEntry, User.username).outerjoin(User, User.id == AuditEntry.user_id)
+        .where(AuditEntry.action == action, AuditEntry.object_type == object_type,
+               AuditEntry.object_id == str(object_id))
+        .order_by(AuditEntry.at, AuditEntry.id))
+    return [audit_entry_view(row) for row in rows]

@@ -58,6 +58,10 @@ CONTENT_SECURITY_POLICY = "; ".join((
 NAVIGATION = (
     ("console.workbench", "工作台", "console.workbench"),
     ("console.cases", "案件", "console.case"),
+    ("console.households", "农户", "console.household"),
+    ("console.review", "审核", "console.review"),
+    ("console.conflicts", "冲突", "console.conflict"),
+    ("console.duplicates", "疑似重复", "console.duplicate"),
     ("console.notices", "公示", "console.notices"),
     ("console.dashboard", "统计看板", "console.dashboard"),
     ("console.warnings", "部门预警", "console.warning"),
@@ -172,7 +176,11 @@ bp.before_request(load_user)
 from server.console import (  # noqa: E402, F401
     account,
     cases,
+    conflicts,
     dashboard,
+    households,
+    review,
+    shown,
     users,
     warnings,
     workbench,

@@ -28,7 +28,6 @@ from server.clock import local_day, today
 from server.console import bp, session
 from server.domain import codes
 from server.domain.notices import risk_marks
-from server.domain.personal import shown_id_number, shown_phone
 from server.domain.pipeline import (
     ACTION_NAMES,
     PROCEDURE_NAMES,
@@ -69,7 +68,6 @@ def _labels() -> dict:
     return {"procedure_names": PROCEDURE_NAMES, "step_names": STEP_NAMES,
             "status_names": STATUS_NAMES, "action_names": ACTION_NAMES,
             "signed_as": SIGNED_AS, "type_names": dict(_codes(codes.MONITORING_TYPE)),
-            "shown_id": _shown_id, "shown_phone": _shown_phone,
             "household_url": _household_url}
 
 
@@ -86,18 +84,9 @@ def _codes(table) -> list[tuple[str, str]]:
     return [(item.code, item.label) for item in table.codes]
 
 
-def _shown_id(value: str | None) -> str | None:
-    return shown_id_number(value, session.current_user().role)
-
-
-def _shown_phone(value: str | None, household_area: str | None = None) -> str | None:
-    user = session.current_user()
-    return shown_phone(value, user.role, user.area_code, household_area)
-
-
 def _household_url(household_id: str) -> str:
     """The household's page (农户, another module of the console)."""
-    return f"{url_for('console.workbench')}households/{household_id}"
+    return url_for("console.household", household_id=household_id)
 
 
 # --- the case list, and bulk actions ------------------------------------------------------

@@ -5,7 +5,8 @@ user's area, whose results village and township users feed back.
 The services are the REST API's (``server.screening``): ``import_warning_list`` and
 ``import_report_view``, ``lists_query``/``list_views``, ``list_detail``, ``list_file``,
 ``tasks_query``/``task_views``, ``record_check``. Lists are the county's (county and admin users);
-tasks are everyone's, inside their area. ID numbers are shown by the one masking rule.
+tasks are everyone's, inside their area. ID numbers are shown by the one masking rule (the
+templates' ``shown_id``, ``server.console.shown``).
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from server.areas.services import area_names
 from server.clock import today
 from server.console import bp, session
 from server.domain.codes import WARNING_CHECK_OUTCOME
-from server.domain.personal import shown_id_number
 from server.domain.roles import Role
 from server.errors import AppError, limit_body
 from server.screening import queries, services
@@ -61,10 +61,6 @@ def link(endpoint: str, **values) -> str | None:
         return url_for(endpoint, **values)
     except BuildError:
         return None
-
-
-def _shown(value: str | None) -> str | None:
-    return shown_id_number(value, session.current_user().role)
 
 
 def _lists_page(errors: dict | None = None, status: int = 200):
@@ -102,7 +98,7 @@ def warning_upload():
     except AppError as error:
         return _lists_page({"file": error}, error.status)
     view = queries.import_report_view(db.session(), report)
-    return render_template("console/warning_report.html", report=view, shown=_shown,
+    return render_template("console/warning_report.html", report=view,
                            status_names=STATUS_NAMES), 201
 
 
@@ -113,7 +109,7 @@ def warning_list(list_id: int):
     filters = {"status": status} if status in STATUS_NAMES else {}
     detail = queries.list_detail(db.session(), session.current_user(), list_id, filters)
     return render_template("console/warning_list.html", detail=detail, status=status,
-                           status_names=STATUS_NAMES, shown=_shown,
+                           status_names=STATUS_NAMES,
                            names=area_names(db.session(), detail.area_code), link=link)
 
 
@@ -147,7 +143,7 @@ def _tasks_page(errors: dict[int, AppError] | None = None, status: int = 200,
         pages=max(1, -(-total // PAGE_SIZE)), shown_filter=shown,
         list_id=filters.get("list_id"), errors=errors or {}, kept=kept or {},
         checks=user.role in services.CHECKING_ROLES, outcomes=WARNING_CHECK_OUTCOME.codes,
-        shown=_shown, names=area_names(db.session(), user.area_code), link=link,
+        names=area_names(db.session(), user.area_code), link=link,
         lists=user.role in LIST_ROLES), status
 
 

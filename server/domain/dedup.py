@@ -64,6 +64,15 @@ class Resolution(StrEnum):
     ENTRY_ERROR = "entry_error"  # a data-entry error: the submission is corrected or rejected
 
 
+RESOLUTION_NAMES = {
+    Resolution.SAME_HOUSEHOLD: "同一户",
+    Resolution.MOVED: "真实迁移（婚嫁、分户、轮流赡养、迁入迁出）",
+    Resolution.ENTRY_ERROR: "录入错误",
+}
+CONFLICT_STATUS_NAMES = {"open": "待处理", "resolved": "已处理"}
+FLAG_STATUS_NAMES = {"open": "待判定", "same": "同一人", "not_same": "不是同一人"}
+
+
 # The resolutions that fit each kind of conflict. An ID twice in one roster can only be an
 # entry error; people who left a household left it (or the roster is wrong); an address outside
 # the helper's area is confirmed (the household moved in, or the survey across the border is

@@ -27,16 +27,27 @@ from decimal import Decimal
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from server.audit.services import record
 from server.auth import Principal, within
 from server.clock import local_day
 from server.domain import codes
-from server.domain.fields import BY_NAME, ID_NUMBER, NAME, RELATION
+from server.domain.fields import (
+    BY_NAME,
+    DERIVED_INCOME,
+    ID_NUMBER,
+    MEMBER_UNINSURED,
+    NAME,
+    RELATION,
+    SEX,
+)
 from server.domain.idnumber import IdNumberError, normalise
 from server.domain.idnumber import parse as parse_id
 from server.errors import AppError
-from server.households.models import Household, Person, SurveyVersion
+from server.forms.models import Form, FormVersion
+from server.households.models import Household, MeasureRecord, Person, SurveyVersion
 from server.listing import SortKey, sorted_by, where_equal, where_in_area
 from server.monitoring.services import monitored_households
+from server.submissions.models import MediaObject, Submission, SubmissionAttachment, SubmissionState
 
 
 @dataclass(frozen=True)
@@ -164,11 +175,19 @@ def _households(user: Principal) -> Select:
 
 def households_query(user: Principal, filters: Mapping) -> Select:
     """Rows (Household, head name, head ID, latest survey number) of the user's area, for
-    ``household_summary``; ``filters``: ``area_code``, ``monitoring_type``, ``sort`` (keys of
-    ``HOUSEHOLD_SORT``; by area code by default)."""
+    ``household_summary``; ``filters``: ``area_code``, ``monitoring_type``, ``name`` (of a
+    member, exact), ``id_number`` (of a member, typed in full: see ``searched_id``), ``sort``
+    (keys of ``HOUSEHOLD_SORT``; by area code by default)."""
     query = sorted_by(_households(user), filters.get("sort", (SortKey("area_code"),)),
                       HOUSEHOLD_SORT, Household.id)
     query = where_in_area(query, filters, Household.area_code)
+    if "name" in filters:
+        query = query.where(Household.id.in_(
+            select(Person.household_id).where(Person.name == filters["name"])))
+    if "id_number" in filters:
+        query = query.where(Household.id.in_(
+            select(Person.household_id)
+            .where(Person.id_number == searched_id(filters["id_number"]))))
     return where_equal(query, filters, Household, "monitoring_type")
 
 
@@ -203,6 +222,13 @@ def household_detail(session: Session, user: Principal, household_id: str,
         monitored_since=local_day(since) if since is not None else None,
         members=[_member(person) for person in people],
         latest_survey=survey_view(latest) if latest is not None else None)
+
+
+def _household_here(session: Session, user: Principal, household_id: str) -> None:
+    """NOT_FOUND unless the household lies in the user's area."""
+    if session.scalar(select(Household.id).where(Household.id == household_id,
+                                                 _in_area(user))) is None:
+        raise AppError("NOT_FOUND")
 
 
 def _people(user: Principal) -> Select:
@@ -266,10 +292,29 @@ def survey_versions_query(user: Principal, household_id: str) -> Select:
 def household_surveys_query(session: Session, user: Principal, household_id: str) -> Select:
     """``survey_versions_query`` of a household that lies in the user's area (else
     NOT_FOUND, even when it has no survey)."""
-    if session.scalar(select(Household.id).where(Household.id == household_id,
-                                                 _in_area(user))) is None:
-        raise AppError("NOT_FOUND")
+    _household_here(session, user, household_id)
     return survey_versions_query(user, household_id)
+
+
+@dataclass(frozen=True)
+class SurveyListed:
+    """One survey of a household, as a list of them shows it (no values)."""
+
+    number: int
+    visit_date: date
+    form_id: str
+    created_at: datetime
+
+
+def survey_list(session: Session, user: Principal, household_id: str) -> list[SurveyListed]:
+    """The household's surveys, oldest first, without their values (NOT_FOUND outside the
+    user's area)."""
+    _household_here(session, user, household_id)
+    rows = session.execute(
+        select(SurveyVersion.number, SurveyVersion.visit_date, SurveyVersion.form_id,
+               SurveyVersion.created_at)
+        .where(SurveyVersion.household_id == household_id).order_by(SurveyVersion.number))
+    return [SurveyListed(*row) for row in rows]
 
 
 def survey_version(session: Session, user: Principal, household_id: str,
@@ -299,6 +344,21 @@ def survey_view(version: SurveyVersion) -> SurveyView:
         values={k: str(v) for k, v in (version.household_values or {}).items()},
         members=[_survey_member(i + 1, values)
                  for i, values in enumerate(version.member_values or [])])
+
+
+def survey_values(view: SurveyView) -> tuple[dict[str, str], list[dict[str, str]]]:
+    """A survey's values by field name as the registry holds them: the household's with the
+    server's own figures in place of the phone's (A26, A33, A34, A37, A38, the size), and each
+    member's with A6 derived from the ID number — what a page lays out or compares."""
+    figures = (view.a33_net_income, view.a34_net_income_per_capita, view.a37_income_reference,
+               view.a38_income_reference_per_capita)
+    household = dict(view.values)
+    household.update({spec.name: "" if value is None else str(value)
+                      for spec, value in zip(DERIVED_INCOME, figures, strict=True)})
+    household[MEMBER_UNINSURED.name] = codes.YES if view.a26_member_uninsured else codes.NO
+    household[BY_NAME["household_size"].name] = str(view.size)
+    members = [{**member.values, SEX.name: member.sex or ""} for member in view.members]
+    return household, members
 
 
 def _member(person: Person) -> Member:
@@ -359,3 +419,122 @@ def surveyed_households(session: Session, user: Principal) -> list[SurveyedHouse
         .order_by(Household.area_code, Person.name)
     ).all()
     return [SurveyedHousehold(*row) for row in rows]
+
+
+# --- photos, signatures, measures of a household ------------------------------------------------
+
+# Pictures the forms take in repeats, which the field registry does not list (it lists the
+# values of the national dataset); their labels are the forms'.
+_PICTURE_LABELS = {"photo_id_card": "身份证照片", "photo_proof": "证明材料照片",
+                   "team_signature": "入户核实人员签字"}
+_SIGNATURES = frozenset({"sig_applicant", "sig_head", "team_signature"})
+
+
+@dataclass(frozen=True)
+class HouseholdFile:
+    """A file of a submission taken in for the household: a photo or a signature."""
+
+    submission_id: int
+    form_title: str
+    received_at: datetime
+    name: str
+    field: str  # the question it answers (the last step of its path), "" when none
+    label: str
+    signature: bool
+    media_sha256: str | None  # None while the phone has not sent it
+    content_type: str | None
+
+    @property
+    def image(self) -> bool:
+        return bool(self.content_type and self.content_type.startswith("image/"))
+
+
+def _files(household_id: str) -> Select:
+    return (select(SubmissionAttachment, Submission.received_at, Form.title,
+                   MediaObject.content_type)
+            .join(Submission, Submission.id == SubmissionAttachment.submission_id)
+            .join(FormVersion, FormVersion.id == Submission.form_version_id)
+            .join(Form, Form.id == FormVersion.form_id)
+            .outerjoin(MediaObject, MediaObject.sha256 == SubmissionAttachment.media_sha256)
+            .where(Submission.household_id == household_id,
+                   Submission.state == SubmissionState.APPLIED.value,
+                   SubmissionAttachment.field_path != ""))
+
+
+def _household_file(row) -> HouseholdFile:
+    attachment, received_at, form_title, content_type = row
+    field_name = attachment.field_path.rsplit("/", 1)[-1]
+    spec = BY_NAME.get(field_name)
+    label = spec.label if spec is not None else _PICTURE_LABELS.get(field_name, field_name)
+    return HouseholdFile(
+        submission_id=attachment.submission_id, form_title=form_title, received_at=received_at,
+        name=attachment.name, field=field_name, label=label,
+        signature=field_name in _SIGNATURES, media_sha256=attachment.media_sha256,
+        content_type=content_type)
+
+
+def household_files(session: Session, user: Principal, household_id: str) -> list[HouseholdFile]:
+    """The photos and signatures of the submissions taken in for the household (surveys,
+    risk elimination, self-declaration), newest submission first; NOT_FOUND outside the user's
+    area. Files the form data does not reference are left out."""
+    _household_here(session, user, household_id)
+    rows = session.execute(_files(household_id).order_by(
+        Submission.received_at.desc(), Submission.id.desc(), SubmissionAttachment.name))
+    return [_household_file(row) for row in rows]
+
+
+def household_file(session: Session, user: Principal, household_id: str, submission_id: int,
+                   name: str) -> HouseholdFile:
+    """One received file of the household (else NOT_FOUND), to show its thumbnail."""
+    _household_here(session, user, household_id)
+    row = session.execute(_files(household_id).where(
+        SubmissionAttachment.submission_id == submission_id, SubmissionAttachment.name == name,
+        SubmissionAttachment.media_sha256.is_not(None))).first()
+    if row is None:
+        raise AppError("NOT_FOUND")
+    return _household_file(row)
+
+
+def download_household_file(session: Session, user: Principal, household_id: str,
+                            submission_id: int, name: str) -> HouseholdFile:
+    """``household_file`` in full size: personal data leaving the server, audited like the
+    download of a submission's attachment."""
+    found = household_file(session, user, household_id, submission_id, name)
+    record(session, "submission.attachment_downloaded", "submission", submission_id, user.id,
+           name=name, media_sha256=found.media_sha256, household_id=household_id)
+    return found
+
+
+@dataclass(frozen=True)
+class MeasureView:
+    """Assistance measures recorded for the household (stage two), by field name."""
+
+    id: int
+    measure_date: date
+    green_channel: bool
+    case_id: int | None
+    submission_id: int | None
+    values: dict[str, str]
+    created_at: datetime
+
+
+def household_measures(session: Session, user: Principal, household_id: str
+                       ) -> list[MeasureView]:
+    """The household's measure records, latest first (NOT_FOUND outside the user's area)."""
+    _household_here(session, user, household_id)
+    records = session.scalars(select(MeasureRecord)
+                              .where(MeasureRecord.household_id == household_id)
+                              .order_by(MeasureRecord.measure_date.desc(),
+                                        MeasureRecord.id.desc()))
+    return [MeasureView(id=record.id, measure_date=record.measure_date,
+                        green_channel=record.green_channel, case_id=record.case_id,
+                        submission_id=record.submission_id,
+                        values={k: str(v) for k, v in (record.values or {}).items() if v},
+                        created_at=record.created_at)
+            for record in records]
+
+
+def household_people_ids(household_id: str) -> Select:
+    """The ID numbers of the household's people (a subquery for the conflicts and duplicate
+    flags that concern it)."""
+    return select(Person.id_number).where(Person.household_id == household_id)

@@ -25,6 +25,11 @@ from server.households.models import Household, Person, SurveyVersion, risk_text
 from server.submissions.models import Submission
 
 
+class RegistryChanged(Exception):
+    """The registry changed between the dedup decision and its write (a concurrent take-in
+    registered one of the people meanwhile): the caller decides again, never writes."""
+
+
 def write_household(session: Session, submission: Submission, survey: Survey,
                     decision: Decision, entity_id: str | None, form_id: str,
                     notes: dict[tuple[str, str], str]) -> Household:
@@ -60,8 +65,8 @@ def write_household(session: Session, submission: Submission, survey: Survey,
             session.add(person)
         elif person.household_id not in (None, household.id) and \
                 person.id_number not in moving:
-            raise AssertionError(f"{person.id_number} would leave household "
-                                 f"{person.household_id} without a resolution")
+            raise RegistryChanged(f"{person.id_number} is now in household "
+                                  f"{person.household_id}, not as decided")
         person.name, person.relation = member.name, member.relation
         person.sex = member.id_number.sex.value
         person.birth_date = member.id_number.birth_date

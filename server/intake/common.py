@@ -1,6 +1,6 @@
-"""What every form's take-in shares: the submission's end state, a supervisor's corrections
-over the phone's answers, the yearly figure of the visit year, the household a follow-up form
-picked (within the submitter's area)."""
+"""What every form's take-in shares: the submission's end state, the yearly figure of the visit
+year, the household a follow-up form picked (within the submitter's area). A supervisor's
+corrections over the phone's answers are ``server.submissions.instance.corrected``."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ from server.domain.members import Severity
 from server.domain.survey import Problem
 from server.figures.services import figure_in_force
 from server.households.models import Household
-from server.submissions.instance import InstanceValues
 from server.submissions.models import Submission, SubmissionState
 
 
@@ -34,19 +33,6 @@ def finish(session: Session, submission: Submission, state: SubmissionState,
            household_id=submission.household_id,
            errors=len([p for p in problems if p.severity is Severity.ERROR]) or None)
     return state
-
-
-def corrected(values: InstanceValues, corrections: dict[str, str]) -> InstanceValues:
-    """A supervisor's corrections over the phone's answers (``members[n]/field`` or ``field``)."""
-    for key, value in corrections.items():
-        if key.startswith("members["):
-            index, name = key.removeprefix("members[").split("]/", 1)
-            while len(values.members) < int(index):
-                values.members.append({})
-            values.members[int(index) - 1][name] = value
-        else:
-            values.household[key] = value
-    return values
 
 
 def figure(session: Session, province: str, values, today: date,

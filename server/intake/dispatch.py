@@ -22,12 +22,13 @@ from server import clock
 from server.domain.members import Severity
 from server.domain.survey import Problem
 from server.forms.models import FormVersion
-from server.intake.common import corrected, finish
+from server.households.services import RegistryChanged
+from server.intake.common import finish
 from server.intake.declaration import take_in_declaration
 from server.intake.elimination import take_in_elimination
 from server.intake.measures import take_in_measures
 from server.intake.survey import take_in_survey
-from server.submissions.instance import Element, instance_values, parse
+from server.submissions.instance import Element, corrected, instance_values, parse
 from server.submissions.models import Submission, SubmissionState
 
 log = logging.getLogger(__name__)
@@ -57,8 +58,10 @@ def take_in(session: Session, submission_id: int, today: date | None = None,
         savepoint = session.begin_nested()
         try:
             state = _apply(session, submission_id, today, root)
-        except IntegrityError as exc:
-            # Another request inserted the same person or head meanwhile: decide again.
+        except (IntegrityError, RegistryChanged) as exc:
+            # Another request inserted the same person or head meanwhile (the unique index
+            # refused ours, or the write found them registered since the decision): decide
+            # again, now against the registry as it is.
             savepoint.rollback()
             if attempt == _ATTEMPTS - 1:
                 return _fail(session, submission_id, exc)

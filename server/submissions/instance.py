@@ -145,3 +145,17 @@ def instance_values(root: Element, repeat: str = "members") -> InstanceValues:
 
     walk(root, household)
     return InstanceValues(household, members, entity_ids[0] if entity_ids else None)
+
+
+def corrected(values: InstanceValues, corrections: dict[str, str]) -> InstanceValues:
+    """A supervisor's corrections over the phone's answers (``members[n]/field`` or ``field``),
+    made in ``values`` (which is returned)."""
+    for key, value in corrections.items():
+        if key.startswith("members["):
+            index, name = key.removeprefix("members[").split("]/", 1)
+            while len(values.members) < int(index):
+                values.members.append({})
+            values.members[int(index) - 1][name] = value
+        else:
+            values.household[key] = value
+    return values

@@ -28,6 +28,16 @@ class SubmissionState(StrEnum):
     FAILED = "failed"  # taking it in raised: kept with the error for review, retried after a fix
 
 
+STATE_NAMES = {
+    SubmissionState.RECEIVED: "待入库",
+    SubmissionState.APPLIED: "已入库",
+    SubmissionState.INVALID: "校验未通过",
+    SubmissionState.HELD: "冲突暂停",
+    SubmissionState.REJECTED: "已驳回",
+    SubmissionState.IGNORED: "不入库",
+    SubmissionState.FAILED: "入库出错",
+}
+
 # What a reviewer works on (server.submissions.review).
 REVIEWABLE = (SubmissionState.INVALID, SubmissionState.HELD, SubmissionState.FAILED)
 _RECEIVED = f"state = '{SubmissionState.RECEIVED.value}'"

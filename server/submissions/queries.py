@@ -25,9 +25,10 @@ from server.clock import day_start
 from server.declarations.queries import declaration_submissions_in
 from server.dedup.models import Conflict
 from server.errors import AppError
-from server.forms.models import FormVersion
+from server.forms.models import Form, FormVersion
 from server.listing import SortKey, sorted_by, where_equal
 from server.submissions import review
+from server.submissions.instance import InstanceError, InstanceValues, instance_values, parse
 from server.submissions.models import MediaObject, Submission, SubmissionAttachment
 
 SUBMISSION_SORT = {"received_at": Submission.received_at, "id": Submission.id,
@@ -42,6 +43,7 @@ class SubmissionView:
     instance_id: str
     form_id: str
     form_version: str
+    form_title: str
     submitter_id: int
     submitter_username: str
     area_code: str  # the submitter's: a submission belongs to the area it was sent from
@@ -90,16 +92,21 @@ class StoredAttachment:
     content_type: str
 
 
+def _readable_here(user: Principal):
+    """Sent inside the user's area, or a self-declaration that belongs to it."""
+    return or_(within(user, User.area_code),
+               Submission.id.in_(declaration_submissions_in(user.area_code)))
+
+
 def _submissions(user: Principal, declared_here: bool = False) -> Select:
     """Submissions sent inside the user's area; with ``declared_here`` (one submission's
     detail and attachments) also the self-declarations that belong to it — the household's
     area or the declared address, wherever the submitter is (server/declarations)."""
-    here = within(user, User.area_code)
-    if declared_here:
-        here = or_(here, Submission.id.in_(declaration_submissions_in(user.area_code)))
+    here = _readable_here(user) if declared_here else within(user, User.area_code)
     return (select(Submission, FormVersion.form_id, FormVersion.version, User.username,
-                   User.area_code)
+                   User.area_code, Form.title)
             .join(FormVersion, FormVersion.id == Submission.form_version_id)
+            .join(Form, Form.id == FormVersion.form_id)
             .join(User, User.id == Submission.submitter_id)
             .where(here)
             .options(defer(Submission.xml)))
@@ -127,11 +134,11 @@ def submissions_query(user: Principal, filters: Mapping) -> Select:
 
 
 def submission_view(row) -> SubmissionView:
-    submission, form_id, version, username, area_code = row
+    submission, form_id, version, username, area_code, title = row
     problems = submission.problems or []
     return SubmissionView(
         id=submission.id, instance_id=submission.instance_id, form_id=form_id,
-        form_version=version, submitter_id=submission.submitter_id,
+        form_version=version, form_title=title, submitter_id=submission.submitter_id,
         submitter_username=username, area_code=area_code, device_id=submission.device_id,
         received_at=submission.received_at, complete=submission.complete,
         state=submission.state, household_id=submission.household_id,
@@ -173,6 +180,23 @@ def readable_submission(session: Session, user: Principal, submission_id: int,
                    for conflict in conflicts])
 
 
+def submission_values(session: Session, user: Principal, submission_id: int) -> InstanceValues:
+    """The answers of a submission the user may read (as ``readable_submission``; else
+    NOT_FOUND) by field name, as the phone sent them — a reviewer's corrections are kept apart
+    (``SubmissionDetail.corrections``; ``instance.corrected`` lays them over). Values are
+    returned unmasked. A stored XML always parses (it was parsed when it arrived); should it
+    not, the answers are empty."""
+    xml = session.scalar(select(Submission.xml)
+                         .join(User, User.id == Submission.submitter_id)
+                         .where(Submission.id == submission_id, _readable_here(user)))
+    if xml is None:
+        raise AppError("NOT_FOUND")
+    try:
+        return instance_values(parse(xml.encode("utf-8")).root)
+    except InstanceError:
+        return InstanceValues({}, [], None)
+
+
 def readable_attachment(session: Session, user: Principal, submission_id: int,
                         name: str) -> StoredAttachment:
     """A received attachment of a submission the user may read (else NOT_FOUND)."""
@@ -182,9 +206,7 @@ def readable_attachment(session: Session, user: Principal, submission_id: int,
         .join(User, User.id == Submission.submitter_id)
         .join(MediaObject, MediaObject.sha256 == SubmissionAttachment.media_sha256)
         .where(SubmissionAttachment.submission_id == submission_id,
-               SubmissionAttachment.name == name,
-               or_(within(user, User.area_code), Submission.id.in_(
-                   declaration_submissions_in(user.area_code))))).first()
+               SubmissionAttachment.name == name, _readable_here(user))).first()
     if row is None:
         raise AppError("NOT_FOUND")
     return StoredAttachment(row.media_sha256, row.content_type)

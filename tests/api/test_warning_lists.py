@@ -29,7 +29,13 @@ from server.domain.warnings import TEXT_MAX
 from server.screening.models import WarningList, WarningRow
 from server.screening.services import MAX_LIST_BYTES, MAX_ROWS
 from sync.attachments import ENTITY_PROPERTIES
-from tests.support.collect import CollectClient, form_instance, parse_form_list, parse_manifest
+from tests.support.collect import (
+    HTTP_TIMEOUT,
+    CollectClient,
+    form_instance,
+    parse_form_list,
+    parse_manifest,
+)
 from tests.support.engine import Job, fill
 from tests.support.households import (
     CHILD,
@@ -69,7 +75,7 @@ def xlsx(*rows: list) -> bytes:
 def upload(session: requests.Session, filename: str, content: bytes) -> requests.Response:
     return session.post(f"{session.base}/warning-lists",
                         files={"file": (filename, content, "application/octet-stream")},
-                        timeout=30)
+                        timeout=HTTP_TIMEOUT)  # the 20 000-row list, on a busy machine
 
 
 def lists_stored(db) -> int:

@@ -18,7 +18,8 @@ from tests.support.cases import case_at, signature_image
 from tests.support.console import log_in
 from tests.support.seed import TOWNSHIP, VILLAGE
 
-pytestmark = pytest.mark.slow
+# One Chromium for the module (a module-scoped browser): one parallel worker runs the module.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("console_cases_browser")]
 
 
 def _case(db, case_id: int) -> Case:

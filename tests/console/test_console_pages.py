@@ -11,7 +11,8 @@ import requests
 
 from tests.support.console import log_in
 
-pytestmark = pytest.mark.slow
+# One Chromium for the module (a module-scoped browser): one parallel worker runs the module.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("console_browser")]
 
 
 def test_the_login_lands_on_the_workbench_with_the_menu_of_the_role(page, live_server):
@@ -28,7 +29,8 @@ def test_the_login_lands_on_the_workbench_with_the_menu_of_the_role(page, live_s
     assert [mine.nth(i).get_attribute("data-step") for i in range(mine.count())] == [
         "county_approval", "county_approval"]
     assert page.get_by_role("navigation", name="主导航").get_by_role("link").all_inner_texts() \
-        == ["工作台", "案件", "公示", "统计看板", "部门预警", "用户"]
+        == ["工作台", "案件", "农户", "审核", "冲突", "疑似重复", "公示", "统计看板", "部门预警",
+            "用户"]
 
 
 def test_a_village_user_neither_sees_nor_opens_the_users_page(page, live_server):
@@ -39,7 +41,7 @@ def test_a_village_user_neither_sees_nor_opens_the_users_page(page, live_server)
 
     response = page.goto(f"{live_server}/console/users")
 
-    assert menu == ["工作台", "案件", "公示", "部门预警"]
+    assert menu == ["工作台", "案件", "农户", "审核", "冲突", "疑似重复", "公示", "部门预警"]
     assert response.status == 403
     assert page.locator("[data-error-code]").get_attribute("data-error-code") == "FORBIDDEN_ROLE"
 

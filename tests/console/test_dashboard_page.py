@@ -17,7 +17,7 @@ from tests.support.console import log_in
 from tests.support.rest import Api
 from tests.support.seed import OTHER_TOWNSHIP, VILLAGE
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("console_dashboard_browser")]
 
 
 def _at_county_approval(db) -> int:

@@ -12,7 +12,7 @@ from tests.support.console import log_in
 from tests.support.households import HEAD, SPOUSE, id_number
 from tests.support.rest import post_household
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("console_warnings_browser")]
 
 UNKNOWN = id_number("430421", "19660606", 55)  # valid, and nobody in the registry
 MISTYPED = HEAD["a7_id_number"][:17] + ("0" if HEAD["a7_id_number"][17] != "0" else "1")

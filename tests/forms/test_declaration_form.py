@@ -37,6 +37,8 @@ from tests.support.xform import (
 )
 
 FORM = Path(__file__).resolve().parents[2] / "xlsforms" / "declaration.xlsx"
+# The module-scoped form and engine runs are built once: one parallel worker runs the module.
+pytestmark = pytest.mark.xdist_group("form_declaration")
 
 ATTACHMENTS = {"areas.csv": areas_csv("430421100201")}
 MEDIA = {"sig.png": b"\x89PNG\r\n\x1a\n signature", "thumb.jpg": b"\xff\xd8\xff thumbprint"}

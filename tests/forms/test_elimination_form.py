@@ -43,6 +43,8 @@ from tests.support.xform import (
 )
 
 FORM = Path(__file__).resolve().parents[2] / "xlsforms" / "elimination.xlsx"
+# The module-scoped form and engine runs are built once: one parallel worker runs the module.
+pytestmark = pytest.mark.xdist_group("form_elimination")
 
 # Household 1: A33 = 30000 + 3000 + 0 + 2000 - 1000 = 34000, A34 = 8500 (4 people),
 # A37 = 34000 + 0 - 500 = 33500, A38 = 8375. Household 2: no labour capacity ("02").

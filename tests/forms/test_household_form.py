@@ -51,6 +51,8 @@ from tests.support.xform import (
 )
 
 FORM = Path(__file__).resolve().parents[2] / "xlsforms" / "household.xlsx"
+# The module-scoped form and engine runs are built once: one parallel worker runs the module.
+pytestmark = pytest.mark.xdist_group("form_household")
 
 VILLAGE = "430421101001"
 ATTACHMENTS = {

@@ -36,6 +36,8 @@ from tests.support.xform import (
 )
 
 FORM = Path(__file__).resolve().parents[2] / "xlsforms" / "measures.xlsx"
+# The module-scoped form and engine runs are built once: one parallel worker runs the module.
+pytestmark = pytest.mark.xdist_group("form_measures")
 
 # The measures in A-code order: (field, group, kind) — kind multi | one | tick (是则勾选).
 MEASURES = [

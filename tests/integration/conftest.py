@@ -12,8 +12,14 @@ from server.db import make_engine
 
 
 @pytest.fixture
-def session(database):
-    engine = make_engine(database.url)
+def session(backend, request):
+    """A session on the test's own database; a test marked ``rolled_back`` gets instead one
+    inside a transaction rolled back after it, on a database its worker shares
+    (``rolled_back_session``, tests/conftest.py: what it suits and what it does not)."""
+    if request.node.get_closest_marker("rolled_back"):
+        yield request.getfixturevalue("rolled_back_session")
+        return
+    engine = make_engine(request.getfixturevalue("database").url)
     with Session(engine) as session:
         yield session
     engine.dispose()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from server.audit.models import AuditEntry
@@ -20,6 +21,9 @@ from server.households.models import Household
 from server.monitoring.services import monitored_households
 from server.pipeline.models import Case
 from tests.support.seed import VILLAGE
+
+# Services within one session, no commit semantics under test: rolled back on a shared database.
+pytestmark = pytest.mark.rolled_back
 
 
 def test_the_shipped_data_sets_no_deadline(session):

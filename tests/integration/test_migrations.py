@@ -9,7 +9,6 @@ from alembic.migration import MigrationContext
 from server.db import Base, make_engine
 from server.migrate import alembic_config
 from server.models import load_all
-from tests.support.postgres import execute_as_admin, on_database
 
 
 def _differences(url: str) -> list:
@@ -27,17 +26,11 @@ def test_migrated_schema_matches_the_models(database):
     assert _differences(database.url) == []
 
 
-def test_every_migration_downgrades_and_upgrades_again(backend, request, tmp_path):
+def test_every_migration_downgrades_and_upgrades_again(empty_database):
     """Each revision's downgrade undoes it, so a bad deploy can be rolled back (empty DB)."""
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path / 'roundtrip.sqlite3'}"
-    else:
-        server = request.getfixturevalue("postgres_server")
-        execute_as_admin(server, "CREATE DATABASE migration_roundtrip")
-        url = on_database(server, "migration_roundtrip")
-    config = alembic_config(url)
+    config = alembic_config(empty_database)
     command.upgrade(config, "head")
     command.downgrade(config, "base")
     command.upgrade(config, "head")
 
-    assert _differences(url) == []
+    assert _differences(empty_database) == []

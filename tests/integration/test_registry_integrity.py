@@ -299,3 +299,33 @@ def test_the_elimination_size_is_the_registrys_not_the_forms(session, helper, se
     assert assessment.phone_differs["household_size"] == ["2", "3"]
     codes = [p["code"] for p in submission.problems]
     assert "ELIMINATION_BELOW_FLOOR" in codes and "PHONE_DIFFERS" in codes
+
+
+def test_people_registered_between_the_decision_and_the_write_are_decided_again(
+        session, helper, seeded, monkeypatch):
+    """SPEC §5 under concurrency: another take-in may register the people after this one
+    decided and before it writes. The write notices (``RegistryChanged``), the savepoint rolls
+    back and the decision is taken again against the registry as it is — the submission is
+    held for a reviewer, not ``failed`` and never attached by force. The stale decision is made
+    here by deciding the first time against an empty registry: what a concurrent take-in that
+    committed in between looks like to this one."""
+    from dataclasses import replace
+
+    import server.intake.survey as survey_intake
+
+    first, _ = submit(session, helper, seeded, [HEAD, SPOUSE])
+    assert first == "applied"
+    real_decide, calls = survey_intake.decide, []
+
+    def decide_once_on_a_stale_registry(people, claim, registry, *allowed):
+        calls.append(registry)
+        if len(calls) == 1:
+            registry = replace(registry, households_of={}, areas={}, living={})
+        return real_decide(people, claim, registry, *allowed)
+
+    monkeypatch.setattr(survey_intake, "decide", decide_once_on_a_stale_registry)
+    state, submission = submit(session, helper, seeded, [HEAD, SPOUSE])
+
+    assert len(calls) >= 2  # decided again after the write found the people registered
+    assert state == "held", submission.problems
+    assert {p["code"] for p in submission.problems} == {"CONFLICT_ALREADY_REGISTERED"}

@@ -90,6 +90,7 @@ def test_an_xlsx_list_is_read_by_its_chinese_headers(session, helper, seeded):
     assert report.matched == 1
 
 
+@pytest.mark.rolled_back
 @pytest.mark.parametrize("content,reason", [
     (b"name,id\nx,y\n", "LIST_HEADER_MISSING"),
     (b"\xff\xfe\x00\x00\x80", "LIST_CSV_NUL"),
@@ -117,6 +118,7 @@ def test_a_gbk_list_as_excel_saves_it_in_chinese_windows_is_read(session, helper
     assert (task.department, task.reported_on.isoformat()) == ("县民政局", "2021-07-01")
 
 
+@pytest.mark.rolled_back
 def test_only_county_staff_upload_lists(session, helper, seeded):
     with pytest.raises(AppError) as error:
         import_warning_list(session, MemoryMediaStore(), helper, "x.csv", csv_list(), TODAY)

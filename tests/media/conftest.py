@@ -1,22 +1,15 @@
-"""Fixtures for the media store tests: every store, S3 behind a real HTTP server."""
+"""Fixtures for the media store tests: every store, S3 behind a real HTTP server (the session's
+``s3_endpoint``, tests/conftest.py)."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from media import LocalMediaStore, MediaStore, MemoryMediaStore, S3MediaStore
-from tests.support.s3server import running_s3_server, s3_client
-
-
-@pytest.fixture(scope="session")
-def s3_endpoint() -> Iterator[str]:
-    """Endpoint URL of a moto S3 server on 127.0.0.1, shared by the session."""
-    with running_s3_server() as endpoint_url:
-        yield endpoint_url
+from tests.support.s3server import s3_client
 
 
 @pytest.fixture

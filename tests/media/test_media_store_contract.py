@@ -20,7 +20,9 @@ from media import (
     MemoryMediaStore,
     S3MediaStore,
     StoredMedia,
+    cached_thumbnail,
 )
+from tests.support.collect import jpeg_bytes
 
 UNKNOWN_KEY = "0" * 64
 INVALID_KEYS = [
@@ -76,7 +78,7 @@ def read_all(store: MediaStore, key: str) -> bytes:
 
 def stored_object_count(store: MediaStore) -> int:
     if isinstance(store, MemoryMediaStore):
-        return len(store.objects)
+        return len(store.objects) + len(store.derived)
     if isinstance(store, LocalMediaStore):
         files = (p for p in store.root.rglob("*") if p.is_file())
         return sum(1 for p in files if p.relative_to(store.root).parts[0] != "tmp")
@@ -173,3 +175,47 @@ def test_roundtrip_property(store: MediaStore, content: bytes) -> None:
     assert stored.key == hashlib.sha256(content).hexdigest()
     assert stored.size == len(content)
     assert read_all(store, stored.key) == content
+
+
+def test_a_derived_object_is_kept_beside_its_source(store: MediaStore) -> None:
+    """A thumbnail is kept under its source's key and a name; a second one of that name
+    replaces it; another name or another source has none."""
+    source = store.put(io.BytesIO(b"photo")).key
+    other = store.put(io.BytesIO(b"other photo")).key
+
+    store.put_derived(source, "thumbnail-320", b"small")
+    store.put_derived(source, "thumbnail-320", b"smaller")
+
+    with store.open_derived(source, "thumbnail-320") as stream:
+        assert stream.read() == b"smaller"
+    for key, name in ((source, "thumbnail-64"), (other, "thumbnail-320"),
+                      (UNKNOWN_KEY, "thumbnail-320")):
+        with pytest.raises(MediaNotFound):
+            store.open_derived(key, name)
+    assert read_all(store, source) == b"photo"  # the source is untouched
+
+
+@pytest.mark.parametrize("name", ["", "../x", "Thumb", "a/b", "x" * 33, "-x"])
+def test_invalid_derived_names_are_refused(store: MediaStore, name: str) -> None:
+    source = store.put(io.BytesIO(b"photo")).key
+    with pytest.raises(InvalidMediaKey):
+        store.put_derived(source, name, b"x")
+    with pytest.raises(InvalidMediaKey):
+        store.open_derived(source, name)
+    with pytest.raises(InvalidMediaKey):
+        store.put_derived("../" + source[3:], "thumbnail-320", b"x")
+
+
+def test_a_thumbnail_is_made_once_and_then_read_from_the_store(store: MediaStore) -> None:
+    """Issue 13: photos as thumbnails made once with Pillow and cached in the media store; the
+    second call reads the kept one (here replaced by a marker) and decodes nothing."""
+    source = store.put(io.BytesIO(jpeg_bytes((900, 600)))).key
+
+    first = cached_thumbnail(store, source, 100)
+    objects = stored_object_count(store)
+    store.put_derived(source, "thumbnail-100", b"kept")
+    second = cached_thumbnail(store, source, 100)
+
+    assert first[:2] == b"\xff\xd8" and objects == 2  # a JPEG, kept beside its source
+    assert second == b"kept"
+    assert stored_object_count(store) == objects

@@ -17,6 +17,10 @@ from tests.support.seed import VILLAGE
 LIST_NS = {"x": "http://openrosa.org/xforms/xformsList"}
 MANIFEST_NS = {"m": "http://openrosa.org/xforms/xformsManifest"}
 RESPONSE_NS = {"r": "http://openrosa.org/http/response"}
+# A bound on every test request, against a server that hangs: generous, because the suite runs
+# in parallel (pytest-xdist) on machines that may be busier still, and a slow answer is no
+# failure (the 20 000-row warning list takes ~10 s on an idle 2-core machine).
+HTTP_TIMEOUT = 120
 
 
 def collect_date_header(moment: datetime) -> str:
@@ -46,13 +50,13 @@ class CollectClient:
         return f"{self.base_url}{prefix}{path}"
 
     def get(self, url: str) -> requests.Response:
-        return self.http.get(url, params={"deviceID": self.device_id}, timeout=30)
+        return self.http.get(url, params={"deviceID": self.device_id}, timeout=HTTP_TIMEOUT)
 
     def form_list(self) -> requests.Response:
         return self.get(self.url("/formList"))
 
     def head_submission(self) -> requests.Response:
-        return self.http.head(self.url("/submission"), timeout=30)
+        return self.http.head(self.url("/submission"), timeout=HTTP_TIMEOUT)
 
     def submit(self, xml: bytes | None, files: dict[str, bytes] | None = None,
                incomplete: bool = False, **kwargs) -> requests.Response:
@@ -63,7 +67,8 @@ class CollectClient:
             parts.append((name, (name, content, _guess_type(name))))
         data = {"*isIncomplete*": "yes"} if incomplete else None
         return self.http.post(self.url("/submission"), files=parts, data=data,
-                              params={"deviceID": self.device_id}, timeout=60, **kwargs)
+                              params={"deviceID": self.device_id}, timeout=HTTP_TIMEOUT,
+                              **kwargs)
 
 
 def _guess_type(name: str) -> str:

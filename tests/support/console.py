@@ -8,6 +8,7 @@ from pathlib import Path
 
 import requests
 
+from tests.support.collect import HTTP_TIMEOUT
 from tests.support.seed import PASSWORD
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -33,7 +34,7 @@ class Console:
         self.http = requests.Session()
 
     def get(self, path: str, **kwargs) -> requests.Response:
-        return self.http.get(f"{self.base}{path}", timeout=30, **kwargs)
+        return self.http.get(f"{self.base}{path}", timeout=HTTP_TIMEOUT, **kwargs)
 
     def post(self, path: str, data: dict | None = None, *, token: bool = True,
              **kwargs) -> requests.Response:
@@ -41,7 +42,7 @@ class Console:
         data = dict(data or {})
         if token:
             data["csrf_token"] = csrf_token(self.get("/login").text)
-        return self.http.post(f"{self.base}{path}", data=data, timeout=30,
+        return self.http.post(f"{self.base}{path}", data=data, timeout=HTTP_TIMEOUT,
                               allow_redirects=False, **kwargs)
 
     def login(self, username: str, password: str = PASSWORD) -> requests.Response:

@@ -8,6 +8,7 @@ The harness's own README is the comment block at the top of fill.mjs.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import shutil
 import subprocess
@@ -65,13 +66,28 @@ class Outcome:
         return [option["value"] for option in self.node(path).get("options", [])]
 
 
+# One npm install at a time on this machine: parallel test workers (pytest-xdist) each call
+# ensure_installed, and `npm ci` first deletes node_modules, so a second install would pull the
+# engine from under a first one. A lock file in the temporary folder also covers worktrees that
+# share one node_modules.
+_INSTALL_LOCK = Path(tempfile.gettempdir()) / "fangpin-engine-npm.lock"
+_installed = False
+
+
 def ensure_installed() -> None:
+    global _installed
+    if _installed:
+        return
     node = shutil.which("node")
     if node is None:
         raise EngineUnavailable("Node.js is needed for the XForm engine tests (apt: nodejs npm)")
-    if not (HARNESS / "node_modules" / "@getodk" / "xforms-engine").exists():
-        subprocess.run(["npm", "ci", "--silent", "--no-audit", "--no-fund"], cwd=HARNESS,
-                       check=True, capture_output=True, timeout=600)
+    with open(_INSTALL_LOCK, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not (HARNESS / "node_modules" / "@getodk" / "xforms-engine").exists():
+            subprocess.run(["npm", "ci", "--silent", "--no-audit", "--no-fund"], cwd=HARNESS,
+                           check=True, capture_output=True, timeout=600)
+            (HARNESS / "node_modules" / ".installed").touch()
+    _installed = True
 
 
 def fill_many(jobs: list[Job]) -> dict[str, Outcome]:

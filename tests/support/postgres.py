@@ -5,6 +5,10 @@
 cluster afterwards. PostgreSQL refuses to run as root, so as root the cluster is owned by and run
 as the ``postgres`` user that Debian's package creates. ``FANGPIN_TEST_POSTGRES_URL`` points the
 tests at an existing server instead.
+
+Under pytest-xdist every worker process runs its own cluster (its own data folder and port), and
+the databases the tests create carry the worker's name (``database_name``), so that workers never
+meet even on one server given by ``FANGPIN_TEST_POSTGRES_URL``.
 """
 
 from __future__ import annotations
@@ -37,6 +41,21 @@ def _binary(name: str) -> str:
     )
 
 
+_START_ATTEMPTS = 3
+
+
+def worker_name() -> str:
+    """The pytest-xdist worker running this process (``gw0``, ``gw1`` …), "" when serial."""
+    return os.environ.get("PYTEST_XDIST_WORKER", "")
+
+
+def database_name(base: str) -> str:
+    """``base`` made this test process's own: ``fangpin_template_gw0`` under xdist worker gw0,
+    ``base`` itself in a serial run."""
+    worker = worker_name()
+    return f"{base}_{worker}" if worker else base
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -67,11 +86,6 @@ def running_postgres(durable: bool = False) -> Iterator[str]:
     if os.geteuid() == 0:
         shutil.chown(root, "postgres")
         shutil.chown(sockets, "postgres")
-    port = free_port()
-    options = [f"-p {port}", "-c listen_addresses=127.0.0.1", f"-k {sockets}",
-               "-c max_connections=200", "-c shared_buffers=256MB"]
-    if not durable:
-        options += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
     log = root / "server.log"
     try:
         subprocess.run(
@@ -79,11 +93,25 @@ def running_postgres(durable: bool = False) -> Iterator[str]:
                        "-E", "UTF8", "--locale=C", "--no-sync"]),
             check=True, capture_output=True,
         )
-        subprocess.run(
-            _as_owner([pg_ctl, "-D", str(data), "-l", str(log), "-o", " ".join(options),
-                       "-w", "-t", "60", "start"]),
-            check=True, capture_output=True,
-        )
+        # The free port is only free when it was looked up: another process (a parallel test
+        # worker starting its own cluster, say) may take it first. Then start on another one.
+        for attempt in range(_START_ATTEMPTS):
+            port = free_port()
+            options = [f"-p {port}", "-c listen_addresses=127.0.0.1", f"-k {sockets}",
+                       "-c max_connections=200", "-c shared_buffers=256MB"]
+            if not durable:
+                options += ["-c fsync=off", "-c synchronous_commit=off",
+                            "-c full_page_writes=off"]
+            try:
+                subprocess.run(
+                    _as_owner([pg_ctl, "-D", str(data), "-l", str(log), "-o", " ".join(options),
+                               "-w", "-t", "60", "start"]),
+                    check=True, capture_output=True,
+                )
+                break
+            except subprocess.CalledProcessError:
+                if attempt == _START_ATTEMPTS - 1:
+                    raise
     except subprocess.CalledProcessError as exc:
         detail = (exc.stderr or b"").decode(errors="replace")
         if log.exists():

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from server.accounts.models import User
 from server.areas.models import Area
 from server.domain.roles import Role
-from tests.support.collect import CollectClient, form_instance
+from tests.support.collect import HTTP_TIMEOUT, CollectClient, form_instance
 from tests.support.households import SURVEY_FIELDS, address
 from tests.support.seed import PASSWORD, PASSWORD_HASH, VILLAGE
 
@@ -29,14 +29,14 @@ class Api:
         self.base = f"{live_server}/api/v1"
 
     def get(self, path: str, **params) -> requests.Response:
-        return self.http.get(f"{self.base}{path}", params=params, timeout=30)
+        return self.http.get(f"{self.base}{path}", params=params, timeout=HTTP_TIMEOUT)
 
     def post(self, path: str, body: dict | None = None) -> requests.Response:
         return self.http.post(f"{self.base}{path}", json=body if body is not None else {},
-                              timeout=30)
+                              timeout=HTTP_TIMEOUT)
 
     def delete(self, path: str) -> requests.Response:
-        return self.http.delete(f"{self.base}{path}", timeout=30)
+        return self.http.delete(f"{self.base}{path}", timeout=HTTP_TIMEOUT)
 
     def items(self, path: str, **params) -> list[dict]:
         response = self.get(path, **params)

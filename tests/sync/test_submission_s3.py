@@ -8,13 +8,7 @@ import pytest
 
 from server import create_app
 from tests.support.collect import CollectClient, household_instance, jpeg_bytes, png_bytes
-from tests.support.s3server import CREDENTIALS, REGION, running_s3_server, s3_client
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint():
-    with running_s3_server() as endpoint:
-        yield endpoint
+from tests.support.s3server import CREDENTIALS, REGION, s3_client
 
 
 @pytest.fixture
