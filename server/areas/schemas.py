@@ -20,3 +20,7 @@ class AreaSchema(Schema):
 class AreaQueryArgsSchema(Schema):
     parent_code = fields.String(validate=AREA_CODE, metadata={"description": "只看此区划的下级"})
     level = fields.String(validate=validate.OneOf(LEVELS), metadata={"description": "级别"})
+
+
+class AreaNameSchema(Schema):
+    name = fields.String(required=True, metadata={"description": "区划名称（1–40 个字符）"})

@@ -1,4 +1,5 @@
-"""Use cases of the area tree: import national codes, add 村民小组; the tree a form offers."""
+"""Use cases of the area tree: import national codes, add and rename 村民小组; the tree a form
+offers."""
 
 from __future__ import annotations
 
@@ -7,11 +8,16 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from server.areas.models import Area
-from server.auth import within
+from server.audit.services import record
+from server.auth import Principal, check_role, within
+from server.domain import areas as rules
 from server.domain.areas import AreaLevel, contains, level_of, parent_of
+from server.domain.roles import Role
+from server.errors import AppError
 
 BUNDLED_AREAS = Path(__file__).resolve().parent.parent / "data" / "areas-4304.csv"
 
@@ -54,6 +60,67 @@ def add_groups(session: Session, village: Area, names: Iterable[str]) -> list[Ar
                                          parent_code=village.code)))
     session.flush()
     return groups
+
+
+# Who names the 村民小组 of their area (SPEC §1: the county keeps the tree; the admin too).
+AREA_MANAGERS = (Role.COUNTY, Role.ADMIN)
+
+
+def _managed_area(session: Session, actor: Principal, code: str) -> Area:
+    check_role(actor, AREA_MANAGERS)
+    try:
+        level_of(code)
+    except rules.AreaCodeError as error:
+        raise AppError.of(error) from error
+    area = session.get(Area, code)
+    if area is None or not contains(actor.area_code, code):
+        raise AppError("NOT_FOUND")
+    return area
+
+
+def add_group(session: Session, actor: Principal, village_code: str, name: str) -> Area:
+    """A new 村民小组 of a village inside the actor's area, numbered after the village's last
+    group (``domain.areas.next_group_code``); audited ``area.added``. Forms offer it from their
+    next download (their area lists are made from the tree)."""
+    village = _managed_area(session, actor, village_code)
+    try:
+        name = rules.area_name(name)
+    except rules.AreaCodeError as error:
+        raise AppError.of(error) from error
+    for attempt in range(3):  # two requests adding to one village at once: the later renumbers
+        taken = list(session.scalars(select(Area.code).where(Area.parent_code == village.code)))
+        try:
+            code = rules.next_group_code(village.code, taken)
+        except rules.AreaCodeError as error:
+            raise AppError.of(error) from error
+        group = Area(code=code, name=name, level=AreaLevel.GROUP, parent_code=village.code)
+        try:
+            with session.begin_nested():
+                session.add(group)
+                session.flush()
+            break
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    record(session, "area.added", "area", code, actor.id, name=name, parent_code=village.code)
+    return group
+
+
+def rename_area(session: Session, actor: Principal, code: str, name: str) -> Area:
+    """Rename a 村民小组 inside the actor's area (audited ``area.renamed`` with both names). The
+    national table's areas are named by its import only (AREA_NATIONAL)."""
+    area = _managed_area(session, actor, code)
+    if rules.is_national(code):
+        raise AppError("AREA_NATIONAL", name=area.name, area_code=code)
+    try:
+        name = rules.area_name(name)
+    except rules.AreaCodeError as error:
+        raise AppError.of(error) from error
+    if name != area.name:
+        record(session, "area.renamed", "area", code, actor.id, old_name=area.name, name=name)
+        area.name = name
+        session.flush()
+    return area
 
 
 # Levels the forms ask for (the city is implied by the county).

@@ -1,8 +1,9 @@
 """The web console: server-rendered pages (Jinja2) for village, township and county staff.
 
 One blueprint at ``/console`` (``bp``), one module per area of work (``account``: login, logout,
-my password; ``workbench``: 工作台; ``users``: 用户); views call services only. ``init_app``
-sets up what the pages need and the rest of the server does not: the signed session cookie
+my password; ``workbench``: 工作台; ``users``: 用户; ``areas``: 区划; …); views call services
+only. ``init_app`` sets up what the pages need and the rest of the server does not: the signed
+session cookie
 (``session``), CSRF tokens on every POST of the console (Flask-WTF, checked by this blueprint
 alone: the REST API and OpenRosa authenticate every request and take no cookies), the security
 headers of every console response, and the HTML rendering of catalogue errors. See
@@ -66,6 +67,7 @@ NAVIGATION = (
     ("console.dashboard", "统计看板", "console.dashboard"),
     ("console.warnings", "部门预警", "console.warning"),
     ("console.users", "用户", "console.user"),
+    ("console.areas", "区划", "console.area"),
 )
 
 
@@ -175,6 +177,7 @@ from server.console.session import load_user  # noqa: E402
 bp.before_request(load_user)
 from server.console import (  # noqa: E402, F401
     account,
+    areas,
     cases,
     conflicts,
     dashboard,

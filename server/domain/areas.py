@@ -79,3 +79,37 @@ def common_area(*codes: str) -> str:
         if len(shared) >= length:
             return shared[:length]
     return ""
+
+
+# --- 村民小组: the areas a county names itself ------------------------------------------------
+
+GROUP_DIGITS = 3
+MAX_AREA_NAME = 40
+
+
+def next_group_code(village_code: str, existing: list[str]) -> str:
+    """The code of a new 村民小组 of ``village_code``: the village code and the next free local
+    number after the highest one in use (a removed or renumbered group's number is never given
+    again to another group, so a household's recorded group code keeps its meaning)."""
+    if level_of(village_code) != AreaLevel.VILLAGE:
+        raise AreaCodeError("AREA_GROUP_NOT_VILLAGE", area_code=village_code)
+    numbers = [int(code[len(village_code):]) for code in existing
+               if code.startswith(village_code) and len(code) == CODE_LENGTH[AreaLevel.GROUP]]
+    number = max(numbers, default=0) + 1
+    if number >= 10**GROUP_DIGITS:
+        raise AreaCodeError("AREA_GROUPS_FULL", area_code=village_code)
+    return f"{village_code}{number:0{GROUP_DIGITS}d}"
+
+
+def area_name(name: str) -> str:
+    """A name an area may have: the text without its outer blanks, 1 to 40 characters, no
+    control characters (AREA_NAME_INVALID)."""
+    cleaned = " ".join(name.split())
+    if not cleaned or len(cleaned) > MAX_AREA_NAME or not cleaned.isprintable():
+        raise AreaCodeError("AREA_NAME_INVALID", max_length=MAX_AREA_NAME)
+    return cleaned
+
+
+def is_national(code: str) -> bool:
+    """Whether the area is one of the national table's (named by the import, not by hand)."""
+    return level_of(code) != AreaLevel.GROUP

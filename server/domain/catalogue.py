@@ -77,6 +77,14 @@ CATALOGUE: dict[str, Kind] = {
     "USER_INACTIVE": Kind(409, _R, "用户 {username} 已停用"),
     "TOKEN_NOT_FOR_ROLE": Kind(
         409, _R, "只有信息采集员和村级用户使用 ODK Collect 密钥（该用户为“{role}”）"),
+    # --- the area tree (console 区划, REST /areas) ------------------------------------------
+    "AREA_GROUP_NOT_VILLAGE": Kind(
+        409, _R, "村民小组只能添加在村（社区）下：区划 {area_code} 不是村（社区）"),
+    "AREA_GROUPS_FULL": Kind(409, _R, "区划 {area_code} 的村民小组编号已用完（最多 999 个）"),
+    "AREA_NAME_INVALID": Kind(400, _Q, "区划名称应为 1–{max_length} 个字符，且不含控制字符"),
+    "AREA_NATIONAL": Kind(
+        409, _R, "{name}（{area_code}）是国家统计用区划，名称随区划代码文件导入"
+                 "（fangpin import-areas），不能在此修改"),
     # --- forms and submissions (ODK Collect) ------------------------------------------------
     "FORM_NOT_FOUND": Kind(404, _Q, "服务器上没有表单“{form_id}”"),
     "FORM_VERSION_UNKNOWN": Kind(

@@ -1,5 +1,5 @@
 """Counts for the county (SPEC §7 "counts by area, type, risk and step"): what the console's
-dashboard shows and what ``GET /api/v1/reports/counts`` (issue 14) answers — one read service.
+dashboard shows and what ``GET /api/v1/reports/counts`` is to answer — one read service.
 
 Every count is grouped in SQL, one query per table read, scoped to the user's area
 (``within``) and narrowed by ``filters["area_code"]`` when given:
@@ -37,10 +37,11 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import FunctionElement
 
+from server.accounts.models import User
 from server.auth import Principal, within
 from server.clock import day_start
 from server.domain import codes
-from server.domain.areas import CODE_LENGTH, AreaCodeError, level_of
+from server.domain.areas import CODE_LENGTH, AreaCodeError, contains, level_of
 from server.domain.monitoring import DueStatus, due_status, quarter_of
 from server.domain.pipeline import STEPS, Procedure, Status, Step
 from server.errors import AppError
@@ -196,7 +197,7 @@ def counted_area(user: Principal, filters: Mapping) -> str:
         level_of(area)
     except AreaCodeError as error:
         raise AppError.of(error) from error
-    if not area.startswith(user.area_code):
+    if not contains(user.area_code, area):
         raise AppError("NOT_FOUND")
     return area
 
@@ -210,6 +211,27 @@ def child_length(area_code: str) -> int:
 
 def _child(column, area_code: str):
     return func.substr(column, 1, child_length(area_code))
+
+
+@dataclass(frozen=True)
+class AreaPopulation:
+    """Who lives and works in each area directly below the one counted (the console's 区划
+    page): households registered, active user accounts. A user bound to the counted area itself
+    is counted under its own code."""
+
+    households: dict[str, int]
+    users: dict[str, int]
+
+
+def area_population(session: Session, user: Principal, area_code: str) -> AreaPopulation:
+    """One grouped query over households, one over users, inside the user's area."""
+    def grouped(column, *where):
+        child = _child(column, area_code)
+        return dict(session.execute(
+            select(child, func.count()).where(within(user, column), within(area_code, column),
+                                              *where).group_by(child)).all())
+    return AreaPopulation(households=grouped(Household.area_code),
+                          users=grouped(User.area_code, User.active.is_(True)))
 
 
 # --- one query per table ------------------------------------------------------------------------

@@ -63,3 +63,50 @@ def test_a_bad_filter_is_a_422(live_server, seeded):
 
     assert county.get("/areas", level="province").status_code == 422
     assert county.get("/areas", parent_code="43x").status_code == 422
+
+
+def test_the_county_adds_a_group_after_the_villages_last_and_renames_it(live_server, seeded):
+    """Issue 13 (用户和区划): a county user adds a 村民小组 to a village — numbered after its
+    last group — and renames it; both are in the audit log with the names."""
+    county = Api(live_server, "county")
+
+    added = county.post(f"/areas/{VILLAGE}/groups", {"name": "  第三村民小组 "})
+    renamed = county.patch(f"/areas/{VILLAGE}003", {"name": "新屋组"})
+    again = county.post(f"/areas/{VILLAGE}/groups", {"name": "第四村民小组"})
+
+    assert added.status_code == 201, added.text
+    assert (added.json()["code"], added.json()["name"], added.json()["parent_code"]) == (
+        f"{VILLAGE}003", "第三村民小组", VILLAGE)
+    assert renamed.status_code == 200 and renamed.json()["name"] == "新屋组"
+    assert again.json()["code"] == f"{VILLAGE}004"
+    groups = county.items("/areas", parent_code=VILLAGE)
+    assert [(g["code"], g["name"]) for g in groups][2:] == [
+        (f"{VILLAGE}003", "新屋组"), (f"{VILLAGE}004", "第四村民小组")]
+    log = county.items("/audit", object_type="area", object_id=f"{VILLAGE}003")
+    assert [(e["action"], e["details"].get("name"), e["details"].get("old_name"))
+            for e in log] == [("area.renamed", "新屋组", "第三村民小组"),
+                              ("area.added", "第三村民小组", None)]
+
+
+def test_only_groups_of_villages_inside_the_area_are_added_or_renamed(live_server, seeded):
+    """Issue 13: the national table's areas are named by its import (AREA_NATIONAL); a group
+    goes under a village only; a name is 1–40 printable characters; a township user may not;
+    an area outside the user's is not found."""
+    county = Api(live_server, "county")
+    township = Api(live_server, "township")
+
+    assert county.patch(f"/areas/{VILLAGE}", {"name": "改名社区"}).json()["code"] \
+        == "AREA_NATIONAL"
+    assert county.post(f"/areas/{TOWNSHIP}/groups", {"name": "一组"}).json()["code"] \
+        == "AREA_GROUP_NOT_VILLAGE"
+    for name in ("", "   ", "组" * 41, "一\x00组"):
+        refused = county.post(f"/areas/{VILLAGE}/groups", {"name": name})
+        assert (refused.status_code, refused.json()["code"]) == (400, "AREA_NAME_INVALID")
+    assert township.post(f"/areas/{VILLAGE}/groups", {"name": "一组"}).json()["code"] \
+        == "FORBIDDEN_ROLE"
+    outside = Api(live_server, "county").post("/areas/4304/groups", {"name": "一组"})
+    assert outside.status_code == 404
+    assert county.patch("/areas/not-a-code", {"name": "一组"}).json()["code"] \
+        == "AREA_CODE_INVALID"
+    assert [g["code"] for g in county.items("/areas", parent_code=VILLAGE)] == [
+        f"{VILLAGE}001", f"{VILLAGE}002"]

@@ -30,7 +30,7 @@ def test_the_login_lands_on_the_workbench_with_the_menu_of_the_role(page, live_s
         "county_approval", "county_approval"]
     assert page.get_by_role("navigation", name="主导航").get_by_role("link").all_inner_texts() \
         == ["工作台", "案件", "农户", "审核", "冲突", "疑似重复", "公示", "统计看板", "部门预警",
-            "用户"]
+            "用户", "区划"]
 
 
 def test_a_village_user_neither_sees_nor_opens_the_users_page(page, live_server):
@@ -86,3 +86,35 @@ def test_a_county_user_gives_a_new_helper_a_collect_qr_code_then_revokes_it(page
     assert form_list.status_code == 200
     assert revoked.status_code == 401
     assert page.locator("[data-active-tokens]").get_attribute("data-active-tokens") == "0"
+
+
+def test_a_county_user_finds_a_village_in_the_tree_and_adds_and_renames_its_group(page,
+                                                                                 live_server):
+    """Issue 13: 区划 — from the county down to a village (the households and users counted at
+    each level), a 村民小组 added after the village's last and renamed; a refused name is
+    explained beside its field."""
+    log_in(page, live_server, "county")
+    page.get_by_role("navigation", name="主导航").get_by_role("link", name="区划").click()
+    county_users = int(page.locator("[data-users]").get_attribute("data-users"))
+    page.locator("tr[data-area-code='430421107']").get_by_role("link").click()
+    page.locator("tr[data-area-code='430421107003']").get_by_role("link").click()
+    assert page.get_by_role("heading", name="洪罗庙社区").is_visible()
+
+    page.get_by_label("新小组名称").fill("第三村民小组")
+    page.get_by_role("button", name="添加").click()
+    added = page.locator("tr[data-area-code='430421107003003']")
+    added.get_by_role("textbox").fill("新屋组")
+    added.get_by_role("button", name="改名").click()
+    name = page.get_by_label("新小组名称")
+    name.evaluate("field => field.removeAttribute('maxlength')")  # what the server must refuse
+    name.fill("组" * 41)
+    page.get_by_role("button", name="添加").click()
+
+    assert page.locator("[data-error-code]").get_attribute("data-error-code") \
+        == "AREA_NAME_INVALID"
+    rows = page.locator("table.areas tbody tr")
+    assert [rows.nth(i).get_attribute("data-area-code") for i in range(rows.count())] == [
+        "430421107003001", "430421107003002", "430421107003003"]
+    assert page.locator("tr[data-area-code='430421107003003'] input[name=name]").input_value() \
+        == "新屋组"
+    assert county_users >= 5  # the seed's users, all inside the county

@@ -35,6 +35,9 @@ class Api:
         return self.http.post(f"{self.base}{path}", json=body if body is not None else {},
                               timeout=HTTP_TIMEOUT)
 
+    def patch(self, path: str, body: dict) -> requests.Response:
+        return self.http.patch(f"{self.base}{path}", json=body, timeout=HTTP_TIMEOUT)
+
     def delete(self, path: str) -> requests.Response:
         return self.http.delete(f"{self.base}{path}", timeout=HTTP_TIMEOUT)
 
