@@ -107,6 +107,9 @@ def test_monitoring_objects_are_counted_by_type_risk_and_area(session, helper, s
     found = counts(session, county, TODAY, {})
 
     assert found.by_type == {"01": 1, "02": 1, "03": 1}
+    assert found.people_by_type == {"01": 1, "02": 3, "03": 0}  # living members, not the gone
+    assert [(a.area_code, a.monitored_people) for a in found.by_area] == [
+        (TOWNSHIP, 4), (OTHER_TOWNSHIP, 0)]
     assert found.risks.surveyed == 2
     assert {n: c for n, c in found.risks.by_risk.items() if c} == {"1": 1, "2": 1, "6": 2,
                                                                    "14": 1}
@@ -135,6 +138,10 @@ def test_open_cases_are_counted_by_step_and_area_overdue_apart(session):
 
     steps = {(s.procedure, s.step): (s.open, s.overdue) for s in county.cases.by_step}
     assert steps[(Procedure.IDENTIFICATION, Step.VERIFICATION)] == (4, 3)
+    ages = {(s.procedure, s.step): s.by_age for s in county.cases.by_step}
+    # working days in the step: 0–5 (entered on Monday), 6–10, 11–20, over 20 (the others)
+    assert ages[(Procedure.IDENTIFICATION, Step.VERIFICATION)] == (1, 0, 0, 3)
+    assert ages[(Procedure.IDENTIFICATION, Step.APPLICATION)] == (0, 0, 0, 1)
     assert steps[(Procedure.IDENTIFICATION, Step.APPLICATION)] == (1, 0)
     assert len(steps) == 12 and county.cases.overdue == 3
     assert [(a.area_code, a.open_cases, a.overdue_cases) for a in township.by_area] == [
