@@ -1,7 +1,10 @@
-"""工作台: the user's queues — open cases per step inside their area, overdue ones apart."""
+"""工作台: the user's queues — open cases per step inside their area, overdue ones apart — and
+the other work due there: department-warning home checks not fed back, and the quarterly
+assistance evaluations owed (this quarter and the last)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from itertools import groupby
 
 from flask import render_template
@@ -9,16 +12,26 @@ from flask import render_template
 from server import db
 from server.clock import today
 from server.console import bp, session
+from server.domain.monitoring import DUE_NAMES, quarter_of
 from server.domain.pipeline import PROCEDURE_NAMES, STEP_NAMES
+from server.monitoring.services import evaluations_owed
 from server.pipeline.queues import queue_counts
+from server.screening.queries import open_task_count
 
 
 @bp.get("/")
 @session.login_required()
 def workbench():
-    queues = queue_counts(db.session(), session.current_user(), today())
+    user, day = session.current_user(), today()
+    queues = queue_counts(db.session(), user, day)
     procedures = [(procedure, list(steps))
                   for procedure, steps in groupby(queues, key=lambda queue: queue.procedure)]
+    current = quarter_of(day)
+    quarters = [quarter_of(current.start - timedelta(days=1)), current]
     return render_template("console/workbench.html", procedures=procedures,
                            procedure_names=PROCEDURE_NAMES, step_names=STEP_NAMES,
-                           mine=[queue for queue in queues if queue.acts])
+                           mine=[queue for queue in queues if queue.acts],
+                           open_tasks=open_task_count(db.session(), user),
+                           evaluations=[evaluations_owed(db.session(), user, quarter, day)
+                                        for quarter in quarters],
+                           due_names=DUE_NAMES)

@@ -240,6 +240,31 @@ def evaluation_status_query(user: Principal, quarter: Period, today: date,
     return _filter_status(query, in_quarter > 0, quarter, today, _due(filters))
 
 
+@dataclass(frozen=True)
+class EvaluationsOwed:
+    """帮扶成效评估 of one quarter inside an area (工作台): households that owe one, done."""
+
+    period: Period
+    households: int
+    done: int
+    missing_status: DueStatus  # what the missing ones are: due, or overdue once it ended
+
+    @property
+    def missing(self) -> int:
+        return self.households - self.done
+
+
+def evaluations_owed(session: Session, user: Principal, quarter: Period,
+                     today: date) -> EvaluationsOwed:
+    """How many monitoring objects of the user's area owe an evaluation for ``quarter`` and how
+    many have one (``evaluation_status_query``'s rule; one query)."""
+    rows = evaluation_status_query(user, quarter, today, {}).subquery()
+    households, done = session.execute(select(
+        func.count(), func.coalesce(func.sum(case((rows.c.count > 0, 1), else_=0)), 0))
+        .select_from(rows)).one()
+    return EvaluationsOwed(quarter, households, int(done), due_status(False, quarter, today))
+
+
 def evaluated_in(quarter: Period):
     """Subquery (household_id): the households with an evaluation dated inside ``quarter``
     (the rule of ``evaluation_status_query``: done once one is dated in the quarter)."""

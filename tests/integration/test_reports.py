@@ -19,6 +19,7 @@ from server.errors import AppError
 from server.figures.services import set_step_deadline
 from server.households.models import Household
 from server.monitoring.models import AssistanceEvaluation
+from server.monitoring.services import evaluations_owed
 from server.pipeline.models import Case
 from server.reports.queries import Progress, counts, months_until, per_month
 from tests.integration.conftest import user
@@ -161,11 +162,16 @@ def test_evaluations_owed_this_quarter_and_the_last(session):
     session.commit()
 
     previous, current = counts(session, user(session, "county"), TODAY, {}).evaluations
+    owed = [evaluations_owed(session, user(session, "village"), quarter_of(day), TODAY)
+            for day in (date(2026, 3, 31), TODAY)]  # 工作台's count, by the listing's rule
 
     assert (previous.period, previous.households, previous.done, previous.missing,
             previous.missing_status) == ("2026Q1", 2, 1, 1, DueStatus.OVERDUE)
     assert (current.period, current.done, current.missing, current.missing_status) == (
         quarter_of(TODAY).label, 0, 2, DueStatus.DUE)
+    assert [(o.period.label, o.households, o.done, o.missing, o.missing_status)
+            for o in owed] == [(e.period, e.households, e.done, e.missing, e.missing_status)
+                               for e in (previous, current)]
 
 
 def test_the_migration_fills_the_risks_of_stored_surveys_as_the_take_in_does(session, helper,
