@@ -1,10 +1,10 @@
 """工作台: the user's queues — open cases per step inside their area, overdue ones apart — and
-the other work due there: department-warning home checks not fed back, and the quarterly
-assistance evaluations owed (this quarter and the last)."""
+the other work due there: department-warning home checks not fed back, and for the village and
+township users who make them, the quarterly assistance evaluations owed (this quarter and the
+last; the county reads them on 统计看板)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from itertools import groupby
 
 from flask import render_template
@@ -12,10 +12,11 @@ from flask import render_template
 from server import db
 from server.clock import today
 from server.console import bp, session
-from server.domain.monitoring import DUE_NAMES, quarter_of
+from server.domain.monitoring import DUE_NAMES
 from server.domain.pipeline import PROCEDURE_NAMES, STEP_NAMES
-from server.monitoring.services import evaluations_owed
+from server.monitoring.services import EVALUATING_ROLES
 from server.pipeline.queues import queue_counts
+from server.reports.queries import households_by_area
 from server.screening.queries import open_task_count
 
 
@@ -26,12 +27,11 @@ def workbench():
     queues = queue_counts(db.session(), user, day)
     procedures = [(procedure, list(steps))
                   for procedure, steps in groupby(queues, key=lambda queue: queue.procedure)]
-    current = quarter_of(day)
-    quarters = [quarter_of(current.start - timedelta(days=1)), current]
+    evaluations = households_by_area(db.session(), user, user.area_code, day).evaluations \
+        if user.role in EVALUATING_ROLES else []
     return render_template("console/workbench.html", procedures=procedures,
                            procedure_names=PROCEDURE_NAMES, step_names=STEP_NAMES,
                            mine=[queue for queue in queues if queue.acts],
                            open_tasks=open_task_count(db.session(), user),
-                           evaluations=[evaluations_owed(db.session(), user, quarter, day)
-                                        for quarter in quarters],
+                           evaluations=evaluations,
                            due_names=DUE_NAMES)

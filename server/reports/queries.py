@@ -42,7 +42,7 @@ from server.areas.services import area_names
 from server.auth import Principal, within
 from server.clock import day_start
 from server.domain import codes
-from server.domain.areas import CODE_LENGTH, AreaCodeError, contains, level_of
+from server.domain.areas import CODE_LENGTH, AreaCodeError, AreaLevel, contains, level_of
 from server.domain.monitoring import DueStatus, due_status, quarter_of
 from server.domain.pipeline import PROCEDURE_NAMES, STEP_NAMES, STEPS, Procedure, Status, Step
 from server.domain.roles import Role
@@ -57,6 +57,7 @@ from server.pipeline.models import Case, CaseEvent
 # Who reads the counts: the county's staff, and a township its own (the console's 统计看板).
 COUNTING_ROLES = (Role.COUNTY, Role.ADMIN, Role.TOWNSHIP)
 
+COUNTY_LENGTH = CODE_LENGTH[AreaLevel.COUNTY]
 MONTHS = 12  # identifications and eliminations per month: this month and the 11 before
 
 
@@ -266,7 +267,10 @@ def households_by_area(session: Session, user: Principal, area_code: str,
     quarter before (``latest_decisions`` with both days)."""
     current = quarter_of(today)
     previous = quarter_of(current.start - timedelta(days=1))
-    decisions = latest_decisions(today, previous.end)
+    # Below the county, only the area's own households' cases are read (a township's
+    # workbench and dashboard); a county reads all of its cases anyway.
+    decisions = latest_decisions(today, previous.end,
+                                 area_code=area_code if len(area_code) > COUNTY_LENGTH else None)
     now, before = monitored(decisions), monitored(decisions, 1)
     this_quarter, last_quarter = evaluated_in(current), evaluated_in(previous)
     child = _child(Household.area_code, area_code)

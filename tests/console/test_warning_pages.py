@@ -82,5 +82,6 @@ def test_the_village_feeds_back_the_home_check_of_a_task(console, live_server, s
     assert f'data-task-id="{task}"' not in open_tasks.text
     # 工作台 counts the task until it is fed back
     assert re.search(r'data-due="warning-tasks">.*?data-count="1"', due_before, re.S)
+    assert due_before.count('data-due="evaluations"') == 2  # the village evaluates: 2 quarters
     assert re.search(r'data-due="warning-tasks">.*?data-count="0"', due_after, re.S)
     assert f'data-task-id="{task}"' in closed.text and "识别案件" in closed.text

@@ -19,9 +19,8 @@ from server.errors import AppError
 from server.figures.services import set_step_deadline
 from server.households.models import Household
 from server.monitoring.models import AssistanceEvaluation
-from server.monitoring.services import evaluations_owed
 from server.pipeline.models import Case
-from server.reports.queries import Progress, counts, months_until, per_month
+from server.reports.queries import Progress, counts, households_by_area, months_until, per_month
 from tests.integration.conftest import user
 from tests.integration.test_registry import submit
 from tests.support.households import HEAD, id_number
@@ -159,19 +158,23 @@ def test_evaluations_owed_this_quarter_and_the_last(session):
         _case(session, household, VILLAGE, closed=_at(2026, 1, 10))
     session.add(AssistanceEvaluation(household_id=evaluated, evaluated_on=date(2026, 3, 2),
                                      evaluator="刘强", result="收入稳定"))
+    elsewhere = _household(session, f"{OTHER_TOWNSHIP}200")  # the county's, not the village's
+    _case(session, elsewhere, f"{OTHER_TOWNSHIP}200", closed=_at(2026, 1, 10))
     session.commit()
 
-    previous, current = counts(session, user(session, "county"), TODAY, {}).evaluations
-    owed = [evaluations_owed(session, user(session, "village"), quarter_of(day), TODAY)
-            for day in (date(2026, 3, 31), TODAY)]  # 工作台's count, by the listing's rule
+    county = counts(session, user(session, "county"), TODAY, {}).evaluations
+    previous, current = counts(session, user(session, "county"), TODAY,
+                               {"area_code": VILLAGE}).evaluations
+    # a village reads only its own households' cases (latest_decisions narrowed to the area)
+    in_village = households_by_area(session, user(session, "village"), VILLAGE,
+                                    TODAY).evaluations
 
     assert (previous.period, previous.households, previous.done, previous.missing,
             previous.missing_status) == ("2026Q1", 2, 1, 1, DueStatus.OVERDUE)
     assert (current.period, current.done, current.missing, current.missing_status) == (
         quarter_of(TODAY).label, 0, 2, DueStatus.DUE)
-    assert [(o.period.label, o.households, o.done, o.missing, o.missing_status)
-            for o in owed] == [(e.period, e.households, e.done, e.missing, e.missing_status)
-                               for e in (previous, current)]
+    assert in_village == [previous, current]
+    assert [e.households for e in county] == [3, 3]
 
 
 def test_the_migration_fills_the_risks_of_stored_surveys_as_the_take_in_does(session, helper,
