@@ -10,6 +10,11 @@ config = context.config
 url = config.attributes["database_url"]
 
 
+def include_name(name, type_, parent_names) -> bool:
+    """procrastinate's tables (PostgreSQL; created by the jobs revision) are not our models."""
+    return not (type_ == "table" and name and name.startswith("procrastinate"))
+
+
 def run_migrations_online() -> None:
     engine = make_engine(url)
     with engine.connect() as connection:
@@ -18,6 +23,7 @@ def run_migrations_online() -> None:
             target_metadata=Base.metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            include_name=include_name,
         )
         with context.begin_transaction():
             context.run_migrations()

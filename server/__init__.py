@@ -36,6 +36,11 @@ def create_app(config: dict | None = None) -> Flask:
 
     app.extensions["fangpin.take_in"] = take_in_mode(app.config["TAKE_IN"],
                                                      app.extensions["fangpin.db"])
+    from server.jobs.runners import jobs_mode
+
+    app.extensions["fangpin.jobs"] = jobs_mode(
+        app.config["JOBS"], app.extensions["fangpin.db"], app.extensions["fangpin.media"],
+        app.config["DATABASE_URL"])
     from server.rest import IdConverter
 
     app.url_map.converters["id"] = IdConverter  # path ids, before any route that uses <id:…>

@@ -18,6 +18,7 @@ from server.dedup.api import conflicts_bp, duplicates_bp
 from server.error_codes import bp as error_codes
 from server.households.api import bp as households
 from server.households.api import people_bp
+from server.jobs.api import bp as jobs
 from server.monitoring.api import bp as monitoring
 from server.pipeline.api import bp as cases
 from server.reports.api import bp as reports
@@ -34,5 +35,5 @@ def init_app(app: Flask) -> None:
     api = Api(app)
     api.spec.components.security_scheme("basic", {"type": "http", "scheme": "basic"})
     for bp in (areas, users, households, people_bp, submissions, conflicts_bp, duplicates_bp,
-               declarations, cases, monitoring, screening, reports, audit, error_codes):
+               declarations, cases, monitoring, screening, reports, jobs, audit, error_codes):
         api.register_blueprint(bp)

@@ -191,6 +191,39 @@ def worker_command(batch: int, poll: float, busy_rate: int, max_backlog: int) ->
         click.echo("登记工作进程已停止")
 
 
+@main.command("jobs")
+@click.option("--concurrency", default=1, show_default=True, help="jobs run at once")
+@click.option("--until-empty", is_flag=True, help="stop once no job is waiting")
+@click.option("--requeue", is_flag=True,
+              help="first defer again the jobs still queued (their deferral had failed)")
+def jobs_command(concurrency: int, until_empty: bool, requeue: bool) -> None:
+    """Run background jobs (large exports, print batches) deferred to procrastinate
+    (JOBS=procrastinate, PostgreSQL)."""
+    import logging
+
+    from flask import current_app
+    from sqlalchemy import select
+
+    from server.domain.jobs import JobState
+    from server.jobs.models import Job
+    from server.jobs.runners import ProcrastinateJobs
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    runner = current_app.extensions["fangpin.jobs"]
+    if not isinstance(runner, ProcrastinateJobs):
+        raise click.ClickException("后台任务在服务器进程中运行（JOBS=thread），无需另行启动："
+                                   "设置 JOBS=procrastinate（PostgreSQL）后再运行本命令")
+    if requeue:
+        with _session() as session:
+            waiting = session.scalars(select(Job.id).where(
+                Job.state == JobState.QUEUED.value)).all()
+        for job_id in waiting:
+            runner(job_id)
+        click.echo(f"重新排队 {len(waiting)} 个任务")
+    click.echo(f"后台任务进程已启动（同时运行 {concurrency} 个）")
+    runner.work(wait=not until_empty, concurrency=concurrency)
+
+
 @main.command("recheck-registry")
 def recheck_registry_command() -> None:
     """Scan the whole registry for likely duplicates (same name and birth date, one digit)."""

@@ -36,6 +36,9 @@ DEFAULTS: dict[str, object] = {
     # When a stored submission is taken into the registry: "inline" (in its own request) or
     # "queue" (by `fangpin worker` after the response); see server/intake/worker.py.
     "TAKE_IN": "inline",
+    # Where background jobs (large exports, print batches) run: "thread" (a thread of the
+    # server) or "procrastinate" (PostgreSQL; `fangpin jobs` runs them); see server/jobs.
+    "JOBS": "thread",
     # Seconds a process remembers checked credentials (Collect tokens, passwords; 0: check
     # every request). A revocation or deactivation made elsewhere takes effect within this time.
     "AUTH_CACHE_SECONDS": 10,

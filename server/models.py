@@ -9,6 +9,7 @@ def load_all() -> None:
     from server.figures import models as _figures  # noqa: F401
     from server.forms import models as _forms  # noqa: F401
     from server.households import models as _households  # noqa: F401
+    from server.jobs import models as _jobs  # noqa: F401
     from server.monitoring import models as _monitoring  # noqa: F401
     from server.pipeline import models as _pipeline  # noqa: F401
     from server.screening import models as _screening  # noqa: F401

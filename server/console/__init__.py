@@ -68,6 +68,7 @@ NAVIGATION = (
     ("console.warnings", "部门预警", "console.warning"),
     ("console.users", "用户", "console.user"),
     ("console.areas", "区划", "console.area"),
+    ("console.jobs", "后台任务", "console.job"),
 )
 
 
@@ -182,6 +183,7 @@ from server.console import (  # noqa: E402, F401
     conflicts,
     dashboard,
     households,
+    jobs,
     review,
     shown,
     users,

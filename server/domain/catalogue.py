@@ -85,6 +85,9 @@ CATALOGUE: dict[str, Kind] = {
     "AREA_NATIONAL": Kind(
         409, _R, "{name}（{area_code}）是国家统计用区划，名称随区划代码文件导入"
                  "（fangpin import-areas），不能在此修改"),
+    # --- background jobs (REST /jobs, console 后台任务) -----------------------------------------
+    "JOB_NOT_DONE": Kind(409, _R, "任务 {job_id} 尚未完成（{state}），文件还不能下载"),
+    "JOB_FAILED": Kind(500, _S, "后台任务出错，未能完成：请重新提交，或请管理员查看服务器日志"),
     # --- forms and submissions (ODK Collect) ------------------------------------------------
     "FORM_NOT_FOUND": Kind(404, _Q, "服务器上没有表单“{form_id}”"),
     "FORM_VERSION_UNKNOWN": Kind(

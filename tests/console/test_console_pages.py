@@ -34,7 +34,7 @@ def test_the_login_lands_on_the_workbench_with_the_menu_of_the_role(page, live_s
         == "0"
     assert page.get_by_role("navigation", name="主导航").get_by_role("link").all_inner_texts() \
         == ["工作台", "案件", "农户", "审核", "冲突", "疑似重复", "公示", "统计看板", "部门预警",
-            "用户", "区划"]
+            "用户", "区划", "后台任务"]
 
 
 def test_a_village_user_neither_sees_nor_opens_the_users_page(page, live_server):
@@ -45,7 +45,8 @@ def test_a_village_user_neither_sees_nor_opens_the_users_page(page, live_server)
 
     response = page.goto(f"{live_server}/console/users")
 
-    assert menu == ["工作台", "案件", "农户", "审核", "冲突", "疑似重复", "公示", "部门预警"]
+    assert menu == ["工作台", "案件", "农户", "审核", "冲突", "疑似重复", "公示", "部门预警",
+                    "后台任务"]
     assert response.status == 403
     assert page.locator("[data-error-code]").get_attribute("data-error-code") == "FORBIDDEN_ROLE"
 

@@ -15,7 +15,11 @@ def _differences(url: str) -> list:
     load_all()
     engine = make_engine(url)
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(connection, opts={
+            "compare_type": True,
+            # procrastinate's own tables (the jobs revision, PostgreSQL) are not our models
+            "include_name": lambda name, type_, _parents: not (
+                type_ == "table" and name and name.startswith("procrastinate"))})
         differences = compare_metadata(context, Base.metadata)
     engine.dispose()
     return differences
