@@ -5,6 +5,7 @@ profile, masking by role, the audit entry with its row count, who is refused, st
 from __future__ import annotations
 
 import csv
+import inspect
 import io
 from datetime import datetime, timedelta
 from urllib.parse import unquote
@@ -248,3 +249,50 @@ def test_the_response_is_streamed_and_every_dataset_exports(app, registry):
             else:
                 book = openpyxl.load_workbook(io.BytesIO(body), read_only=True)
                 assert book.sheetnames[0] == "导出说明"
+
+
+def test_the_command_line_exports_through_the_same_service(app, registry, db, tmp_path):
+    """``fangpin export`` (progress bar on stderr): the same file and audit entry as the API;
+    the same refusals."""
+    from server.cli import main
+
+    runner = app.test_cli_runner()
+    target = tmp_path / "成员.xlsx"
+
+    result = runner.invoke(main, ["export", "members", "--user", "county", "--format", "xlsx",
+                                  "--objects", "--labels", "--out", str(target)])
+    refused = runner.invoke(main, ["export", "members", "--user", "village",
+                                   "--out", str(tmp_path / "no.csv")])
+    bad = runner.invoke(main, ["export", "members", "--user", "county", "--risk", "99",
+                               "--out", str(tmp_path / "no.csv")])
+
+    assert result.exit_code == 0, result.output
+    assert "已导出 3 行" in result.output
+    sheet = openpyxl.load_workbook(target)["家庭成员"]
+    assert [row[6].value for row in sheet.iter_rows(min_row=2)] == ["张三", "李四", "张小"]
+    assert refused.exit_code == 1 and "FORBIDDEN_ROLE" in refused.output
+    assert bad.exit_code == 1 and "EXPORT_ARGUMENT_INVALID" in bad.output
+    [entry] = audit_entries(db)
+    assert entry.details["rows"] == 3 and entry.details["filters"] == {"objects": True}
+    assert entry.details["labels"] is True and entry.details["format"] == "xlsx"
+
+
+def test_an_export_is_a_generator_audited_however_its_stream_ends(app, registry, db):
+    """``produce`` is a generator (nothing is read before the first chunk is asked for); a
+    client that stops reading leaves an entry that says the export is incomplete, with the rows
+    written so far; a stream read to its end, complete with its count."""
+    from server.exports import services
+    from tests.integration.conftest import user
+
+    database = app.extensions["fangpin.db"]
+    export = services.prepare(db, user(db, "county"), "members", {"format": "csv"})
+
+    cut = services.produce(database, export)
+    assert inspect.isgenerator(cut) and audit_entries(db) == []
+    first = next(cut)  # the BOM, the description and the header
+    cut.close()
+    whole = b"".join(services.produce(database, export))
+
+    assert first.startswith(b"\xef\xbb\xbf# ") and whole.startswith(first)
+    assert [(e.details["rows"], e.details["complete"]) for e in audit_entries(db)] == [
+        (0, False), (4, True)]
