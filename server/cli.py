@@ -217,7 +217,7 @@ def recheck_registry_command() -> None:
 @click.option("--full", "full_numbers", is_flag=True,
               help="full ID and phone numbers (county and admin users only; audited)")
 @click.option("--area", "area_code", help="an area code inside the user's area")
-@click.option("--monitoring-type", help="A3 code: 01, 02, 03")
+@click.option("--monitoring-type", help="monitoring type code (监测对象类型): 01, 02, 03")
 @click.option("--risk", help="a numbered risk 1-14")
 @click.option("--procedure", type=click.Choice(["identification", "elimination"]))
 @click.option("--step", help="a procedure step, e.g. county_approval")

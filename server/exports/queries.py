@@ -34,7 +34,16 @@ from server.auth import Principal, within
 from server.clock import day_start
 from server.domain import codes
 from server.domain.datasets import Dataset, sex_of
-from server.domain.fields import BY_NAME, DERIVED_INCOME, ID_NUMBER, MEMBER_UNINSURED, SEX
+from server.domain.fields import (
+    BY_NAME,
+    DERIVED_INCOME,
+    ELIMINATION_DATE,
+    ELIMINATION_METHOD,
+    ID_NUMBER,
+    MEMBER_UNINSURED,
+    MONITORING_TYPE,
+    SEX,
+)
 from server.domain.pipeline import Status
 from server.households.models import (
     EliminationAssessment,
@@ -52,7 +61,7 @@ from server.screening.models import WarningList, WarningRow
 BATCH = 2000  # rows fetched at a time from the server-side cursor
 _SIZE = BY_NAME["household_size"].name
 _VISIT = BY_NAME["visit_date"].name
-_MONITORING_TYPE = BY_NAME["a3_monitoring_type"].name
+_MONITORING_TYPE = MONITORING_TYPE.name
 _HEAD = aliased(Person, name="head")
 
 
@@ -247,8 +256,7 @@ def _elimination_row(row, names) -> dict:
                                                            strict=True)})
     values[_SIZE] = row.size
     values[_VISIT] = row.visit_date
-    values[BY_NAME["a53_elimination_method"].name] = row.method or values.get(
-        BY_NAME["a53_elimination_method"].name)
+    values[ELIMINATION_METHOD.name] = row.method or values.get(ELIMINATION_METHOD.name)
     values.update(household_id=row.household_id, area_code=row.area_code,
                   head_name=row.head_name, head_id_number=row.head_id_number,
                   eligible=row.eligible, created_at=row.created_at,
@@ -272,7 +280,7 @@ def cases_query(user: Principal, filters: Mapping, today: date) -> Select:
 def _case_row(row, names) -> dict:
     values = dict(row._mapping)
     values[_MONITORING_TYPE] = row.monitoring_type
-    values[BY_NAME["a54_elimination_date"].name] = row.decided_on
+    values[ELIMINATION_DATE.name] = row.decided_on
     values.update(_where(names, row.area_code))
     return values
 

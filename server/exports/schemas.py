@@ -37,7 +37,7 @@ class FilterSchema(Schema):
     area_code = fields.String(validate=AREA_CODE, metadata={
         "description": "区划代码（任一级，须在本辖区内）"})
     monitoring_type = fields.String(validate=_one_of(codes.MONITORING_TYPE.codes_list()),
-                                    metadata={"description": "A3 监测对象类型代码"})
+                                    metadata={"description": "监测对象类型代码"})
     risk = fields.String(validate=_one_of(codes.NUMBERED_RISKS.codes_list()), metadata={
         "description": "返贫致贫风险编号 1–14（①–⑭，最新调查）"})
     procedure = fields.String(validate=_one_of(PROCEDURE_VALUES), metadata={
