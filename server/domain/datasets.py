@@ -32,8 +32,7 @@ from zoneinfo import ZoneInfo
 from server.domain import codes, fields, personal
 from server.domain.codes import CodeTable
 from server.domain.fields import Field, Kind
-from server.domain.idnumber import IdNumberError, Sex
-from server.domain.idnumber import parse as parse_id
+from server.domain.idnumber import Sex
 from server.domain.pipeline import (
     ACTION_NAMES,
     PROCEDURE_NAMES,
@@ -332,10 +331,50 @@ def cells(columns: Sequence[Column], row: Mapping[str, object], labels: bool,
 
 def row_writer(columns: Sequence[Column], labels: bool,
                masking: Masking) -> Callable[[Mapping[str, object]], list[Value]]:
-    """``cells`` bound to one export's columns and choices (the hot loop of an export)."""
+    """``cells`` bound to one export's columns and choices, each column's conversion chosen
+    once (the hot loop of an export: a million rows of thirty cells). The same values as
+    ``cells``."""
+    plain = []  # (key, conversion of the raw value)
+    for column in columns:
+        plain.append((column.key, _converter(column, labels, masking)))
+
     def write(row: Mapping[str, object]) -> list[Value]:
-        return cells(columns, row, labels, masking)
+        get = row.get
+        out: list[Value] = []
+        append = out.append
+        for key, convert in plain:
+            raw = get(key)
+            if raw is None or raw == "":
+                append(None)
+            elif convert is str:
+                append(raw if raw.__class__ is str else str(raw))
+            elif convert is None:  # a phone: masked by the household's area
+                append(masking.phone(str(raw), get("area_code")))
+            else:
+                append(convert(raw))
+        return out
     return write
+
+
+def _converter(column: Column, labels: bool, masking: Masking):
+    """The conversion of a non-empty raw value of ``column`` (None: a phone, see
+    ``row_writer``)."""
+    kind = column.cell
+    if kind is Cell.TEXT:
+        return str
+    if kind is Cell.CODE and not labels:
+        return str
+    if kind is Cell.CODE and labels and column.table is not None:
+        names = {item.code: item.label for item in column.table.codes}
+        return lambda raw: names.get(raw, raw) if raw.__class__ is str else str(raw)
+    if kind is Cell.NAMED:
+        names = dict(column.names or {})
+        return lambda raw: names.get(raw, raw) if raw.__class__ is str else str(raw)
+    if kind is Cell.PHONE:
+        return None
+    if kind is Cell.ID_NUMBER:
+        return lambda raw: masking.id_number(str(raw))
+    return lambda raw: cell_value(column, raw, labels, masking)
 
 
 def _label(table: CodeTable | None, code: str) -> str:
@@ -376,17 +415,18 @@ def _moment(raw: object) -> datetime | str:
             return str(raw)
     if raw.tzinfo is None:
         raw = raw.replace(tzinfo=UTC)
-    return raw.astimezone(CHINA).replace(tzinfo=None)
+    return raw.astimezone(CHINA).replace(tzinfo=None, microsecond=0)
 
 
 def sex_of(id_number: object) -> str | None:
-    """A6 from an ID number (digit 17), None when it cannot be read."""
-    if not id_number:
+    """A6 from a stored ID number (or a disability card number, which begins with the ID):
+    the parity of digit 17 (SPEC §3), "1" male, "2" female; None when there is none. A stored
+    number was checked when the survey was taken in, so it is read, not checked again (the
+    export reads a million of them)."""
+    text = str(id_number) if id_number else ""
+    if len(text) < 17 or not text[16].isdigit():
         return None
-    try:
-        return parse_id(str(id_number)).sex.value
-    except IdNumberError:
-        return None
+    return Sex.MALE.value if int(text[16]) % 2 else Sex.FEMALE.value
 
 
 # --- what the file says about itself -------------------------------------------------------

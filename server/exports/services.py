@@ -17,11 +17,9 @@ see their households on the phone and in the console.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path
 
 from marshmallow import ValidationError
 from sqlalchemy.orm import Session
@@ -171,15 +169,10 @@ def produce(database: Database, export: Export,
                 yield from writers.csv_chunks(export.description(), export.columns,
                                               _cells(unit.session, export, counter, progress))
         else:
-            with tempfile.TemporaryDirectory(prefix="fangpin-export-") as folder:
-                path = Path(folder) / "export.xlsx"
-                with database.unit_of_work() as unit:
-                    writers.write_xlsx(path, export.dataset.title, export.columns,
-                                       _cells(unit.session, export, counter, progress),
-                                       export.info())
-                with path.open("rb") as written:
-                    while chunk := written.read(1 << 16):
-                        yield chunk
+            with database.unit_of_work() as unit:
+                yield from writers.xlsx_chunks(export.dataset.title, export.columns,
+                                               _cells(unit.session, export, counter, progress),
+                                               export.info())
         complete = True
     finally:
         audit(database, export, counter.rows, complete)
