@@ -331,45 +331,62 @@ def cells(columns: Sequence[Column], row: Mapping[str, object], labels: bool,
 
 def row_writer(columns: Sequence[Column], labels: bool,
                masking: Masking) -> Callable[[Mapping[str, object]], list[Value]]:
-    """``cells`` bound to one export's columns and choices, each column's conversion chosen
-    once (the hot loop of an export: a million rows of thirty cells). The same values as
-    ``cells``."""
-    plain = []  # (key, conversion of the raw value)
-    for column in columns:
-        plain.append((column.key, _converter(column, labels, masking)))
-
-    def write(row: Mapping[str, object]) -> list[Value]:
-        get = row.get
-        out: list[Value] = []
-        append = out.append
-        for key, convert in plain:
-            raw = get(key)
-            if raw is None or raw == "":
-                append(None)
-            elif convert is str:
-                append(raw if raw.__class__ is str else str(raw))
-            elif convert is None:  # a phone: masked by the household's area
-                append(masking.phone(str(raw), get("area_code")))
+    """``cells`` bound to one export's columns and choices: the same values, made by one
+    function compiled for these columns (each column's conversion chosen once, no loop, no
+    test of the column's kind per cell). It is the hot loop of an export — a million rows of
+    thirty cells — and this is what keeps a CSV export within twice the time of the bare
+    query. The source is made from the columns' keys (``repr``) and nothing else."""
+    namespace: dict[str, object] = {"_phone": masking.phone}
+    reads, cells_ = [], []
+    for index, column in enumerate(columns):
+        convert = _converter(column, labels, masking)
+        value = f"v{index}"
+        reads.append(f"    {value} = get({column.key!r})")
+        if convert is str:  # text as stored: most cells
+            cells_.append(f"({value} or None) if {value}.__class__ is str else "
+                          f"(None if {value} is None else str({value}))")
+        elif convert is None:  # a phone: masked by the household's area
+            cells_.append(f"_phone(str({value}), get('area_code')) "
+                          f"if {value} is not None and {value} != '' else None")
+        elif isinstance(convert, dict):  # a code's label: looked up inline
+            namespace[f"_n{index}"] = convert
+            cells_.append(f"(_n{index}.get({value}, {value}) or None) "
+                          f"if {value}.__class__ is str else "
+                          f"(None if {value} is None else str({value}))")
+        else:
+            namespace[f"_c{index}"] = convert
+            kept = _KEPT.get(column.cell)  # a value of the cell's own type is kept as it is
+            if kept is not None:
+                namespace[f"_t{index}"] = kept
+                cells_.append(f"{value} if {value}.__class__ is _t{index} else "
+                              f"(_c{index}({value}) if {value} is not None and {value} != '' "
+                              "else None)")
             else:
-                append(convert(raw))
-        return out
-    return write
+                cells_.append(f"_c{index}({value}) if {value} is not None and {value} != '' "
+                              "else None")
+    source = ("def write(row):\n    get = row.get\n" + "\n".join(reads)
+              + "\n    return [\n" + "".join(f"        {c},\n" for c in cells_) + "    ]\n")
+    exec(compile(source, "<export row writer>", "exec"), namespace)  # noqa: S102
+    return namespace["write"]  # type: ignore[return-value]
+
+
+# Cells whose stored value may already be what is written (an int of the database, a date).
+_KEPT = {Cell.INTEGER: int, Cell.DATE: date}
 
 
 def _converter(column: Column, labels: bool, masking: Masking):
-    """The conversion of a non-empty raw value of ``column`` (None: a phone, see
-    ``row_writer``)."""
+    """How ``row_writer`` converts a non-empty raw value of ``column``: ``str`` (text as
+    stored), None (a phone), a dict (a code's label, the code when unknown), or a
+    function."""
     kind = column.cell
     if kind is Cell.TEXT:
         return str
     if kind is Cell.CODE and not labels:
         return str
     if kind is Cell.CODE and labels and column.table is not None:
-        names = {item.code: item.label for item in column.table.codes}
-        return lambda raw: names.get(raw, raw) if raw.__class__ is str else str(raw)
+        return {item.code: item.label for item in column.table.codes}
     if kind is Cell.NAMED:
-        names = dict(column.names or {})
-        return lambda raw: names.get(raw, raw) if raw.__class__ is str else str(raw)
+        return dict(column.names or {})
     if kind is Cell.PHONE:
         return None
     if kind is Cell.ID_NUMBER:
