@@ -390,7 +390,8 @@ def _converter(column: Column, labels: bool, masking: Masking):
     if kind is Cell.PHONE:
         return None
     if kind is Cell.ID_NUMBER:
-        return lambda raw: masking.id_number(str(raw))
+        shown = personal.id_numbers_in_export(masking.role, masking.full)
+        return lambda raw: shown(str(raw))
     return lambda raw: cell_value(column, raw, labels, masking)
 
 

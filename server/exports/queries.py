@@ -205,14 +205,15 @@ def members_query(user: Principal, filters: Mapping, today: date) -> Select:
 
 
 def _member_rows(row, names) -> Iterator[dict]:
-    where = _where(names, row.area_code)
+    shared = {"household_id": row.household_id, "area_code": row.area_code,
+              "head_name": row.head_name, "visit_date": row.visit_date,
+              **_where(names, row.area_code)}
+    # each roster entry is a dict decoded for this row alone: completed in place
     for number, member in enumerate(row.member_values or (), start=1):
-        values = dict(member)
-        values.update(household_id=row.household_id, area_code=row.area_code,
-                      head_name=row.head_name, member_number=number, visit_date=row.visit_date,
-                      **where)
-        values[SEX.name] = sex_of(member.get(ID_NUMBER.name))
-        yield values
+        member.update(shared)
+        member["member_number"] = number
+        member[SEX.name] = sex_of(member.get(ID_NUMBER.name))
+        yield member
 
 
 def measures_query(user: Principal, filters: Mapping, today: date) -> Select:

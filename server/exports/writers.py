@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import islice
 
 from server.domain.datasets import Cell, Column, Value
 from server.exports import xlsx
@@ -33,23 +34,19 @@ def csv_chunks(description: str, columns: Sequence[Column],
                rows: Iterable[Sequence[Value]]) -> Iterator[bytes]:
     """The CSV file as chunks of bytes: the BOM, the description line, the header, the rows."""
     buffer = io.StringIO()
+    iterator = iter(rows)
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([f"# {description}"])
     writer.writerow([c.header for c in columns])
     yield BOM + buffer.getvalue().encode("utf-8")
     buffer.seek(0)
     buffer.truncate()
-    pending = 0
-    for row in rows:  # None is written empty, a date as 2026-12-05, a moment to the second
-        writer.writerow(row)
-        pending += 1
-        if pending == CHUNK_ROWS:
-            yield buffer.getvalue().encode("utf-8")
-            buffer.seek(0)
-            buffer.truncate()
-            pending = 0
-    if pending:
+    # None is written empty, a date as 2026-12-05, a moment to the second
+    for batch in iter(lambda: list(islice(iterator, CHUNK_ROWS)), []):
+        writer.writerows(batch)
         yield buffer.getvalue().encode("utf-8")
+        buffer.seek(0)
+        buffer.truncate()
 
 
 def _width(column: Column) -> int:
