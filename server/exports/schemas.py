@@ -7,6 +7,8 @@ argument); ``ExportArgsSchema`` also documents the REST endpoint's query string.
 
 from __future__ import annotations
 
+from datetime import date
+
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from server.domain import codes
@@ -25,6 +27,10 @@ def _one_of(values) -> validate.OneOf:
 
 
 _DATE = {"invalid": "应为日期，如 2026-12-05"}
+# Dates a filter may name: the registry's years, and far from the calendar's ends (a day is
+# turned into a moment in Beijing and back to UTC, which 0001-01-01 cannot survive).
+_YEARS = validate.Range(min=date(2000, 1, 1), max=date(2099, 12, 31),
+                        error="应在 2000-01-01 至 2099-12-31 之间")
 _FLAG = {"invalid": "应为 0 或 1"}
 
 
@@ -45,12 +51,14 @@ class FilterSchema(Schema):
     step = fields.String(validate=_one_of(STEP_VALUES), metadata={"description": "环节"})
     status = fields.String(validate=_one_of(STATUS_VALUES), metadata={
         "description": "状态：open 办理中，done 已办结，rejected 已驳回"})
-    visit_from = fields.Date(error_messages=_DATE, metadata={
+    visit_from = fields.Date(error_messages=_DATE, validate=_YEARS, metadata={
         "description": "入户核实日期（或数据集自身日期：措施录入、评估）起，含"})
-    visit_to = fields.Date(error_messages=_DATE, metadata={"description": "同上，止，含"})
-    approved_from = fields.Date(error_messages=_DATE, metadata={
+    visit_to = fields.Date(error_messages=_DATE, validate=_YEARS,
+                         metadata={"description": "同上，止，含"})
+    approved_from = fields.Date(error_messages=_DATE, validate=_YEARS, metadata={
         "description": "县级审定（办结）日期起，北京时间，含"})
-    approved_to = fields.Date(error_messages=_DATE, metadata={"description": "同上，止，含"})
+    approved_to = fields.Date(error_messages=_DATE, validate=_YEARS,
+                         metadata={"description": "同上，止，含"})
     objects = fields.Boolean(error_messages=_FLAG, metadata={
         "description": "1：仅当前监测对象；0 或不填：全部农户"})
 

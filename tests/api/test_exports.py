@@ -207,6 +207,8 @@ def test_who_may_export_and_what_is_refused(live_server, seeded, db):
             ({"format": "pdf"}, 422, "EXPORT_ARGUMENT_INVALID"),
             ({"labels": "yes please"}, 422, "EXPORT_ARGUMENT_INVALID"),
             ({"visit_from": "2021-13-01"}, 422, "EXPORT_ARGUMENT_INVALID"),
+            ({"approved_from": "0001-01-01"}, 422, "EXPORT_ARGUMENT_INVALID"),
+            ({"approved_to": "9999-12-31"}, 422, "EXPORT_ARGUMENT_INVALID"),
             ({"visit_from": "2021-05-02", "visit_to": "2021-05-01"}, 422,
              "EXPORT_ARGUMENT_INVALID"),
             ({"risk": "15"}, 422, "EXPORT_ARGUMENT_INVALID"),

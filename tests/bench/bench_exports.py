@@ -355,11 +355,16 @@ def report(backend: str, households: int, results: dict[str, dict]) -> list[str]
     return lines
 
 
-def run_all(url: str) -> dict[str, dict]:
-    results = {}
-    for kind in KINDS:
-        results[kind] = measure(kind, url)
-        print(f"    {kind}: {results[kind]['seconds']:.1f} s", flush=True)
+def run_all(url: str, repeat: int = 1) -> dict[str, dict]:
+    """Each measurement ``repeat`` times, the rounds interleaved; the fastest of each kind (the
+    machine is shared: the noise only ever adds)."""
+    results: dict[str, dict] = {}
+    for round_ in range(repeat):
+        for kind in KINDS:
+            found = measure(kind, url)
+            print(f"    {kind}: {found['seconds']:.1f} s (round {round_ + 1})", flush=True)
+            if kind not in results or found["seconds"] < results[kind]["seconds"]:
+                results[kind] = found
     return results
 
 
@@ -371,6 +376,8 @@ def main() -> None:
     parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument("--no-postgresql", action="store_true")
     parser.add_argument("--json", type=Path, help="write the figures to this file")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="measure each export this many times, keep the fastest")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
@@ -385,13 +392,13 @@ def main() -> None:
     if not args.no_postgresql:
         with running_postgres() as server:
             url = load_postgresql(server, pg_households)
-            results = run_all(url)
+            results = run_all(url, args.repeat)
         figures["postgresql"] = {"households": pg_households, **results}
         lines += report("PostgreSQL", pg_households, results)
     if not args.no_sqlite:
         with tempfile.TemporaryDirectory(prefix="fangpin-bench-sqlite-") as folder:
             url = load_sqlite(Path(folder) / "bench.sqlite3", sqlite_households)
-            results = run_all(url)
+            results = run_all(url, args.repeat)
         figures["sqlite"] = {"households": sqlite_households, **results}
         lines += report("SQLite", sqlite_households, results)
     print("\n" + "\n".join(lines))
