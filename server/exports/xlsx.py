@@ -105,7 +105,9 @@ class _Sink(io.RawIOBase):
 
 
 def _sheet_start(widths: Sequence[float], frozen: bool) -> str:
-    pane = ('<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
+    # the first cell below the frozen header (spelled by its parts: "A" + "2")
+    below = f"{column_letters(0)}2"
+    pane = (f'<pane ySplit="1" topLeftCell="{below}" activePane="bottomLeft" state="frozen"/>'
             if frozen else "")
     cols = "".join(f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>'
                    for i, w in enumerate(widths, start=1))
