@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 import click
@@ -230,7 +231,8 @@ def recheck_registry_command() -> None:
 def export_command(dataset: str, username: str, fmt: str, out: Path, labels: bool,
                    profile: str, full_numbers: bool, **filters: str | bool | None) -> None:
     """Export a dataset (households, members, measures, eliminations, cases, case_events,
-    warnings, evaluations) to a CSV or XLSX file, as USER would from the API; audited."""
+    warnings, evaluations) to a CSV or XLSX file, or the photos and signatures (media) to a
+    ZIP, as USER would from the API; audited."""
     from server.accounts.models import User
     from server.auth import Principal
     from server.errors import AppError
@@ -247,17 +249,30 @@ def export_command(dataset: str, username: str, fmt: str, out: Path, labels: boo
                                                         User.active.is_(True)))
             if account is None:
                 raise click.ClickException(f"没有启用的用户 {username}")
-            export = services.prepare(session, Principal.of(account), dataset, arguments)
+            if dataset == "media":  # the photos and signatures: a ZIP, filters only
+                for key in ("format", "profile", "labels", "full"):
+                    arguments.pop(key)
+                export = services.prepare_media(session, Principal.of(account), arguments)
+            else:
+                export = services.prepare(session, Principal.of(account), dataset, arguments)
         db = database()
-        total = services.row_count(db, export)
+        if dataset == "media":
+            total = services.media_count(db, export)
+            chunks = partial(services.produce_media, db, current_app.extensions["fangpin.media"],
+                             export)
+            label = "打包照片和签名"
+        else:
+            total = services.row_count(db, export)
+            chunks = partial(services.produce, db, export)
+            label = f"导出{export.dataset.title}"
         with out.open("wb") as target, click.progressbar(
-                length=total, label=f"导出{export.dataset.title}", show_pos=True,
-                file=sys.stderr) as bar:
-            for chunk in services.produce(db, export, progress=bar.update):
+                length=total, label=label, show_pos=True, file=sys.stderr) as bar:
+            for chunk in chunks(progress=bar.update):
                 target.write(chunk)
     except AppError as error:
         raise click.ClickException(f"{error.code}: {error.message}") from error
-    click.echo(f"已导出 {total} 行到 {out}（{export.file_name}），已记入审计日志")
+    unit_name = "个文件" if dataset == "media" else "行"
+    click.echo(f"已导出 {total} {unit_name}到 {out}（{export.file_name}），已记入审计日志")
 
 
 if __name__ == "__main__":

@@ -16,7 +16,18 @@ from server import db
 from server.console import bp, session
 from server.domain import personal
 from server.exports import services
-from server.exports.download import streamed
+from server.exports.download import streamed, streamed_media
+from server.exports.schemas import FILTER_KEYS
+
+
+@bp.get("/exports/media")
+@session.login_required(*services.MEDIA_ROLES)
+def export_media():
+    """The photos and signatures of the list's households (the form's file options, which a
+    ZIP has not, are left aside)."""
+    arguments = {k: v for k, v in request.args.items() if k in FILTER_KEYS}
+    prepared = services.prepare_media(db.session(), session.current_user(), arguments)
+    return streamed_media(prepared)
 
 
 @bp.get("/exports/<dataset>")

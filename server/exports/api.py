@@ -13,8 +13,8 @@ from flask.views import MethodView
 from server import db
 from server.domain.datasets import DATASETS
 from server.exports import services, writers
-from server.exports.download import streamed
-from server.exports.schemas import ExportArgsSchema
+from server.exports.download import streamed, streamed_media
+from server.exports.schemas import FILTER_KEYS, ExportArgsSchema
 from server.rest import blueprint, current_user, errors
 
 bp = blueprint("exports", __name__, "/exports", "数据导出（县级：CSV/XLSX，流式，记入审计日志）")
@@ -24,12 +24,25 @@ _PARAMETERS = [
      "schema": {"type": "string"}, "description": field.metadata.get("description", "")}
     for name, field in ExportArgsSchema().fields.items()
 ]
+_FILTER_PARAMETERS = [p for p in _PARAMETERS if p["name"] in FILTER_KEYS]
 _FILE = {"200": {"description": "导出文件（CSV：UTF-8 带 BOM，首行为导出说明；"
                                 "XLSX：首个工作表为导出说明）",
                  "content": {writers.CSV_CONTENT_TYPE.split(";")[0]: {
                      "schema": {"type": "string", "format": "binary"}},
                      writers.XLSX_CONTENT_TYPE: {
                      "schema": {"type": "string", "format": "binary"}}}}}
+
+
+@bp.route("/media")
+class ExportMedia(MethodView):
+    @bp.doc(parameters=_FILTER_PARAMETERS, responses={"200": {
+        "description": "ZIP：<乡镇>/<村>/<户主姓名>_<户编号>/<字段>_<n>.jpg，根目录 manifest.csv",
+        "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}}}})
+    @errors(bp, 403, 422)
+    def get(self):
+        """导出所选农户的照片和签名（ZIP，流式；县级、管理员：身份证照片含完整号码；记入审计日志）"""
+        export = services.prepare_media(db.session(), current_user(), request.args.to_dict())
+        return streamed_media(export)
 
 
 @bp.route("/<dataset>")

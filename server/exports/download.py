@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response
+from flask import Response, current_app
 
 from server import db
 from server.exports import services
@@ -15,6 +15,18 @@ def streamed(export: services.Export) -> Response:
                         mimetype=export.content_type.split(";")[0],
                         direct_passthrough=True)
     response.content_type = export.content_type
+    response.headers.set("Content-Disposition", "attachment",
+                         **filename_parameters(export.file_name))
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def streamed_media(export: services.MediaExport) -> Response:
+    """The media ZIP as a streamed download."""
+    response = Response(services.produce_media(db.database(),
+                                               current_app.extensions["fangpin.media"], export),
+                        mimetype=export.content_type, direct_passthrough=True)
     response.headers.set("Content-Disposition", "attachment",
                          **filename_parameters(export.file_name))
     response.headers["X-Content-Type-Options"] = "nosniff"

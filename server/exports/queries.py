@@ -71,7 +71,8 @@ def area_names(session: Session, user: Principal) -> dict[str, str]:
     return dict(session.execute(select(Area.code, Area.name).where(within(user, Area.code))).all())
 
 
-def _where(names: Mapping[str, str], area_code: str | None) -> dict[str, str | None]:
+def area_parts(names: Mapping[str, str], area_code: str | None) -> dict[str, str | None]:
+    """The township's, village's and group's names of an area code (None where it has none)."""
     code = area_code or ""
     return {"township": names.get(code[:9]) if len(code) >= 9 else None,
             "village": names.get(code[:12]) if len(code) >= 12 else None,
@@ -98,7 +99,7 @@ def _case_conditions(filters: Mapping) -> list:
     return conditions
 
 
-def _household_filters(query: Select, filters: Mapping, today: date, *, own_case: bool = False,
+def household_filters(query: Select, filters: Mapping, today: date, *, own_case: bool = False,
                        own_date=None) -> Select:
     """``query`` (which reads ``Household``) narrowed by the filters; ``own_case``: the rows
     are cases (the case filters apply to ``Case`` directly); ``own_date``: the dataset's own
@@ -167,7 +168,7 @@ def households_query(user: Principal, filters: Mapping, today: date) -> Select:
         .outerjoin(SurveyVersion, SurveyVersion.id == Household.latest_survey_id)
         .outerjoin(monitored, monitored.c.household_id == Household.id))
     query = _scoped(query, user, filters, Household.area_code)
-    query = _household_filters(query, filters, today)
+    query = household_filters(query, filters, today)
     return query.order_by(Household.area_code, Household.id)
 
 
@@ -190,7 +191,7 @@ def _household_row(row, names) -> dict:
                   head_name=row.head_name, head_id_number=row.head_id_number,
                   monitored=row.since is not None, monitored_since=row.since,
                   survey_number=row.number, updated_at=row.updated_at,
-                  **_where(names, row.area_code))
+                  **area_parts(names, row.area_code))
     return values
 
 
@@ -200,14 +201,14 @@ def members_query(user: Principal, filters: Mapping, today: date) -> Select:
         .select_from(Household)
         .join(SurveyVersion, SurveyVersion.id == Household.latest_survey_id))
     query = _scoped(query, user, filters, Household.area_code)
-    query = _household_filters(query, filters, today, own_date=SurveyVersion.visit_date)
+    query = household_filters(query, filters, today, own_date=SurveyVersion.visit_date)
     return query.order_by(Household.area_code, Household.id)
 
 
 def _member_rows(row, names) -> Iterator[dict]:
     shared = {"household_id": row.household_id, "area_code": row.area_code,
               "head_name": row.head_name, "visit_date": row.visit_date,
-              **_where(names, row.area_code)}
+              **area_parts(names, row.area_code)}
     # each roster entry is a dict decoded for this row alone: completed in place
     for number, member in enumerate(row.member_values or (), start=1):
         member.update(shared)
@@ -222,7 +223,7 @@ def measures_query(user: Principal, filters: Mapping, today: date) -> Select:
                MeasureRecord.case_id, MeasureRecord.values, MeasureRecord.created_at)
         .select_from(MeasureRecord).join(Household, Household.id == MeasureRecord.household_id))
     query = _scoped(query, user, filters, Household.area_code)
-    query = _household_filters(query, filters, today, own_date=MeasureRecord.measure_date)
+    query = household_filters(query, filters, today, own_date=MeasureRecord.measure_date)
     return query.order_by(Household.area_code, Household.id, MeasureRecord.measure_date,
                           MeasureRecord.id)
 
@@ -233,7 +234,8 @@ def _measure_row(row, names) -> dict:
                   head_name=row.head_name, head_id_number=row.head_id_number,
                   measure_date=row.measure_date,
                   green_channel=codes.YES if row.green_channel else codes.NO,
-                  case_id=row.case_id, created_at=row.created_at, **_where(names, row.area_code))
+                  case_id=row.case_id, created_at=row.created_at,
+                  **area_parts(names, row.area_code))
     return values
 
 
@@ -245,7 +247,7 @@ def eliminations_query(user: Principal, filters: Mapping, today: date) -> Select
                a.a38_income_reference_per_capita, a.method, a.eligible, a.created_at)
         .select_from(a).join(Household, Household.id == a.household_id))
     query = _scoped(query, user, filters, Household.area_code)
-    query = _household_filters(query, filters, today, own_date=a.visit_date)
+    query = household_filters(query, filters, today, own_date=a.visit_date)
     return query.order_by(Household.area_code, Household.id, a.visit_date, a.id)
 
 
@@ -261,7 +263,7 @@ def _elimination_row(row, names) -> dict:
     values.update(household_id=row.household_id, area_code=row.area_code,
                   head_name=row.head_name, head_id_number=row.head_id_number,
                   eligible=row.eligible, created_at=row.created_at,
-                  **_where(names, row.area_code))
+                  **area_parts(names, row.area_code))
     return values
 
 
@@ -274,7 +276,7 @@ def cases_query(user: Principal, filters: Mapping, today: date) -> Select:
                Case.closed_at)
         .select_from(Case).outerjoin(Household, Household.id == Case.household_id))
     query = _scoped(query, user, filters, Case.area_code)
-    query = _household_filters(query, filters, today, own_case=True)
+    query = household_filters(query, filters, today, own_case=True)
     return query.order_by(Case.area_code, Case.id)
 
 
@@ -282,7 +284,7 @@ def _case_row(row, names) -> dict:
     values = dict(row._mapping)
     values[_MONITORING_TYPE] = row.monitoring_type
     values[ELIMINATION_DATE.name] = row.decided_on
-    values.update(_where(names, row.area_code))
+    values.update(area_parts(names, row.area_code))
     return values
 
 
@@ -296,12 +298,12 @@ def case_events_query(user: Principal, filters: Mapping, today: date) -> Select:
         .outerjoin(Household, Household.id == Case.household_id)
         .outerjoin(User, User.id == CaseEvent.user_id))
     query = _scoped(query, user, filters, Case.area_code)
-    query = _household_filters(query, filters, today, own_case=True)
+    query = household_filters(query, filters, today, own_case=True)
     return query.order_by(Case.area_code, Case.id, CaseEvent.id)
 
 
 def _event_row(row, names) -> dict:
-    return {**row._mapping, **_where(names, row.area_code)}
+    return {**row._mapping, **area_parts(names, row.area_code)}
 
 
 _CHECKER = aliased(User, name="checker")
@@ -322,12 +324,12 @@ def warnings_query(user: Principal, filters: Mapping, today: date) -> Select:
         .outerjoin(_CHECKER, _CHECKER.id == WarningRow.checked_by)
         .where(WarningRow.status == "matched"))
     query = _scoped(query, user, filters, WarningRow.area_code)
-    query = _household_filters(query, filters, today)
+    query = household_filters(query, filters, today)
     return query.order_by(WarningRow.area_code, WarningRow.list_id, WarningRow.row_number)
 
 
 def _warning_row(row, names) -> dict:
-    return {**row._mapping, **_where(names, row.area_code)}
+    return {**row._mapping, **area_parts(names, row.area_code)}
 
 
 def evaluations_query(user: Principal, filters: Mapping, today: date) -> Select:
@@ -338,12 +340,12 @@ def evaluations_query(user: Principal, filters: Mapping, today: date) -> Select:
         .select_from(e).join(Household, Household.id == e.household_id)
         .outerjoin(User, User.id == e.recorded_by))
     query = _scoped(query, user, filters, Household.area_code)
-    query = _household_filters(query, filters, today, own_date=e.evaluated_on)
+    query = household_filters(query, filters, today, own_date=e.evaluated_on)
     return query.order_by(Household.area_code, Household.id, e.evaluated_on, e.id)
 
 
 def _evaluation_row(row, names) -> dict:
-    return {**row._mapping, **_where(names, row.area_code)}
+    return {**row._mapping, **area_parts(names, row.area_code)}
 
 
 def _single(make):

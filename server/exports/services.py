@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from marshmallow import ValidationError
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server import clock
@@ -45,8 +46,8 @@ from server.domain.datasets import (
 )
 from server.domain.roles import ROLE_NAMES, Role
 from server.errors import AppError
-from server.exports import queries, writers
-from server.exports.schemas import FILTER_KEYS, ExportArgsSchema
+from server.exports import media, queries, writers
+from server.exports.schemas import FILTER_KEYS, ExportArgsSchema, FilterSchema
 
 EXPORTING_ROLES = frozenset({Role.COUNTY, Role.ADMIN, Role.TOWNSHIP})
 AUDIT_ACTION = "export.created"
@@ -129,13 +130,7 @@ def prepare(session: Session, user: Principal, dataset_name: str,
     if dataset is None:
         raise AppError("EXPORT_DATASET_UNKNOWN", dataset=dataset_name,
                        datasets="、".join(DATASETS))
-    try:
-        loaded = _SCHEMA.load(dict(arguments))
-    except ValidationError as error:
-        argument, reasons = next(iter(error.messages.items()))
-        reason = reasons[0] if isinstance(reasons, list) else str(reasons)
-        raise AppError("EXPORT_ARGUMENT_INVALID", argument=argument,
-                       reason="未知的参数" if reason == "Unknown field." else reason) from error
+    loaded = _load(_SCHEMA, arguments)
     full = bool(loaded["full"])
     if full and not personal.may_export_full(user.role):
         raise AppError("EXPORT_FULL_FORBIDDEN", role=ROLE_NAMES.get(user.role, user.role))
@@ -150,6 +145,18 @@ def prepare(session: Session, user: Principal, dataset_name: str,
         profile=Profile(loaded["profile"]), full=full, at=at or clock.now(),
         area_name=names.get(user.area_code, user.area_code),
         filter_text=describe_filters(dataset, filters, names))
+
+
+def _load(schema, arguments: Mapping[str, object]) -> dict:
+    """The arguments loaded by ``schema``, or EXPORT_ARGUMENT_INVALID naming the first bad
+    one."""
+    try:
+        return schema.load(dict(arguments))
+    except ValidationError as error:
+        argument, reasons = next(iter(error.messages.items()))
+        reason = reasons[0] if isinstance(reasons, list) else str(reasons)
+        raise AppError("EXPORT_ARGUMENT_INVALID", argument=argument,
+                       reason="未知的参数" if reason == "Unknown field." else reason) from error
 
 
 class _Counter:
@@ -207,3 +214,85 @@ def row_count(database: Database, export: Export) -> int:
     with database.unit_of_work() as unit:
         return queries.count(unit.session, export.user, export.dataset, export.filters,
                              export.today)
+
+
+# --- the media ZIP --------------------------------------------------------------------------
+
+MEDIA_ROLES = frozenset(Role(role) for role in personal.FULL_DATA_ROLES)
+_FILTERS = FilterSchema()
+
+
+@dataclass(frozen=True)
+class MediaExport:
+    """The photos and signatures of a selection, checked and ready to produce."""
+
+    user: Principal
+    user_name: str
+    filters: dict
+    at: datetime
+    area_name: str
+    filter_text: list[tuple[str, str]]
+
+    @property
+    def today(self) -> date:
+        return clock.local_day(self.at)
+
+    @property
+    def file_name(self) -> str:
+        local = self.at.astimezone(clock.CHINA)
+        return f"照片和签名_{self.area_name}_{local:%Y%m%d-%H%M}.zip"
+
+    content_type = "application/zip"
+
+    def description(self) -> str:
+        local = self.at.astimezone(clock.CHINA)
+        return "；".join(f"{name}：{value}" for name, value in (
+            ("内容", "照片和签名"),
+            ("导出人", f"{self.user_name}（{self.user.username}，"
+                       f"{ROLE_NAMES.get(self.user.role, self.user.role)}）"),
+            ("导出时间", f"{local:%Y-%m-%d %H:%M:%S}（北京时间）"),
+            ("辖区", f"{self.area_name}（{self.user.area_code}）"), *self.filter_text,
+            ("说明", "照片含完整身份证号码；本次导出已记入审计日志")))
+
+
+def prepare_media(session: Session, user: Principal, arguments: Mapping[str, object],
+                  at: datetime | None = None) -> MediaExport:
+    """The media ZIP ``user`` asks for, or a refusal: FORBIDDEN_ROLE (photos of ID cards show
+    full numbers: county and admin only), EXPORT_ARGUMENT_INVALID, AREA_OUTSIDE_SCOPE."""
+    check_role(user, MEDIA_ROLES)
+    filters = _load(_FILTERS, arguments)
+    if "area_code" in filters and not contains(user.area_code, filters["area_code"]):
+        raise AppError("AREA_OUTSIDE_SCOPE", area_code=filters["area_code"])
+    names = queries.area_names(session, user)
+    account = session.get(User, user.id)
+    return MediaExport(
+        user=user, user_name=account.full_name if account else user.username, filters=filters,
+        at=at or clock.now(), area_name=names.get(user.area_code, user.area_code),
+        filter_text=describe_filters(DATASETS["households"], filters, names))
+
+
+def produce_media(database: Database, store, export: MediaExport,
+                  progress: Callable[[int], object] | None = None) -> Iterator[bytes]:
+    """The ZIP's bytes, streamed; audited when the stream ends, with the files and bytes."""
+    packed = media.Packed()
+    complete = False
+    try:
+        with database.unit_of_work() as unit:
+            yield from media.zip_chunks(unit.session, store, export.user, export.filters,
+                                        export.today, export.description(), packed, progress)
+        complete = True
+    finally:
+        with writing(), database.unit_of_work() as unit:
+            record(unit.session, AUDIT_ACTION, "export", "media", export.user.id,
+                   dataset="media", format="zip", masked=False,
+                   filters={k: v.isoformat() if isinstance(v, date) else v
+                            for k, v in export.filters.items()},
+                   rows=packed.files, bytes=packed.bytes, complete=complete,
+                   file_name=export.file_name)
+
+
+def media_count(database: Database, export: MediaExport) -> int:
+    """How many files the ZIP will list (a progress bar's length)."""
+    with database.unit_of_work() as unit:
+        query = media.files_query(export.user, export.filters, export.today).order_by(None)
+        return int(unit.session.scalar(select(func.count()).select_from(query.subquery())) or 0)

@@ -84,7 +84,7 @@ def serial(value: date | datetime) -> str:
     return str(days)
 
 
-class _Sink(io.RawIOBase):
+class StreamSink(io.RawIOBase):
     """Where the ZIP is written: the bytes are taken away as they come (not seekable, so
     ``zipfile`` writes data descriptors)."""
 
@@ -127,7 +127,7 @@ def workbook_chunks(title: str, headers: Sequence[str], widths: Sequence[float],
     ``info_after(count)``) and the data sheet ``title`` (continued on ``title（2）`` … past a
     sheet's rows), its header bold and frozen. Values: str, int, Decimal (in ``money``
     columns with two places), date, datetime (naive), None (an empty cell)."""
-    sink = _Sink()
+    sink = StreamSink()
     book = zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1)
     letters = [column_letters(i) for i in range(len(headers))]
     money_columns = frozenset(money)

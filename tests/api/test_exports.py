@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import inspect
 import io
+import zipfile
 from datetime import datetime, timedelta
 from urllib.parse import unquote
 
@@ -22,6 +23,7 @@ from server.domain.idnumber import mask
 from server.domain.roles import Role
 from tests.api.test_monitoring import OTHER_HEAD, identify
 from tests.api.test_monitoring import post_household as post_signed_household
+from tests.support.collect import png_bytes
 from tests.support.households import CHILD, HEAD, HEAD_ID, SPOUSE, SPOUSE_ID
 from tests.support.rest import Api, add_user
 from tests.support.seed import OTHER_TOWNSHIP, TOWNSHIP, VILLAGE
@@ -268,13 +270,18 @@ def test_the_command_line_exports_through_the_same_service(app, registry, db, tm
     bad = runner.invoke(main, ["export", "members", "--user", "county", "--risk", "99",
                                "--out", str(tmp_path / "no.csv")])
 
+    photos = runner.invoke(main, ["export", "media", "--user", "county", "--objects",
+                                  "--out", str(tmp_path / "照片.zip")])
+    assert photos.exit_code == 0 and "已导出 2 个文件" in photos.output, photos.output
+    assert len(zipfile.ZipFile(tmp_path / "照片.zip").namelist()) == 2 + 1
     assert result.exit_code == 0, result.output
     assert "已导出 3 行" in result.output
     sheet = openpyxl.load_workbook(target)["家庭成员"]
     assert [row[6].value for row in sheet.iter_rows(min_row=2)] == ["张三", "李四", "张小"]
     assert refused.exit_code == 1 and "FORBIDDEN_ROLE" in refused.output
     assert bad.exit_code == 1 and "EXPORT_ARGUMENT_INVALID" in bad.output
-    [entry] = audit_entries(db)
+    entry, media_entry = audit_entries(db)
+    assert media_entry.object_id == "media" and media_entry.details["rows"] == 2
     assert entry.details["rows"] == 3 and entry.details["filters"] == {"objects": True}
     assert entry.details["labels"] is True and entry.details["format"] == "xlsx"
 
@@ -298,3 +305,35 @@ def test_an_export_is_a_generator_audited_however_its_stream_ends(app, registry,
     assert first.startswith(b"\xef\xbb\xbf# ") and whole.startswith(first)
     assert [(e.details["rows"], e.details["complete"]) for e in audit_entries(db)] == [
         (0, False), (4, True)]
+
+
+def test_the_photos_and_signatures_of_a_selection_as_a_zip(live_server, registry, db):
+    """The media ZIP: ``<乡镇>/<村>/<户主姓名>_<户编号>/<字段>_<n>.png`` with the files as the
+    phones sent them, manifest.csv at the root, the filters, county only, audited."""
+    county = Api(live_server, "county")
+
+    response = county.get("/exports/media")
+    only_monitored = county.get("/exports/media", objects=1)
+    refused = Api(live_server, "township").get("/exports/media")
+
+    assert response.status_code == 200 and response.headers["Content-Type"] == "application/zip"
+    assert "照片和签名_衡阳县_" in unquote(response.headers["Content-Disposition"])
+    book = zipfile.ZipFile(io.BytesIO(response.content))
+    assert book.testzip() is None
+    monitored = registry["monitored"]
+    folder = next(n.rsplit("/", 1)[0] for n in book.namelist() if monitored in n)
+    assert folder.startswith("洪市镇/") and folder.endswith(f"/张三_{monitored}")
+    assert sorted(n for n in book.namelist() if n.startswith(folder)) == [
+        f"{folder}/入户核实人员签字_1.png", f"{folder}/入户核实人员签字_2.png"]
+    assert book.read(f"{folder}/入户核实人员签字_1.png") == png_bytes()
+    manifest = list(csv.reader(io.StringIO(book.read("manifest.csv").decode("utf-8-sig"))))
+    assert manifest[0][0].startswith("# 内容：照片和签名；导出人：测试county")
+    assert manifest[1][:2] == ["文件", "乡镇（街道）"]
+    assert len(manifest) == 2 + 4 and {row[-1] for row in manifest[2:]} == {"已打包"}
+    monitored_only = zipfile.ZipFile(io.BytesIO(only_monitored.content)).namelist()
+    assert len(monitored_only) == 3 and all(monitored in n for n in monitored_only[:2])
+    assert refused.status_code == 403 and refused.json()["code"] == "FORBIDDEN_ROLE"
+    entries = audit_entries(db)
+    assert [(e.object_id, e.details["rows"], e.details["complete"]) for e in entries] == [
+        ("media", 4, True), ("media", 2, True)]
+    assert entries[0].details["bytes"] == 4 * len(png_bytes())

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
 from html import unescape
 
 import openpyxl
@@ -39,7 +40,11 @@ def test_the_household_list_downloads_with_its_village_filter(live_server, seede
     assert "不按姓名、身份证号码查找" in form and 'name="full"' in form
     actions = [unescape(a) for a in re.findall(r'formaction="([^"]+)"', form)]
     assert actions == [f"/console/exports/{d}" for d in (
-        "households", "members", "measures", "eliminations", "evaluations")]
+        "households", "members", "measures", "eliminations", "evaluations", "media")]
+    photos = county.get("/exports/media", params={"area_code": VILLAGE, "format": "xlsx",
+                                                  "labels": "1", "profile": "full"})
+    assert photos.status_code == 200 and photos.headers["Content-Type"] == "application/zip"
+    assert len(zipfile.ZipFile(io.BytesIO(photos.content)).namelist()) == 4 + 1
     response = county.get("/exports/members", params={"area_code": VILLAGE, "format": "xlsx",
                                                       "labels": "1", "profile": "national"})
     assert response.status_code == 200
@@ -47,7 +52,8 @@ def test_the_household_list_downloads_with_its_village_filter(live_server, seede
     sheet = openpyxl.load_workbook(io.BytesIO(response.content))["家庭成员"]
     assert sheet.max_row == 1 + 3
     db.commit()
-    entry = db.scalars(select(AuditEntry).where(AuditEntry.action == "export.created")).one()
+    entry = db.scalars(select(AuditEntry).where(AuditEntry.action == "export.created",
+                                                AuditEntry.object_id == "members")).one()
     assert entry.details["filters"] == {"area_code": VILLAGE} and entry.details["rows"] == 3
 
 
@@ -83,7 +89,8 @@ def test_a_township_user_sees_no_full_numbers_box(live_server, seeded):
 
     [form] = _forms(township.get("/households").text)
 
-    assert 'name="full"' not in form
+    assert 'name="full"' not in form and "下载照片和签名" not in form
+    assert township.get("/exports/media").status_code == 403
     refused = township.get("/exports/households", params={"full": "1"})
     assert refused.status_code == 403 and 'data-error-code="EXPORT_FULL_FORBIDDEN"' in refused.text
 
