@@ -4,10 +4,12 @@ and to XLSX, against the bare database query that reads the same rows.
 Run from the project root (``make bench-exports``; ``make bench-exports-quick``):
 
     .venv/bin/python -m tests.bench.bench_exports [--quick] [--households N]
-        [--sqlite-households N] [--no-sqlite] [--no-postgresql] [--json FILE]
+        [--sqlite-households N] [--no-sqlite] [--no-postgresql] [--media-households N]
+        [--no-media] [--repeat N] [--json FILE]
 
 Targets: CSV within 2× the time of the bare query; XLSX in under 3 minutes; peak RSS of the
-exporting process under 300 MB.
+exporting process under 300 MB; the media ZIP of 1 000 households at the disk's speed (its
+ratio to ``cat`` of the same files).
 
 What it does:
 
@@ -30,6 +32,11 @@ What it does:
      /tmp; the audit entry's row count is checked;
    - ``idle``: the app created and nothing exported (the RSS every process starts from).
 3. A table: rows, seconds, rows/s, ratio to the bare query, MB written, peak RSS.
+4. The media ZIP (``--no-media`` to skip): 1 000 households (``--quick``: 200) in SQLite, each
+   with three photos of 250 kB and a signature of 20 kB (random bytes) in a local media
+   store; ``cat`` of the same files to /dev/null against the ZIP of them all
+   (``exports.services.prepare_media`` + ``produce_media`` to /dev/null), both reading from
+   the page cache (the files were just written; cat runs once first to warm it).
 
 The client and the database run on the same machine: the figures include PostgreSQL's CPU.
 """
@@ -37,6 +44,7 @@ The client and the database run on the same machine: the figures include Postgre
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import random
@@ -261,10 +269,74 @@ def load_sqlite(path: Path, households: int) -> str:
     return url
 
 
+# --- the media ZIP ----------------------------------------------------------------------------
+
+MEDIA_FILES = (("photo_hukou", "/data/photo_hukou", 250_000),
+               ("photo_house", "/data/photo_house", 250_000),
+               ("photo_id_card", "/data/id_photos[1]/photo_id_card", 250_000),
+               ("sig_applicant", "/data/sig_applicant", 20_000))
+
+
+def load_media(path: Path, media_root: Path, households: int) -> tuple[str, list[Path]]:
+    """A SQLite registry of ``households`` households whose surveys each carry three photos
+    of 250 kB and a signature of 20 kB (random bytes, each file its own), in a local media
+    store; the URL and the stored files' paths."""
+    from media import LocalMediaStore
+
+    url = load_sqlite(path, households)
+    store = LocalMediaStore(media_root)
+    rng = random.Random(SEED + 2)
+    moment = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    conn = sqlite3.connect(path)
+    stored: list[Path] = []
+    try:
+        submissions = [row[0] for row in conn.execute(
+            "SELECT id FROM submissions WHERE instance_id LIKE 'bench-exports:%' ORDER BY id")]
+        objects, attachments = [], []
+        for submission in submissions:
+            for field, field_path, size in MEDIA_FILES:
+                put = store.put(io.BytesIO(rng.randbytes(size)))
+                stored.append(store.path(put.key))
+                objects.append((put.key, put.size, "image/jpeg" if size > 50_000
+                                else "image/png", moment))
+                attachments.append((submission, f"{field}-{submission}.jpg", field_path,
+                                    put.key, moment))
+        with conn:
+            conn.executemany("INSERT INTO media_objects (sha256, size, content_type, "
+                             "created_at) VALUES (?, ?, ?, ?)", objects)
+            conn.executemany("INSERT INTO submission_attachments (submission_id, name, "
+                             "field_path, media_sha256, received_at) VALUES (?, ?, ?, ?, ?)",
+                             attachments)
+    finally:
+        conn.close()
+    print(f"  media: {len(stored):,} files, "
+          f"{sum(p.stat().st_size for p in stored) / 1e6:.0f} MB", flush=True)
+    return url, stored
+
+
+def measure_media(url: str, media_root: Path, stored: list[Path], repeat: int) -> dict:
+    """The ZIP of every household's files, against ``cat`` of the same files (both from the
+    page cache: the files were just written, and each is read once before)."""
+    listing = Path(tempfile.gettempdir()) / f"fangpin-bench-media-{uuid.uuid4().hex}.txt"
+    listing.write_text("\n".join(str(p) for p in stored) + "\n")
+    try:
+        cat = []
+        for _ in range(repeat + 1):  # the first one warms the cache
+            began = time.perf_counter()
+            subprocess.run(f"xargs -a {listing} -d '\\n' cat > /dev/null", shell=True,
+                           check=True)
+            cat.append(time.perf_counter() - began)
+        zips = [measure("media", url, media_root) for _ in range(repeat)]
+    finally:
+        listing.unlink(missing_ok=True)
+    best = min(zips, key=lambda r: r["seconds"])
+    return {"cat_seconds": min(cat[1:]), **best}
+
+
 # --- one measurement, in a process of its own ------------------------------------------------
 
 
-def child(kind: str, url: str, out: Path) -> dict:
+def child(kind: str, url: str, out: Path, media_root: str | None = None) -> dict:
     from server import create_app
     from server.accounts.models import User
     from server.auth import Principal
@@ -272,7 +344,7 @@ def child(kind: str, url: str, out: Path) -> dict:
     from server.domain.datasets import DATASETS
     from server.exports import queries, services
 
-    app = create_app({"DATABASE_URL": url, "MEDIA_STORE": tempfile.mkdtemp(),
+    app = create_app({"DATABASE_URL": url, "MEDIA_STORE": media_root or tempfile.mkdtemp(),
                       "SECRET_KEY": "bench"})
     database = app.extensions["fangpin.db"]
     with database.unit_of_work() as unit:
@@ -286,6 +358,20 @@ def child(kind: str, url: str, out: Path) -> dict:
             for row in unit.session.execute(query,
                                             execution_options={"yield_per": queries.BATCH}):
                 rows += len(row.member_values or ())
+    elif kind == "media":
+        with database.unit_of_work() as unit:
+            export = services.prepare_media(unit.session, county, {})
+        with open(os.devnull, "wb") as target:
+            for chunk in services.produce_media(database, app.extensions["fangpin.media"],
+                                                export):
+                target.write(chunk)
+                written += len(chunk)
+        from server.audit.models import AuditEntry
+
+        with database.unit_of_work() as unit:
+            entry = unit.session.scalars(sa.select(AuditEntry).where(
+                AuditEntry.action == "export.created").order_by(AuditEntry.id.desc())).first()
+            rows = entry.details["rows"]
     elif kind in ("csv", "csv-labels", "xlsx"):
         arguments = {"format": kind.split("-")[0],
                      "labels": "0" if kind == "csv" else "1"}
@@ -317,12 +403,14 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def measure(kind: str, url: str) -> dict:
+def measure(kind: str, url: str, media_root: Path | None = None) -> dict:
     out = Path(tempfile.gettempdir()) / f"fangpin-bench-export-{uuid.uuid4().hex}.{kind}"
+    extra = ["--media-root", str(media_root)] if media_root else []
     try:
         done = subprocess.run(
             [sys.executable, "-m", "tests.bench.bench_exports", "--child", kind, "--url", url,
-             "--out", str(out)], cwd=PROJECT_ROOT, capture_output=True, text=True, check=False,
+             "--out", str(out), *extra], cwd=PROJECT_ROOT, capture_output=True, text=True,
+            check=False,
             env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)})
         if done.returncode != 0:
             raise SystemExit(f"{kind} failed:\n{done.stdout}\n{done.stderr}")
@@ -381,9 +469,13 @@ def main() -> None:
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--media-root", help=argparse.SUPPRESS)
+    parser.add_argument("--media-households", type=int,
+                        help="households of the media ZIP (1 000; --quick: 200)")
+    parser.add_argument("--no-media", action="store_true")
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(args.child, args.url, args.out)))
+        print(json.dumps(child(args.child, args.url, args.out, args.media_root)))
         return
     pg_households = args.households or (25_000 if args.quick else 250_000)
     sqlite_households = args.sqlite_households or (10_000 if args.quick else 50_000)
@@ -401,6 +493,19 @@ def main() -> None:
             results = run_all(url, args.repeat)
         figures["sqlite"] = {"households": sqlite_households, **results}
         lines += report("SQLite", sqlite_households, results)
+    if not args.no_media:
+        media_households = args.media_households or (200 if args.quick else 1_000)
+        with tempfile.TemporaryDirectory(prefix="fangpin-bench-media-") as folder:
+            url, stored = load_media(Path(folder) / "media.sqlite3", Path(folder) / "media",
+                                     media_households)
+            found = measure_media(url, Path(folder) / "media", stored, args.repeat)
+        figures["media"] = {"households": media_households, **found}
+        ratio = found["seconds"] / found["cat_seconds"]
+        lines += [f"media ZIP: {media_households:,} households, {found['rows']:,} files, "
+                  f"{found['bytes'] / 1e6:.0f} MB: {found['seconds']:.2f} s "
+                  f"({found['bytes'] / 1e6 / found['seconds']:.0f} MB/s), cat of the same files "
+                  f"{found['cat_seconds']:.2f} s: {ratio:.2f}× cat; peak RSS "
+                  f"{found['max_rss_mb']:.0f} MB"]
     print("\n" + "\n".join(lines))
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2))
