@@ -19,6 +19,7 @@ def streamed(export: services.Export) -> Response:
                          **filename_parameters(export.file_name))
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Accel-Buffering"] = "no"  # a proxy (nginx) passes the stream on as made
     return response
 
 
@@ -31,4 +32,5 @@ def streamed_media(export: services.MediaExport) -> Response:
                          **filename_parameters(export.file_name))
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Accel-Buffering"] = "no"  # a proxy (nginx) passes the stream on as made
     return response

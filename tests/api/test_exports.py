@@ -75,6 +75,8 @@ def test_an_xlsx_export_has_real_numbers_and_dates_and_says_who_exported_it(
 
     assert response.headers["Content-Type"].startswith(
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    assert response.headers["X-Accel-Buffering"] == "no" and "Content-Length" not in \
+        response.headers
     disposition = response.headers["Content-Disposition"]
     assert disposition.startswith("attachment") and "filename*=UTF-8''" in disposition
     assert unquote(disposition.split("filename*=UTF-8''")[1]).startswith("农户_衡阳县_")
