@@ -16,6 +16,7 @@ from server.audit.api import bp as audit
 from server.declarations.api import bp as declarations
 from server.dedup.api import conflicts_bp, duplicates_bp
 from server.error_codes import bp as error_codes
+from server.exports.api import bp as exports
 from server.households.api import bp as households
 from server.households.api import people_bp
 from server.jobs.api import bp as jobs
@@ -35,5 +36,6 @@ def init_app(app: Flask) -> None:
     api = Api(app)
     api.spec.components.security_scheme("basic", {"type": "http", "scheme": "basic"})
     for bp in (areas, users, households, people_bp, submissions, conflicts_bp, duplicates_bp,
-               declarations, cases, monitoring, screening, reports, jobs, audit, error_codes):
+               declarations, cases, monitoring, screening, reports, exports, jobs,
+               audit, error_codes):
         api.register_blueprint(bp)

@@ -182,6 +182,7 @@ from server.console import (  # noqa: E402, F401
     cases,
     conflicts,
     dashboard,
+    exports,
     households,
     jobs,
     review,

@@ -114,6 +114,12 @@ class ListArgs:
             if value}
 
     @property
+    def export_filters(self) -> dict[str, str]:
+        """The filters as an export's arguments (server/console/exports.py): all but
+        ``overdue``, which the exports do not filter by."""
+        return {key: str(value) for key, value in self.filters.items() if key != "overdue"}
+
+    @property
     def filters(self) -> dict:
         found: dict = {}
         if self.procedure:

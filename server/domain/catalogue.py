@@ -307,6 +307,11 @@ CATALOGUE: dict[str, Kind] = {
     "NUMBER_SCIENTIFIC": Kind(422, _W, "是科学计数法：请写成普通数字，如 1000"),
     "NUMBER_PLUS_SIGN": Kind(422, _W, "不能带正号“+”"),
     "NUMBER_NOT_PLAIN": Kind(422, _W, "不是普通的十进制数（如 1234 或 1234.56）"),
+    # --- exports (REST /exports, console, fangpin export) ------------------------------------
+    "EXPORT_DATASET_UNKNOWN": Kind(404, _Q, "没有名为“{dataset}”的导出数据集；可导出：{datasets}"),
+    "EXPORT_ARGUMENT_INVALID": Kind(422, _Q, "导出参数“{argument}”的值无效：{reason}"),
+    "EXPORT_FULL_FORBIDDEN": Kind(
+        403, _A, "您的角色（{role}）不能导出完整的身份证号码和电话号码：请去掉 full=1"),
     # --- generic -----------------------------------------------------------------------------
     "NOT_FOUND": Kind(404, _Q, "找不到请求的资源"),
     "METHOD_NOT_ALLOWED": Kind(405, _Q, "不支持此请求方法"),

@@ -46,3 +46,34 @@ def shown_phone(value: str | None, role: str, user_area: str,
     if not value or sees_full_phone(role, user_area, household_area):
         return value
     return mask_phone(value)
+
+
+def may_export_full(role: str) -> bool:
+    """Whether a user may ask an export or print for full ID numbers (SPEC §7: a deliberate
+    option of a role that sees them, audited as such)."""
+    return sees_full_id_numbers(role)
+
+
+def exported_id_number(value: str | None, role: str, full: bool) -> str | None:
+    """An ID number in an export: masked unless the export asks for full numbers (``full``)
+    and the role may see them."""
+    if not value:
+        return value
+    return shown_id_number(value, role) if full else mask(value)
+
+
+def id_numbers_in_export(role: str, full: bool):
+    """``exported_id_number`` for one export, as a function of the number alone (a million
+    rows call it)."""
+    if full and sees_full_id_numbers(role):
+        return str
+    return mask
+
+
+def exported_phone(value: str | None, role: str, user_area: str, household_area: str | None,
+                   full: bool) -> str | None:
+    """A phone number in an export: masked unless the export asks for full numbers and the
+    user may see this household's phone (``sees_full_phone``)."""
+    if not value:
+        return value
+    return shown_phone(value, role, user_area, household_area) if full else mask_phone(value)

@@ -461,11 +461,17 @@ def _files(household_id: str) -> Select:
                    SubmissionAttachment.field_path != ""))
 
 
+def file_label(field_name: str) -> str:
+    """The Chinese name of the question a photo or signature answers (the registry's label,
+    or the form's for the pictures of repeats); the field's name when there is none."""
+    spec = BY_NAME.get(field_name)
+    return spec.label if spec is not None else _PICTURE_LABELS.get(field_name, field_name)
+
+
 def _household_file(row) -> HouseholdFile:
     attachment, received_at, form_title, content_type = row
     field_name = attachment.field_path.rsplit("/", 1)[-1]
-    spec = BY_NAME.get(field_name)
-    label = spec.label if spec is not None else _PICTURE_LABELS.get(field_name, field_name)
+    label = file_label(field_name)
     return HouseholdFile(
         submission_id=attachment.submission_id, form_title=form_title, received_at=received_at,
         name=attachment.name, field=field_name, label=label,

@@ -19,6 +19,7 @@ from tests.integration.conftest import user
 from tests.support.console import Console
 from tests.support.rest import Api
 
+
 @pytest.fixture
 def app_config(app_config):
     return {**app_config, "SESSION_COOKIE_SECURE": False}  # the console over plain http

@@ -1,0 +1,45 @@
+"""下载 (exports) from the console's lists: the same service as ``GET /api/v1/exports`` and
+``fangpin export`` (the role, the arguments, masking, the audit entry), streamed.
+
+The 农户 and 案件 lists carry a download form with their current filters where they map onto
+the export's (the village → ``area_code``; a case list's procedure, step, status and A3 type);
+what the export cannot filter by (a member's name or ID number, overdue cases) is said beside
+the button. Only roles that may export see it (``EXPORTING_ROLES``), and the full-numbers box
+only roles that may see full numbers.
+"""
+
+from __future__ import annotations
+
+from flask import g, request
+
+from server import db
+from server.console import bp, session
+from server.domain import personal
+from server.exports import services
+from server.exports.download import streamed, streamed_media
+from server.exports.schemas import FILTER_KEYS
+
+
+@bp.get("/exports/media")
+@session.login_required(*services.MEDIA_ROLES)
+def export_media():
+    """The photos and signatures of the list's households (the form's file options, which a
+    ZIP has not, are left aside)."""
+    arguments = {k: v for k, v in request.args.items() if k in FILTER_KEYS}
+    prepared = services.prepare_media(db.session(), session.current_user(), arguments)
+    return streamed_media(prepared)
+
+
+@bp.get("/exports/<dataset>")
+@session.login_required(*services.EXPORTING_ROLES)
+def export(dataset: str):
+    prepared = services.prepare(db.session(), session.current_user(), dataset,
+                                request.args.to_dict())
+    return streamed(prepared)
+
+
+@bp.context_processor
+def _export_rights() -> dict:
+    user = g.get("console_user")
+    return {"can_export": user is not None and user.role in services.EXPORTING_ROLES,
+            "can_export_full": user is not None and personal.may_export_full(user.role)}
