@@ -10,11 +10,12 @@ only roles that may see full numbers.
 
 from __future__ import annotations
 
-from flask import g, request
+from flask import current_app, flash, g, redirect, request, url_for
 
 from server import db
 from server.console import bp, session
 from server.domain import personal
+from server.exports import jobs as export_jobs
 from server.exports import services
 from server.exports.download import streamed, streamed_media
 from server.exports.schemas import FILTER_KEYS
@@ -28,6 +29,20 @@ def export_media():
     arguments = {k: v for k, v in request.args.items() if k in FILTER_KEYS}
     prepared = services.prepare_media(db.session(), session.current_user(), arguments)
     return streamed_media(prepared)
+
+
+@bp.post("/exports/<dataset>/jobs")
+@session.login_required(*services.EXPORTING_ROLES)
+def export_job(dataset: str):
+    """后台导出: the list's download form posted by htmx (its CSRF header), queued as a job;
+    the answer sends the browser to 后台任务."""
+    arguments = {k: v for k, v in request.form.items() if k != "csrf_token"}
+    export_jobs.submit(db.session(), session.current_user(), dataset, arguments,
+                       current_app.extensions["fangpin.jobs"])
+    flash("已提交后台导出，完成后在此下载。", "success")
+    if request.headers.get("HX-Request"):
+        return "", 204, {"HX-Redirect": url_for("console.jobs")}
+    return redirect(url_for("console.jobs"))
 
 
 @bp.get("/exports/<dataset>")

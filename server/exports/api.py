@@ -7,14 +7,17 @@ of its own and audits the export when the stream ends.
 
 from __future__ import annotations
 
-from flask import request
+from flask import current_app, request
 from flask.views import MethodView
 
 from server import db
 from server.domain.datasets import DATASETS
+from server.exports import jobs as export_jobs
 from server.exports import services, writers
 from server.exports.download import streamed, streamed_media
 from server.exports.schemas import FILTER_KEYS, ExportArgsSchema
+from server.jobs.queries import job_view
+from server.jobs.schemas import JobSchema
 from server.rest import blueprint, current_user, errors
 
 bp = blueprint("exports", __name__, "/exports", "数据导出（县级：CSV/XLSX，流式，记入审计日志）")
@@ -43,6 +46,21 @@ class ExportMedia(MethodView):
         """导出所选农户的照片和签名（ZIP，流式；县级、管理员：身份证照片含完整号码；记入审计日志）"""
         export = services.prepare_media(db.session(), current_user(), request.args.to_dict())
         return streamed_media(export)
+
+
+@bp.route("/<dataset>/jobs")
+class ExportJob(MethodView):
+    @bp.doc(parameters=[{"in": "path", "name": "dataset", "required": True,
+                         "schema": {"type": "string", "enum": [*DATASETS, "media"]},
+                         "description": "数据集，或 media（照片和签名 ZIP）"}, *_PARAMETERS])
+    @bp.response(202, JobSchema)
+    @errors(bp, 403, 404, 422)
+    def post(self, dataset):
+        """后台导出（参数同 GET；立即返回任务，完成后从 /jobs/<id>/file 下载）：
+        数据量大时使用，进度见 GET /jobs/<id>"""
+        job = export_jobs.submit(db.session(), current_user(), dataset, request.args.to_dict(),
+                                 current_app.extensions["fangpin.jobs"])
+        return job_view(job)
 
 
 @bp.route("/<dataset>")

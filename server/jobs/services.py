@@ -44,6 +44,8 @@ class JobContext:
     user: Principal
     output: BinaryIO
     report: Callable[[int, int | None], None]  # (rows done, rows in all if known)
+    database: Database  # for a handler whose service opens units of its own
+    store: object  # the media store
 
 
 @dataclass(frozen=True)
@@ -125,7 +127,8 @@ def run_job(database: Database, store, job_id: int) -> str:
                 if account is None or not account.active:
                     raise CatalogueError("USER_INACTIVE", username=account.username
                                          if account else str(user_id))
-                context = JobContext(job_id, params, Principal.of(account), output, progress)
+                context = JobContext(job_id, params, Principal.of(account), output, progress,
+                                     database, store)
                 result = HANDLERS[kind](unit.session, context)
             output.flush()
             output.seek(0)
