@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from itertools import groupby
 
-from flask import render_template
+from flask import current_app, render_template
 
 from server import db
 from server.clock import today
@@ -16,7 +16,7 @@ from server.domain.monitoring import DUE_NAMES
 from server.domain.pipeline import PROCEDURE_NAMES, STEP_NAMES
 from server.monitoring.services import EVALUATING_ROLES
 from server.pipeline.queues import queue_counts
-from server.reports.queries import households_by_area
+from server.reports.queries import cached_counts
 from server.screening.queries import open_task_count
 
 
@@ -27,7 +27,9 @@ def workbench():
     queues = queue_counts(db.session(), user, day)
     procedures = [(procedure, list(steps))
                   for procedure, steps in groupby(queues, key=lambda queue: queue.procedure)]
-    evaluations = households_by_area(db.session(), user, user.area_code, day).evaluations \
+    # The dashboard's counts, kept while nothing they count changes (COUNTS_CACHE_SECONDS).
+    evaluations = cached_counts(db.session(), user, day, {},
+                                current_app.config["COUNTS_CACHE_SECONDS"]).evaluations \
         if user.role in EVALUATING_ROLES else []
     return render_template("console/workbench.html", procedures=procedures,
                            procedure_names=PROCEDURE_NAMES, step_names=STEP_NAMES,

@@ -265,6 +265,7 @@ def households_by_area(session: Session, user: Principal, area_code: str,
 
     One pass over the finished cases decides who is monitored today and at the end of the
     quarter before (``latest_decisions`` with both days)."""
+    _custom_plans(session)
     current = quarter_of(today)
     previous = quarter_of(current.start - timedelta(days=1))
     # Below the county, only the area's own households' cases are read (a township's

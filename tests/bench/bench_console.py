@@ -423,8 +423,12 @@ def dashboard_breakdown(url: str, repeat: int = 5) -> list[tuple[str, float]]:
     try:
         with sa.orm.Session(engine) as session:
             county = Principal.of(session.scalar(sa.select(User).where(User.username == "county")))
+            township = Principal.of(session.scalar(sa.select(User).where(
+                User.username == "township")))
             day = today()
             calls = {
+                "households_by_area, a township (工作台)": lambda: queries.households_by_area(
+                    session, township, township.area_code, day),
                 "households_by_area": lambda: queries.households_by_area(session, county, COUNTY,
                                                                          day),
                 "open_cases": lambda: queries.open_cases(session, county, COUNTY, day),
