@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
+from server.domain import fields as registry
 from server.rest import AREA_CODE
 
 
@@ -14,7 +15,8 @@ class CountsQueryArgsSchema(Schema):
 
 
 class TypeCountSchema(Schema):
-    code = fields.String(allow_none=True, metadata={"description": "A3 监测对象类型代码"})
+    code = fields.String(allow_none=True, metadata={
+        "description": f"{registry.MONITORING_TYPE.header} 的代码"})
     label = fields.String()
     households = fields.Integer()
     people = fields.Integer(metadata={"description": "在册家庭成员（健在）"})
