@@ -70,7 +70,7 @@ def _whole(value: Decimal) -> str:
 # The ends of area names that the forms print after their blanks ("____县（市区）____乡镇…"):
 # the name goes in the blank without them, as a clerk writes it by hand ("衡阳" 县, "洪市" 乡镇,
 # "第一" 组). A name with another end (洪罗庙社区, 雁峰区 …) is written whole.
-_PRINTED_ENDS = {"county": ("县",), "township": ("镇", "乡"), "village": ("村",),
+_PRINTED_ENDS = {"city": ("市",), "county": ("县",), "township": ("镇", "乡"), "village": ("村",),
                  "group": ("村民小组", "组")}
 
 

@@ -23,7 +23,7 @@ from datetime import date
 
 from server.domain import codes, fields
 from server.domain.fields import Field, Kind
-from server.domain.printed import amount
+from server.domain.printed import amount, chinese_date
 from server.domain.sheets import shown_value
 
 COPIES = ("乡镇留存", "村留存")  # 此表一式2份，乡镇和村委会各一份
@@ -225,6 +225,11 @@ def cell(spec: Field, value: str | None) -> Cell:
         return Cell(spec, "", options(spec, value))
     if spec.kind is Kind.MONEY and value:
         return Cell(spec, amount(value))
+    if spec.kind is Kind.DATE and value:
+        try:
+            return Cell(spec, chinese_date(date.fromisoformat(str(value)[:10])))
+        except ValueError:
+            return Cell(spec, str(value))
     return Cell(spec, str(value or ""))
 
 
