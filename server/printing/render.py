@@ -10,13 +10,14 @@ every other URL is refused, so a printed page never reaches out of the server.
 
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import dataclass
-from datetime import date
 from functools import cache
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from pypdf import PdfReader, PdfWriter
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
@@ -26,6 +27,7 @@ from server.domain.printed import BLANK_DATE, blank_name, chinese_date
 
 TEMPLATES = Path(__file__).parent / "templates"
 _KEY = re.compile(r"media:([0-9a-f]{64})")
+CHUNK = 20  # forms laid out at once in a long batch
 
 
 @dataclass(frozen=True)
@@ -79,9 +81,27 @@ def body(template: str, **context) -> str:
     return _environment().get_template(template).render(**context)
 
 
-def pdf(bodies: list[str], store: MediaStore | None, title: str,
-        today: date | None = None) -> Pdf:
-    """The bodies as one PDF document, each starting a page."""
+def pdf(bodies: list[str], store: MediaStore | None, title: str) -> Pdf:
+    """The bodies as one PDF document, each starting a page.
+
+    A long batch is laid out ``CHUNK`` bodies at a time and the parts joined (pypdf): the
+    engine holds a whole document's layout in memory (a village of 200 households at once took
+    over 700 MB), a part of it is dropped once written."""
+    if len(bodies) <= CHUNK:
+        return _document(bodies, store, title)
+    writer = PdfWriter()
+    pages = 0
+    for start in range(0, len(bodies), CHUNK):
+        part = _document(bodies[start:start + CHUNK], store, title)
+        writer.append(PdfReader(io.BytesIO(part.content)))
+        pages += part.pages
+    writer.add_metadata({"/Title": title})
+    out = io.BytesIO()
+    writer.write(out)
+    return Pdf(out.getvalue(), pages)
+
+
+def _document(bodies: list[str], store: MediaStore | None, title: str) -> Pdf:
     html = _environment().get_template("document.html").render(bodies=bodies, title=title)
     stylesheet, fonts = _stylesheet()
     document = HTML(string=html, base_url=str(TEMPLATES), url_fetcher=_MediaFetcher(store)
