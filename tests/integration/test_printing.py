@@ -166,3 +166,21 @@ def test_a_blank_survey_and_a_village_batch(live_server, db, printed):
     entry = _prints(db)[-1]
     assert (entry.object_type, entry.object_id) == ("area", VILLAGE)
     assert entry.details["households"] == 2 and entry.details["pages"] == 4
+
+
+def test_a_village_batch_of_surveys_and_eliminations(live_server, db, printed):
+    """A village's 附件2 (one per surveyed household, two landscape pages each) and 附件5 (the
+    one elimination, two copies) as one PDF each; a period that ends before any case opened
+    prints the empty notice page instead."""
+    api = Api(live_server, "county")
+    surveys = _pdf(api, f"/print/villages/{VILLAGE}/survey.pdf")
+    eliminations = _pdf(api, f"/print/villages/{VILLAGE}/elimination.pdf")
+    before = _pdf(api, f"/print/villages/{VILLAGE}/elimination.pdf",
+                  **{"from": "2020-01-01", "to": "2020-12-31"})
+
+    text = pdf_text(surveys)
+    assert page_count(surveys) == 4
+    assert printed.done.head.name in text and printed.noticed.head.name in text
+    assert page_count(eliminations) == 2 and printed.done.head.name in pdf_text(eliminations)
+    assert "没有需要打印的附件5" in pdf_text(before)
+    assert [e.details["households"] for e in _prints(db)] == [2, 1, 0]
