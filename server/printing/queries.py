@@ -35,7 +35,15 @@ from server.domain import fields, personal
 from server.domain.figures import FigureKind, FigureMissing
 from server.domain.idnumber import mask, mask_phone
 from server.domain.notices import numbered_risks, risk_marks
-from server.domain.pipeline import PROCEDURE_NAMES, Action, Procedure, Signer, Status, Step
+from server.domain.pipeline import (
+    PROCEDURE_NAMES,
+    STEPS,
+    Action,
+    Procedure,
+    Signer,
+    Status,
+    Step,
+)
 from server.domain.printed import risk_legend, security_marks, type_marks
 from server.errors import AppError
 from server.figures.services import figure_in_force
@@ -142,26 +150,35 @@ def _latest_survey(session: Session, household_id: str,
 
 
 def _boxes(session: Session, case: Case) -> tuple[dict[str, Box], Box]:
-    """Each signer's box (by ``Signer`` value, plus the team's) and the county's (its day)."""
-    approved: dict[str, date] = {}
-    for from_step, at in session.execute(
-            select(CaseEvent.from_step, CaseEvent.at)
-            .where(CaseEvent.case_id == case.id, CaseEvent.action == Action.APPROVE.value)
-            .order_by(CaseEvent.id)):
-        approved[from_step] = local_day(at)
-    by_event: dict[str, tuple[int, list[str]]] = {}
+    """Each signer's box (by ``Signer`` value, plus the team's) and the county's (its day).
+
+    A box holds the signatures of the approval that stands for its step: the latest one, unless
+    a return has since taken the case back to that step or before it (then the step is to be
+    done, and signed, again: the box is empty until it is)."""
+    steps = STEPS[Procedure(case.procedure)]
+    standing: dict[str, tuple[int, date]] = {}  # step -> (event id, day) of its approval
+    for event_id, action, from_step, to_step, at in session.execute(
+            select(CaseEvent.id, CaseEvent.action, CaseEvent.from_step, CaseEvent.to_step,
+                   CaseEvent.at)
+            .where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)):
+        if action == Action.APPROVE.value and from_step:
+            standing[from_step] = (event_id, local_day(at))
+        elif action == Action.RETURN.value and to_step in steps:
+            for step in steps[steps.index(Step(to_step)):]:
+                standing.pop(step.value, None)
+    events = {event_id for event_id, _ in standing.values()}
+    approved = {step: day for step, (_, day) in standing.items()}
+    by_event: dict[str, list[str]] = {}
     phone: dict[str, list[str]] = {}
     for found in case_signatures(session, case):
         if found.signer is None:
             continue
         if found.source == "event":
-            event_id, keys = by_event.get(found.signer, (0, []))
-            if found.event_id != event_id:
-                keys = []
-            by_event[found.signer] = (found.event_id, [*keys, found.key])
+            if found.event_id in events:
+                by_event.setdefault(found.signer, []).append(found.key)
         else:
             phone.setdefault(found.signer, []).append(found.key)
-    keys = {signer: found for signer, (_, found) in by_event.items()}
+    keys = dict(by_event)
     for signer, found in phone.items():
         keys.setdefault(signer, found)
     verified = approved.get(Step.VERIFICATION.value)

@@ -10,7 +10,11 @@ from sqlalchemy import select
 
 from server.audit.models import AuditEntry
 from server.domain.idnumber import mask, mask_phone
+from server.domain.pipeline import Action
 from server.domain.printed import chinese_date
+from server.pipeline.services import lock_case
+from server.pipeline.signatures import act_signed
+from tests.integration.conftest import user
 from tests.support.printing import (
     GROUP,
     images_per_page,
@@ -184,3 +188,25 @@ def test_a_village_batch_of_surveys_and_eliminations(live_server, db, printed):
     assert page_count(eliminations) == 2 and printed.done.head.name in pdf_text(eliminations)
     assert "没有需要打印的附件5" in pdf_text(before)
     assert [e.details["households"] for e in _prints(db)] == [2, 1, 0]
+
+
+def test_a_return_empties_the_boxes_of_the_steps_to_be_done_again(live_server, app, db,
+                                                                  printed):
+    """SPEC §6 (a step can return a case): the township returns the case into the public
+    notice; the village secretary's signature and day leave 附件3 until the notice ends and is
+    signed again — the team's stay."""
+    api = Api(live_server, "township")
+    path = f"/cases/{printed.notice_case}/print/approval.pdf"
+    before = _pdf(api, path)
+    db.rollback()  # a new transaction, after the print's audit entry
+    township = user(db, "township")
+    case = lock_case(db, printed.notice_case, township)
+    act_signed(db, app.extensions["fangpin.media"], case, Action.RETURN, township,
+               printed.day(0), "公示期间有异议未核实，退回重新公示", [])
+    db.commit()
+    after = _pdf(api, path)
+
+    assert images_per_page(before) == {1: 3, 2: 3}
+    assert images_per_page(after) == {1: 2, 2: 2}
+    assert chinese_date(printed.day(0)) in pdf_text(before)
+    assert chinese_date(printed.day(0)) not in pdf_text(after)
