@@ -14,6 +14,7 @@ from server.domain.pipeline import Action
 from server.domain.printed import chinese_date
 from server.pipeline.services import lock_case
 from server.pipeline.signatures import act_signed
+from server.printing import queries
 from tests.integration.conftest import user
 from tests.support.printing import (
     GROUP,
@@ -210,3 +211,14 @@ def test_a_return_empties_the_boxes_of_the_steps_to_be_done_again(live_server, a
     assert images_per_page(after) == {1: 2, 2: 2}
     assert chinese_date(printed.day(0)) in pdf_text(before)
     assert chinese_date(printed.day(0)) not in pdf_text(after)
+
+
+def test_a_batch_over_the_limit_is_refused(live_server, db, printed, monkeypatch):
+    """A batch prints inline (background jobs come later): over its limit of households it is
+    refused with PRINT_TOO_MANY, and nothing is audited."""
+    monkeypatch.setattr(queries, "BATCH_LIMIT", 1)
+    response = Api(live_server, "county").get(f"/print/villages/{VILLAGE}/survey.pdf")
+
+    assert response.status_code == 409 and response.json()["code"] == "PRINT_TOO_MANY"
+    assert response.json()["details"] == {"limit": "1", "count": "2"}
+    assert _prints(db) == []
