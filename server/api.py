@@ -34,5 +34,6 @@ def init_app(app: Flask) -> None:
     api = Api(app)
     api.spec.components.security_scheme("basic", {"type": "http", "scheme": "basic"})
     for bp in (areas, users, households, people_bp, submissions, conflicts_bp, duplicates_bp,
-               declarations, cases, monitoring, screening, audit, error_codes, printing):
+               declarations, cases, monitoring, screening, audit, error_codes):
         api.register_blueprint(bp)
+    api.register_blueprint(printing)  # the printed forms (server/printing/api.py)
