@@ -21,6 +21,7 @@ from server.households.api import people_bp
 from server.monitoring.api import bp as monitoring
 from server.pipeline.api import bp as cases
 from server.printing.api import bp as printing
+from server.reports.api import bp as reports
 from server.screening.api import bp as screening
 from server.submissions.api import bp as submissions
 
@@ -34,6 +35,6 @@ def init_app(app: Flask) -> None:
     api = Api(app)
     api.spec.components.security_scheme("basic", {"type": "http", "scheme": "basic"})
     for bp in (areas, users, households, people_bp, submissions, conflicts_bp, duplicates_bp,
-               declarations, cases, monitoring, screening, audit, error_codes):
+               declarations, cases, monitoring, screening, reports, audit, error_codes,
+               printing):
         api.register_blueprint(bp)
-    api.register_blueprint(printing)  # the printed forms (server/printing/api.py)

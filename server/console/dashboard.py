@@ -20,10 +20,9 @@ from server.domain import codes
 from server.domain.areas import parent_of
 from server.domain.monitoring import DUE_NAMES
 from server.domain.pipeline import PROCEDURE_NAMES, STEP_NAMES, Procedure, Step
-from server.domain.roles import Role
-from server.reports.queries import Counts, cached_counts
+from server.reports.queries import COUNTING_ROLES, Counts, cached_counts
 
-DASHBOARD_ROLES = (Role.COUNTY, Role.ADMIN, Role.TOWNSHIP)
+DASHBOARD_ROLES = COUNTING_ROLES
 
 # The stylesheet's colours (console.css :root), so that charts and page agree.
 ACCENT, OVERDUE, OK, MUTED, LIGHT = "#2a6fb0", "#c2410c", "#1b7f4b", "#5c6b7a", "#9fc3e7"

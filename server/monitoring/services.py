@@ -54,13 +54,15 @@ LEDGER_ROLES = frozenset({Role.VILLAGE, Role.TOWNSHIP, Role.COUNTY})
 SWEEP_LEVELS = frozenset({AreaLevel.COUNTY, AreaLevel.TOWNSHIP})
 
 
-def latest_decisions(on: date, *other_days: date):
+def latest_decisions(on: date, *other_days: date, area_code: str | None = None):
     """Subquery (household_id, identified_at, eliminated_at): for each household with a
     procedure finished by ``on``, when its latest identification and its latest risk
     elimination were approved (UTC; None for none). The later of the two decides: a monitoring
     object when ``identified_at`` is later (``monitored``), risk eliminated otherwise.
     ``other_days`` (earlier days) add ``identified_at_1``, ``eliminated_at_1`` … as of those
-    days, from the same pass over the cases.
+    days, from the same pass over the cases. ``area_code``: only households inside that area
+    now (their cases wherever they were opened), so that a village's or a township's question
+    reads its own cases, not the county's.
 
     Grouped, not ranked: one hash aggregate over the finished cases (a window over them all
     sorts them). A household has one open case at a time and an elimination opens only for a
@@ -75,10 +77,14 @@ def latest_decisions(on: date, *other_days: date):
             columns.append(func.max(case(
                 (and_(Case.procedure == procedure.value, Case.closed_at < end), Case.closed_at)))
                 .label(name + suffix))
-    return (select(Case.household_id, *columns)
-            .where(Case.status == Status.DONE.value, Case.household_id.is_not(None),
-                   Case.closed_at < day_start(max(days) + timedelta(days=1)))
-            .group_by(Case.household_id).subquery())
+    query = (select(Case.household_id, *columns)
+             .where(Case.status == Status.DONE.value, Case.household_id.is_not(None),
+                    Case.closed_at < day_start(max(days) + timedelta(days=1)))
+             .group_by(Case.household_id))
+    if area_code:
+        query = query.where(Case.household_id.in_(
+            select(Household.id).where(within(area_code, Household.area_code))))
+    return query.subquery()
 
 
 def monitored(decisions, day: int = 0) -> ColumnElement[bool]:
@@ -90,12 +96,13 @@ def monitored(decisions, day: int = 0) -> ColumnElement[bool]:
     return identified.is_not(None) & (eliminated.is_(None) | (identified > eliminated))
 
 
-def monitored_households(on: date):
-    """Subquery (household_id, since): households that are monitoring objects on ``on``.
+def monitored_households(on: date, area_code: str | None = None):
+    """Subquery (household_id, since): households that are monitoring objects on ``on`` (inside
+    ``area_code`` when given).
 
     ``since`` is when the identification that made them one was approved (UTC).
     """
-    decisions = latest_decisions(on)
+    decisions = latest_decisions(on, area_code=area_code)
     return (select(decisions.c.household_id, decisions.c.identified_at.label("since"))
             .where(monitored(decisions)).subquery())
 
@@ -219,7 +226,7 @@ def evaluation_status_query(user: Principal, quarter: Period, today: date,
     if quarter.start > today:
         raise AppError("PERIOD_NOT_STARTED", period=quarter.label)
     on = min(quarter.end, today)
-    monitored = monitored_households(on)
+    monitored = monitored_households(on, area_code or user.area_code)
     in_quarter = (select(func.count()).select_from(AssistanceEvaluation)
                   .where(AssistanceEvaluation.household_id == Household.id,
                          AssistanceEvaluation.evaluated_on >= quarter.start,

@@ -38,12 +38,15 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import FunctionElement
 
 from server.accounts.models import User
+from server.areas.services import area_names
 from server.auth import Principal, within
 from server.clock import day_start
 from server.domain import codes
-from server.domain.areas import CODE_LENGTH, AreaCodeError, contains, level_of
+from server.domain.areas import CODE_LENGTH, AreaCodeError, AreaLevel, contains, level_of
 from server.domain.monitoring import DueStatus, due_status, quarter_of
-from server.domain.pipeline import STEPS, Procedure, Status, Step
+from server.domain.pipeline import PROCEDURE_NAMES, STEP_NAMES, STEPS, Procedure, Status, Step
+from server.domain.roles import Role
+from server.domain.workdays import earliest_start
 from server.errors import AppError
 from server.households.models import Household, SurveyVersion, risk_pattern
 from server.monitoring.models import AssistanceEvaluation
@@ -51,6 +54,10 @@ from server.monitoring.services import evaluated_in, latest_decisions, monitored
 from server.pipeline.deadlines import overdue_condition
 from server.pipeline.models import Case, CaseEvent
 
+# Who reads the counts: the county's staff, and a township its own (the console's 统计看板).
+COUNTING_ROLES = (Role.COUNTY, Role.ADMIN, Role.TOWNSHIP)
+
+COUNTY_LENGTH = CODE_LENGTH[AreaLevel.COUNTY]
 MONTHS = 12  # identifications and eliminations per month: this month and the 11 before
 
 
@@ -87,6 +94,7 @@ class AreaCounts:
     eliminated: int  # households whose risk was eliminated (and not identified again)
     open_cases: int
     overdue_cases: int
+    monitored_people: int = 0  # the monitoring objects' living members
 
 
 @dataclass(frozen=True)
@@ -95,8 +103,16 @@ class HouseholdCounts:
     by_area: dict[str, tuple[int, int]]  # child area → (monitored, eliminated)
     monitored: int
     eliminated: int
+    people_by_type: dict[str | None, int]  # their living members (the registry's size)
+    people_by_area: dict[str, int]
     risks: RiskCounts
     evaluations: list[EvaluationCounts]  # the quarter before, then the current one
+
+
+# The age of an open case in its step, in working days (SPEC §6 counts them so): 0–5, 6–10,
+# 11–20, over 20.
+AGE_LIMITS = (5, 10, 20)
+AGE_LABELS = ("0–5", "6–10", "11–20", "20+")
 
 
 @dataclass(frozen=True)
@@ -105,6 +121,7 @@ class StepCounts:
     step: Step
     open: int
     overdue: int
+    by_age: tuple[int, ...] = (0,) * len(AGE_LABELS)  # open cases per AGE_LABELS bucket
 
 
 @dataclass(frozen=True)
@@ -178,6 +195,7 @@ class Counts:
     area_code: str
     on: date
     by_type: dict[str | None, int]
+    people_by_type: dict[str | None, int]
     risks: RiskCounts
     by_area: list[AreaCounts]
     cases: CaseCounts
@@ -249,13 +267,17 @@ def households_by_area(session: Session, user: Principal, area_code: str,
     quarter before (``latest_decisions`` with both days)."""
     current = quarter_of(today)
     previous = quarter_of(current.start - timedelta(days=1))
-    decisions = latest_decisions(today, previous.end)
+    # Below the county, only the area's own households' cases are read (a township's
+    # workbench and dashboard); a county reads all of its cases anyway.
+    decisions = latest_decisions(today, previous.end,
+                                 area_code=area_code if len(area_code) > COUNTY_LENGTH else None)
     now, before = monitored(decisions), monitored(decisions, 1)
     this_quarter, last_quarter = evaluated_in(current), evaluated_in(previous)
     child = _child(Household.area_code, area_code)
     numbers = [item.code for item in codes.NUMBERED_RISKS.codes]
     rows = session.execute(
         select(child, Household.monitoring_type, now, before, func.count(),
+               func.coalesce(func.sum(Household.size), 0),
                func.count(Household.latest_survey_id), func.count(this_quarter.c.household_id),
                func.count(last_quarter.c.household_id),
                *(func.sum(case((Household.numbered_risks.like(risk_pattern(n)), 1), else_=0))
@@ -267,10 +289,13 @@ def households_by_area(session: Session, user: Principal, area_code: str,
         .group_by(child, Household.monitoring_type, now, before)).all()
     by_type: dict[str | None, int] = defaultdict(int)
     by_area: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    people_by_type: dict[str | None, int] = defaultdict(int)
+    people_by_area: dict[str, int] = defaultdict(int)
     risks = dict.fromkeys(numbers, 0)
     surveyed = 0
     owed = {"current": [0, 0], "previous": [0, 0]}  # (households, done)
-    for area, kind, is_now, was_before, count, with_survey, done, done_before, *found in rows:
+    for (area, kind, is_now, was_before, count, people, with_survey, done, done_before,
+         *found) in rows:
         if was_before:
             owed["previous"][0] += count
             owed["previous"][1] += done_before
@@ -279,6 +304,8 @@ def households_by_area(session: Session, user: Principal, area_code: str,
             continue
         by_type[kind] += count
         by_area[area][0] += count
+        people_by_type[kind] += int(people)
+        people_by_area[area] += int(people)
         surveyed += with_survey
         owed["current"][0] += count
         owed["current"][1] += done
@@ -288,6 +315,7 @@ def households_by_area(session: Session, user: Principal, area_code: str,
         by_type=dict(by_type), by_area={k: (v[0], v[1]) for k, v in by_area.items()},
         monitored=sum(v[0] for v in by_area.values()),
         eliminated=sum(v[1] for v in by_area.values()),
+        people_by_type=dict(people_by_type), people_by_area=dict(people_by_area),
         risks=RiskCounts(risks, surveyed),
         evaluations=[EvaluationCounts(quarter.label, *owed[key],
                                       due_status(False, quarter, today))
@@ -299,19 +327,25 @@ def open_cases(session: Session, user: Principal, area_code: str, today: date) -
     deadlines on ``today`` (one query over cases)."""
     child = _child(Case.area_code, area_code)
     late = func.coalesce(func.sum(case((overdue_condition(session, today), 1), else_=0)), 0)
+    age = case(*((Case.step_entered_at >= day_start(earliest_start(today, limit)), index)
+                 for index, limit in enumerate(AGE_LIMITS)), else_=len(AGE_LIMITS))
     rows = session.execute(
-        select(child, Case.procedure, Case.step, func.count(), late)
+        select(child, Case.procedure, Case.step, age, func.count(), late)
         .where(Case.status == Status.OPEN.value, within(user, Case.area_code),
                within(area_code, Case.area_code))
-        .group_by(child, Case.procedure, Case.step)).all()
+        .group_by(child, Case.procedure, Case.step, age)).all()
     steps: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    ages: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0] * len(AGE_LABELS))
     areas: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for area, procedure, step, count, overdue in rows:
+    for area, procedure, step, bucket, count, overdue in rows:
+        ages[(procedure, step)][int(bucket)] += count
         for totals in (steps[(procedure, step)], areas[area]):
             totals[0] += count
             totals[1] += int(overdue)
     return CaseCounts(
-        by_step=[StepCounts(procedure, step, *steps.get((procedure.value, step.value), (0, 0)))
+        by_step=[StepCounts(procedure, step,
+                            *steps.get((procedure.value, step.value), (0, 0)),
+                            tuple(ages[(procedure.value, step.value)]))
                  for procedure, procedure_steps in STEPS.items() for step in procedure_steps],
         by_area={area: (v[0], v[1]) for area, v in areas.items()})
 
@@ -354,9 +388,11 @@ def counts(session: Session, user: Principal, today: date, filters: Mapping) -> 
     cases = open_cases(session, user, area, today)
     children = sorted(set(households.by_area) | set(cases.by_area))
     return Counts(
-        area_code=area, on=today, by_type=households.by_type, risks=households.risks,
+        area_code=area, on=today, by_type=households.by_type,
+        people_by_type=households.people_by_type, risks=households.risks,
         by_area=[AreaCounts(code, *households.by_area.get(code, (0, 0)),
-                            *cases.by_area.get(code, (0, 0))) for code in children],
+                            *cases.by_area.get(code, (0, 0)),
+                            households.people_by_area.get(code, 0)) for code in children],
         cases=cases, per_month=per_month(session, user, area, today),
         progress=Progress(households.monitored, cases.open_in(Procedure.ELIMINATION),
                           households.eliminated),
@@ -425,3 +461,42 @@ def cached_counts(session: Session, user: Principal, today: date, filters: Mappi
             kept.clear()
         kept[key] = _Kept(version, clock(), fresh)
     return fresh
+
+
+# --- as the REST API answers -------------------------------------------------------------------
+
+
+def counts_view(session: Session, found: Counts) -> dict:
+    """The counts as ``reports.schemas.CountsSchema`` dumps them: codes with their Chinese
+    labels, areas with their names (one query)."""
+    names = area_names(session, found.area_code)
+    return {
+        "area_code": found.area_code, "on": found.on,
+        "monitored": found.progress.monitored, "eliminated": found.progress.eliminated,
+        "monitored_people": sum(found.people_by_type.values()),
+        "surveyed": found.risks.surveyed,
+        "by_type": [{"code": code, "households": count,
+                     "people": found.people_by_type.get(code, 0),
+                     "label": codes.MONITORING_TYPE.label(code) if code else "未填写"}
+                    for code, count in sorted(found.by_type.items(),
+                                              key=lambda item: item[0] or "~")],
+        "by_risk": [{"code": item.code, "label": item.label,
+                     "households": found.risks.by_risk.get(item.code, 0)}
+                    for item in codes.NUMBERED_RISKS.codes],
+        "by_area": [{**vars(area), "name": names.get(area.area_code, area.area_code)}
+                    for area in found.by_area],
+        "open_cases": found.cases.open, "overdue_cases": found.cases.overdue,
+        "by_step": [{"procedure": step.procedure.value,
+                     "procedure_name": PROCEDURE_NAMES[step.procedure],
+                     "step": step.step.value, "step_name": STEP_NAMES[step.step],
+                     "open": step.open, "overdue": step.overdue,
+                     "by_age": dict(zip(AGE_LABELS, step.by_age, strict=True))}
+                    for step in found.cases.by_step],
+        "per_month": [vars(month) for month in found.per_month],
+        "progress": {"monitored": found.progress.monitored,
+                     "eliminating": found.progress.eliminating,
+                     "eliminated": found.progress.eliminated, "rate": found.progress.rate},
+        "evaluations": [{"period": e.period, "households": e.households, "done": e.done,
+                         "missing": e.missing, "missing_status": e.missing_status.value}
+                        for e in found.evaluations],
+    }

@@ -205,6 +205,12 @@ def tasks_query(user: Principal, filters: Mapping) -> Select:
     return where_in_area(query, filters, WarningRow.area_code)
 
 
+def open_task_count(session: Session, user: Principal) -> int:
+    """The home-check tasks of the user's area not fed back yet (工作台)."""
+    return session.scalar(select(func.count()).select_from(
+        tasks_query(user, {"open": True}).subquery())) or 0
+
+
 def task_views(session: Session, rows) -> list[WarningRowView]:
     """(WarningRow, person name) rows with the repeats counted on each task (one query)."""
     joined = _joined_counts(session, [row for row, _ in rows])

@@ -15,21 +15,11 @@ from sqlalchemy.orm import Session
 
 from server.accounts.models import User
 from server.audit.services import record
-from server.auth import within
 from server.domain.areas import contains
 from server.errors import AppError
 from server.submissions.models import REVIEWABLE, Submission, SubmissionState
 
 _CORRECTION_KEY = re.compile(r"(members\[[1-9][0-9]*\]/)?[a-z][a-z0-9_]*")
-
-
-def review_queue(session: Session, area_code: str) -> list[Submission]:
-    """Invalid and held submissions sent by helpers inside ``area_code``, oldest first."""
-    return list(session.scalars(
-        select(Submission).join(User, User.id == Submission.submitter_id)
-        .where(Submission.state.in_([s.value for s in REVIEWABLE]),
-               within(area_code, User.area_code))
-        .order_by(Submission.received_at)))
 
 
 def _reviewable(session: Session, submission_id: int, area_code: str) -> Submission:

@@ -384,6 +384,10 @@ def targets(loaded: Loaded, rng: random.Random, which: str) -> list[Target]:
     if which in ("all", "console"):
         found += [
             Target("工作台 (queues per step)", ["/console/"], TARGET_MS, "console"),
+            Target("工作台, a township user (with evaluations owed)", ["/console/"], TARGET_MS,
+                   "console:township"),
+            Target("工作台, a village user (with evaluations owed)", ["/console/"], TARGET_MS,
+                   "console:village"),
             Target("case list, a queue (console)",
                    [f"/console/cases?status=open&step={step}" for step in steps],
                    TARGET_MS, "console"),
@@ -516,8 +520,11 @@ def main(argv: list[str] | None = None) -> int:
         console = console_session(base, "county")
         api = requests.Session()
         api.auth = ("county", PASSWORD)
+        clients = {"console": console, "api": api,
+                   **{f"console:{name}": console_session(base, name)
+                      for name in ("township", "village")}}
         for target in found:
-            measure(target, console if target.kind == "console" else api, args.n, rng, base)
+            measure(target, clients[target.kind], args.n, rng, base)
             p95 = f"p95 {target.percentile(95):.1f} ms" if target.timings else \
                 target.skipped or "failed"
             print(f"  measured {target.label}: {p95}", flush=True)

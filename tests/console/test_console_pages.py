@@ -28,6 +28,10 @@ def test_the_login_lands_on_the_workbench_with_the_menu_of_the_role(page, live_s
     mine = page.locator(".tiles [data-step]")
     assert [mine.nth(i).get_attribute("data-step") for i in range(mine.count())] == [
         "county_approval", "county_approval"]
+    others = page.locator("table.due [data-due] td[data-count]")
+    assert others.count() == 1  # warning tasks; the county reads evaluations on 统计看板
+    assert page.locator("[data-due='warning-tasks'] [data-count]").get_attribute("data-count") \
+        == "0"
     assert page.get_by_role("navigation", name="主导航").get_by_role("link").all_inner_texts() \
         == ["工作台", "案件", "农户", "审核", "冲突", "疑似重复", "公示", "统计看板", "部门预警",
             "用户", "区划"]

@@ -67,10 +67,12 @@ def test_the_village_feeds_back_the_home_check_of_a_task(console, live_server, s
     by_county = console.post(f"/warnings/tasks/{task}/result",
                              {"outcome": "02", "result": "已入户"})
     console.login("village")
+    due_before = console.get("/").text
     blank = console.post(f"/warnings/tasks/{task}/result", {"outcome": "02", "result": " "})
     done = console.post(f"/warnings/tasks/{task}/result",
                         {"outcome": "02", "result": "户主住院，医疗负担重，纳入识别"})
     open_tasks = console.get("/warnings/tasks")
+    due_after = console.get("/").text
     closed = console.get("/warnings/tasks?open=0")
 
     assert uploaded.status_code == 201
@@ -78,4 +80,8 @@ def test_the_village_feeds_back_the_home_check_of_a_task(console, live_server, s
     assert blank.status_code == 400 and 'data-error-code="WARNING_RESULT_REQUIRED"' in blank.text
     assert done.status_code == 302
     assert f'data-task-id="{task}"' not in open_tasks.text
+    # 工作台 counts the task until it is fed back
+    assert re.search(r'data-due="warning-tasks">.*?data-count="1"', due_before, re.S)
+    assert due_before.count('data-due="evaluations"') == 2  # the village evaluates: 2 quarters
+    assert re.search(r'data-due="warning-tasks">.*?data-count="0"', due_after, re.S)
     assert f'data-task-id="{task}"' in closed.text and "识别案件" in closed.text

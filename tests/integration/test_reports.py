@@ -20,7 +20,7 @@ from server.figures.services import set_step_deadline
 from server.households.models import Household
 from server.monitoring.models import AssistanceEvaluation
 from server.pipeline.models import Case
-from server.reports.queries import Progress, counts, months_until, per_month
+from server.reports.queries import Progress, counts, households_by_area, months_until, per_month
 from tests.integration.conftest import user
 from tests.integration.test_registry import submit
 from tests.support.households import HEAD, id_number
@@ -107,6 +107,9 @@ def test_monitoring_objects_are_counted_by_type_risk_and_area(session, helper, s
     found = counts(session, county, TODAY, {})
 
     assert found.by_type == {"01": 1, "02": 1, "03": 1}
+    assert found.people_by_type == {"01": 1, "02": 3, "03": 0}  # living members, not the gone
+    assert [(a.area_code, a.monitored_people) for a in found.by_area] == [
+        (TOWNSHIP, 4), (OTHER_TOWNSHIP, 0)]
     assert found.risks.surveyed == 2
     assert {n: c for n, c in found.risks.by_risk.items() if c} == {"1": 1, "2": 1, "6": 2,
                                                                    "14": 1}
@@ -135,6 +138,10 @@ def test_open_cases_are_counted_by_step_and_area_overdue_apart(session):
 
     steps = {(s.procedure, s.step): (s.open, s.overdue) for s in county.cases.by_step}
     assert steps[(Procedure.IDENTIFICATION, Step.VERIFICATION)] == (4, 3)
+    ages = {(s.procedure, s.step): s.by_age for s in county.cases.by_step}
+    # working days in the step: 0–5 (entered on Monday), 6–10, 11–20, over 20 (the others)
+    assert ages[(Procedure.IDENTIFICATION, Step.VERIFICATION)] == (1, 0, 0, 3)
+    assert ages[(Procedure.IDENTIFICATION, Step.APPLICATION)] == (0, 0, 0, 1)
     assert steps[(Procedure.IDENTIFICATION, Step.APPLICATION)] == (1, 0)
     assert len(steps) == 12 and county.cases.overdue == 3
     assert [(a.area_code, a.open_cases, a.overdue_cases) for a in township.by_area] == [
@@ -151,14 +158,23 @@ def test_evaluations_owed_this_quarter_and_the_last(session):
         _case(session, household, VILLAGE, closed=_at(2026, 1, 10))
     session.add(AssistanceEvaluation(household_id=evaluated, evaluated_on=date(2026, 3, 2),
                                      evaluator="刘强", result="收入稳定"))
+    elsewhere = _household(session, f"{OTHER_TOWNSHIP}200")  # the county's, not the village's
+    _case(session, elsewhere, f"{OTHER_TOWNSHIP}200", closed=_at(2026, 1, 10))
     session.commit()
 
-    previous, current = counts(session, user(session, "county"), TODAY, {}).evaluations
+    county = counts(session, user(session, "county"), TODAY, {}).evaluations
+    previous, current = counts(session, user(session, "county"), TODAY,
+                               {"area_code": VILLAGE}).evaluations
+    # a village reads only its own households' cases (latest_decisions narrowed to the area)
+    in_village = households_by_area(session, user(session, "village"), VILLAGE,
+                                    TODAY).evaluations
 
     assert (previous.period, previous.households, previous.done, previous.missing,
             previous.missing_status) == ("2026Q1", 2, 1, 1, DueStatus.OVERDUE)
     assert (current.period, current.done, current.missing, current.missing_status) == (
         quarter_of(TODAY).label, 0, 2, DueStatus.DUE)
+    assert in_village == [previous, current]
+    assert [e.households for e in county] == [3, 3]
 
 
 def test_the_migration_fills_the_risks_of_stored_surveys_as_the_take_in_does(session, helper,
