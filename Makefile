@@ -7,7 +7,7 @@ export PORT
 PYTEST_WORKERS ?= auto
 
 .PHONY: run test lint bench bench-quick bench-registry bench-registry-quick bench-console \
-	bench-console-quick bench-exports bench-exports-quick system-deps clean
+	bench-console-quick bench-exports bench-exports-quick bench-printing system-deps clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -26,7 +26,8 @@ run: $(VENV)/.installed
 # PostgreSQL's server binaries, zbarimg to scan the Collect settings QR codes, Java for ODK
 # Validate (JavaRosa, Collect's form engine), Node.js for ODK Web Forms' engine, and Chromium
 # with the Noto CJK fonts for the console's browser tests and screenshots (Playwright drives
-# /usr/bin/chromium; it never downloads a browser).
+# /usr/bin/chromium; it never downloads a browser); pango for WeasyPrint (the printed forms) and
+# poppler-utils (pdftotext, pdfinfo, pdfimages, pdftoppm) for their tests.
 system-deps:
 	@missing=""; \
 	command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
@@ -37,6 +38,9 @@ system-deps:
 	test -x /usr/bin/chromium || missing="$$missing chromium"; \
 	test -e /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc \
 		|| missing="$$missing fonts-noto-cjk"; \
+	ls /usr/lib/*/libpango-1.0.so.0 >/dev/null 2>&1 || missing="$$missing libpango-1.0-0"; \
+	ls /usr/lib/*/libpangoft2-1.0.so.0 >/dev/null 2>&1 || missing="$$missing libpangoft2-1.0-0"; \
+	command -v pdftotext >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
@@ -88,6 +92,10 @@ bench-exports: system-deps $(VENV)/.installed
 
 bench-exports-quick: system-deps $(VENV)/.installed
 	$(PY) -m tests.bench.bench_exports --quick
+
+# The printed forms (docs/benchmarks.md): one 附件3, and a village of 200 households as one PDF.
+bench-printing: system-deps $(VENV)/.installed
+	$(PY) -m tests.bench.bench_printing
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .hypothesis .ruff_cache tests/engine/node_modules

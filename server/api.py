@@ -22,6 +22,7 @@ from server.households.api import people_bp
 from server.jobs.api import bp as jobs
 from server.monitoring.api import bp as monitoring
 from server.pipeline.api import bp as cases
+from server.printing.api import bp as printing
 from server.reports.api import bp as reports
 from server.screening.api import bp as screening
 from server.submissions.api import bp as submissions
@@ -36,6 +37,6 @@ def init_app(app: Flask) -> None:
     api = Api(app)
     api.spec.components.security_scheme("basic", {"type": "http", "scheme": "basic"})
     for bp in (areas, users, households, people_bp, submissions, conflicts_bp, duplicates_bp,
-               declarations, cases, monitoring, screening, reports, exports, jobs,
+               declarations, cases, monitoring, screening, reports, exports, printing, jobs,
                audit, error_codes):
         api.register_blueprint(bp)

@@ -12,6 +12,7 @@ ETag is made of) shows the case as it is now with a notice.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from itertools import groupby
@@ -28,6 +29,7 @@ from server.clock import local_day, today
 from server.console import bp, session
 from server.domain import codes
 from server.domain.notices import risk_marks
+from server.domain.personal import sees_full_id_numbers
 from server.domain.pipeline import (
     ACTION_NAMES,
     PROCEDURE_NAMES,
@@ -44,6 +46,7 @@ from server.domain.pipeline import (
     available_actions,
     required_signers,
 )
+from server.domain.printed import DOCUMENTS, PrintedForm
 from server.errors import AppError
 from server.pipeline import queries, services, signatures
 from server.pipeline.schemas import (
@@ -52,6 +55,7 @@ from server.pipeline.schemas import (
     ObjectionCloseSchema,
     ObjectionCreateSchema,
 )
+from server.printing import services as printing
 from server.rest import file_download
 
 PAGE_SIZE = 50
@@ -248,8 +252,11 @@ def _case_page(case_id: int, *, status: int = 200, changed: bool = False,
     events = services.case_events(sess, case)
     found = signatures.case_signatures(sess, case)
     contacts = services.household_contacts(sess, case)
+    printed = PRINTED_FOR[Procedure(case.procedure)] if case.household_id else None
     page = render_template(
         "console/case.html", case=view, household=household,
+        printed=printed, printed_document=DOCUMENTS[printed] if printed else None,
+        prints_full=sees_full_id_numbers(user.role),
         area_name=area_labels(sess, [case.area_code])[case.area_code],
         origin=codes.CASE_ORIGIN.label(case.origin) if case.origin in codes.CASE_ORIGIN
         else None,
@@ -448,3 +455,47 @@ def notices():
     return render_template("console/notices.html", listed=listed, village=village,
                            start=start, end=end, villages=_villages(user),
                            risk_marks=risk_marks, risk_legend=RISK_LEGEND)
+
+
+# --- the printed forms (server.printing, the REST API's same service) -----------------------
+
+PRINTED_FOR = {Procedure.IDENTIFICATION: PrintedForm.APPROVAL,
+               Procedure.ELIMINATION: PrintedForm.ELIMINATION}
+
+
+def _pdf(printed: printing.Printed):
+    return file_download(io.BytesIO(printed.content), len(printed.content), "application/pdf",
+                         printed.filename)
+
+
+@bp.get(f"{_CASE}/print.pdf")
+@db.writes
+@session.login_required()
+def case_print(case_id: int):
+    """The case's 附件3 (identification) or 附件5 (risk elimination), both copies, as PDF;
+    ``full=1`` prints full numbers (county and admin only), audited like every print."""
+    sess, user = db.session(), session.current_user()
+    case = queries.readable_case(sess, user, case_id)
+    printed = printing.print_case(sess, current_app.extensions["fangpin.media"], user, case.id,
+                                  PRINTED_FOR[Procedure(case.procedure)],
+                                  request.args.get("full") == "1")
+    return _pdf(printed)
+
+
+@bp.get("/notices/print.pdf")
+@db.writes
+@session.login_required()
+def notices_print():
+    """The village's public-notice sheets of the period (附件4) as PDF: the list the notices
+    page shows, printed by the same service as the REST API's."""
+    user, now = session.current_user(), today()
+    village = request.args.get("village", "")
+    if not village.isdigit():
+        raise AppError("NOT_FOUND")
+    end = _day(request.args.get("to")) or now
+    start = _day(request.args.get("from")) or end - timedelta(days=NOTICE_PERIOD_DAYS)
+    if start > end:
+        start, end = end, start
+    return _pdf(printing.print_area(db.session(), current_app.extensions["fangpin.media"], user,
+                                    village, PrintedForm.MEASURES,
+                                    request.args.get("full") == "1", start, end))

@@ -141,6 +141,11 @@ CATALOGUE: dict[str, Kind] = {
         409, _R, "“{step_name}”须有{signer_names}签字（{document}）方可通过"),
     "CONTACT_REQUIRED": Kind(409, _R, "监测对象须落实监测帮扶联系人后方可审定"),
     "ELIMINATION_NO_ASSESSMENT": Kind(409, _R, "该户尚无风险消除评估（附件4/附件5）"),
+    "PRINT_WRONG_PROCEDURE": Kind(
+        409, _R, "{document}只用于{procedure_name}的案件：该案件不是{procedure_name}"),
+    "PRINT_NO_SURVEY": Kind(409, _R, "该户还没有信息采集表（附件2）可打印：可打印空白表手工填写"),
+    "PRINT_TOO_MANY": Kind(
+        409, _R, "一次最多打印 {limit} 户（本次 {count} 户）：请缩小范围或分批打印"),
     "CASE_IF_MATCH_REQUIRED": Kind(
         428, _Q, "办理案件须在 If-Match 请求头中带上读取案件时得到的 ETag，以免在过期的信息上办理"),
     "CASE_CHANGED": Kind(

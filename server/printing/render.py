@@ -1,0 +1,109 @@
+"""HTML/CSS to PDF: the only module that knows the PDF engine (WeasyPrint, on Debian's pango,
+with the system's Noto CJK fonts; nothing is downloaded).
+
+The forms are Jinja templates (``templates/``) over the shapes of ``printing.forms``, laid out by
+one stylesheet (``templates/print.css``, A4, ``@page`` rules, fixed table layouts). A document is
+the forms' bodies one after the other, each starting a page, so a village's batch is one PDF.
+Signature images come from the media store through the engine's URL fetcher (``media:<key>``);
+every other URL is refused, so a printed page never reaches out of the server.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from pypdf import PdfReader, PdfWriter
+from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
+
+from media.store import MediaNotFound, MediaStore
+from server.domain.printed import BLANK_DATE, blank_name, chinese_date
+
+TEMPLATES = Path(__file__).parent / "templates"
+_KEY = re.compile(r"media:([0-9a-f]{64})")
+CHUNK = 20  # forms laid out at once in a long batch
+
+
+@dataclass(frozen=True)
+class Pdf:
+    content: bytes
+    pages: int
+
+
+@cache
+def _environment() -> Environment:
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters["cdate"] = chinese_date
+    env.globals["BLANK_DATE"] = BLANK_DATE
+    env.filters["media"] = lambda key: f"media:{key}"
+    env.filters["blank"] = blank_name
+    return env
+
+
+@cache
+def _stylesheet() -> tuple[CSS, FontConfiguration]:
+    fonts = FontConfiguration()
+    return CSS(filename=str(TEMPLATES / "print.css"), font_config=fonts), fonts
+
+
+class _MediaFetcher(URLFetcher):
+    """Serves ``media:<sha256>`` from the store; refuses any other URL (fatal: no request
+    leaves the server while a form is printed)."""
+
+    def __init__(self, store: MediaStore | None):
+        super().__init__()
+        self.store = store
+
+    def fetch(self, url, headers=None):
+        match = _KEY.fullmatch(url)
+        if match is None or self.store is None:
+            raise FatalURLFetchingError(f"refused: {url[:80]}")
+        try:
+            stream = self.store.open(match[1])
+        except MediaNotFound:
+            raise ValueError(f"missing media {match[1]}") from None  # left out, not fatal
+        try:
+            body = stream.read()
+        finally:
+            stream.close()
+        return URLFetcherResponse(url, body)
+
+
+def body(template: str, **context) -> str:
+    """One form's body (a ``<section>`` per page or copy)."""
+    return _environment().get_template(template).render(**context)
+
+
+def pdf(bodies: list[str], store: MediaStore | None, title: str) -> Pdf:
+    """The bodies as one PDF document, each starting a page.
+
+    A long batch is laid out ``CHUNK`` bodies at a time and the parts joined (pypdf): the
+    engine holds a whole document's layout in memory (a village of 200 households at once took
+    over 700 MB), a part of it is dropped once written."""
+    if len(bodies) <= CHUNK:
+        return _document(bodies, store, title)
+    writer = PdfWriter()
+    pages = 0
+    for start in range(0, len(bodies), CHUNK):
+        part = _document(bodies[start:start + CHUNK], store, title)
+        writer.append(PdfReader(io.BytesIO(part.content)))
+        pages += part.pages
+    writer.add_metadata({"/Title": title})
+    out = io.BytesIO()
+    writer.write(out)
+    return Pdf(out.getvalue(), pages)
+
+
+def _document(bodies: list[str], store: MediaStore | None, title: str) -> Pdf:
+    html = _environment().get_template("document.html").render(bodies=bodies, title=title)
+    stylesheet, fonts = _stylesheet()
+    document = HTML(string=html, base_url=str(TEMPLATES), url_fetcher=_MediaFetcher(store)
+                    ).render(stylesheets=[stylesheet], font_config=fonts)
+    return Pdf(document.write_pdf(), len(document.pages))
