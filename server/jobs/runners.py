@@ -28,7 +28,7 @@ MODES = (THREAD, PROCRASTINATE)
 QUEUE = "fangpin"
 
 # The modules that register job handlers (``server.jobs.services.handler``).
-HANDLER_MODULES: tuple[str, ...] = ("server.exports.jobs",)
+HANDLER_MODULES: tuple[str, ...] = ("server.exports.jobs", "server.printing.jobs")
 
 
 def load_handlers() -> None:

@@ -22,6 +22,9 @@ from flask.views import MethodView
 from server import db
 from server.clock import today
 from server.domain.printed import PrintedForm
+from server.jobs.queries import job_view
+from server.jobs.schemas import JobSchema
+from server.printing import jobs as print_jobs
 from server.printing import services
 from server.printing.schemas import AreaPrintArgsSchema, BlankPrintArgsSchema, PrintArgsSchema
 from server.rest import blueprint, current_user, errors, filename_parameters
@@ -79,17 +82,40 @@ class AreaPrint(MethodView):
     @bp.arguments(AreaPrintArgsSchema, location="query")
     @bp.doc(responses=_PDF)
     @errors(bp, 403, 404, 409)
-    @db.writes
     def get(self, args, area_code, form):
         """批量打印一个村（或辖区内任一区划）的表格为一个 PDF：附件4 为期间内的公示名单（默认最近
-        30 天），附件3/附件5 为期间内办理的案件，附件1/附件2 为全部农户"""
-        start, end = args["from_"], args["to"]
-        printed = PrintedForm(form)
-        if printed is PrintedForm.MEASURES:
-            end = end or today()
-            start = start or end - timedelta(days=NOTICE_PERIOD_DAYS)
-        return _pdf(services.print_area(db.session(), _store(), current_user(), area_code,
-                                        printed, args["full"], start, end))
+        30 天），附件3/附件5 为期间内办理的案件，附件1/附件2 为全部农户。户数多时（200 户约需
+        一分钟）请用 POST …/jobs 在后台生成"""
+        start, end, printed = _period(args, form)
+        user = current_user()
+        made = services.render_area(db.session(), _store(), user, area_code, printed,
+                                    args["full"], start, end)
+        db.commit()  # the batch was read in a transaction that held no lock; the audit after
+        services.audit_area(db.session(), user, made)
+        return _pdf(made.printed)
+
+
+@bp.route("/print/villages/<string(minlength=4, maxlength=15):area_code>/"
+          "<any(measures, approval, elimination, application, survey):form>/jobs")
+class AreaPrintJob(MethodView):
+    @bp.arguments(AreaPrintArgsSchema, location="query")
+    @bp.response(202, JobSchema)
+    @errors(bp, 403, 404)
+    def post(self, args, area_code, form):
+        """在后台批量打印（参数同 GET）：立即返回任务，完成后从 /jobs/<id>/file 下载 PDF"""
+        start, end, printed = _period(args, form)
+        job = print_jobs.submit(db.session(), current_user(), area_code, printed, args["full"],
+                                start, end, current_app.extensions["fangpin.jobs"])
+        return job_view(job)
+
+
+def _period(args, form: str):
+    start, end = args["from_"], args["to"]
+    printed = PrintedForm(form)
+    if printed is PrintedForm.MEASURES:
+        end = end or today()
+        start = start or end - timedelta(days=NOTICE_PERIOD_DAYS)
+    return start, end, printed
 
 
 @bp.route("/print/blank/survey.pdf")

@@ -101,12 +101,21 @@ def print_household(session: Session, store: MediaStore, user: Principal, househ
     return Printed(pdf, _name(form, household.id[:8]))
 
 
-def print_area(session: Session, store: MediaStore, user: Principal, area_code: str,
-               form: PrintedForm, full: bool = False, start: date | None = None,
-               end: date | None = None) -> Printed:
+@dataclass(frozen=True)
+class AreaPrinted:
+    """A batch rendered, and its audit entry's details (written by ``audit_area``)."""
+
+    printed: Printed
+    audit: dict
+
+
+def render_area(session: Session, store: MediaStore, user: Principal, area_code: str,
+                form: PrintedForm, full: bool = False, start: date | None = None,
+                end: date | None = None) -> AreaPrinted:
     """A village's (or any area's inside the user's) forms as one PDF: 附件4 for the notices of
     the period (``start`` to ``end``, both needed), 附件3/附件5 of its cases open in the period,
-    附件1/附件2 of its households."""
+    附件1/附件2 of its households. Reads only: a batch takes up to a minute, and on SQLite a
+    reading transaction holds no lock; ``audit_area`` records it after."""
     reader = queries.reader(user, full)
     if form is PrintedForm.MEASURES:
         if start is None or end is None:
@@ -128,10 +137,27 @@ def print_area(session: Session, store: MediaStore, user: Principal, area_code: 
         bodies = [render.body("empty.html", title=TITLES[form], document=DOCUMENTS[form],
                               place=queries.place_of(session, area_code), start=start, end=end)]
     pdf = render.pdf(bodies, store, TITLES[form])
-    period = {"from": start.isoformat() if start else None,
-              "to": end.isoformat() if end else None}
-    _audit(session, user, form, "area", area_code, reader, pdf, count, **period)
-    return Printed(pdf, _name(form, area_code, start, end))
+    audit = {"action": "print.created", "object_type": "area", "object_id": area_code,
+             "form": form.value, "document": DOCUMENTS[form], "masked": not reader.full,
+             "pages": pdf.pages, "households": count,
+             "from": start.isoformat() if start else None,
+             "to": end.isoformat() if end else None}
+    return AreaPrinted(Printed(pdf, _name(form, area_code, start, end)), audit)
+
+
+def audit_area(session: Session, user: Principal, printed: AreaPrinted) -> None:
+    details = dict(printed.audit)
+    record(session, details.pop("action"), details.pop("object_type"),
+           details.pop("object_id"), user.id, **details)
+
+
+def print_area(session: Session, store: MediaStore, user: Principal, area_code: str,
+               form: PrintedForm, full: bool = False, start: date | None = None,
+               end: date | None = None) -> Printed:
+    """``render_area`` and its audit entry in the caller's transaction."""
+    printed = render_area(session, store, user, area_code, form, full, start, end)
+    audit_area(session, user, printed)
+    return printed.printed
 
 
 def print_blank(session: Session, user: Principal, form: PrintedForm,

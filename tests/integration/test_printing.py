@@ -222,3 +222,31 @@ def test_a_batch_over_the_limit_is_refused(live_server, db, printed, monkeypatch
     assert response.status_code == 409 and response.json()["code"] == "PRINT_TOO_MANY"
     assert response.json()["details"] == {"limit": "1", "count": "2"}
     assert _prints(db) == []
+
+
+def test_a_village_batch_as_a_background_job(live_server, db, printed):
+    """POST …/jobs queues the batch (refused before queueing when full numbers are asked below
+    the county); the job's file is the same PDF, and the print is audited as the asker's."""
+    import time
+
+    township = Api(live_server, "township")
+    refused = township.http.post(f"{township.base}/print/villages/{VILLAGE}/approval/jobs",
+                                 params={"full": "1"}, timeout=60)
+    queued = township.http.post(f"{township.base}/print/villages/{VILLAGE}/approval/jobs",
+                                timeout=60)
+    deadline = time.monotonic() + 120
+    while (job := township.get(f"/jobs/{queued.json()['id']}").json())["state"] not in (
+            "done", "failed"):
+        assert time.monotonic() < deadline, job
+        time.sleep(0.2)
+    data = township.get(f"/jobs/{job['id']}/file").content
+
+    assert refused.json()["code"] == "FORBIDDEN_ROLE"
+    assert queued.status_code == 202
+    assert (job["state"], job["done"]) == ("done", 2)
+    assert job["result_name"].endswith(".pdf")
+    assert page_count(data) == 4 and printed.noticed.head.name in pdf_text(data)
+    entry = _prints(db)[-1]
+    assert (entry.object_type, entry.object_id, entry.user_id) == (
+        "area", VILLAGE, user(db, "township").id)
+    assert entry.details["job_id"] == job["id"] and entry.details["masked"] is True
