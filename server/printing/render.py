@@ -17,6 +17,7 @@ from functools import cache
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from PIL import ImageFile
 from pypdf import PdfReader, PdfWriter
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
@@ -24,6 +25,11 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherRespons
 
 from media.store import MediaNotFound, MediaStore
 from server.domain.printed import BLANK_DATE, blank_name, chinese_date
+
+# Importing WeasyPrint sets Pillow's process-wide ImageFile.LOAD_TRUNCATED_IMAGES, which would
+# make every upload check of the server (media.images.verify_image) accept truncated photos.
+# The forms only draw images the server stored after that check: Pillow's default is put back.
+ImageFile.LOAD_TRUNCATED_IMAGES = False
 
 TEMPLATES = Path(__file__).parent / "templates"
 _KEY = re.compile(r"media:([0-9a-f]{64})")

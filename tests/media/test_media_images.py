@@ -152,3 +152,12 @@ def test_thumbnail_puts_transparency_on_white() -> None:
 def test_thumbnail_of_non_image_fails() -> None:
     with pytest.raises(NotAnImage):
         thumbnail(io.BytesIO(b"<html></html>"))
+
+
+def test_a_truncated_photo_is_refused_even_after_the_printing_engine_is_loaded() -> None:
+    """WeasyPrint sets Pillow's process-wide LOAD_TRUNCATED_IMAGES when imported; the server
+    (which imports it to print) must still refuse a truncated upload."""
+    import server.printing.render  # noqa: F401  (the import that once flipped the flag)
+
+    with pytest.raises(NotAnImage):
+        verify_image(io.BytesIO(noisy_jpeg()[: len(noisy_jpeg()) // 2]))
