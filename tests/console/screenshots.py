@@ -106,6 +106,11 @@ def _shoot(base: str, out: Path) -> list[Path]:
         shot(page, "areas")
         page.goto(f"{base}/console/areas?code=430421107003")
         shot(page, "areas-village")
+        page.goto(f"{base}/console/households")
+        page.locator("[data-job-dataset]").first.click()  # 后台导出: lands on 后台任务
+        page.wait_for_url(f"{base}/console/jobs")
+        page.wait_for_selector("tr[data-state='done']", timeout=60_000)
+        shot(page, "jobs")
         page.goto(f"{base}/console/users/999999")
         shot(page, "error")
         context.close()
