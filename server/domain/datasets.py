@@ -299,7 +299,7 @@ def cell_value(column: Column, raw: object, labels: bool, masking: Masking,
     if kind is Cell.NAMED:
         return (column.names or {}).get(str(raw), str(raw))
     if kind is Cell.MONEY:
-        return _decimal(raw, CENTS)
+        return _money(raw)
     if kind is Cell.NUMBER:
         return _decimal(raw)
     if kind is Cell.INTEGER:
@@ -392,6 +392,14 @@ def _converter(column: Column, labels: bool, masking: Masking):
     if kind is Cell.ID_NUMBER:
         shown = personal.id_numbers_in_export(masking.role, masking.full)
         return lambda raw: shown(str(raw))
+    if kind is Cell.MONEY:  # a cell per member and household: called directly
+        return _money
+    if kind is Cell.NUMBER:
+        return _decimal
+    if kind is Cell.DATE:
+        return _date
+    if kind is Cell.MOMENT:
+        return _moment
     return lambda raw: cell_value(column, raw, labels, masking)
 
 
@@ -405,13 +413,19 @@ def _label(table: CodeTable | None, code: str) -> str:
 
 
 def _decimal(raw: object, places: Decimal | None = None) -> Decimal | str:
+    # Decimal() itself ignores surrounding blanks; an int or float goes through its text
     try:
-        value = raw if isinstance(raw, Decimal) else Decimal(str(raw).strip())
+        value = raw if raw.__class__ is Decimal else Decimal(
+            raw if raw.__class__ is str else str(raw))
     except InvalidOperation:
         return str(raw)
     if not value.is_finite():
         return str(raw)
     return value.quantize(places) if places is not None else value
+
+
+def _money(raw: object) -> Decimal | str:
+    return _decimal(raw, CENTS)
 
 
 def _date(raw: object) -> date | str:
