@@ -6,13 +6,16 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from media.store import (
     MediaNotFound,
+    MediaStoreUnavailable,
     StoredMedia,
     copy_and_hash,
+    store_error,
     validate_derived_name,
     validate_key,
 )
@@ -35,19 +38,24 @@ class LocalMediaStore:
         return self.root / key[:2] / key[2:4] / key
 
     def put(self, stream: BinaryIO) -> StoredMedia:
-        fd, tmp_name = tempfile.mkstemp(dir=self._tmp, prefix="put-")
+        with _writing():
+            fd, tmp_name = tempfile.mkstemp(dir=self._tmp, prefix="put-")
         try:
             with os.fdopen(fd, "wb") as tmp:
-                stored = copy_and_hash(stream, tmp)
-                tmp.flush()
-                os.fsync(tmp.fileno())
+                # an error reading ``stream`` (the client went away) is the caller's; one
+                # writing the disk is the store's (``MediaStoreFull`` when it is full)
+                stored = copy_and_hash(stream, cast(BinaryIO, _DiskFile(tmp)))
+                with _writing():
+                    tmp.flush()
+                    os.fsync(tmp.fileno())
             target = self.path(stored.key)
             if target.exists():
                 os.unlink(tmp_name)
             else:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                # Concurrent puts of the same content replace identical bytes: harmless.
-                os.replace(tmp_name, target)
+                with _writing():
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    # Concurrent puts of the same content replace identical bytes: harmless.
+                    os.replace(tmp_name, target)
                 _fsync_dir(target.parent)
         except BaseException:
             Path(tmp_name).unlink(missing_ok=True)
@@ -77,12 +85,14 @@ class LocalMediaStore:
 
     def put_derived(self, key: str, name: str, content: bytes) -> None:
         target = self.derived_path(key, name)
-        fd, tmp_name = tempfile.mkstemp(dir=self._tmp, prefix="derived-")
+        with _writing():
+            fd, tmp_name = tempfile.mkstemp(dir=self._tmp, prefix="derived-")
         try:
-            with os.fdopen(fd, "wb") as tmp:
-                tmp.write(content)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(tmp_name, target)  # atomic: a reader sees the old or the new, whole
+            with _writing():
+                with os.fdopen(fd, "wb") as tmp:
+                    tmp.write(content)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(tmp_name, target)  # atomic: a reader sees the old or the new, whole
         except BaseException:
             Path(tmp_name).unlink(missing_ok=True)
             raise
@@ -92,6 +102,31 @@ class LocalMediaStore:
             return open(self.derived_path(key, name), "rb")
         except FileNotFoundError:
             raise MediaNotFound(key) from None
+
+
+    def check(self) -> None:
+        if not (self._tmp.is_dir() and os.access(self._tmp, os.W_OK | os.X_OK)):
+            raise MediaStoreUnavailable(f"媒体存储目录不可写：{self._tmp}")
+
+
+@contextlib.contextmanager
+def _writing() -> Iterator[None]:
+    """The disk's errors while writing as the store's (``MediaStoreFull`` when it is full)."""
+    try:
+        yield
+    except OSError as error:
+        raise store_error(error) from error
+
+
+class _DiskFile:
+    """A file being written whose write errors are the store's."""
+
+    def __init__(self, file: BinaryIO) -> None:
+        self._file = file
+
+    def write(self, data: bytes) -> int:
+        with _writing():
+            return self._file.write(data)
 
 
 def _fsync_dir(directory: Path) -> None:

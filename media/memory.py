@@ -45,6 +45,9 @@ class MemoryMediaStore:
         except KeyError:
             raise MediaNotFound(key) from None
 
+    def check(self) -> None:
+        return None
+
     def _get(self, key: str) -> bytes:
         try:
             return self.objects[validate_key(key)]

@@ -3,16 +3,20 @@ object (its thumbnail) as <prefix>/derived/<sha256>/<name>."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import tempfile
+from collections.abc import Iterator
 from typing import Any, BinaryIO, cast
 
 import boto3
 from boto3.s3.transfer import TransferConfig
-from botocore.exceptions import ClientError
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
 
 from media.store import (
     MediaNotFound,
+    MediaStoreUnavailable,
     StoredMedia,
     copy_and_hash,
     validate_derived_name,
@@ -27,6 +31,26 @@ TRANSFER_CONFIG = TransferConfig(
 )
 _MISSING_CODES = {"404", "NoSuchKey", "NotFound"}
 
+# A server that does not answer is given up on in seconds, not minutes (boto3's default connect
+# timeout is 60 s, tried five times): the phone hears 503 and sends again later.
+CLIENT_CONFIG = Config(connect_timeout=5, read_timeout=30,
+                       retries={"max_attempts": 3, "mode": "standard"})
+
+
+@contextlib.contextmanager
+def _reachable() -> Iterator[None]:
+    """Turn the S3 server's absence (no connection, a timeout, a 5xx after the retries) into
+    ``MediaStoreUnavailable``; its refusals (4xx) stay ``ClientError``."""
+    try:
+        yield
+    except BotoCoreError as error:
+        raise MediaStoreUnavailable(f"S3 服务器无法连接：{error}") from error
+    except ClientError as error:
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+        if int(status) >= 500:
+            raise MediaStoreUnavailable(f"S3 服务器出错：{error}") from error
+        raise
+
 
 class S3MediaStore:
     """Content-addressed objects in `bucket`, under an optional `prefix`."""
@@ -36,6 +60,7 @@ class S3MediaStore:
     ) -> None:
         self.bucket = bucket
         self.prefix = prefix.strip("/")
+        boto_kwargs.setdefault("config", CLIENT_CONFIG)
         self.client = client if client is not None else boto3.client("s3", **boto_kwargs)
 
     def __repr__(self) -> str:
@@ -53,12 +78,15 @@ class S3MediaStore:
             object_key = self.object_key(stored.key)
             if self._head(object_key) is None:
                 spool.seek(0)
-                self.client.upload_fileobj(spool, self.bucket, object_key, Config=TRANSFER_CONFIG)
+                with _reachable():  # an upload that fails leaves no object (S3 puts are whole)
+                    self.client.upload_fileobj(spool, self.bucket, object_key,
+                                               Config=TRANSFER_CONFIG)
         return stored
 
     def open(self, key: str) -> BinaryIO:
         try:
-            response = self.client.get_object(Bucket=self.bucket, Key=self.object_key(key))
+            with _reachable():
+                response = self.client.get_object(Bucket=self.bucket, Key=self.object_key(key))
         except ClientError as error:
             if _is_missing(error):
                 raise MediaNotFound(key) from None
@@ -82,18 +110,27 @@ class S3MediaStore:
         return f"{self.prefix}/{path}" if self.prefix else path
 
     def put_derived(self, key: str, name: str, content: bytes) -> None:
-        self.client.put_object(Bucket=self.bucket, Key=self.derived_object_key(key, name),
-                               Body=content)
+        with _reachable():
+            self.client.put_object(Bucket=self.bucket, Key=self.derived_object_key(key, name),
+                                   Body=content)
 
     def open_derived(self, key: str, name: str) -> BinaryIO:
         try:
-            response = self.client.get_object(Bucket=self.bucket,
-                                              Key=self.derived_object_key(key, name))
+            with _reachable():
+                response = self.client.get_object(Bucket=self.bucket,
+                                                  Key=self.derived_object_key(key, name))
         except ClientError as error:
             if _is_missing(error):
                 raise MediaNotFound(key) from None
             raise
         return cast(BinaryIO, _BodyReader(response["Body"]))
+
+    def check(self) -> None:
+        try:
+            with _reachable():
+                self.client.head_bucket(Bucket=self.bucket)
+        except ClientError as error:  # no such bucket, or no right to it
+            raise MediaStoreUnavailable(f"S3 存储桶不可用：{error}") from error
 
     def create_bucket_if_missing(self) -> None:
         """Create the bucket unless it already exists (tests and demo setup)."""
@@ -115,7 +152,9 @@ class S3MediaStore:
 
     def _head(self, object_key: str) -> dict[str, Any] | None:
         try:
-            return cast(dict[str, Any], self.client.head_object(Bucket=self.bucket, Key=object_key))
+            with _reachable():
+                return cast(dict[str, Any],
+                            self.client.head_object(Bucket=self.bucket, Key=object_key))
         except ClientError as error:
             if _is_missing(error):
                 return None

@@ -8,6 +8,7 @@ source, and may be replaced or made again."""
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import re
 from dataclasses import dataclass
@@ -42,12 +43,32 @@ class InvalidMediaKey(ValueError):
         self.key = key
 
 
+class MediaStoreUnavailable(RuntimeError):
+    """The store cannot be reached or cannot write now (an S3 server down, a disk failing): a
+    later try may succeed. Nothing was half-written: a put stores the whole object or none."""
+
+
+class MediaStoreFull(MediaStoreUnavailable):
+    """The store has no room left (a full disk or quota): nothing was half-written."""
+
+
+_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+
+
+def store_error(error: OSError) -> MediaStoreUnavailable:
+    """The store's error for an operating-system error met while writing."""
+    if error.errno in _FULL_ERRNOS:
+        return MediaStoreFull(f"媒体存储空间不足：{error}")
+    return MediaStoreUnavailable(f"媒体存储无法写入：{error}")
+
+
 @runtime_checkable
 class MediaStore(Protocol):
     """Immutable blobs addressed by the SHA-256 of their content."""
 
     def put(self, stream: BinaryIO) -> StoredMedia:
-        """Store everything read from `stream`; idempotent for identical content."""
+        """Store everything read from `stream`; idempotent for identical content. Raises
+        ``MediaStoreUnavailable`` (``MediaStoreFull``) when the store cannot take it now."""
         ...
 
     def open(self, key: str) -> BinaryIO:
@@ -69,6 +90,11 @@ class MediaStore(Protocol):
 
     def open_derived(self, key: str, name: str) -> BinaryIO:
         """Open what ``put_derived`` kept; raise MediaNotFound if there is none."""
+        ...
+
+    def check(self) -> None:
+        """Whether the store can be used now (readiness): raise ``MediaStoreUnavailable``
+        when it cannot be reached or written to."""
         ...
 
 

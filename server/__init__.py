@@ -51,9 +51,7 @@ def create_app(config: dict | None = None) -> Flask:
         # Behind N reverse proxies: the client's address and scheme are the forwarded ones.
         hops = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+    from server import health
 
-    @app.get("/health")
-    def health():
-        return {"status": "ok"}
-
+    app.register_blueprint(health.bp)
     return app

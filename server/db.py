@@ -12,21 +12,33 @@ statement is then the unit's whole work, and its commit has nothing left to do.
 
 from __future__ import annotations
 
+import logging
+import sqlite3
+import time
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
+import psycopg
 from flask import Flask, current_app, g, request
-from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy import DateTime, MetaData, create_engine, event, exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from server import clock
 
+log = logging.getLogger(__name__)
+
 _write_intent: ContextVar[bool] = ContextVar("sqlite_write_intent", default=False)
+
+# A pooled connection idle longer than this is pinged before it is handed out (see make_engine).
+PING_AFTER_IDLE_SECONDS = 1.0
+
+# What a client is told to wait before it tries again while the database is unreachable.
+RETRY_AFTER_SECONDS = 10
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -120,18 +132,61 @@ def make_engine(url: str) -> Engine:
             connection.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
 
         return engine
-    # No pre-ping (a round trip per request); connections are recycled hourly instead, and a
-    # dead one fails that one request, which the phone retries.
-    engine = create_engine(url, pool_recycle=3600, pool_size=10, max_overflow=10)
+    # A connection that has waited in the pool is pinged before use (a database restart
+    # closed it); one in steady use is not (a round trip per request on the hot path).
+    engine = create_engine(url, pool_recycle=3600, pool_size=10, max_overflow=10,
+                           pool_timeout=10)
     autocommit = create_engine(url, pool_recycle=3600, pool_size=10, max_overflow=10,
-                               isolation_level="AUTOCOMMIT", pool_reset_on_return=None)
+                               pool_timeout=10, isolation_level="AUTOCOMMIT",
+                               pool_reset_on_return=None)
     _autocommit_engines[engine] = autocommit
+    for pooled in (engine, autocommit):
+        _ping_when_idle(pooled)
 
     @event.listens_for(engine, "engine_disposed")
     def _dispose_twin(_engine):
         autocommit.dispose()
 
     return engine
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Ping a pooled PostgreSQL connection before handing it out when it has been idle for
+    ``PING_AFTER_IDLE_SECONDS``: after a database restart (or a network cut) the pool holds
+    closed connections, and without this the first request on each would fail. A failed ping
+    makes the pool discard the connection and open a new one (SQLAlchemy's ``checkout``
+    protocol: ``DisconnectionError``). Connections in steady use, handed out again within the
+    second, are not pinged: the submission path stays one round trip."""
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection, record):
+        if record is not None:
+            record.info["checked_in"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection, record, _proxy):
+        since = record.info.get("checked_in")
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            dbapi_connection.execute("SELECT 1")
+            if dbapi_connection.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                dbapi_connection.rollback()
+        except psycopg.Error as error:
+            raise exc.DisconnectionError(f"closed while idle in the pool: {error}") from error
+
+
+# The errors that say the database cannot be reached, or cannot answer now (a restart, a lost
+# connection, an exhausted pool, SQLite's lock held too long): a client may try again.
+UNAVAILABLE = (exc.OperationalError, exc.InterfaceError, exc.DisconnectionError,
+                exc.TimeoutError, psycopg.OperationalError, psycopg.InterfaceError,
+                sqlite3.OperationalError)
+
+
+def unavailable(error: BaseException) -> bool:
+    """Whether ``error`` means the database is unreachable or busy for now, not that the
+    request was wrong: the answer is 503 with ``Retry-After``, and the worker waits."""
+    return isinstance(error, UNAVAILABLE)
 
 
 def autocommit_engine(engine: Engine) -> Engine | None:
@@ -170,9 +225,20 @@ class UnitOfWork:
         self._run(self._after_commit)
 
     def rollback(self) -> None:
-        self.session.rollback()
+        try:
+            self.session.rollback()
+        except Exception as error:
+            if not unavailable(error):
+                raise
+            # the connection is gone, and its transaction with it: nothing is left to undo
+            self.session.invalidate()
         self._after_commit.clear()
-        self._run(self._on_rollback)
+        for work in self._on_rollback:
+            try:
+                work()
+            except Exception:  # what a refused request keeps, when even that fails: logged
+                log.exception("keeping what a rolled-back unit of work received failed")
+        self._on_rollback.clear()
 
     def close(self) -> None:
         self.session.close()
@@ -239,6 +305,15 @@ def init_app(app: Flask) -> None:
                 unit.commit()
             else:
                 unit.rollback()
+        except Exception as error:
+            if not unavailable(error):
+                raise
+            # the commit did not happen: the client hears so and sends again
+            log.warning("database unavailable at commit: %s", error)
+            unit.rollback()
+            from server.errors import database_unavailable
+
+            return database_unavailable(error)
         finally:
             unit.close()
         return response

@@ -10,6 +10,8 @@ assert on codes, never on message text.
 
 from __future__ import annotations
 
+import logging
+
 from flask import Flask, g, jsonify, request
 from werkzeug.exceptions import (
     HTTPException,
@@ -18,7 +20,11 @@ from werkzeug.exceptions import (
     RequestEntityTooLarge,
 )
 
+from media.store import MediaStoreFull, MediaStoreUnavailable
+from server.db import RETRY_AFTER_SECONDS, UNAVAILABLE
 from server.domain.catalogue import CATALOGUE, CatalogueError, Kind
+
+log = logging.getLogger(__name__)
 
 __all__ = ["CATALOGUE", "AppError", "Kind", "init_app", "register_renderer", "render"]
 
@@ -64,14 +70,36 @@ def render(error: AppError):
 
 
 def add_retry_after(error: AppError, response):
-    """A refusal that ends by itself (429) says when: ``Retry-After`` in seconds (RFC 9110)."""
+    """A refusal that ends by itself (429, 503) says when: ``Retry-After`` in seconds (RFC 9110)."""
     if "retry_after" in error.params:
         response.headers["Retry-After"] = str(error.params["retry_after"])
     return response
 
 
+def database_unavailable(error: BaseException):
+    """The answer while the database cannot be reached (``server.db.unavailable``): 503 with
+    ``Retry-After``, in the route's format (an OpenRosaResponse for Collect). Nothing of the
+    request was committed."""
+    log.warning("database unavailable: %s: %s", type(error).__name__, error)
+    return render(AppError("DATABASE_UNAVAILABLE", retry_after=RETRY_AFTER_SECONDS,
+                           seconds=RETRY_AFTER_SECONDS))
+
+
+def media_store_unavailable(error: MediaStoreUnavailable):
+    """The answer while the media store cannot be reached (503) or is full (507): nothing of
+    the request was committed, and what was put before it is whole (puts are atomic)."""
+    log.error("media store unavailable: %s", error)
+    if isinstance(error, MediaStoreFull):
+        return render(AppError("MEDIA_STORE_FULL"))
+    return render(AppError("MEDIA_STORE_UNAVAILABLE", retry_after=RETRY_AFTER_SECONDS,
+                           seconds=RETRY_AFTER_SECONDS))
+
+
 def init_app(app: Flask) -> None:
     app.register_error_handler(AppError, render)
+    for kind in UNAVAILABLE:
+        app.register_error_handler(kind, database_unavailable)
+    app.register_error_handler(MediaStoreUnavailable, media_store_unavailable)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

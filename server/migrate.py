@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from alembic import command
 from alembic.config import Config
 
@@ -23,3 +25,25 @@ def upgrade(database_url: str, revision: str = "head") -> None:
 def revision(database_url: str, message: str) -> None:
     """Autogenerate a new revision from the models (review it before committing)."""
     command.revision(alembic_config(database_url), message=message, autogenerate=True)
+
+
+
+def pending(connection) -> list[str]:
+    """What keeps the database on ``connection`` from being current with ``migrations/``:
+    the head revisions it lacks, and any revision it has that the code does not know (the code
+    is older than the schema). Empty: current."""
+    from alembic.runtime.migration import MigrationContext
+
+    heads, known = revisions()
+    applied = set(MigrationContext.configure(connection).get_current_heads())
+    return sorted(heads - applied) + sorted(f"unknown:{r}" for r in applied - known)
+
+
+@functools.cache
+def revisions() -> tuple[frozenset[str], frozenset[str]]:
+    """The heads of ``migrations/`` and every revision in it (read once per process)."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(alembic_config(""))
+    return (frozenset(script.get_heads()),
+            frozenset(r.revision for r in script.walk_revisions()))

@@ -75,6 +75,8 @@ def _openrosa_headers(response: Response) -> Response:
 def render_error(error: AppError) -> Response:
     response = _xml(openrosa.response(error.message), error.status)
     response.headers["X-Error-Code"] = error.code  # the catalogue code, for scripts and tests
+    # (also set after the request; an outage's answer made at the commit comes after that)
+    response.headers["X-OpenRosa-Version"] = openrosa.OPENROSA_VERSION
     if error.status == 401 and g.get("collect_token") is None:
         response.headers["WWW-Authenticate"] = 'Basic realm="fangpin", charset="UTF-8"'
     return add_retry_after(error, response)

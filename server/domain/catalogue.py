@@ -322,6 +322,16 @@ CATALOGUE: dict[str, Kind] = {
     "METHOD_NOT_ALLOWED": Kind(405, _Q, "不支持此请求方法"),
     "BAD_REQUEST": Kind(400, _Q, "请求无效：{detail}"),  # the framework's own refusals only
     "INTERNAL": Kind(500, _S, "服务器内部错误，已记录"),
+    # --- the server's own outages: nothing of the request was kept; send it again -----------
+    "DATABASE_UNAVAILABLE": Kind(
+        503, _S, "服务器的数据库暂时无法使用，本次请求没有保存：请 {seconds} 秒后重试"
+        "（手机上的表单仍保留，可以再次发送）"),
+    "MEDIA_STORE_UNAVAILABLE": Kind(
+        503, _S, "服务器的文件存储暂时无法使用，本次提交没有保存：请 {seconds} 秒后重试"
+        "（手机上的表单和照片仍保留，可以再次发送）"),
+    "MEDIA_STORE_FULL": Kind(
+        507, _S, "服务器的文件存储空间已满，本次提交没有保存：请联系管理员，稍后重试"
+        "（手机上的表单和照片仍保留）"),
 }
 
 

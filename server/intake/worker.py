@@ -24,6 +24,7 @@ the response); here it is a setting because a single-machine county server is si
 from __future__ import annotations
 
 import logging
+import random
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,7 +33,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from server.db import Database, after_commit, utcnow, writing
+from server.db import Database, after_commit, unavailable, utcnow, writing
 from server.intake.dispatch import take_in
 from server.submissions.instance import Element
 from server.submissions.models import Submission, SubmissionState
@@ -118,7 +119,9 @@ def take_in_batch(session: Session, size: int, skip: frozenset[int] = frozenset(
     for submission_id in session.scalars(query).all():
         try:
             state = take_in(session, submission_id)
-        except Exception:
+        except Exception as error:
+            if unavailable(error):  # the database went away: the batch is lost, not the work
+                raise
             log.exception("submission %s stays received: taking it in failed", submission_id)
             report.failed.append(submission_id)
             continue
@@ -149,6 +152,25 @@ def in_burst(session: Session, pacing: Pacing) -> bool:
     return backlog < pacing.max_backlog
 
 
+@dataclass
+class Backoff:
+    """Waits between tries while the database is away: doubling from ``first`` up to
+    ``longest`` seconds, with up to a quarter more at random so that workers do not all return
+    at once."""
+
+    first: float = 0.5
+    longest: float = 30.0
+    failures: int = 0
+
+    def next(self) -> float:
+        self.failures += 1
+        delay = min(self.longest, self.first * 2 ** (self.failures - 1))
+        return delay * (1 + random.random() / 4)
+
+    def reset(self) -> None:
+        self.failures = 0
+
+
 def run_worker(database: Database, *, batch: int = 100, poll: float = 0.5,
                pacing: Pacing = Pacing(), stop: threading.Event | None = None,
                on_batch: Callable[[BatchReport], None] | None = None) -> None:
@@ -160,20 +182,36 @@ def run_worker(database: Database, *, batch: int = 100, poll: float = 0.5,
     ``pacing.max_backlog``. A trickle is taken in as it arrives.
 
     A take-in that raises marks its submission ``failed``; one whose take-in raised even so
-    (the database) is not retried by this worker again (so one bad submission cannot spin it);
-    it stays ``received`` for the next start or ``fangpin apply-pending``. Each batch is a unit
-    of work.
+    (not the database's absence) is not retried by this worker again (so one bad submission
+    cannot spin it); it stays ``received`` for the next start or ``fangpin apply-pending``.
+    Each batch is a unit of work. While the database is unreachable (a restart, a lost
+    connection) the worker waits and tries again with ``Backoff``: it never exits for it.
     """
     stop = stop or threading.Event()
     failed: set[int] = set()
+    outage = Backoff()
     while not stop.is_set():
-        with database.unit_of_work() as unit:
-            waiting = in_burst(unit.session, pacing)
-        if waiting:
-            stop.wait(poll)
+        try:
+            with database.unit_of_work() as unit:
+                waiting = in_burst(unit.session, pacing)
+            if waiting:
+                stop.wait(poll)
+                continue
+            with writing(), database.unit_of_work() as unit:
+                report = take_in_batch(unit.session, batch, frozenset(failed))
+        except Exception as error:
+            if not unavailable(error):
+                raise
+            # A restart or a lost connection: the batch rolled back whole, and its submissions
+            # are still received. Wait, longer each time, and try again; never exit.
+            delay = outage.next()
+            log.warning("database unavailable (%s); trying again in %.1f s",
+                        type(error).__name__, delay)
+            stop.wait(delay)
             continue
-        with writing(), database.unit_of_work() as unit:
-            report = take_in_batch(unit.session, batch, frozenset(failed))
+        if outage.failures:
+            log.warning("database available again after %d tries", outage.failures)
+            outage.reset()
         failed.update(report.failed)
         if on_batch and (report.taken or report.failed):
             on_batch(report)

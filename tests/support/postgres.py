@@ -68,6 +68,89 @@ def _as_owner(command: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *command]
 
 
+class Cluster:
+    """A throwaway PostgreSQL cluster of this machine's binaries that a test may stop and start
+    again (a database restart, an outage), on the same port and data."""
+
+    def __init__(self, durable: bool = False) -> None:
+        self.durable = durable
+        self.root = Path(tempfile.mkdtemp(prefix="fangpin-pg-"))
+        self.data, self.sockets = self.root / "data", self.root / "sockets"
+        self.log = self.root / "server.log"
+        self.port = 0
+        self._pg_ctl = _binary("pg_ctl")
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def create(self) -> None:
+        self.sockets.mkdir()
+        if os.geteuid() == 0:
+            shutil.chown(self.root, "postgres")
+            shutil.chown(self.sockets, "postgres")
+        subprocess.run(
+            _as_owner([_binary("initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust",
+                       "-E", "UTF8", "--locale=C", "--no-sync"]),
+            check=True, capture_output=True,
+        )
+        # The free port is only free when it was looked up: another process (a parallel test
+        # worker starting its own cluster, say) may take it first. Then start on another one.
+        for attempt in range(_START_ATTEMPTS):
+            self.port = free_port()
+            try:
+                self.start()
+                return
+            except subprocess.CalledProcessError:
+                if attempt == _START_ATTEMPTS - 1:
+                    raise
+
+    def start(self) -> None:
+        options = [f"-p {self.port}", "-c listen_addresses=127.0.0.1", f"-k {self.sockets}",
+                   "-c max_connections=200", "-c shared_buffers=256MB"]
+        if not self.durable:
+            options += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
+        subprocess.run(
+            _as_owner([self._pg_ctl, "-D", str(self.data), "-l", str(self.log),
+                       "-o", " ".join(options), "-w", "-t", "60", "start"]),
+            check=True, capture_output=True,
+        )
+
+    def stop(self, mode: str = "fast") -> None:
+        """Stop the server: ``fast`` (clients disconnected, as a restart does) or
+        ``immediate`` (a crash)."""
+        subprocess.run(_as_owner([self._pg_ctl, "-D", str(self.data), "-m", mode, "-w",
+                                  "stop"]), capture_output=True)
+
+    def start_if_stopped(self) -> None:
+        status = subprocess.run(_as_owner([self._pg_ctl, "-D", str(self.data), "status"]),
+                                capture_output=True)
+        if status.returncode != 0:
+            self.start()
+
+    def remove(self) -> None:
+        self.stop("immediate")
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+@contextmanager
+def running_cluster(durable: bool = False) -> Iterator[Cluster]:
+    """A ``Cluster`` created and started for the block, removed afterwards."""
+    cluster = Cluster(durable)
+    try:
+        cluster.create()
+    except subprocess.CalledProcessError as exc:
+        detail = (exc.stderr or b"").decode(errors="replace")
+        if cluster.log.exists():
+            detail += cluster.log.read_text(errors="replace")
+        shutil.rmtree(cluster.root, ignore_errors=True)
+        raise PostgresUnavailable(f"PostgreSQL did not start: {detail}") from exc
+    try:
+        yield cluster
+    finally:
+        cluster.remove()
+
+
 @contextmanager
 def running_postgres(durable: bool = False) -> Iterator[str]:
     """Yield ``postgresql+psycopg://postgres@127.0.0.1:PORT/postgres``.
@@ -79,51 +162,8 @@ def running_postgres(durable: bool = False) -> Iterator[str]:
     if existing:
         yield existing
         return
-    initdb, pg_ctl = _binary("initdb"), _binary("pg_ctl")
-    root = Path(tempfile.mkdtemp(prefix="fangpin-pg-"))
-    data, sockets = root / "data", root / "sockets"
-    sockets.mkdir()
-    if os.geteuid() == 0:
-        shutil.chown(root, "postgres")
-        shutil.chown(sockets, "postgres")
-    log = root / "server.log"
-    try:
-        subprocess.run(
-            _as_owner([initdb, "-D", str(data), "-U", "postgres", "-A", "trust",
-                       "-E", "UTF8", "--locale=C", "--no-sync"]),
-            check=True, capture_output=True,
-        )
-        # The free port is only free when it was looked up: another process (a parallel test
-        # worker starting its own cluster, say) may take it first. Then start on another one.
-        for attempt in range(_START_ATTEMPTS):
-            port = free_port()
-            options = [f"-p {port}", "-c listen_addresses=127.0.0.1", f"-k {sockets}",
-                       "-c max_connections=200", "-c shared_buffers=256MB"]
-            if not durable:
-                options += ["-c fsync=off", "-c synchronous_commit=off",
-                            "-c full_page_writes=off"]
-            try:
-                subprocess.run(
-                    _as_owner([pg_ctl, "-D", str(data), "-l", str(log), "-o", " ".join(options),
-                               "-w", "-t", "60", "start"]),
-                    check=True, capture_output=True,
-                )
-                break
-            except subprocess.CalledProcessError:
-                if attempt == _START_ATTEMPTS - 1:
-                    raise
-    except subprocess.CalledProcessError as exc:
-        detail = (exc.stderr or b"").decode(errors="replace")
-        if log.exists():
-            detail += log.read_text(errors="replace")
-        shutil.rmtree(root, ignore_errors=True)
-        raise PostgresUnavailable(f"PostgreSQL did not start: {detail}") from exc
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run(_as_owner([pg_ctl, "-D", str(data), "-m", "immediate", "stop"]),
-                       capture_output=True)
-        shutil.rmtree(root, ignore_errors=True)
+    with running_cluster(durable) as cluster:
+        yield cluster.url
 
 
 def on_database(server_url: str, name: str) -> str:

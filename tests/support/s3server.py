@@ -14,9 +14,11 @@ CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing
 
 
 @contextmanager
-def running_s3_server(host: str = "127.0.0.1") -> Iterator[str]:
-    """Run moto's S3 server on a free port in a thread; yield its endpoint URL."""
-    server = ThreadedMotoServer(ip_address=host, port=0, verbose=False)
+def running_s3_server(host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+    """Run moto's S3 server on a free port (or ``port``) in a thread; yield its endpoint URL.
+    Its buckets are moto's, of this process: a server started again on the same port (an
+    outage's end) finds them as they were."""
+    server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
     server.start()
     try:
         # port=0 lets the OS pick; the bound port is read back from the server socket.
