@@ -40,6 +40,7 @@ from server.submissions.models import Submission
 from tests.conftest import _prepare
 from tests.integration.test_registry import HEAD, SPOUSE
 from tests.support.collect import CollectClient, household_instance, jpeg_bytes, png_bytes
+from tests.support.console import Console
 from tests.support.households import id_number
 from tests.support.postgres import (
     Cluster,
@@ -87,7 +88,8 @@ def own_database(cluster, template) -> Iterator[OwnDatabase]:
 def app_config(own_database, tmp_path) -> dict:
     return {"DATABASE_URL": own_database.url, "MEDIA_STORE": str(tmp_path / "media"),
             "PUBLIC_URL": "http://phones.example", "TAKE_IN": "queue",
-            "MAX_SUBMISSION_BYTES": 2 * 1024 * 1024}
+            "MAX_SUBMISSION_BYTES": 2 * 1024 * 1024, "SECRET_KEY": "outages",
+            "SESSION_COOKIE_SECURE": False}
 
 
 @pytest.fixture
@@ -125,9 +127,12 @@ def test_submissions_before_during_and_after_a_database_restart_are_each_stored_
     api = requests.Session()
     api.auth = ("county", PASSWORD)
     phones = {n: household_xml(seeded, family(n)) for n in range(12)}
+    console = Console(live_server)
     for n in range(4):
         assert client.submit(phones[n]).status_code == 201
     assert api.get(f"{live_server}/api/v1/households").status_code == 200
+    assert console.login("county").status_code == 302
+    assert console.get("/").status_code == 200
 
     cluster.stop("fast")  # a restart's first half: every connection of the pools is closed
     for n in range(4, 8):
@@ -136,6 +141,8 @@ def test_submissions_before_during_and_after_a_database_restart_are_each_stored_
     assert rest.status_code == 503 and rest.json()["code"] == "DATABASE_UNAVAILABLE"
     assert int(rest.headers["Retry-After"]) > 0
     assert client.form_list().status_code == 503
+    page = console.get("/")
+    assert page.status_code == 503 and 'data-error-code="DATABASE_UNAVAILABLE"' in page.text
     ready = requests.get(f"{live_server}/health/ready")
     assert ready.status_code == 503 and not ready.json()["checks"]["database"]["ok"]
     assert requests.get(f"{live_server}/health/live").status_code == 200
@@ -147,6 +154,7 @@ def test_submissions_before_during_and_after_a_database_restart_are_each_stored_
         assert response.status_code == 201, response.text
     assert api.get(f"{live_server}/api/v1/households").status_code == 200
     assert requests.get(f"{live_server}/health/ready").status_code == 200
+    assert console.get("/").status_code == 200  # the same session: nobody logs in again
 
     assert stored(own_database.url) == (12, 12)
 
