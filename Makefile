@@ -27,7 +27,8 @@ run: $(VENV)/.installed
 # Validate (JavaRosa, Collect's form engine), Node.js for ODK Web Forms' engine, and Chromium
 # with the Noto CJK fonts for the console's browser tests and screenshots (Playwright drives
 # /usr/bin/chromium; it never downloads a browser); pango for WeasyPrint (the printed forms) and
-# poppler-utils (pdftotext, pdfinfo, pdfimages, pdftoppm) for their tests.
+# poppler-utils (pdftotext, pdfinfo, pdfimages, pdftoppm) for their tests; nginx and openssl for
+# the production path's test (deploy/: the shipped site with TLS in front of two instances).
 system-deps:
 	@missing=""; \
 	command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
@@ -41,6 +42,8 @@ system-deps:
 	ls /usr/lib/*/libpango-1.0.so.0 >/dev/null 2>&1 || missing="$$missing libpango-1.0-0"; \
 	ls /usr/lib/*/libpangoft2-1.0.so.0 >/dev/null 2>&1 || missing="$$missing libpangoft2-1.0-0"; \
 	command -v pdftotext >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
+	test -x /usr/sbin/nginx || command -v nginx >/dev/null 2>&1 || missing="$$missing nginx"; \
+	command -v openssl >/dev/null 2>&1 || missing="$$missing openssl"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \

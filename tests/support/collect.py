@@ -67,8 +67,8 @@ class CollectClient:
             parts.append((name, (name, content, _guess_type(name))))
         data = {"*isIncomplete*": "yes"} if incomplete else None
         return self.http.post(self.url("/submission"), files=parts, data=data,
-                              params={"deviceID": self.device_id}, timeout=HTTP_TIMEOUT,
-                              **kwargs)
+                              params={"deviceID": self.device_id},
+                              timeout=kwargs.pop("timeout", HTTP_TIMEOUT), **kwargs)
 
 
 def _guess_type(name: str) -> str:
