@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from media.store import MediaStore
+from media.store import CHUNK_SIZE, MediaStore
 
 
 @dataclass(frozen=True)
@@ -38,3 +38,19 @@ def put_uploads(store: MediaStore, uploads: Iterable[UploadedFile]
         keys[upload.name] = put.key
         stored[put.key] = StoredUpload(put.key, put.size, upload.content_type)
     return keys, list(stored.values())
+
+
+def read_capped(stream: BinaryIO, limit: int) -> tuple[bytes, int]:
+    """The first ``limit`` bytes of ``stream``, and how many bytes it held in all: the rest is
+    read through and counted, never kept (a hostile part of 90 MB costs ``limit`` bytes of
+    memory, not 90 MB)."""
+    head = bytearray()
+    while len(head) < limit:
+        chunk = stream.read(min(CHUNK_SIZE, limit - len(head)))
+        if not chunk:
+            return bytes(head), len(head)
+        head += chunk
+    size = len(head)
+    while chunk := stream.read(CHUNK_SIZE):
+        size += len(chunk)
+    return bytes(head), size

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from functools import partial
 from pathlib import Path
 
@@ -224,6 +225,40 @@ def jobs_command(concurrency: int, until_empty: bool, requeue: bool) -> None:
         click.echo(f"重新排队 {len(waiting)} 个任务")
     click.echo(f"后台任务进程已启动（同时运行 {concurrency} 个）")
     runner.work(wait=not until_empty, concurrency=concurrency)
+
+
+class Age(click.ParamType):
+    """A period back from now: ``90d`` (days) or ``12h`` (hours)."""
+
+    name = "age"
+    _UNITS = {"d": "days", "h": "hours"}
+
+    def convert(self, value, param, ctx) -> tuple[str, timedelta]:
+        import re
+
+        found = re.fullmatch(r"\s*(\d{1,6})\s*([dhDH])\s*", str(value))
+        if found is None:
+            self.fail(f"“{value}”不是有效的时长：请写成天数或小时数，如 90d、12h", param, ctx)
+        amount, unit = int(found.group(1)), found.group(2).lower()
+        return f"{amount}{unit}", timedelta(**{self._UNITS[unit]: amount})
+
+
+@main.command("prune-rejected")
+@click.option("--older-than", "age", type=Age(), required=True,
+              help="remove refused uploads received longer ago than this: 90d, 12h")
+def prune_rejected_command(age: tuple[str, timedelta]) -> None:
+    """Remove the refused submissions kept for recovery (rejected_uploads, with the XML they
+    kept) that were received before the retention period; audited."""
+    from server.clock import now
+    from server.submissions.services import prune_rejected
+
+    spelled, period = age
+    before = now() - period
+    with _session() as session:
+        pruned = prune_rejected(session, before, older_than=spelled)
+    click.echo(f"已删除 {pruned.removed} 条被拒收的提交记录"
+               f"（{before:%Y-%m-%d %H:%M} UTC 之前接收），释放 {pruned.freed} 字节，"
+               "已记入审计日志")
 
 
 @main.command("recheck-registry")

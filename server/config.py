@@ -27,6 +27,9 @@ DEFAULTS: dict[str, object] = {
     "S3_SECRET_ACCESS_KEY": None,
     # The largest POST /submission body the server accepts; Collect splits bigger submissions.
     "MAX_SUBMISSION_BYTES": 100 * 1024 * 1024,
+    # The largest XML part (the filled form itself) a submission may carry: it is read into memory
+    # up to this size, and a larger one is refused (XML_TOO_LARGE) — a form's XML is some KiB.
+    "MAX_XML_BYTES": 10 * 1024 * 1024,
     # The address phones use to reach the server (for the settings QR code and download URLs
     # printed by the CLI). Request URLs use the Host header the phone sent.
     "PUBLIC_URL": None,  # default: http://<this machine's address>:<PORT>
@@ -65,8 +68,9 @@ DEFAULTS: dict[str, object] = {
     "COUNTS_CACHE_SECONDS": 300,
 }
 
-_INT_SETTINGS = {"MAX_SUBMISSION_BYTES", "PORT", "AUTH_CACHE_SECONDS", "COUNTS_CACHE_SECONDS",
-                 "LOGIN_FAILURES_PER_ACCOUNT", "LOGIN_FAILURES_PER_ADDRESS", "TRUSTED_PROXIES"}
+_INT_SETTINGS = {"MAX_SUBMISSION_BYTES", "MAX_XML_BYTES", "PORT", "AUTH_CACHE_SECONDS",
+                 "COUNTS_CACHE_SECONDS", "LOGIN_FAILURES_PER_ACCOUNT", "LOGIN_FAILURES_PER_ADDRESS",
+                 "TRUSTED_PROXIES"}
 _FLOAT_SETTINGS = {"CONSOLE_IDLE_MINUTES", "LOGIN_FAILURE_WINDOW_MINUTES"}
 _BOOL_SETTINGS = {"SESSION_COOKIE_SECURE"}
 

@@ -104,9 +104,14 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
         code = _HTTP_CODES.get(exc.code or 500)
-        if code == "SUBMISSION_TOO_LARGE":  # the body outgrew limit_body's limit while read
+        if code == "SUBMISSION_TOO_LARGE" and not _body_over_limit():
+            # werkzeug's form parser: more parts than ``max_form_parts``, or a text field over
+            # ``max_form_memory_size``, in a body within the limit
+            error = AppError("SUBMISSION_TOO_MANY_PARTS", limit=request.max_form_parts)
+        elif code == "SUBMISSION_TOO_LARGE":  # the body outgrew limit_body's limit while read
             code, limit = g.get("body_limit", (code, app.config["MAX_SUBMISSION_BYTES"]))
-            error = AppError(code, size=request.content_length or "?", limit=limit)
+            size = request.content_length
+            error = AppError(code, size=f">{limit}" if size is None else size, limit=limit)
         elif code:
             error = AppError(code)
         else:
@@ -123,6 +128,17 @@ def init_app(app: Flask) -> None:
     # its own format), since Flask picks the most specific class's handler.
     for kind in (NotFound, MethodNotAllowed, RequestEntityTooLarge):
         app.register_error_handler(kind, _http_error)
+
+
+def _body_over_limit() -> bool:
+    """Whether the request's body is larger than the server reads (``max_content_length``):
+    declared so, or, sent without a length (chunked), read up to the limit before it ended."""
+    limit = request.max_content_length
+    if limit is None:
+        return False
+    if request.content_length is not None:
+        return request.content_length > limit
+    return getattr(request.stream, "is_exhausted", True)  # werkzeug's LimitedStream
 
 
 def limit_body(limit: int, code: str = "SUBMISSION_TOO_LARGE", overhead: int = 0) -> None:

@@ -13,7 +13,7 @@ import hashlib
 from flask import Blueprint, Flask, Response, current_app, g, request, url_for
 from sqlalchemy import select
 
-from media.uploads import UploadedFile
+from media.uploads import UploadedFile, read_capped
 from server import db
 from server.accounts.login import basic_login
 from server.auth import Principal, user_by_token
@@ -168,7 +168,7 @@ def submission():
     xml_part = request.files.get("xml_submission_file")
     if xml_part is None:
         raise AppError("SUBMISSION_NO_XML")
-    xml = xml_part.read()
+    xml, xml_size = read_capped(xml_part.stream, current_app.config["MAX_XML_BYTES"])
     files = [
         UploadedFile(part.filename or key, part.stream, part.mimetype)
         for key, part in request.files.items(multi=True)
@@ -176,7 +176,7 @@ def submission():
     ]
     result = ingest_submission(db.session(), current_app.extensions["fangpin.media"], _user(),
                                xml, files, request.args.get("deviceID"),
-                               current_app.extensions["fangpin.take_in"])
+                               current_app.extensions["fangpin.take_in"], xml_size)
     db.commit()  # stored; the take-in (inline) follows the commit, and the receipt tells it
     if result.created:
         state = result.taken.state or SubmissionState.RECEIVED  # queue mode: not taken in yet

@@ -5,6 +5,7 @@ Specs: docs.getodk.org/openrosa-form-list, openrosa-form-submission, openrosa-ht
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -35,10 +36,23 @@ class MediaFile:
     entity_list: bool = False  # an ODK Entities list, marked type="entityList" as Central does
 
 
+# Characters XML 1.0 cannot carry at all (§2.2), escaped or not: lxml refuses them.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(text: str) -> str:
+    """``text`` as XML can carry it: a character it cannot (NUL, ESC …, from whatever a client
+    sent) is written as an escape (``\\x00``). Markup (``<``, ``&``) is the builder's to
+    escape: every element and attribute here is built by lxml, never by formatting strings."""
+    return _NOT_XML.sub(lambda found: f"\\x{ord(found[0]):02x}" if ord(found[0]) < 0x100
+                        else f"\\u{ord(found[0]):04x}", text)
+
+
 def _el(parent, ns: str, tag: str, text: str | None = None, **attrs: str):
-    element = etree.SubElement(parent, f"{{{ns}}}{tag}", attrs)
+    element = etree.SubElement(parent, f"{{{ns}}}{tag}",
+                               {name: xml_text(value) for name, value in attrs.items()})
     if text is not None:
-        element.text = text
+        element.text = xml_text(text)
     return element
 
 

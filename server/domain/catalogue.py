@@ -101,7 +101,19 @@ CATALOGUE: dict[str, Kind] = {
     "XML_FORBIDDEN": Kind(400, _Q, "表单数据包含不允许的 XML 结构（DTD/实体声明），已拒绝"),
     "XML_NO_FORM_ID": Kind(400, _Q, "表单数据的根元素缺少表单编号（id）"),
     "XML_NO_INSTANCE_ID": Kind(400, _Q, "表单数据缺少 meta/instanceID"),
+    "SUBMISSION_TOO_MANY_PARTS": Kind(
+        413, _Q, "提交中的文件和字段过多（服务器最多读取 {limit} 个），或其中的文字字段过大，"
+                 "未予接收：请分次发送附件"),
+    "XML_TOO_LARGE": Kind(
+        413, _Q, "表单数据文件（xml_submission_file）过大（{size} 字节），服务器最多接受 "
+                 "{limit} 字节"),
+    "XML_ENCODING_UNSUPPORTED": Kind(
+        400, _Q, "表单数据声明的编码为“{encoding}”，服务器只接受 UTF-8 编码的表单数据"
+                 "（ODK Collect 发送的即是 UTF-8），以免中文被错误读取：请用 ODK Collect 重新发送"),
     "ATTACHMENT_NOT_IMAGE": Kind(400, _Q, "附件“{name}”应为图片：{reason}"),
+    "ATTACHMENT_NAME_INVALID": Kind(
+        400, _Q, "附件文件名“{name}”无效：文件名不能包含 /、\\ 或控制字符（如 NUL、换行），"
+                 "未予接收"),
     "SUBMISSION_DUPLICATE_CONFLICT": Kind(
         409, _R, "编号为 {instance_id} 的提交已存在且内容不同；已保留首次提交的内容"),
     # why the XML is malformed (XML_MALFORMED's detail, besides the parser's own words)

@@ -4,11 +4,14 @@ Submissions come from phones we do not control. The XML is parsed by libxml2 (lx
 entities never substituted, no DTD loaded and nothing fetched, and a document that has a DTD
 at all (``<!DOCTYPE``, which is where entities would be declared) is then refused, so entities
 are never declared, let alone expanded. libxml2's own limits (depth, text size) stay on.
-The bytes must be UTF-8, as Collect sends them: the XML is stored as text.
+The bytes must be UTF-8, as Collect sends them: the XML is stored as text. A declaration of
+another encoding (``encoding="GBK"``) is refused too: libxml2 would read the UTF-8 bytes in the
+declared encoding, and store mojibake.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -17,9 +20,14 @@ from lxml import etree
 from lxml.etree import _Element as Element
 
 from server.domain.catalogue import CatalogueError, Message
+from server.domain.files import shown_name
 
 INSTANCE_ID_LIMIT = 100  # characters (the column's length)
 _parsers = threading.local()
+# The XML declaration's encoding (XML 1.0 §4.3.3), after an optional UTF-8 byte-order mark.
+_DECLARED_ENCODING = re.compile(
+    rb"""\A(?:\xef\xbb\xbf)?<\?xml\s[^>]*?\bencoding\s*=\s*(["'])([^"'>]{0,64})\1""")
+UTF8_NAMES = frozenset({"utf-8", "utf8"})
 
 
 def _parser() -> etree.XMLParser:
@@ -50,12 +58,21 @@ def local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
+def declared_encoding(xml: bytes) -> str | None:
+    """The encoding the XML declaration names, if it names one."""
+    found = _DECLARED_ENCODING.match(xml)
+    return found.group(2).decode("utf-8", "replace") if found else None
+
+
 def parse(xml: bytes) -> Envelope:
     try:
         xml.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InstanceError("XML_MALFORMED",
                             detail=Message("XML_NOT_UTF8", detail=exc.reason)) from exc
+    encoding = declared_encoding(xml)
+    if encoding is not None and encoding.strip().lower() not in UTF8_NAMES:
+        raise InstanceError("XML_ENCODING_UNSUPPORTED", encoding=shown_name(encoding))
     try:
         root = etree.fromstring(xml, _parser())
     except (etree.XMLSyntaxError, ValueError) as exc:

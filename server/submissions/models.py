@@ -8,6 +8,7 @@ from sqlalchemy import (
     BigInteger,
     ForeignKey,
     Index,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -125,7 +126,11 @@ class SubmissionAttachment(Base):
 class RejectedUpload(Base):
     """What a refused submission carried, kept so that nothing received is lost.
 
-    The raw XML (when there was one) is in the media store under ``media_sha256``.
+    The XML part as received, up to ``server.submissions.services.REFUSED_KEEP_BYTES`` (2 MiB),
+    is in ``body``; ``size`` is how many bytes the part held in all (the rest was counted, not
+    stored). Kept for a retention period: ``fangpin prune-rejected --older-than 90d`` removes
+    older ones. Rows from before ``body`` existed have the raw XML in the media store under
+    ``media_sha256`` instead.
     """
 
     __tablename__ = "rejected_uploads"
@@ -139,3 +144,5 @@ class RejectedUpload(Base):
     media_sha256: Mapped[str | None] = mapped_column(
         ForeignKey("media_objects.sha256"), default=None
     )
+    body: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    size: Mapped[int | None] = mapped_column(BigInteger, default=None)

@@ -11,14 +11,16 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
-import io
 import threading
 import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import (
+    delete,
+    func,
     select,
     update,
 )
@@ -36,11 +38,12 @@ from server.db import (
     unit_of,
     utcnow,
 )
-from server.domain.catalogue import Message
+from server.domain.catalogue import CatalogueError, Message
+from server.domain.files import check_attachment_name
 from server.errors import AppError
 from server.forms.models import Form, FormVersion
 from server.submissions.instance import Envelope, InstanceError, named_files, parse
-from server.submissions.media import put_media, store_media
+from server.submissions.media import put_media
 from server.submissions.models import (
     RejectedUpload,
     Submission,
@@ -78,6 +81,8 @@ class IngestResult:
 UNREFERENCED = ""
 _versions: weakref.WeakKeyDictionary[Engine, dict] = weakref.WeakKeyDictionary()
 _versions_lock = threading.Lock()
+# How much of a refused submission's XML part is kept (``record_rejection``); the rest is counted.
+REFUSED_KEEP_BYTES = 2 * 1024 * 1024
 
 
 def parse_instance(xml: bytes) -> Envelope:
@@ -125,8 +130,13 @@ def ingest_submission(
     files: Iterable[UploadedFile],
     device_id: str | None = None,
     take_in: TakeIn | None = None,
+    xml_size: int | None = None,
 ) -> IngestResult:
     """Store a submission and its files; a repeated instanceID adds the files it lacked.
+
+    ``xml_size``: how many bytes the XML part held, when ``xml`` is only its first bytes (the
+    part was read with a cap, ``media.uploads.read_capped``): such a part is refused
+    (``XML_TOO_LARGE``) and kept as far as it was read.
 
     A newly stored submission is handed to ``take_in`` (the app's: inline or queue), which
     takes it in once this unit of work has committed — so it is stored whatever the take-in
@@ -144,12 +154,14 @@ def ingest_submission(
     question, so it is no form value and is not checked as an image.
     """
     try:
+        if xml_size is not None and xml_size > len(xml):
+            raise AppError("XML_TOO_LARGE", size=xml_size, limit=len(xml))
         result = _ingest(session, store, user, xml, files, device_id)
     except AppError as error:
         unit = unit_of(session)
         if unit is not None:
             unit.on_rollback(functools.partial(record_rejection, unit.database.unit_of_work,
-                                               store, error, user.id, xml))
+                                               error, user.id, xml, xml_size))
         raise
     if result.created and take_in is not None:
         result.taken = take_in.submission_stored(session, result.submission_id,
@@ -165,6 +177,10 @@ def _ingest(session: Session, store: MediaStore, user: Principal, xml: bytes,
     files = list(files)
     unreferenced: list[str] = []
     for upload in files:
+        try:
+            check_attachment_name(upload.name)
+        except CatalogueError as exc:
+            raise AppError.of(exc) from exc
         path = expected.get(upload.name)
         if path is None:
             unreferenced.append(upload.name)
@@ -260,31 +276,57 @@ def _check_image(upload: UploadedFile) -> None:
 
 def record_rejection(
     units: Callable[[], UnitOfWork],
-    store: MediaStore,
     error: AppError,
     user_id: int | None,
     xml: bytes | None,
+    size: int | None = None,
 ) -> None:
     """Keep what a refused submission carried, in a unit of work of its own.
 
     The refusing unit of work has rolled back; this one commits, so the helper's data can still
-    be recovered from ``rejected_uploads`` and the media store.
+    be recovered from ``rejected_uploads``: the XML part's first ``REFUSED_KEEP_BYTES`` and
+    ``size``, how many bytes it held in all (``xml`` may be only the first bytes of a larger
+    part, which ``size`` then counts). Kept until ``prune_rejected``.
     """
+    size = len(xml or b"") if size is None else size
+    instance_id = None
+    if xml and size == len(xml):  # a part cut short would not parse
+        with contextlib.suppress(InstanceError):
+            instance_id = parse(xml).instance_id
     with units() as unit:
         session = unit.session
-        key = None
-        if xml:
-            key = store_media(session, store, [UploadedFile("xml", io.BytesIO(xml),
-                                                             "text/xml")])["xml"]
-        instance_id = None
-        if xml:
-            with contextlib.suppress(InstanceError):
-                instance_id = parse(xml).instance_id
         rejected = RejectedUpload(
             user_id=user_id, error_code=error.code, message=error.message,
-            instance_id=instance_id, media_sha256=key,
+            instance_id=instance_id, body=xml[:REFUSED_KEEP_BYTES] if xml else None,
+            size=size if xml is not None else None,
         )
         session.add(rejected)
         session.flush()
         record(session, "submission.rejected", "rejected_upload", rejected.id,
-               user_id, code=error.code, instance_id=instance_id)
+               user_id, code=error.code, instance_id=instance_id, size=rejected.size)
+
+
+@dataclass(frozen=True)
+class Pruned:
+    """What ``prune_rejected`` removed: refused uploads and the bytes of XML they kept."""
+
+    removed: int
+    freed: int
+
+
+def prune_rejected(session: Session, before: datetime, user_id: int | None = None,
+                   **audited: object) -> Pruned:
+    """Remove the refused uploads received before ``before`` (the retention period's start),
+    with the XML they kept; audited as ``rejected_uploads.pruned`` (with ``audited``: the
+    period as asked). Rows from before the XML was kept in the row keep their media-store
+    object (content-addressed, it may be another file's too): only the row goes."""
+    older = RejectedUpload.received_at < before
+    removed, freed = session.execute(
+        select(func.count(), func.coalesce(func.sum(func.length(RejectedUpload.body)), 0))
+        .where(older)).one()
+    if removed:
+        session.execute(delete(RejectedUpload).where(older))
+    record(session, "rejected_uploads.pruned", "rejected_uploads", before.isoformat(), user_id,
+           removed=removed, bytes=int(freed), **audited)
+    session.flush()
+    return Pruned(int(removed), int(freed))

@@ -108,7 +108,7 @@ def test_same_instance_id_with_other_content_is_refused_and_the_first_kept(clien
     rejected = db.scalar(select(RejectedUpload))
     assert rejected.error_code == "SUBMISSION_DUPLICATE_CONFLICT"
     assert rejected.instance_id == "uuid:0003"
-    assert _media(app, rejected.media_sha256) == other_xml
+    assert rejected.body == other_xml and rejected.size == len(other_xml)
 
 
 def test_a_split_submission_ends_with_all_its_attachments(client, version, db):
@@ -172,7 +172,7 @@ def test_bad_xml_is_refused_with_400_and_kept(client, db, app, xml, code):
     assert _count(db, Submission) == 0
     rejected = db.scalar(select(RejectedUpload))
     assert rejected.error_code == code
-    assert _media(app, rejected.media_sha256) == xml
+    assert rejected.body == xml
 
 
 def test_xml_not_in_utf8_is_refused_with_400_and_kept(client, version, db, app):
@@ -186,7 +186,7 @@ def test_xml_not_in_utf8_is_refused_with_400_and_kept(client, version, db, app):
     _refused(response, 400, "XML_MALFORMED")  # its reason, XML_NOT_UTF8: tests/unit
     assert response_message(response)
     assert _count(db, Submission) == 0
-    assert _media(app, db.scalar(select(RejectedUpload.media_sha256))) == xml
+    assert db.scalar(select(RejectedUpload.body)) == xml
 
 
 def test_an_unknown_form_is_404(client, db):

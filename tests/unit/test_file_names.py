@@ -7,11 +7,19 @@ from __future__ import annotations
 import unicodedata
 from urllib.parse import unquote
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from werkzeug.datastructures import Headers
 
-from server.domain.files import MAX_NAME, clean_filename, is_pdf
+from server.domain.catalogue import CatalogueError
+from server.domain.files import (
+    MAX_NAME,
+    check_attachment_name,
+    clean_filename,
+    is_pdf,
+    shown_name,
+)
 from server.rest import filename_parameters
 
 
@@ -54,3 +62,22 @@ def test_any_kept_name_makes_a_valid_content_disposition(sent):
         assert unquote(parameters["filename*"].removeprefix("UTF-8''")) == name
     else:
         assert parameters["filename"] == name
+
+
+@pytest.mark.parametrize("name", ["a/b.jpg", "C:\\fakepath\\b.jpg", "b\x00.jpg", "b\x07.jpg",
+                                  "b\n.jpg", "\x1b[31m.jpg", "b\x7f.jpg", "b\x85.jpg", ""])
+def test_an_attachment_name_with_a_folder_or_control_character_is_refused(name):
+    """Issue 15.6: a submission's file part keeps its name, which must be a plain name."""
+    with pytest.raises(CatalogueError) as error:
+        check_attachment_name(name)
+    assert error.value.code == "ATTACHMENT_NAME_INVALID"
+    assert all(unicodedata.category(c) != "Cc" for c in error.value.message)
+
+
+@pytest.mark.parametrize("name", ["1712345678901.jpg", "房屋 照片.jpg", "a..b.png", "签名.PNG"])
+def test_a_plain_attachment_name_is_kept_as_sent(name):
+    assert check_attachment_name(name) == name
+
+
+def test_a_name_is_shown_with_its_control_characters_escaped():
+    assert shown_name("ho\x00use\x1b.jpg") == "ho\\x00use\\x1b.jpg"

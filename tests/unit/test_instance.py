@@ -58,4 +58,28 @@ def test_arbitrary_bytes_never_raise_anything_but_instance_error(data):
         parse(data)
     except InstanceError as error:
         assert error.code in {"XML_MALFORMED", "XML_FORBIDDEN", "XML_NO_FORM_ID",
-                              "XML_NO_INSTANCE_ID"}
+                              "XML_NO_INSTANCE_ID", "XML_ENCODING_UNSUPPORTED"}
+
+
+@pytest.mark.parametrize("declaration", [
+    b"<?xml version='1.0' encoding='GBK'?>",
+    b'<?xml version="1.0" encoding="gb2312" standalone="yes"?>',
+    b"\xef\xbb\xbf<?xml version='1.0' encoding = 'latin1' ?>",
+    b"<?xml version='1.0' encoding='UTF-16'?>",
+])
+def test_a_declared_encoding_other_than_utf8_is_refused(declaration):
+    """Issue 15.6: UTF-8 bytes declared as GBK would be read as mojibake by libxml2."""
+    with pytest.raises(InstanceError) as error:
+        parse(declaration + "<data id='f'>户<meta><instanceID>uuid:1</instanceID></meta>"
+              "</data>".encode())
+    assert error.value.code == "XML_ENCODING_UNSUPPORTED"
+
+
+@pytest.mark.parametrize("declaration", [
+    b"<?xml version='1.0' encoding='UTF-8'?>", b"<?xml version='1.0' encoding='utf8'?>",
+    b'<?xml version="1.0" encoding="Utf-8"?>', b"<?xml version='1.0'?>", b"",
+])
+def test_utf8_in_any_spelling_or_undeclared_is_read_as_utf8(declaration):
+    envelope = parse(declaration + "<data id='f'><name>户主</name><meta><instanceID>uuid:1"
+                     "</instanceID></meta></data>".encode())
+    assert envelope.root.findtext("name") == "户主"
