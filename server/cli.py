@@ -343,5 +343,90 @@ def export_command(dataset: str, username: str, fmt: str, out: Path, labels: boo
     click.echo(f"已导出 {total} {unit_name}到 {out}（{export.file_name}），已记入审计日志")
 
 
+# --- backup, restore and the media check (server/backup.py; docs/operations.md) ---------------
+
+def _backup_refusal(error) -> click.ClickException:
+    """A backup's refusal as the command's error: its code, then its message."""
+    return click.ClickException(f"{error.code}: {error.message}")
+
+
+@main.command("backup")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+def backup_command(directory: Path) -> None:
+    """Back up the database and the media it references into DIRECTORY (absent or empty), with
+    a manifest of SHA-256s; a consistent state of both (PostgreSQL: pg_dump of one snapshot)."""
+    from server.backup import BackupError, backup
+    from server.progress import Progress
+
+    store = current_app.extensions["fangpin.media"]
+    try:
+        with Progress(label="备份媒体文件", stream=sys.stderr) as progress:
+            report = backup(current_app.config["DATABASE_URL"], store, directory,
+                            progress=progress)
+    except BackupError as error:
+        raise _backup_refusal(error) from error
+    click.echo(f"已备份 {report.kind} 数据库（{len(report.tables)} 个表，"
+               f"{sum(report.tables.values())} 行，迁移版本 {report.revision}）和 "
+               f"{len(report.media)} 个媒体文件（{report.media_bytes} 字节）到 {directory}")
+    if not report.complete:
+        for key in report.missing:
+            click.echo(f"缺失：{key}", err=True)
+        for key in report.corrupt:
+            click.echo(f"损坏：{key}", err=True)
+        raise _backup_refusal(BackupError(
+            "BACKUP_INCOMPLETE", missing=len(report.missing), corrupt=len(report.corrupt),
+            manifest=str(directory / "manifest.json")))
+
+
+@main.command("restore")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--accept-incomplete", is_flag=True,
+              help="restore a backup whose manifest lists missing or corrupt media objects")
+def restore_command(directory: Path, accept_incomplete: bool) -> None:
+    """Restore a backup made by `fangpin backup` into the configured database (new and empty:
+    not migrated) and media store (empty, or holding only this backup's objects)."""
+    from server.backup import BackupError, restore
+    from server.progress import Progress
+
+    current_app.extensions["fangpin.db"].engine.dispose()  # hold no connection to the target
+    store = current_app.extensions["fangpin.media"]
+    try:
+        with Progress(label="恢复媒体文件", stream=sys.stderr) as progress:
+            report = restore(current_app.config["DATABASE_URL"], store, directory,
+                             accept_incomplete=accept_incomplete, progress=progress)
+    except BackupError as error:
+        raise _backup_refusal(error) from error
+    click.echo(f"已恢复 {report.kind} 数据库（{len(report.tables)} 个表，"
+               f"{sum(report.tables.values())} 行，与备份清单一致）和 "
+               f"{report.media_put + report.media_present} 个媒体文件"
+               f"（新写入 {report.media_put}，已存在 {report.media_present}）"
+               + (f"；备份缺失的 {len(report.missing)} 个文件未恢复" if report.missing else "")
+               + "，已记入审计日志")
+
+
+@main.command("verify-media")
+@click.option("--sample", type=click.IntRange(min=1), default=None,
+              help="check a random sample of this many objects instead of all")
+def verify_media_command(sample: int | None) -> None:
+    """Check that every media object the database references is in the store, whole (its
+    bytes hash to its SHA-256 key, its size is the recorded one)."""
+    from server.backup import BackupError, verify_media
+    from server.progress import Progress
+
+    store = current_app.extensions["fangpin.media"]
+    with Progress(label="检查媒体文件", stream=sys.stderr) as progress:
+        report = verify_media(current_app.config["DATABASE_URL"], store, sample=sample,
+                              progress=progress)
+    for key in report.missing:
+        click.echo(f"缺失：{key}")
+    for key in report.corrupt:
+        click.echo(f"损坏：{key}")
+    click.echo(f"数据库引用 {report.referenced} 个媒体文件，检查 {report.checked} 个：缺失 "
+               f"{len(report.missing)}，损坏 {len(report.corrupt)}")
+    if not report.ok:
+        raise _backup_refusal(BackupError("MEDIA_VERIFY_FAILED", missing=len(report.missing),
+                                          corrupt=len(report.corrupt)))
+
+
 if __name__ == "__main__":
     main()
