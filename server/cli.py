@@ -56,9 +56,10 @@ def migrate_command() -> None:
 def import_areas_command(csv_file: Path, under: str) -> None:
     """Import a subtree of national area codes (code,name,level,parent_code)."""
     from server.areas.services import import_areas, read_area_csv
+    from server.progress import Progress
 
-    with _session() as session:
-        count = import_areas(session, read_area_csv(csv_file), under)
+    with Progress(label="导入区划", stream=sys.stderr) as progress, _session() as session:
+        count = import_areas(session, read_area_csv(csv_file), under, progress=progress)
     click.echo(f"已导入 {count} 个区划")
 
 
@@ -145,6 +146,7 @@ def apply_pending_command(retry_failed: bool) -> None:
     (or, when the database cannot be reached, stays 'received') and the rest go on.
     """
     from server.intake import take_in
+    from server.progress import Progress
     from server.submissions.models import Submission, SubmissionState
 
     wanted = [SubmissionState.RECEIVED] + ([SubmissionState.FAILED] if retry_failed else [])
@@ -152,17 +154,20 @@ def apply_pending_command(retry_failed: bool) -> None:
         pending = session.scalars(select(Submission.id).where(
             Submission.state.in_(wanted)).order_by(Submission.id)).all()
     states: dict[str, int] = {}
-    for submission_id in pending:
-        try:
-            with _session() as session:
-                submission = session.get(Submission, submission_id)
-                if submission.state == SubmissionState.FAILED:
-                    submission.state = SubmissionState.RECEIVED
-                state = take_in(session, submission_id)
-        except Exception as exc:  # the database itself: report it and go on with the next
-            click.echo(f"提交 {submission_id} 未处理：{type(exc).__name__}: {exc}", err=True)
-            state = "error"
-        states[state] = states.get(state, 0) + 1
+    with Progress(len(pending), label="登记提交", stream=sys.stderr) as progress:
+        for submission_id in pending:
+            try:
+                with _session() as session:
+                    submission = session.get(Submission, submission_id)
+                    if submission.state == SubmissionState.FAILED:
+                        submission.state = SubmissionState.RECEIVED
+                    state = take_in(session, submission_id)
+            except Exception as exc:  # the database itself: report it and go on with the next
+                click.echo(f"提交 {submission_id} 未处理：{type(exc).__name__}: {exc}", err=True)
+                state = "error"
+            states[state] = states.get(state, 0) + 1
+            failed = state in ("error", SubmissionState.FAILED)
+            progress.advance(0 if failed else 1, 1 if failed else 0)
     summary = "，".join(f"{state} {n}" for state, n in sorted(states.items())) or "无"
     click.echo(f"处理 {len(pending)} 份提交：{summary}")
 
@@ -265,9 +270,10 @@ def prune_rejected_command(age: tuple[str, timedelta]) -> None:
 def recheck_registry_command() -> None:
     """Scan the whole registry for likely duplicates (same name and birth date, one digit)."""
     from server.dedup.services import recheck_registry
+    from server.progress import Progress
 
-    with _session() as session:
-        report = recheck_registry(session)
+    with Progress(label="排查疑似重复", stream=sys.stderr) as progress, _session() as session:
+        report = recheck_registry(session, progress=progress)
     click.echo(f"人员 {report.people}，同名同生日组 {report.groups}，"
                f"新标记疑似重复 {report.new_flags}")
 
