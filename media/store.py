@@ -11,8 +11,8 @@ from __future__ import annotations
 import errno
 import hashlib
 import re
-from dataclasses import dataclass
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import BinaryIO, Protocol, runtime_checkable
 
 CHUNK_SIZE = 64 * 1024
