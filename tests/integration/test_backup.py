@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -266,3 +267,57 @@ def test_what_a_backup_and_a_restore_refuse(database, empty_database, backend, t
         # an interrupted restore (its objects already put) may be run again
         result = cli(restored, "restore", str(target))
         assert result.exit_code == 0, result.output
+
+
+def test_a_backup_taken_while_phones_send_is_one_consistent_state(database, empty_database,
+                                                                  tmp_path, request):
+    """Issue 15.11 (a consistent backup): phones keep sending while the backup runs; the media
+    listed are exactly those the backed-up database references — the restored copy has every
+    object its rows name (``verify-media`` passes) and the counts of the manifest."""
+    stop = threading.Event()
+    sent: list[int] = []
+
+    def phone(url: str) -> None:
+        client = CollectClient(url, database.seeded.tokens["helper"])
+        n = 100
+        while not stop.is_set():
+            xml = household_xml(database.seeded, family(n), photo_house="house.jpg",
+                                sig_applicant="sig.png")
+            response = client.submit(xml, {"house.jpg": jpeg_bytes(color=(n % 256, n // 256, 9)),
+                                           "sig.png": png_bytes((100 + n % 200, 40))})
+            assert response.status_code == 201, response.text
+            sent.append(n)
+            n += 1
+
+    def wait_for(count: int) -> None:
+        deadline = time.monotonic() + 60
+        while len(sent) < count:  # (a phone whose sending failed stops: this fails then)
+            assert sender.is_alive() and time.monotonic() < deadline
+            stop.wait(0.05)
+
+    target = tmp_path / "backup"
+    with application(database.url, store_config("local", tmp_path, request, "source")) as app:
+        send_households(app, database.seeded, count=2)
+        with serving(app) as url:
+            sender = threading.Thread(target=phone, args=(url,))
+            sender.start()
+            try:
+                wait_for(3)
+                result = cli(app, "backup", str(target))
+                wait_for(len(sent) + 2)
+            finally:
+                stop.set()
+                sender.join()
+        assert result.exit_code == 0, result.output
+    manifest = json.loads((target / MANIFEST).read_text(encoding="utf-8"))
+    backed_up = manifest["tables"]["submissions"]
+    assert 2 + 3 <= backed_up < 2 + len(sent)  # some sent before, some after the snapshot
+    assert len(manifest["media"]) == manifest["tables"]["media_objects"]
+
+    with application(empty_database, store_config("local", tmp_path, request, "restored")
+                     ) as restored:
+        assert cli(restored, "restore", str(target)).exit_code == 0
+        checked = cli(restored, "verify-media")
+        assert checked.exit_code == 0, checked.output
+        assert len(list(restored.extensions["fangpin.media"].iter_keys())) == \
+            len(manifest["media"])
