@@ -15,6 +15,7 @@ from media.store import (
     MediaStoreUnavailable,
     StoredMedia,
     copy_and_hash,
+    is_key,
     store_error,
     validate_derived_name,
     validate_key,
@@ -103,6 +104,15 @@ class LocalMediaStore:
         except FileNotFoundError:
             raise MediaNotFound(key) from None
 
+    def iter_keys(self) -> Iterator[str]:
+        # root/ab/cd/<key>: only two-hex-digit folders hold content (not tmp/ nor derived/)
+        for first in sorted(self.root.glob("[0-9a-f][0-9a-f]")):
+            for second in sorted(first.glob("[0-9a-f][0-9a-f]")):
+                for path in second.iterdir():
+                    name = path.name
+                    if is_key(name) and name[:2] == first.name and name[2:4] == second.name \
+                            and path.is_file():
+                        yield name
 
     def check(self) -> None:
         if not (self._tmp.is_dir() and os.access(self._tmp, os.W_OK | os.X_OK)):

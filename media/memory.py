@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from typing import BinaryIO
 
 from media.store import (
@@ -47,6 +48,9 @@ class MemoryMediaStore:
 
     def check(self) -> None:
         return None
+
+    def iter_keys(self) -> Iterator[str]:
+        yield from list(self.objects)
 
     def _get(self, key: str) -> bytes:
         try:

@@ -19,6 +19,7 @@ from media.store import (
     MediaStoreUnavailable,
     StoredMedia,
     copy_and_hash,
+    is_key,
     validate_derived_name,
     validate_key,
 )
@@ -124,6 +125,18 @@ class S3MediaStore:
                 raise MediaNotFound(key) from None
             raise
         return cast(BinaryIO, _BodyReader(response["Body"]))
+
+    def iter_keys(self) -> Iterator[str]:
+        # <prefix>/<key>: one level only, so derived/<key>/<name> is not listed
+        start = f"{self.prefix}/" if self.prefix else ""
+        pages = self.client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=start, Delimiter="/")
+        with _reachable():
+            for page in pages:
+                for item in page.get("Contents", ()):
+                    name = item["Key"][len(start):]
+                    if is_key(name):
+                        yield name
 
     def check(self) -> None:
         try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, Protocol, runtime_checkable
 
@@ -97,12 +98,22 @@ class MediaStore(Protocol):
         when it cannot be reached or written to."""
         ...
 
+    def iter_keys(self) -> Iterator[str]:
+        """Every key the store holds content under, once each, in no set order (derived
+        objects are not listed): what a restore checks and ``verify-media`` counts."""
+        ...
+
 
 def validate_key(key: object) -> str:
     """Return `key` if it is 64 lowercase hex chars, else raise InvalidMediaKey."""
     if not isinstance(key, str) or not _KEY_RE.fullmatch(key):
         raise InvalidMediaKey(key)
     return key
+
+
+def is_key(name: str) -> bool:
+    """Whether ``name`` has the shape of a media key (64 lowercase hex characters)."""
+    return _KEY_RE.fullmatch(name) is not None
 
 
 def validate_derived_name(name: object) -> str:

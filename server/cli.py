@@ -56,9 +56,10 @@ def migrate_command() -> None:
 def import_areas_command(csv_file: Path, under: str) -> None:
     """Import a subtree of national area codes (code,name,level,parent_code)."""
     from server.areas.services import import_areas, read_area_csv
+    from server.progress import Progress
 
-    with _session() as session:
-        count = import_areas(session, read_area_csv(csv_file), under)
+    with Progress(label="导入区划", stream=sys.stderr) as progress, _session() as session:
+        count = import_areas(session, read_area_csv(csv_file), under, progress=progress)
     click.echo(f"已导入 {count} 个区划")
 
 
@@ -145,6 +146,7 @@ def apply_pending_command(retry_failed: bool) -> None:
     (or, when the database cannot be reached, stays 'received') and the rest go on.
     """
     from server.intake import take_in
+    from server.progress import Progress
     from server.submissions.models import Submission, SubmissionState
 
     wanted = [SubmissionState.RECEIVED] + ([SubmissionState.FAILED] if retry_failed else [])
@@ -152,17 +154,20 @@ def apply_pending_command(retry_failed: bool) -> None:
         pending = session.scalars(select(Submission.id).where(
             Submission.state.in_(wanted)).order_by(Submission.id)).all()
     states: dict[str, int] = {}
-    for submission_id in pending:
-        try:
-            with _session() as session:
-                submission = session.get(Submission, submission_id)
-                if submission.state == SubmissionState.FAILED:
-                    submission.state = SubmissionState.RECEIVED
-                state = take_in(session, submission_id)
-        except Exception as exc:  # the database itself: report it and go on with the next
-            click.echo(f"提交 {submission_id} 未处理：{type(exc).__name__}: {exc}", err=True)
-            state = "error"
-        states[state] = states.get(state, 0) + 1
+    with Progress(len(pending), label="登记提交", stream=sys.stderr) as progress:
+        for submission_id in pending:
+            try:
+                with _session() as session:
+                    submission = session.get(Submission, submission_id)
+                    if submission.state == SubmissionState.FAILED:
+                        submission.state = SubmissionState.RECEIVED
+                    state = take_in(session, submission_id)
+            except Exception as exc:  # the database itself: report it and go on with the next
+                click.echo(f"提交 {submission_id} 未处理：{type(exc).__name__}: {exc}", err=True)
+                state = "error"
+            states[state] = states.get(state, 0) + 1
+            failed = state in ("error", SubmissionState.FAILED)
+            progress.advance(0 if failed else 1, 1 if failed else 0)
     summary = "，".join(f"{state} {n}" for state, n in sorted(states.items())) or "无"
     click.echo(f"处理 {len(pending)} 份提交：{summary}")
 
@@ -265,9 +270,10 @@ def prune_rejected_command(age: tuple[str, timedelta]) -> None:
 def recheck_registry_command() -> None:
     """Scan the whole registry for likely duplicates (same name and birth date, one digit)."""
     from server.dedup.services import recheck_registry
+    from server.progress import Progress
 
-    with _session() as session:
-        report = recheck_registry(session)
+    with Progress(label="排查疑似重复", stream=sys.stderr) as progress, _session() as session:
+        report = recheck_registry(session, progress=progress)
     click.echo(f"人员 {report.people}，同名同生日组 {report.groups}，"
                f"新标记疑似重复 {report.new_flags}")
 
@@ -341,6 +347,91 @@ def export_command(dataset: str, username: str, fmt: str, out: Path, labels: boo
         raise click.ClickException(f"{error.code}: {error.message}") from error
     unit_name = "个文件" if dataset == "media" else "行"
     click.echo(f"已导出 {total} {unit_name}到 {out}（{export.file_name}），已记入审计日志")
+
+
+# --- backup, restore and the media check (server/backup.py; docs/operations.md) ---------------
+
+def _backup_refusal(error) -> click.ClickException:
+    """A backup's refusal as the command's error: its code, then its message."""
+    return click.ClickException(f"{error.code}: {error.message}")
+
+
+@main.command("backup")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+def backup_command(directory: Path) -> None:
+    """Back up the database and the media it references into DIRECTORY (absent or empty), with
+    a manifest of SHA-256s; a consistent state of both (PostgreSQL: pg_dump of one snapshot)."""
+    from server.backup import BackupError, backup
+    from server.progress import Progress
+
+    store = current_app.extensions["fangpin.media"]
+    try:
+        with Progress(label="备份媒体文件", stream=sys.stderr) as progress:
+            report = backup(current_app.config["DATABASE_URL"], store, directory,
+                            progress=progress)
+    except BackupError as error:
+        raise _backup_refusal(error) from error
+    click.echo(f"已备份 {report.kind} 数据库（{len(report.tables)} 个表，"
+               f"{sum(report.tables.values())} 行，迁移版本 {report.revision}）和 "
+               f"{len(report.media)} 个媒体文件（{report.media_bytes} 字节）到 {directory}")
+    if not report.complete:
+        for key in report.missing:
+            click.echo(f"缺失：{key}", err=True)
+        for key in report.corrupt:
+            click.echo(f"损坏：{key}", err=True)
+        raise _backup_refusal(BackupError(
+            "BACKUP_INCOMPLETE", missing=len(report.missing), corrupt=len(report.corrupt),
+            manifest=str(directory / "manifest.json")))
+
+
+@main.command("restore")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--accept-incomplete", is_flag=True,
+              help="restore a backup whose manifest lists missing or corrupt media objects")
+def restore_command(directory: Path, accept_incomplete: bool) -> None:
+    """Restore a backup made by `fangpin backup` into the configured database (new and empty:
+    not migrated) and media store (empty, or holding only this backup's objects)."""
+    from server.backup import BackupError, restore
+    from server.progress import Progress
+
+    current_app.extensions["fangpin.db"].engine.dispose()  # hold no connection to the target
+    store = current_app.extensions["fangpin.media"]
+    try:
+        with Progress(label="恢复媒体文件", stream=sys.stderr) as progress:
+            report = restore(current_app.config["DATABASE_URL"], store, directory,
+                             accept_incomplete=accept_incomplete, progress=progress)
+    except BackupError as error:
+        raise _backup_refusal(error) from error
+    click.echo(f"已恢复 {report.kind} 数据库（{len(report.tables)} 个表，"
+               f"{sum(report.tables.values())} 行，与备份清单一致）和 "
+               f"{report.media_put + report.media_present} 个媒体文件"
+               f"（新写入 {report.media_put}，已存在 {report.media_present}）"
+               + (f"；备份缺失的 {len(report.missing)} 个文件未恢复" if report.missing else "")
+               + "，已记入审计日志")
+
+
+@main.command("verify-media")
+@click.option("--sample", type=click.IntRange(min=1), default=None,
+              help="check a random sample of this many objects instead of all")
+def verify_media_command(sample: int | None) -> None:
+    """Check that every media object the database references is in the store, whole (its
+    bytes hash to its SHA-256 key, its size is the recorded one)."""
+    from server.backup import BackupError, verify_media
+    from server.progress import Progress
+
+    store = current_app.extensions["fangpin.media"]
+    with Progress(label="检查媒体文件", stream=sys.stderr) as progress:
+        report = verify_media(current_app.config["DATABASE_URL"], store, sample=sample,
+                              progress=progress)
+    for key in report.missing:
+        click.echo(f"缺失：{key}")
+    for key in report.corrupt:
+        click.echo(f"损坏：{key}")
+    click.echo(f"数据库引用 {report.referenced} 个媒体文件，检查 {report.checked} 个：缺失 "
+               f"{len(report.missing)}，损坏 {len(report.corrupt)}")
+    if not report.ok:
+        raise _backup_refusal(BackupError("MEDIA_VERIFY_FAILED", missing=len(report.missing),
+                                          corrupt=len(report.corrupt)))
 
 
 if __name__ == "__main__":

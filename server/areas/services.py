@@ -18,6 +18,7 @@ from server.domain import areas as rules
 from server.domain.areas import AreaLevel, contains, level_of, parent_of
 from server.domain.roles import Role
 from server.errors import AppError
+from server.progress import Tracker, tracker
 
 BUNDLED_AREAS = Path(__file__).resolve().parent.parent / "data" / "areas-4304.csv"
 
@@ -28,23 +29,27 @@ def read_area_csv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def import_areas(session: Session, rows: Iterable[dict[str, str]], under: str) -> int:
+def import_areas(session: Session, rows: Iterable[dict[str, str]], under: str,
+                 progress: Tracker | None = None) -> int:
     """Insert or update the areas inside ``under`` and the areas above it; returns the count.
 
     The codes must agree with their level and parent (domain.areas), so a file from another
-    edition or a hand-edited one cannot break the tree.
+    edition or a hand-edited one cannot break the tree. ``progress`` hears of each area.
     """
+    progress = tracker(progress)
     ancestors = {under[:n] for n in (4, 6, 9, 12) if n < len(under)}
     chosen = sorted(
         (row for row in rows if contains(under, row["code"]) or row["code"] in ancestors),
         key=lambda row: len(row["code"]),
     )
+    progress.start(len(chosen))
     for row in chosen:
         code = row["code"]
         if level_of(code) != row["level"] or (parent_of(code) or "") != row["parent_code"]:
             raise ValueError(f"区划代码 {code} 的级别或上级与编码规则不一致")
         session.merge(Area(code=code, name=row["name"], level=row["level"],
                            parent_code=row["parent_code"] or None))
+        progress.advance()
     session.flush()
     return len(chosen)
 

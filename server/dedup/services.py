@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.audit.services import record
@@ -23,6 +23,7 @@ from server.domain.dedup import (
 )
 from server.errors import AppError
 from server.households.models import Person
+from server.progress import Tracker, tracker
 from server.submissions.models import Submission, SubmissionState
 
 
@@ -92,13 +93,19 @@ class RecheckReport:
     new_flags: int
 
 
+_PROGRESS_STEP = 1000
+
+
 def recheck_registry(session: Session, user_id: int | None = None,
-                     batch: int = 50_000) -> RecheckReport:
+                     batch: int = 50_000, progress: Tracker | None = None) -> RecheckReport:
     """Scan every person for likely duplicates.
 
     People are streamed in (name, birth date) order — the order of the index that backs the
     per-submission check — so only groups of two or more are kept in memory and compared.
+    ``progress`` hears of the people scanned (a thousand at a time).
     """
+    progress = tracker(progress)
+    progress.start(session.scalar(select(func.count()).select_from(Person)))
     people = 0
     shared: list[list[PersonKey]] = []
     group: list[PersonKey] = []
@@ -109,6 +116,8 @@ def recheck_registry(session: Session, user_id: int | None = None,
         .execution_options(yield_per=batch))
     for name, birth, id_number in rows:
         people += 1
+        if people % _PROGRESS_STEP == 0:
+            progress.advance(_PROGRESS_STEP)
         if (name, birth) != current:
             if len(group) > 1:
                 shared.append(group)
@@ -116,6 +125,7 @@ def recheck_registry(session: Session, user_id: int | None = None,
         group.append(PersonKey(id_number, name))
     if len(group) > 1:
         shared.append(group)
+    progress.advance(people % _PROGRESS_STEP)
     groups = len(shared)
     new_flags = sum(_flag_group(session, group) for group in shared)
     record(session, "registry.rechecked", "registry", "-", user_id, people=people,

@@ -329,6 +329,36 @@ CATALOGUE: dict[str, Kind] = {
     "EXPORT_ARGUMENT_INVALID": Kind(422, _Q, "导出参数“{argument}”的值无效：{reason}"),
     "EXPORT_FULL_FORBIDDEN": Kind(
         403, _A, "您的角色（{role}）不能导出完整的身份证号码和电话号码：请去掉 full=1"),
+    # --- backup and restore (fangpin backup, restore, verify-media; server/backup.py) ---------
+    "BACKUP_DIR_NOT_EMPTY": Kind(
+        409, _R, "备份目录 {directory} 不是空目录：请指定一个新的或空的目录，"
+                 "以免覆盖或混入其他备份"),
+    "BACKUP_TOOL_MISSING": Kind(
+        500, _S, "找不到 PostgreSQL {major} 版的 {name} 程序：请安装与数据库服务器同一主版本的"
+                 "客户端（Debian：apt-get install postgresql-client-{major}），或设置 PG_BIN_DIR"),
+    "BACKUP_DUMP_FAILED": Kind(500, _S, "{program} 运行失败（退出码 {status}）：{detail}"),
+    "BACKUP_INCOMPLETE": Kind(
+        500, _S, "备份不完整：数据库引用的文件中有 {missing} 个在媒体存储中找不到、{corrupt} 个"
+                 "内容与编号不符（已列入 {manifest}）；数据库和其余文件已备份"),
+    "BACKUP_MANIFEST_INVALID": Kind(
+        400, _Q, "{directory} 不是可用的备份：{reason}"),
+    "RESTORE_DATABASE_NOT_EMPTY": Kind(
+        409, _R, "目标数据库不是空的（已有 {tables} 个表）：只能恢复到新建的空数据库中"
+                 "（不要先运行 fangpin migrate）"),
+    "RESTORE_DATABASE_KIND": Kind(
+        409, _R, "备份来自 {backup} 数据库，不能恢复到 {target} 数据库"),
+    "RESTORE_STORE_NOT_EMPTY": Kind(
+        409, _R, "目标媒体存储中已有 {count} 个不属于此备份的文件（如 {key}）：只能恢复到空的"
+                 "媒体存储中（或只含此备份文件的存储）"),
+    "RESTORE_HASH_MISMATCH": Kind(
+        409, _R, "备份中的 {name} 内容已损坏或被改动（SHA-256 与清单不符），未予恢复"),
+    "RESTORE_INCOMPLETE_BACKUP": Kind(
+        409, _R, "该备份不完整（清单列出 {missing} 个缺失的文件）：确认后可加 --accept-incomplete "
+                 "恢复其余内容"),
+    "RESTORE_COUNTS_MISMATCH": Kind(
+        500, _S, "恢复后表 {table} 有 {found} 行，备份清单记载 {expected} 行"),
+    "MEDIA_VERIFY_FAILED": Kind(
+        500, _S, "媒体文件检查未通过：{missing} 个文件缺失，{corrupt} 个文件内容与编号不符"),
     # --- generic -----------------------------------------------------------------------------
     "NOT_FOUND": Kind(404, _Q, "找不到请求的资源"),
     "METHOD_NOT_ALLOWED": Kind(405, _Q, "不支持此请求方法"),

@@ -219,3 +219,31 @@ def test_a_thumbnail_is_made_once_and_then_read_from_the_store(store: MediaStore
     assert first[:2] == b"\xff\xd8" and objects == 2  # a JPEG, kept beside its source
     assert second == b"kept"
     assert stored_object_count(store) == objects
+
+
+def test_iter_keys_lists_every_stored_key_once_and_nothing_derived(store: MediaStore) -> None:
+    """Issue 15 (backup and restore): a store lists what it holds, so a restore can tell an
+    empty store and ``verify-media`` can count the objects nothing references; derived objects
+    (thumbnails) and unfinished puts are not media."""
+    assert list(store.iter_keys()) == []
+    contents = [b"photo", b"signature", b"", bytes(range(256)) * 300]
+    keys = {store.put(io.BytesIO(content)).key for content in contents}
+    store.put(io.BytesIO(b"photo"))
+    first = next(iter(keys))
+    store.put_derived(first, "thumbnail-320", b"small")
+
+    listed = list(store.iter_keys())
+    assert sorted(listed) == sorted(keys)
+    if isinstance(store, LocalMediaStore):  # an unfinished put is no object
+        (store.root / "tmp" / "put-unfinished").write_bytes(b"half")
+        assert sorted(store.iter_keys()) == sorted(keys)
+
+
+def test_iter_keys_pages_through_a_large_s3_listing(s3_store: S3MediaStore) -> None:
+    """S3 lists at most 1000 objects a request: the store follows the pages, and keeps to its
+    prefix."""
+    prefixed = S3MediaStore(s3_store.bucket, prefix="county/media", client=s3_store.client)
+    keys = {prefixed.put(io.BytesIO(str(n).encode())).key for n in range(1005)}
+    s3_store.put(io.BytesIO(b"outside the prefix"))
+    assert sorted(prefixed.iter_keys()) == sorted(keys)
+    assert len(list(s3_store.iter_keys())) == 1

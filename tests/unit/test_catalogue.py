@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import server.api  # noqa: F401 - imports every package, so every CatalogueError subclass
+import server.backup  # noqa: F401 - the backup commands' refusals (BackupError)
 import sync.api  # noqa: F401
 from media.images import IMAGE_INVALID, IMAGE_TOO_LARGE
 from server.domain.catalogue import (
