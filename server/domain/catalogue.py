@@ -69,6 +69,9 @@ CATALOGUE: dict[str, Kind] = {
         403, _A, "您的角色（{role}）不能创建或管理“{target}”角色的用户：县级用户只能管理乡镇、"
                  "村级和信息采集员账号"),
     "FORM_NOT_ALLOWED": Kind(403, _A, "您无权提交表单“{form_id}”"),
+    "DUPLICATE_OUTSIDE_AREA": Kind(
+        403, _A, "疑似重复的两人分属不同辖区（{area_a}、{area_b}），须由辖区同时包含两户的"
+                 "审核人（上级乡镇或县级）判定"),
     # --- user accounts (REST /users) --------------------------------------------------------
     "AREA_UNKNOWN": Kind(400, _Q, "没有区划代码为 {area_code} 的区划"),
     "AREA_CODE_INVALID": Kind(400, _Q, "区划代码“{area_code}”应为 4、6、9、12 或 15 位数字"),
