@@ -11,6 +11,7 @@ from flask import Flask
 from flask_smorest import Api
 
 from server.accounts.api import bp as users
+from server.accounts.api import me_bp as me
 from server.areas.api import bp as areas
 from server.audit.api import bp as audit
 from server.declarations.api import bp as declarations
@@ -36,7 +37,7 @@ def init_app(app: Flask) -> None:
     )
     api = Api(app)
     api.spec.components.security_scheme("basic", {"type": "http", "scheme": "basic"})
-    for bp in (areas, users, households, people_bp, submissions, conflicts_bp, duplicates_bp,
+    for bp in (areas, users, me, households, people_bp, submissions, conflicts_bp, duplicates_bp,
                declarations, cases, monitoring, screening, reports, exports, printing, jobs,
                audit, error_codes):
         api.register_blueprint(bp)

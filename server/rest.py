@@ -95,6 +95,10 @@ def _authenticate() -> None:
     g.user = basic_login(request.authorization)
 
 
+def _authenticate_before_password_change() -> None:
+    g.user = basic_login(request.authorization, before_password_change=True)
+
+
 def current_user() -> Principal:
     return g.user
 
@@ -199,10 +203,15 @@ def filename_parameters(name: str) -> dict[str, str]:
     return {"filename": simple or "attachment", "filename*": f"UTF-8''{quote(name, safe='')}"}
 
 
-def blueprint(name: str, import_name: str, url_prefix: str, description: str) -> Blueprint:
+def blueprint(name: str, import_name: str, url_prefix: str, description: str, *,
+              before_password_change: bool = False) -> Blueprint:
+    """A feature's blueprint, its requests authenticated. A user whose password an admin set
+    gets 403 PASSWORD_CHANGE_REQUIRED everywhere but in a blueprint made with
+    ``before_password_change`` (/me: who am I, change my password)."""
     bp = Blueprint(name, import_name, url_prefix=f"{PREFIX}{url_prefix}",
                    description=description)
-    bp.before_request(_authenticate)
+    bp.before_request(_authenticate_before_password_change if before_password_change
+                      else _authenticate)
     return bp
 
 

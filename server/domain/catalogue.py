@@ -63,7 +63,11 @@ CATALOGUE: dict[str, Kind] = {
     "PASSWORD_OLD_WRONG": Kind(400, _Q, "原密码不正确"),
     "PASSWORD_MISMATCH": Kind(400, _Q, "两次输入的新密码不一致"),
     "PASSWORD_WEAK": Kind(
-        400, _Q, "新密码至少 {min_length} 个字符（最多 {max_length} 个），且不能与用户名相同"),
+        400, _Q, "新密码至少 {min_length} 个字符（最多 {max_length} 个），不能与用户名相同，"
+                 "不能全是数字，不能过于简单（重复字符或常见密码）"),
+    "PASSWORD_CHANGE_REQUIRED": Kind(
+        403, _A, "您的密码由管理员设置，请先修改密码（POST /api/v1/me/password 或网页控制台的"
+                 "“修改密码”）后再继续"),
     "AREA_OUTSIDE_SCOPE": Kind(403, _A, "区划 {area_code} 不在您的辖区内"),
     "ROLE_NOT_GRANTABLE": Kind(
         403, _A, "您的角色（{role}）不能创建或管理“{target}”角色的用户：县级用户只能管理乡镇、"
@@ -78,6 +82,9 @@ CATALOGUE: dict[str, Kind] = {
     "USERNAME_TAKEN": Kind(409, _R, "用户名“{username}”已被使用"),
     "USER_SELF": Kind(409, _R, "不能停用自己的账号"),
     "USER_INACTIVE": Kind(409, _R, "用户 {username} 已停用"),
+    "DEMO_FOREIGN_DATA": Kind(
+        409, _R, "数据库中已有非演示数据（{found}），fangpin demo 不在其中添加演示用户和数据："
+                 "请使用空数据库（另设 DATABASE_URL 或 FANGPIN_INSTANCE）"),
     "TOKEN_NOT_FOR_ROLE": Kind(
         409, _R, "只有信息采集员和村级用户使用 ODK Collect 密钥（该用户为“{role}”）"),
     # --- the area tree (console 区划, REST /areas) ------------------------------------------
