@@ -25,6 +25,7 @@ from server.monitoring.api import bp as monitoring
 from server.pipeline.api import bp as cases
 from server.printing.api import bp as printing
 from server.reports.api import bp as reports
+from server.rest import refuse_personal_data_in_url
 from server.screening.api import bp as screening
 from server.submissions.api import bp as submissions
 
@@ -35,6 +36,7 @@ def init_app(app: Flask) -> None:
         OPENAPI_URL_PREFIX="/api", OPENAPI_JSON_PATH="openapi.json",
         API_SPEC_OPTIONS={"security": [{"basic": []}]},
     )
+    app.before_request(refuse_personal_data_in_url)
     api = Api(app)
     api.spec.components.security_scheme("basic", {"type": "http", "scheme": "basic"})
     for bp in (areas, users, me, households, people_bp, submissions, conflicts_bp, duplicates_bp,

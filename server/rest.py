@@ -30,6 +30,7 @@ from server.accounts.login import basic_login
 from server.auth import Principal, check_role
 from server.domain import personal
 from server.domain.roles import Role
+from server.errors import AppError
 from server.listing import SortKey
 
 PREFIX = "/api/v1"
@@ -89,6 +90,19 @@ class CatalogueErrorSchema(Schema):
     code = fields.String(required=True, metadata={"description": "错误代码（稳定）"})
     message = fields.String(required=True, metadata={"description": "中文说明"})
     details = fields.Dict(keys=fields.String(), values=fields.String())
+
+
+# Query parameters that would carry personal data into URLs, and so into every access log on
+# the way (the proxy's, gunicorn's): refused before anything else, whatever their value.
+PERSONAL_QUERY_PARAMETERS = ("id_number",)
+
+
+def refuse_personal_data_in_url() -> None:
+    """Before every request of the API (``server.api``): 400 ID_NUMBER_IN_URL when the query
+    string names an ID number, before authentication and whatever the route."""
+    if request.path.startswith(PREFIX + "/") and any(
+            name in request.args for name in PERSONAL_QUERY_PARAMETERS):
+        raise AppError("ID_NUMBER_IN_URL")
 
 
 def _authenticate() -> None:

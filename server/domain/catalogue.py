@@ -58,6 +58,9 @@ CATALOGUE: dict[str, Kind] = {
     "FORBIDDEN_ROLE": Kind(403, _A, "您的角色（{role}）无权进行此操作"),
     "LOGIN_THROTTLED": Kind(
         429, _A, "登录失败次数过多，该账号或本机地址已被暂时锁定：请 {minutes} 分钟后再试"),
+    "ID_NUMBER_IN_URL": Kind(
+        400, _Q, "身份证号码不能放在网址中（会被写入访问日志）：请用 POST /api/v1/people/search，"
+                 "号码放在请求体中"),
     "CSRF_INVALID": Kind(
         400, _Q, "表单已过期或来源不明（CSRF 校验失败），未予处理：请刷新页面后重新提交"),
     "PASSWORD_OLD_WRONG": Kind(400, _Q, "原密码不正确"),

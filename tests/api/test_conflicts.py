@@ -74,8 +74,8 @@ def test_a_reviewer_resolves_a_move_and_the_submission_is_taken_in(live_server, 
     assert (body["status"], body["resolution"], body["note"]) == ("resolved", "moved", "随母迁入")
     assert body["submission_state"] == "applied"
     county = Api(live_server, "county")
-    [child] = county.items("/people", id_number=CHILD["a7_id_number"])
-    [head] = county.items("/people", id_number=HEAD["a7_id_number"])
+    [child] = county.people_with_id(CHILD["a7_id_number"])
+    [head] = county.people_with_id(HEAD["a7_id_number"])
     assert child["household_id"] == head["household_id"]
     [entry] = county.items("/audit", action="conflict.resolved")
     assert entry["username"] == "village" and entry["details"]["resolution"] == "moved"

@@ -10,6 +10,7 @@ import hashlib
 import re
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from media import LocalMediaStore
@@ -65,7 +66,7 @@ def test_a_county_user_resolves_a_conflict_and_sees_the_audit_entry(page, live_s
     history = page.locator("table.history tbody tr")
     assert history.count() == 1
     assert "county" in history.inner_text() and "随母迁入" in history.inner_text()
-    [child] = Api(live_server, "county").items("/people", id_number=CHILD["a7_id_number"])
+    [child] = Api(live_server, "county").people_with_id(CHILD["a7_id_number"])
     assert child["household_id"] == household_of(live_server, HEAD["a7_id_number"])
 
 
@@ -92,6 +93,31 @@ def test_a_helper_cannot_open_another_villages_household_by_url(page, live_serve
                          SPOUSE["a7_id_number"][:6] + "********" + SPOUSE["a7_id_number"][-4:]]
     assert response.status == 404
     assert _error_code(page) == "NOT_FOUND"
+
+
+def test_the_household_search_by_id_number_is_a_post_that_keeps_the_number_out_of_urls(
+        page, live_server, seeded):
+    """Issue 15 (8): the household list's search by a member's ID number is a form POSTed
+    with its CSRF token: the household is found and the number is in no URL; an ID number in
+    the list's URL is refused (400 ID_NUMBER_IN_URL)."""
+    post_household(live_server, seeded, [HEAD, SPOUSE])
+    post_household(live_server, seeded, [OTHER_HEAD])
+    theirs = household_of(live_server, OTHER_HEAD["a7_id_number"])
+    urls: list[str] = []
+    page.on("request", lambda request: urls.append(request.url))
+    log_in(page, live_server, "village")
+
+    page.goto(f"{live_server}/console/households")
+    page.get_by_label("成员身份证号码").fill(OTHER_HEAD["a7_id_number"])
+    page.get_by_role("button", name="查找").click()
+    listed = page.locator("table.households tbody tr[data-household-id]")
+    expect(listed).to_have_count(1)
+    found = listed.first.get_attribute("data-household-id")
+    refused = page.goto(f"{live_server}/console/households?id_number={HEAD['a7_id_number']}")
+
+    assert found == theirs
+    assert not any(OTHER_HEAD["a7_id_number"] in url for url in urls)
+    assert refused.status == 400 and _error_code(page) == "ID_NUMBER_IN_URL"
 
 
 def test_a_thumbnail_is_made_once_then_served_from_the_media_store(live_server, seeded, db,
