@@ -230,9 +230,11 @@ def blueprint(name: str, import_name: str, url_prefix: str, description: str, *,
 
 
 def errors(bp: Blueprint, *statuses: int):
-    """Document the catalogue errors a view can answer with (401 always)."""
+    """Document the catalogue errors a view can answer with; always 401 (no or wrong
+    credentials), 403 (``PASSWORD_CHANGE_REQUIRED``) and 429 (``LOGIN_THROTTLED``), which the
+    authentication of every request can answer."""
     def decorate(view):
-        for status in sorted({401, *statuses}):
+        for status in sorted({401, 403, 429, *statuses}):
             view = bp.alt_response(status, schema=CatalogueErrorSchema, description="错误")(view)
         return view
     return decorate

@@ -14,16 +14,20 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from media import LocalMediaStore
+from server.areas.models import Area
+from server.areas.services import add_groups
 from server.audit.models import AuditEntry
+from server.auth import issue_token
 from server.domain.fields import ID_NUMBER
+from server.domain.roles import Role
 from server.households.models import Household
 from tests.api.test_conflicts import TWIN
 from tests.api.test_submissions import BAD_SPOUSE
 from tests.support.collect import jpeg_bytes
 from tests.support.console import Console, log_in
 from tests.support.households import CHILD, HEAD, SPOUSE, id_number
-from tests.support.rest import Api, household_of, post_household
-from tests.support.seed import OTHER_TOWNSHIP
+from tests.support.rest import Api, add_user, household_of, post_household
+from tests.support.seed import OTHER_TOWNSHIP, TOWNSHIP
 
 OTHER_HEAD = {**HEAD, "a5_name": "王五", "a7_id_number": id_number("430421", "19700707", 71)}
 OTHER_VILLAGE = f"{OTHER_TOWNSHIP}201"  # 福星村委会, in the other township
@@ -200,3 +204,32 @@ def test_a_likely_duplicate_is_judged_and_the_verdict_audited(live_server, seede
     assert judged.status_code == 302
     assert 'data-status="not_same"' in after and 'data-action="duplicate.judged"' in after
     assert helper.get(f"/duplicates/{flag['id']}").status_code == 403
+
+
+def test_a_likely_duplicate_across_two_villages_is_read_only_for_either_village(
+        live_server, seeded, db):
+    """Issue 15 (9): the console shows a flag spanning two villages to a village reviewer
+    without the verdict form, and refuses a verdict posted anyway (403
+    DUPLICATE_OUTSIDE_AREA); the township decides it."""
+    other_village = f"{TOWNSHIP}200"
+    add_groups(db, db.get(Area, other_village), ["第一村民小组"])
+    helper_b = add_user(db, "helper_b", Role.HELPER, other_village)
+    seeded.tokens["helper_b"] = issue_token(db, helper_b)
+    db.commit()
+    post_household(live_server, seeded, [HEAD, SPOUSE])
+    post_household(live_server, seeded, [TWIN], username="helper_b", village=other_village)
+    [flag] = Api(live_server, "county").items("/duplicate-flags")
+    village, township = Console(live_server), Console(live_server)
+    village.login("village")
+    township.login("township")
+
+    shown = village.get(f"/duplicates/{flag['id']}").text
+    refused = village.post(f"/duplicates/{flag['id']}/judge", {"same_person": "0"})
+    offered = township.get(f"/duplicates/{flag['id']}").text
+    judged = township.post(f"/duplicates/{flag['id']}/judge", {"same_person": "0"})
+
+    assert 'data-error-code="DUPLICATE_OUTSIDE_AREA"' in shown
+    assert 'name="same_person"' not in shown
+    assert refused.status_code == 403
+    assert 'data-error-code="DUPLICATE_OUTSIDE_AREA"' in refused.text
+    assert 'name="same_person"' in offered and judged.status_code == 302
