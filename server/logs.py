@@ -73,6 +73,18 @@ def _request_fields(record: logging.LogRecord) -> dict[str, object]:
     return fields
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is when a line is written (as ``logging.lastResort``
+    does), not to the stream of the moment the app was made."""
+
+    def __init__(self):
+        logging.Handler.__init__(self)
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+
 def new_request_id() -> str:
     """A random request id in groups of 8 hex characters: never 11 digits in a row, so the
     redaction of phone numbers cannot mask a piece of it."""
@@ -94,7 +106,7 @@ def configure(style: str = "json", stream: TextIO | None = None) -> logging.Hand
     for handler in list(root.handlers):
         if getattr(handler, _HANDLER_FLAG, False):
             root.removeHandler(handler)
-    handler = logging.StreamHandler(stream or sys.stderr)
+    handler = logging.StreamHandler(stream) if stream is not None else _StderrHandler()
     handler.setFormatter(RedactingFormatter(style))
     setattr(handler, _HANDLER_FLAG, True)
     root.addHandler(handler)
