@@ -19,8 +19,9 @@ $(VENV)/.installed: pyproject.toml
 # opens at http://HOST:PORT/ (plain http here, so the session cookie is not https-only).
 run: $(VENV)/.installed
 	$(VENV)/bin/fangpin demo
-	SESSION_COOKIE_SECURE=0 $(VENV)/bin/gunicorn --bind 0.0.0.0:$(PORT) --workers 2 \
-		--worker-class gthread --threads 8 --access-logfile - wsgi:app
+	SESSION_COOKIE_SECURE=0 LOG_FORMAT=text $(VENV)/bin/gunicorn --bind 0.0.0.0:$(PORT) \
+		--workers 2 --worker-class gthread --threads 8 --access-logfile - \
+		--logger-class server.logs.GunicornLogger wsgi:app
 
 # What the tests use from the system, installed with apt when missing (Debian/Ubuntu; root):
 # PostgreSQL's server binaries, zbarimg to scan the Collect settings QR codes, Java for ODK

@@ -46,3 +46,7 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 
 accesslog = os.environ.get("WEB_ACCESS_LOG", "-")
 errorlog = "-"
+# Every access and error line redacted (a Collect token in /key/<token>/, an ID number or a
+# phone in a query string, a password=…) and ending with the request id (rid=…), the
+# X-Request-Id the app answers with and writes in its own JSON lines (server/logs.py).
+logger_class = "server.logs.GunicornLogger"

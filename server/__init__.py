@@ -13,6 +13,9 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(config_module.INSTANCE))
     app.config.update(config_module.load(config))
     app.json.ensure_ascii = False
+    from server import logs
+
+    logs.init_app(app)  # first: every later before_request may refuse, the line is still written
 
     from media import store_from_url
     from server import api as rest_api

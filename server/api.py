@@ -11,6 +11,7 @@ from flask import Flask
 from flask_smorest import Api
 
 from server.accounts.api import bp as users
+from server.accounts.api import me_bp as me
 from server.areas.api import bp as areas
 from server.audit.api import bp as audit
 from server.declarations.api import bp as declarations
@@ -24,6 +25,7 @@ from server.monitoring.api import bp as monitoring
 from server.pipeline.api import bp as cases
 from server.printing.api import bp as printing
 from server.reports.api import bp as reports
+from server.rest import refuse_personal_data_in_url
 from server.screening.api import bp as screening
 from server.submissions.api import bp as submissions
 
@@ -34,9 +36,10 @@ def init_app(app: Flask) -> None:
         OPENAPI_URL_PREFIX="/api", OPENAPI_JSON_PATH="openapi.json",
         API_SPEC_OPTIONS={"security": [{"basic": []}]},
     )
+    app.before_request(refuse_personal_data_in_url)
     api = Api(app)
     api.spec.components.security_scheme("basic", {"type": "http", "scheme": "basic"})
-    for bp in (areas, users, households, people_bp, submissions, conflicts_bp, duplicates_bp,
+    for bp in (areas, users, me, households, people_bp, submissions, conflicts_bp, duplicates_bp,
                declarations, cases, monitoring, screening, reports, exports, printing, jobs,
                audit, error_codes):
         api.register_blueprint(bp)

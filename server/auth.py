@@ -40,6 +40,9 @@ class Principal:
     username: str
     role: Role
     area_code: str
+    # Someone else chose the password: until the user picks their own, the REST API, OpenRosa
+    # with a password and the console let them do nothing else (server.accounts.login).
+    must_change_password: bool = False
 
     @property
     def collects(self) -> bool:
@@ -47,7 +50,8 @@ class Principal:
 
     @classmethod
     def of(cls, user: User) -> Principal:
-        return cls(user.id, user.username, Role(user.role), user.area_code)
+        return cls(user.id, user.username, Role(user.role), user.area_code,
+                   bool(user.must_change_password))
 # Verified against when the username is unknown, so timing does not reveal which users exist.
 _DUMMY_HASH = _hasher.hash("fangpin-dummy-password")
 

@@ -96,19 +96,62 @@ def issue_token_command(username: str, revoke_old: bool) -> None:
     click.echo(f"服务器地址: {url}\n设置二维码: {png}")
 
 
+@main.command("create-admin")
+@click.option("--username", required=True, help="the admin's user name")
+@click.option("--full-name", required=True, help="the admin's full name")
+@click.option("--area", "area_code", default=None,
+              help="the admin's area code (default: the one county imported)")
+@click.option("--password-stdin", is_flag=True,
+              help="read the password from standard input (one line) instead of a prompt")
+def create_admin_command(username: str, full_name: str, area_code: str | None,
+                         password_stdin: bool) -> None:
+    """Create an admin account (the first one on a new server). The password is asked twice
+    without echo, or read from standard input: never on the command line."""
+    from server.accounts.services import create_admin
+    from server.areas.models import Area
+    from server.errors import AppError
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("密码 (password)", hide_input=True,
+                                confirmation_prompt="再次输入密码 (again)")
+    try:
+        with _session() as session:
+            if area_code is None:
+                counties = session.scalars(select(Area.code).where(Area.level == "county")).all()
+                if len(counties) != 1:
+                    raise click.ClickException(
+                        "请用 --area 指定管理员的区划代码（已导入的县："
+                        f"{'、'.join(counties) or '无，请先 fangpin import-areas'}）")
+                area_code = counties[0]
+            user = create_admin(session, username=username, full_name=full_name,
+                                password=password, area_code=area_code)
+            made = (user.username, user.area_code)
+    except AppError as error:
+        raise click.ClickException(f"{error.code}: {error.message}") from error
+    click.echo(f"已创建管理员 {made[0]}（区划 {made[1]}）")
+
+
 @main.command("demo")
 def demo_command() -> None:
     """Migrate, publish the forms and load the demo data; print how to connect."""
     from server.demo import load_demo
+    from server.errors import AppError
     from server.forms.services import publish_directory
 
     config = current_app.config
     _migrate()
-    with _session() as session:
-        publish_directory(session, Path(config["XLSFORMS_DIR"]))
-        lines = load_demo(session, config["PUBLIC_URL"], config["PROJECT_NAME"],
-                          Path(current_app.instance_path) / "demo",
-                          current_app.extensions["fangpin.media"])
+    try:
+        with _session() as session:  # refused: the forms published here are rolled back too
+            publish_directory(session, Path(config["XLSFORMS_DIR"]))
+            lines = load_demo(session, config["PUBLIC_URL"], config["PROJECT_NAME"],
+                              Path(current_app.instance_path) / "demo",
+                              current_app.extensions["fangpin.media"])
+    except AppError as error:
+        raise click.ClickException(
+            f"{error.code}: {error.message}\n(The database already holds data the demo did not "
+            "make; fangpin demo runs only on an empty or demo database.)") from error
     click.echo(f"\n防返贫监测服务器: {config['PUBLIC_URL']}")
     click.echo(f"网页控制台: {config['PUBLIC_URL'].rstrip('/')}/console/（用下列演示用户登录）")
     click.echo(f"数据库: {config['DATABASE_URL']}\n媒体存储: {config['MEDIA_STORE']}")

@@ -66,6 +66,10 @@ DEFAULTS: dict[str, object] = {
     # The county's counts (统计看板; server.reports) are kept per area for at most this long,
     # and only while no case, survey or evaluation has been written since (0: not kept).
     "COUNTS_CACHE_SECONDS": 300,
+    # The server's log lines (standard error): "json" (one object a line: time, level, logger,
+    # message, and for requests request_id, user_id, method, route, status, duration_ms) or
+    # "text". Either way ID numbers, phone numbers, tokens and passwords are masked.
+    "LOG_FORMAT": "json",
 }
 
 _INT_SETTINGS = {"MAX_SUBMISSION_BYTES", "MAX_XML_BYTES", "PORT", "AUTH_CACHE_SECONDS",

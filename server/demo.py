@@ -2,7 +2,9 @@
 both townships, and the story of a year of work in a village of each (``server.demo_story``:
 households, cases at every step, conflicts, a warning list), made through the real services.
 
-Idempotent: running it again changes nothing that exists. The Collect tokens of the demo
+Idempotent: running it again changes nothing that exists. It refuses a database with data the
+demo did not make (``foreign_data``: a real county's users would be joined by users of a
+published password). The Collect tokens of the demo
 helpers are shown once, when they are made, and kept with their QR codes in ``instance/demo/``.
 """
 
@@ -11,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from media.store import MediaStore
@@ -20,8 +22,11 @@ from server.accounts import collect
 from server.accounts.models import User
 from server.areas.models import Area
 from server.areas.services import BUNDLED_AREAS, add_groups, import_areas, read_area_csv
+from server.audit.models import AuditEntry
 from server.auth import Principal, hash_password, issue_token
 from server.domain.roles import ROLE_NAMES, Role
+from server.errors import AppError
+from server.households.models import Household
 
 COUNTY = "430421"  # 衡阳县
 TOWNSHIPS = ("430421107", "430421201")  # 洪市镇, 岣嵝乡
@@ -50,9 +55,33 @@ DEMO_USERS = (
 )
 
 
+def foreign_data(session: Session) -> str | None:
+    """What in the database the demo did not make (None: nothing, an empty or a demo database):
+    users of other names, an account made by a person (``fangpin create-admin`` or a manager:
+    the demo makes its users without an audit entry, so even one named like a demo user), or
+    households from before the demo's story. Areas, forms and yearly figures do not count."""
+    names = [demo.username for demo in DEMO_USERS]
+    others = session.scalar(select(func.count()).select_from(User)
+                            .where(User.username.not_in(names)))
+    if others:
+        return f"{others} 个非演示用户"
+    made = session.scalar(select(func.count()).select_from(AuditEntry)
+                          .where(AuditEntry.action == "user.created"))
+    if made:
+        return f"{made} 个由管理员创建的用户"
+    households = session.scalar(select(func.count()).select_from(Household))
+    if households and not demo_story.told(session):
+        return f"{households} 户非演示农户"
+    return None
+
+
 def load_demo(session: Session, public_url: str, project_name: str, out: Path,
               store: MediaStore) -> list[str]:
-    """Create what is missing and return the lines to print for the administrator."""
+    """Create what is missing and return the lines to print for the administrator; 409
+    DEMO_FOREIGN_DATA on a database with data the demo did not make (``foreign_data``)."""
+    found = foreign_data(session)
+    if found is not None:
+        raise AppError("DEMO_FOREIGN_DATA", found=found)
     if session.get(Area, COUNTY) is None:
         import_areas(session, read_area_csv(BUNDLED_AREAS), COUNTY)
     villages = session.scalars(

@@ -30,6 +30,7 @@ from server.accounts.login import basic_login
 from server.auth import Principal, check_role
 from server.domain import personal
 from server.domain.roles import Role
+from server.errors import AppError
 from server.listing import SortKey
 
 PREFIX = "/api/v1"
@@ -91,8 +92,25 @@ class CatalogueErrorSchema(Schema):
     details = fields.Dict(keys=fields.String(), values=fields.String())
 
 
+# Query parameters that would carry personal data into URLs, and so into every access log on
+# the way (the proxy's, gunicorn's): refused before anything else, whatever their value.
+PERSONAL_QUERY_PARAMETERS = ("id_number",)
+
+
+def refuse_personal_data_in_url() -> None:
+    """Before every request of the API (``server.api``): 400 ID_NUMBER_IN_URL when the query
+    string names an ID number, before authentication and whatever the route."""
+    if request.path.startswith(PREFIX + "/") and any(
+            name in request.args for name in PERSONAL_QUERY_PARAMETERS):
+        raise AppError("ID_NUMBER_IN_URL")
+
+
 def _authenticate() -> None:
     g.user = basic_login(request.authorization)
+
+
+def _authenticate_before_password_change() -> None:
+    g.user = basic_login(request.authorization, before_password_change=True)
 
 
 def current_user() -> Principal:
@@ -199,17 +217,24 @@ def filename_parameters(name: str) -> dict[str, str]:
     return {"filename": simple or "attachment", "filename*": f"UTF-8''{quote(name, safe='')}"}
 
 
-def blueprint(name: str, import_name: str, url_prefix: str, description: str) -> Blueprint:
+def blueprint(name: str, import_name: str, url_prefix: str, description: str, *,
+              before_password_change: bool = False) -> Blueprint:
+    """A feature's blueprint, its requests authenticated. A user whose password an admin set
+    gets 403 PASSWORD_CHANGE_REQUIRED everywhere but in a blueprint made with
+    ``before_password_change`` (/me: who am I, change my password)."""
     bp = Blueprint(name, import_name, url_prefix=f"{PREFIX}{url_prefix}",
                    description=description)
-    bp.before_request(_authenticate)
+    bp.before_request(_authenticate_before_password_change if before_password_change
+                      else _authenticate)
     return bp
 
 
 def errors(bp: Blueprint, *statuses: int):
-    """Document the catalogue errors a view can answer with (401 always)."""
+    """Document the catalogue errors a view can answer with; always 401 (no or wrong
+    credentials), 403 (``PASSWORD_CHANGE_REQUIRED``) and 429 (``LOGIN_THROTTLED``), which the
+    authentication of every request can answer."""
     def decorate(view):
-        for status in sorted({401, *statuses}):
+        for status in sorted({401, 403, 429, *statuses}):
             view = bp.alt_response(status, schema=CatalogueErrorSchema, description="错误")(view)
         return view
     return decorate

@@ -12,8 +12,11 @@ from flask.views import MethodView
 
 from server import db
 from server.accounts import collect, services
-from server.accounts.queries import MANAGERS, readable_user, user_view, users_query
+from server.accounts.login import password_login
+from server.accounts.queries import MANAGERS, own_account, readable_user, user_view, users_query
 from server.accounts.schemas import (
+    MeSchema,
+    PasswordChangeSchema,
     RevokedSchema,
     TokenIssueSchema,
     TokenSchema,
@@ -22,9 +25,12 @@ from server.accounts.schemas import (
     UserSchema,
 )
 from server.domain.roles import Role
+from server.errors import AppError
 from server.rest import blueprint, current_user, errors, one_page, require_role
 
 bp = blueprint("users", __name__, "/users", "用户和 ODK Collect 密钥（县级、管理员）")
+me_bp = blueprint("me", __name__, "/me", "我的账号：我是谁、修改密码（每个用户）",
+                  before_password_change=True)
 
 
 def _one(user_id: int):
@@ -98,3 +104,32 @@ class UserTokens(MethodView):
         return {"user_id": user_id,
                 "revoked": services.revoke_collect_tokens(db.session(), actor, user_id)}
 
+
+# --- my account (every user, also before a forced password change) ---------------------------
+
+
+@me_bp.route("")
+class Me(MethodView):
+    @me_bp.response(200, MeSchema)
+    @errors(me_bp)
+    def get(self):
+        """我是谁：用户名、姓名、角色、区划，是否须先修改密码"""
+        return own_account(db.session(), current_user())
+
+
+@me_bp.route("/password")
+class MyPassword(MethodView):
+    @me_bp.arguments(PasswordChangeSchema)
+    @me_bp.response(200, MeSchema)
+    @errors(me_bp, 400, 429)
+    def post(self, data):
+        """修改我的密码：原密码（计入登录失败限制）和新密码（须符合密码规则）"""
+        user = current_user()
+        try:
+            password_login(user.username, data["old_password"])
+        except AppError as error:
+            if error.code != "AUTH_INVALID":
+                raise
+            raise AppError("PASSWORD_OLD_WRONG") from None
+        services.change_password(db.session(), user, data["new_password"])
+        return own_account(db.session(), current_user())

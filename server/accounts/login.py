@@ -81,13 +81,19 @@ def client_address() -> str:
     return request.remote_addr or "-"
 
 
-def basic_login(authorization: Authorization | None) -> Principal:
+def basic_login(authorization: Authorization | None, *,
+                before_password_change: bool = False) -> Principal:
     """The user of a request's HTTP Basic credentials (``request.authorization``): the one
     Basic-auth path of the REST API and the OpenRosa endpoints, limited like every password
-    login. AUTH_REQUIRED without Basic credentials."""
+    login. AUTH_REQUIRED without Basic credentials; 403 PASSWORD_CHANGE_REQUIRED for a user
+    whose password someone else set, except where ``before_password_change`` (who am I, change
+    my password). Collect's token URLs do not come here: a helper's phone keeps working."""
     if authorization is None or authorization.type != "basic":
         raise AppError("AUTH_REQUIRED")
-    return password_login(authorization.username or "", authorization.password or "")
+    user = password_login(authorization.username or "", authorization.password or "")
+    if user.must_change_password and not before_password_change:
+        raise AppError("PASSWORD_CHANGE_REQUIRED")
+    return user
 
 
 def password_login(username: str, password: str) -> Principal:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.areas.models import Area
@@ -21,6 +21,9 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16))
     area_code: Mapped[str] = mapped_column(ForeignKey("areas.code"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
+    # Set when someone else chose the password (an admin created the account or reset it):
+    # until the user picks their own, only their password and /me answer (server.accounts).
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     area: Mapped[Area] = relationship(lazy="joined")

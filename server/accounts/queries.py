@@ -38,6 +38,7 @@ class UserView:
     active: bool
     active_tokens: int
     created_at: datetime
+    must_change_password: bool = False
 
 
 def _users(user: Principal) -> Select:
@@ -71,4 +72,14 @@ def user_view(row) -> UserView:
                     phone=user.phone, role=user.role,
                     role_name=ROLE_NAMES.get(user.role, user.role), area_code=user.area_code,
                     area_name=area_name, active=user.active, active_tokens=tokens,
-                    created_at=user.created_at)
+                    created_at=user.created_at, must_change_password=user.must_change_password)
+
+
+def own_account(session: Session, user: Principal) -> UserView:
+    """The user's own account (any role): who am I."""
+    row = session.execute(
+        select(User, Area.name, _ACTIVE_TOKENS).outerjoin(Area, Area.code == User.area_code)
+        .where(User.id == user.id)).first()
+    if row is None:
+        raise AppError("NOT_FOUND")
+    return user_view(row)

@@ -24,6 +24,31 @@ class UserSchema(Schema):
     active = fields.Boolean()
     active_tokens = fields.Integer(metadata={"description": "未撤销的 Collect 密钥数"})
     created_at = fields.DateTime()
+    must_change_password = fields.Boolean(metadata={
+        "description": "密码由管理员设置，用户须先修改密码（此前其他接口答 403 "
+                       "PASSWORD_CHANGE_REQUIRED）"})
+
+
+class MeSchema(Schema):
+    """Who am I: the requesting user's own account."""
+
+    id = fields.Integer()
+    username = fields.String()
+    full_name = fields.String()
+    role = fields.String(metadata={"enum": ROLES})
+    role_name = fields.String()
+    area_code = fields.String()
+    area_name = fields.String(allow_none=True)
+    must_change_password = fields.Boolean(metadata={
+        "description": "为 true 时须先修改密码（POST /me/password）"})
+
+
+class PasswordChangeSchema(Schema):
+    old_password = Text(required=True, load_only=True,
+                        validate=validate.Length(max=MAX_PASSWORD_LENGTH))
+    new_password = Text(required=True, load_only=True,
+                        metadata={"description": f"至少{MIN_PASSWORD_LENGTH}位，不能与用户名相同、"
+                                                 "不能全是数字或过于简单（PASSWORD_WEAK）"})
 
 
 class UserQueryArgsSchema(Schema):

@@ -50,25 +50,44 @@ def _check_password(password: str, username: str) -> None:
 
 def create_user(session: Session, actor: Principal, *, username: str, full_name: str,
                 password: str, role: Role, area_code: str, phone: str | None = None) -> User:
-    """A new active user (argon2 password hash) bound to ``area_code`` inside the actor's."""
+    """A new active user (argon2 password hash) bound to ``area_code`` inside the actor's. The
+    manager chose the password, so the user must change it before anything else
+    (``must_change_password``)."""
     _check_grantable(actor, role)
-    _check_password(password, username)
     if not contains(actor.area_code, area_code):
         raise AppError("AREA_OUTSIDE_SCOPE", area_code=area_code)
+    return _new_user(session, actor.id, username=username, full_name=full_name,
+                     password=password, role=role, area_code=area_code, phone=phone,
+                     must_change_password=True)
+
+
+def create_admin(session: Session, *, username: str, full_name: str, password: str,
+                 area_code: str) -> User:
+    """The first admin (or another), made on the server's console (``fangpin create-admin``):
+    no actor; the person at the console chose the password, so no change is asked for."""
+    return _new_user(session, None, username=username, full_name=full_name, password=password,
+                     role=Role.ADMIN, area_code=area_code, via="create-admin")
+
+
+def _new_user(session: Session, actor_id: int | None, *, username: str, full_name: str,
+              password: str, role: Role, area_code: str, phone: str | None = None,
+              must_change_password: bool = False, **audited: object) -> User:
+    _check_password(password, username)
     if session.get(Area, area_code) is None:
         raise AppError("AREA_UNKNOWN", area_code=area_code)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise AppError("USERNAME_TAKEN", username=username)
     user = User(username=username, full_name=full_name, phone=phone or None, role=role.value,
-                area_code=area_code, password_hash=hash_password(password), active=True)
+                area_code=area_code, password_hash=hash_password(password), active=True,
+                must_change_password=must_change_password)
     try:
         with session.begin_nested():  # two requests racing on one username: one wins
             session.add(user)
             session.flush()
     except IntegrityError:
         raise AppError("USERNAME_TAKEN", username=username) from None
-    record(session, "user.created", "user", user.id, actor.id, username=username,
-           role=role.value, area_code=area_code)
+    record(session, "user.created", "user", user.id, actor_id, username=username,
+           role=role.value, area_code=area_code, **audited)
     return user
 
 
@@ -89,10 +108,12 @@ def deactivate_user(session: Session, actor: Principal, user_id: int) -> User:
 
 def reset_password(session: Session, actor: Principal, user_id: int, password: str) -> User:
     """A manager sets a new password for a user they manage (a forgotten password). The user's
-    cached credentials are forgotten and their console sessions end (server.console.session)."""
+    cached credentials are forgotten and their console sessions end (server.console.session);
+    they must choose their own password at their next login."""
     user = managed_user(session, actor, user_id)
     _check_password(password, user.username)
     user.password_hash = hash_password(password)
+    user.must_change_password = user.id != actor.id
     session.flush()
     forget_user(session, user.id)
     record(session, "user.password_reset", "user", user.id, actor.id, username=user.username)
@@ -101,12 +122,13 @@ def reset_password(session: Session, actor: Principal, user_id: int, password: s
 
 def change_password(session: Session, user: Principal, password: str) -> User:
     """A user's new password of their own (the caller has checked the old one, through the
-    login limiter: ``server.accounts.login.password_login``)."""
+    login limiter: ``server.accounts.login.password_login``); it ends a forced change."""
     account = session.get(User, user.id)
     if account is None or not account.active:
         raise AppError("NOT_FOUND")
     _check_password(password, account.username)
     account.password_hash = hash_password(password)
+    account.must_change_password = False
     session.flush()
     forget_user(session, account.id)
     record(session, "user.password_changed", "user", account.id, account.id,

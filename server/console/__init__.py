@@ -173,9 +173,10 @@ def init_app(app: Flask) -> None:
 
 
 # After the CSRF check: who is logged in (``g.console_user``). Then the views.
-from server.console.session import load_user  # noqa: E402
+from server.console.session import load_user, require_password_change  # noqa: E402
 
 bp.before_request(load_user)
+bp.before_request(require_password_change)
 from server.console import (  # noqa: E402, F401
     account,
     areas,

@@ -114,8 +114,9 @@ def _duplicate_page(flag_id: int, *, error: AppError | None = None, status: int 
     user, dbs = session.current_user(), db.session()
     detail = queries.flag_detail(dbs, user, flag_id, today())
     households = [h for h in (detail.household_a, detail.household_b) if h is not None]
+    decides = services.may_judge(dbs, user, flag_id)
     page = render_template(
-        "console/duplicate.html", detail=detail, flag=detail.flag,
+        "console/duplicate.html", detail=detail, flag=detail.flag, decides=decides,
         places=area_labels(dbs, [h.area_code for h in households]),
         status_names=FLAG_STATUS_NAMES, fields=fields, error=error)
     return page, status
@@ -136,7 +137,7 @@ def duplicate_judge(flag_id: int):
     if verdict is None:
         return _duplicate_page(flag_id, error=AppError("FIELD_REQUIRED", label="判定结果"),
                                status=422)
-    services.judge_duplicate(dbs, flag_id, verdict, user.id)
+    services.judge_duplicate(dbs, flag_id, verdict, user)
     flash("已判定：" + ("是同一人，请更正录入。" if verdict else "不是同一人，此后不再标记。"),
           "success")
     return redirect(url_for("console.duplicate", flag_id=flag_id))

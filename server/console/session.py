@@ -63,6 +63,21 @@ def load_user() -> None:
     g.console_account = account
 
 
+# What a user whose password an admin set may still open: the page to change it, and the way out.
+_BEFORE_PASSWORD_CHANGE = frozenset({"console.password", "console.logout", "console.login",
+                                     "console.static"})
+
+
+def require_password_change():
+    """After ``load_user``: a user whose password someone else set (``must_change_password``)
+    is sent to 修改密码 from every other page until they have chosen their own."""
+    user = g.console_user
+    if user is not None and user.must_change_password \
+            and request.endpoint not in _BEFORE_PASSWORD_CHANGE:
+        return redirect(url_for("console.password"))
+    return None
+
+
 def current_user() -> Principal:
     return g.console_user
 

@@ -122,5 +122,5 @@ class DuplicateVerdict(MethodView):
         """判定是否同一人（“不是同一人”会被记住，不再标记）"""
         user = require_role(*REVIEWING_ROLES)
         queries.readable_flag(db.session(), user, flag_id)  # visible to the user, or 404
-        services.judge_duplicate(db.session(), flag_id, data["same_person"], user.id)
+        services.judge_duplicate(db.session(), flag_id, data["same_person"], user)
         return _flag(flag_id)

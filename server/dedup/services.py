@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.audit.services import record
+from server.auth import Principal
 from server.db import insert_ignoring_duplicates, utcnow
 from server.dedup.models import Conflict, DuplicateFlag
 from server.domain.dedup import (
@@ -18,24 +19,47 @@ from server.domain.dedup import (
     Decision,
     PersonKey,
     Resolution,
+    decides_flag,
     likely_same,
     pair,
 )
 from server.errors import AppError
-from server.households.models import Person
+from server.households.models import Household, Person
 from server.progress import Tracker, tracker
 from server.submissions.models import Submission, SubmissionState
 
 
-def judge_duplicate(session: Session, flag_id: int, same_person: bool, user_id: int) -> None:
-    """A reviewer's verdict on a likely duplicate; "not the same person" is remembered."""
+def flag_areas(session: Session, flag: DuplicateFlag) -> tuple[str | None, str | None]:
+    """The area codes of the households of a flag's two people (None: in no household)."""
+    areas = dict(session.execute(
+        select(Person.id_number, Household.area_code)
+        .join(Household, Household.id == Person.household_id)
+        .where(Person.id_number.in_((flag.id_number_a, flag.id_number_b)))).all())
+    return areas.get(flag.id_number_a), areas.get(flag.id_number_b)
+
+
+def may_judge(session: Session, user: Principal, flag_id: int) -> bool:
+    """Whether ``user``'s area contains both people's households of a flag (``decides_flag``):
+    who may judge it, not only read it."""
+    flag = session.get(DuplicateFlag, flag_id)
+    return flag is not None and decides_flag(user.area_code, *flag_areas(session, flag))
+
+
+def judge_duplicate(session: Session, flag_id: int, same_person: bool,
+                    user: Principal) -> None:
+    """A reviewer's verdict on a likely duplicate; "not the same person" is remembered. A flag
+    whose two people live in different areas is judged only by a user whose area contains both
+    (403 DUPLICATE_OUTSIDE_AREA)."""
     flag = session.get(DuplicateFlag, flag_id)
     if flag is None:
         raise AppError("NOT_FOUND")
+    area_a, area_b = flag_areas(session, flag)
+    if not decides_flag(user.area_code, area_a, area_b):
+        raise AppError("DUPLICATE_OUTSIDE_AREA", area_a=area_a or "—", area_b=area_b or "—")
     flag.status = "same" if same_person else "not_same"
-    flag.decided_by, flag.decided_at = user_id, utcnow()
+    flag.decided_by, flag.decided_at = user.id, utcnow()
     session.flush()
-    record(session, "duplicate.judged", "duplicate_flag", flag.id, user_id,
+    record(session, "duplicate.judged", "duplicate_flag", flag.id, user.id,
            status=flag.status, a=flag.id_number_a, b=flag.id_number_b)
 
 

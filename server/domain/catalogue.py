@@ -58,23 +58,36 @@ CATALOGUE: dict[str, Kind] = {
     "FORBIDDEN_ROLE": Kind(403, _A, "您的角色（{role}）无权进行此操作"),
     "LOGIN_THROTTLED": Kind(
         429, _A, "登录失败次数过多，该账号或本机地址已被暂时锁定：请 {minutes} 分钟后再试"),
+    "ID_NUMBER_IN_URL": Kind(
+        400, _Q, "身份证号码不能放在网址中（会被写入访问日志）：请用 POST /api/v1/people/search，"
+                 "号码放在请求体中"),
     "CSRF_INVALID": Kind(
         400, _Q, "表单已过期或来源不明（CSRF 校验失败），未予处理：请刷新页面后重新提交"),
     "PASSWORD_OLD_WRONG": Kind(400, _Q, "原密码不正确"),
     "PASSWORD_MISMATCH": Kind(400, _Q, "两次输入的新密码不一致"),
     "PASSWORD_WEAK": Kind(
-        400, _Q, "新密码至少 {min_length} 个字符（最多 {max_length} 个），且不能与用户名相同"),
+        400, _Q, "新密码至少 {min_length} 个字符（最多 {max_length} 个），不能与用户名相同，"
+                 "不能全是数字，不能过于简单（重复字符或常见密码）"),
+    "PASSWORD_CHANGE_REQUIRED": Kind(
+        403, _A, "您的密码由管理员设置，请先修改密码（POST /api/v1/me/password 或网页控制台的"
+                 "“修改密码”）后再继续"),
     "AREA_OUTSIDE_SCOPE": Kind(403, _A, "区划 {area_code} 不在您的辖区内"),
     "ROLE_NOT_GRANTABLE": Kind(
         403, _A, "您的角色（{role}）不能创建或管理“{target}”角色的用户：县级用户只能管理乡镇、"
                  "村级和信息采集员账号"),
     "FORM_NOT_ALLOWED": Kind(403, _A, "您无权提交表单“{form_id}”"),
+    "DUPLICATE_OUTSIDE_AREA": Kind(
+        403, _A, "疑似重复的两人分属不同辖区（{area_a}、{area_b}），须由辖区同时包含两户的"
+                 "审核人（上级乡镇或县级）判定"),
     # --- user accounts (REST /users) --------------------------------------------------------
     "AREA_UNKNOWN": Kind(400, _Q, "没有区划代码为 {area_code} 的区划"),
     "AREA_CODE_INVALID": Kind(400, _Q, "区划代码“{area_code}”应为 4、6、9、12 或 15 位数字"),
     "USERNAME_TAKEN": Kind(409, _R, "用户名“{username}”已被使用"),
     "USER_SELF": Kind(409, _R, "不能停用自己的账号"),
     "USER_INACTIVE": Kind(409, _R, "用户 {username} 已停用"),
+    "DEMO_FOREIGN_DATA": Kind(
+        409, _R, "数据库中已有非演示数据（{found}），fangpin demo 不在其中添加演示用户和数据："
+                 "请使用空数据库（另设 DATABASE_URL 或 FANGPIN_INSTANCE）"),
     "TOKEN_NOT_FOR_ROLE": Kind(
         409, _R, "只有信息采集员和村级用户使用 ODK Collect 密钥（该用户为“{role}”）"),
     # --- the area tree (console 区划, REST /areas) ------------------------------------------

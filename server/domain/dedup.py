@@ -252,3 +252,12 @@ def likely_same(a: PersonKey, b: PersonKey) -> bool:
 def pair(a: str, b: str) -> tuple[str, str]:
     """The order-free key of a pair of IDs (how "not the same person" is remembered)."""
     return (a, b) if a <= b else (b, a)
+
+
+def decides_flag(user_area: str, area_a: str | None, area_b: str | None) -> bool:
+    """Whether a reviewer of ``user_area`` may judge a likely duplicate whose two people live in
+    households of ``area_a`` and ``area_b`` (None: that person is in no household of the
+    registry). Like a conflict (SPEC §5), a flag spanning two areas is decided only by a user
+    whose area contains both households — the township of two of its villages, the county — not
+    by either village alone; every reviewer who sees the flag may still read it."""
+    return all(contains(user_area, area) for area in (area_a, area_b) if area)

@@ -1,8 +1,11 @@
 """Logging in: the password policy and the limit on failed logins.
 
 Password policy (new passwords: created, reset or changed): at least ``MIN_PASSWORD_LENGTH``
-characters, at most ``MAX_PASSWORD_LENGTH``, and not the username itself. Length is what counts
-most against guessing; the failed-login limit below does the rest.
+characters, at most ``MAX_PASSWORD_LENGTH``; not the username itself; not digits alone (a phone
+or an ID number, a date); at least ``MIN_DISTINCT_CHARACTERS`` different characters
+(``aaaaaaaaaa``, ``1212121212``); not one of the passwords every guessing list starts with
+(``COMMON_PASSWORDS``, compared without case). Length is what counts most against guessing; the
+failed-login limit below does the rest.
 
 Failed-login limit: a key (an account name, a client address) that has ``limit`` failed logins
 within the last ``window`` is locked until the oldest of them leaves the window; then one more
@@ -21,13 +24,26 @@ from datetime import datetime, timedelta
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 128
+MIN_DISTINCT_CHARACTERS = 4
+# Ten characters or more, at the head of the leaked-password lists (and this project's demo
+# password, printed in its README).
+COMMON_PASSWORDS = frozenset({
+    "password12", "password123", "password1234", "passw0rd123", "1q2w3e4r5t", "1qaz2wsx3edc",
+    "qwertyuiop", "qwerty1234", "qwerty12345", "asdfghjkl;", "zxcvbnm123", "abcdefghij",
+    "abc1234567", "abcd123456", "a123456789", "aa12345678", "a1b2c3d4e5", "iloveyou12",
+    "woaini1314", "woaini520", "admin12345", "admin123456", "administrator", "letmein123",
+    "welcome123", "p@ssw0rd123", "fangpin-demo", "fangpin123", "changeme123",
+})
 
 
 def password_problem(password: str, username: str) -> str | None:
     """The catalogue code of what is wrong with a new password, or None when it is good."""
     if len(password) < MIN_PASSWORD_LENGTH or len(password) > MAX_PASSWORD_LENGTH:
         return "PASSWORD_WEAK"
-    if password.strip().casefold() == username.strip().casefold():
+    folded = password.strip().casefold()
+    if folded == username.strip().casefold() or folded in COMMON_PASSWORDS:
+        return "PASSWORD_WEAK"
+    if password.isdigit() or len(set(folded)) < MIN_DISTINCT_CHARACTERS:
         return "PASSWORD_WEAK"
     return None
 

@@ -4,9 +4,14 @@ ID numbers (and disability card numbers) in full for county and admin users only
 sees the first 6 and last 4 (``430421********3706``). Phone numbers in full for those who call
 the household: its village's users and helpers, and county and admin users; masked
 (``138****5678``) for the others.
+
+Logs hold none of it (``redact``): a line of a log is written for whoever reads the server's
+logs, so ID numbers, mobile numbers, Collect tokens and passwords are masked in every line.
 """
 
 from __future__ import annotations
+
+import re
 
 from server.domain.idnumber import mask, mask_phone
 from server.domain.roles import Role
@@ -77,3 +82,39 @@ def exported_phone(value: str | None, role: str, user_area: str, household_area:
     if not value:
         return value
     return shown_phone(value, role, user_area, household_area) if full else mask_phone(value)
+
+
+# --- logs ---------------------------------------------------------------------------------------
+
+# 17 digits and a digit or X: an ID number (or the first 18 of a longer run of digits). Kept:
+# the 6 digits of its area; the rest masked, so that no 18 digits survive side by side.
+_ID_SHAPED = re.compile(r"[0-9]{17}[0-9Xx]")
+# A mainland mobile number, not part of a longer number.
+_MOBILE = re.compile(r"(?<![0-9])(1[3-9][0-9])[0-9]{4}([0-9]{4})(?![0-9])")
+# The Collect token of a server URL (/key/<token>/…), wherever the path is written.
+# (A URL rule's ``/key/<token>/`` is not one.)
+_KEY_PATH = re.compile(r"(/key/)[A-Za-z0-9_.~%+=-]+")
+# A secret's value: password=… token=… in a query string or a form; "password": "…" in JSON;
+# the credentials of an Authorization header.
+_SECRET_PAIR = re.compile(
+    r"((?:password|passwd|old_password|new_password|token|secret|csrf_token)=)[^&\s\"']*",
+    re.IGNORECASE)
+_SECRET_JSON = re.compile(
+    r"(\"(?:password|passwd|old_password|new_password|token|secret)\"\s*:\s*\")"
+    r"(?:[^\"\\]|\\.)*\"", re.IGNORECASE)
+_AUTHORIZATION = re.compile(
+    r"(Authorization[\"']?\s*[:=]\s*[\"']?(?:Basic|Bearer)\s+)[A-Za-z0-9+/=._~-]+",
+    re.IGNORECASE)
+
+
+def redact(text: str) -> str:
+    """``text`` with the personal data and secrets a log line may catch masked: 18-character
+    ID-shaped numbers (``430421************``), mobile numbers (``138****5678``), the token
+    of a ``/key/<token>/`` path, the values of ``password=``/``token=`` pairs and of JSON
+    ``"password"`` fields, and HTTP Basic/Bearer credentials. Other text is left as it is."""
+    text = _ID_SHAPED.sub(lambda m: m.group()[:6] + "*" * 12, text)
+    text = _MOBILE.sub(r"\1****\2", text)
+    text = _KEY_PATH.sub(r"\1***", text)
+    text = _SECRET_PAIR.sub(r"\1***", text)
+    text = _SECRET_JSON.sub(r'\1***"', text)
+    return _AUTHORIZATION.sub(r"\1***", text)

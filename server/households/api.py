@@ -13,6 +13,7 @@ from server.households.schemas import (
     HouseholdSchema,
     PersonQueryArgsSchema,
     PersonSchema,
+    PersonSearchSchema,
     SurveyVersionSchema,
 )
 from server.rest import blueprint, current_user, errors, one_page
@@ -76,7 +77,20 @@ class People(MethodView):
     @people_bp.paginate()
     @errors(people_bp)
     def get(self, args, pagination_parameters):
-        """人员列表和查找（本辖区；可按户、完整身份证号码、姓名筛选）"""
+        """人员列表和查找（本辖区；可按户、姓名筛选；按身份证号码查找用 POST /people/search）"""
+        query = queries.people_query(current_user(), args)
+        rows = db.session().execute(one_page(query, pagination_parameters)).all()
+        return [queries.person_view(row) for row in rows]
+
+
+@people_bp.route("/search")
+class PeopleSearch(MethodView):
+    @people_bp.arguments(PersonSearchSchema)
+    @people_bp.response(200, PersonSchema(many=True))
+    @people_bp.paginate()
+    @errors(people_bp)
+    def post(self, args, pagination_parameters):
+        """按完整身份证号码查找人员（号码在请求体中，不进入网址和访问日志；本辖区；结果按角色脱敏）"""
         query = queries.people_query(current_user(), args)
         rows = db.session().execute(one_page(query, pagination_parameters)).all()
         return [queries.person_view(row) for row in rows]

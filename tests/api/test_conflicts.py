@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import pytest
 
+from server.areas.models import Area
+from server.areas.services import add_groups
+from server.auth import issue_token
 from server.domain.idnumber import check_character
 from server.domain.roles import Role
 from tests.support.households import CHILD, HEAD, SPOUSE, id_number
 from tests.support.rest import Api, add_user, household_of, post_household, total
-from tests.support.seed import OTHER_TOWNSHIP
+from tests.support.seed import OTHER_TOWNSHIP, TOWNSHIP
 
 OTHER_HEAD = {**HEAD, "a5_name": "王五", "a7_id_number": id_number("430421", "19700707", 71)}
 NEAR = "43042219800101011"  # 张三's ID with one digit changed; same name and birth date
@@ -71,8 +74,8 @@ def test_a_reviewer_resolves_a_move_and_the_submission_is_taken_in(live_server, 
     assert (body["status"], body["resolution"], body["note"]) == ("resolved", "moved", "随母迁入")
     assert body["submission_state"] == "applied"
     county = Api(live_server, "county")
-    [child] = county.items("/people", id_number=CHILD["a7_id_number"])
-    [head] = county.items("/people", id_number=HEAD["a7_id_number"])
+    [child] = county.people_with_id(CHILD["a7_id_number"])
+    [head] = county.people_with_id(HEAD["a7_id_number"])
     assert child["household_id"] == head["household_id"]
     [entry] = county.items("/audit", action="conflict.resolved")
     assert entry["username"] == "village" and entry["details"]["resolution"] == "moved"
@@ -135,6 +138,37 @@ def test_a_not_the_same_person_verdict_is_recorded(live_server, db, flag):
     [entry] = Api(live_server, "county").items("/audit", action="duplicate.judged")
     assert entry["username"] == "village" and entry["details"]["status"] == "not_same"
     assert village.post(f"/duplicate-flags/{flag['id']}/verdict", {}).status_code == 422
+
+
+def test_a_likely_duplicate_across_two_villages_is_judged_by_the_township(
+        live_server, db, seeded):
+    """Issue 15 (9): the two people of a flag live in two villages of one township: each
+    village's reviewer still sees the flag, but deciding it is refused (403
+    DUPLICATE_OUTSIDE_AREA) and left open; the township, whose area contains both households,
+    decides it."""
+    other_village = f"{TOWNSHIP}200"
+    add_groups(db, db.get(Area, other_village), ["第一村民小组"])
+    helper_b = add_user(db, "helper_b", Role.HELPER, other_village)
+    seeded.tokens["helper_b"] = issue_token(db, helper_b)
+    db.commit()
+    add_user(db, "village_b", Role.VILLAGE, other_village)
+    post_household(live_server, seeded, [HEAD, SPOUSE])
+    post_household(live_server, seeded, [TWIN], username="helper_b", village=other_village)
+    [flag] = Api(live_server, "county").items("/duplicate-flags")
+    verdict = f"/duplicate-flags/{flag['id']}/verdict"
+
+    refused = [Api(live_server, name).post(verdict, {"same_person": False})
+               for name in ("village", "village_b")]
+    seen = [Api(live_server, name).items("/duplicate-flags", status="open")
+            for name in ("village", "village_b")]
+    judged = Api(live_server, "township").post(verdict, {"same_person": False})
+
+    assert [(r.status_code, r.json()["code"]) for r in refused] == [
+        (403, "DUPLICATE_OUTSIDE_AREA")] * 2
+    assert [[row["id"] for row in rows] for rows in seen] == [[flag["id"]]] * 2
+    assert judged.status_code == 200 and judged.json()["status"] == "not_same"
+    [entry] = Api(live_server, "county").items("/audit", action="duplicate.judged")
+    assert entry["username"] == "township"
 
 
 def test_a_conflict_reaching_outside_the_village_is_decided_by_the_area_covering_both(

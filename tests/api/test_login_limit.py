@@ -54,9 +54,26 @@ def test_only_failed_logins_count(live_server, db):
     assert db.scalar(select(func.count()).select_from(LoginFailure)) == 6  # 3 × (account, address)
 
 
-def test_failures_across_accounts_lock_the_address(live_server):
-    """Issue 13: one password tried on many accounts from one address: the address's limit."""
+def test_failures_across_accounts_lock_the_address(live_server, db):
+    """Issue 13: one password tried on many accounts from one address: the address's limit.
+    Issue 15 (7): the address's lock is audited, with the account name that locked it."""
     statuses = [Api(live_server, f"user{n}", "guess").get("/users").status_code
                 for n in range(7)]
 
     assert statuses == [401] * 6 + [429]
+    locks = db.scalars(select(AuditEntry).where(AuditEntry.action == "login.locked")).all()
+    assert [(e.object_type, e.object_id, e.details["username"]) for e in locks] == [
+        ("address", "127.0.0.1", "user5")]
+
+
+def test_wrong_old_passwords_count_as_failed_logins(live_server, db):
+    """Issue 15 (7): the old password of POST /me/password is checked through the limiter:
+    guessing it locks the account like any failed login (429 LOGIN_THROTTLED)."""
+    county = Api(live_server, "county")
+
+    answers = [county.post("/me/password", {"old_password": f"guess {n}",
+                                            "new_password": "a-better-pass-1"})
+               for n in range(4)]
+
+    assert [a.status_code for a in answers] == [400, 400, 400, 429]
+    assert answers[-1].json()["code"] == "LOGIN_THROTTLED" and "Retry-After" in answers[-1].headers

@@ -1,5 +1,6 @@
 """REST /people (issue 6): the people of the registry inside the user's area, found by
-household or by a full ID number; ID numbers masked for every role but county and admin."""
+household or by a full ID number; ID numbers masked for every role but county and admin.
+Issue 15 (8): the ID number is searched in a POST body (``/people/search``), never in a URL."""
 
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ def test_people_outside_the_area_are_not_found(live_server, seeded):
     other = Api(live_server, "helper_other")
 
     assert other.items("/people") == []
-    assert other.items("/people", id_number=HEAD["a7_id_number"]) == []
+    assert other.people_with_id(HEAD["a7_id_number"]) == []
     assert other.get(f"/people/{person['id']}").status_code == 404
     assert Api(live_server, "helper").get(f"/people/{person['id']}").json()["name"] == "张三"
 
@@ -44,20 +45,35 @@ def test_every_role_finds_a_person_by_full_id_number_but_sees_it_masked(live_ser
     helper = Api(live_server, "helper")
     spaced = " ".join([SPOUSE["a7_id_number"][:6], SPOUSE["a7_id_number"][6:]])
 
-    [found] = helper.items("/people", id_number=spaced)
+    [found] = helper.people_with_id(spaced)
 
     assert found["name"] == "李四" and found["id_number"] == masked(SPOUSE["a7_id_number"])
-    assert helper.items("/people", id_number=SPOUSE["a7_id_number"][:10]) == []  # no prefixes
-    [by_county] = Api(live_server, "county").items("/people",
-                                                  id_number=SPOUSE["a7_id_number"])
+    assert helper.people_with_id(SPOUSE["a7_id_number"][:10]) == []  # no prefixes
+    [by_county] = Api(live_server, "county").people_with_id(SPOUSE["a7_id_number"])
     assert by_county["id_number"] == SPOUSE["a7_id_number"]
+
+
+def test_an_id_number_in_any_api_url_is_refused(live_server, seeded):
+    """Issue 15 (8): an ``id_number`` query parameter would reach every access log: any API
+    request with one answers 400 ID_NUMBER_IN_URL, before authentication and on any route."""
+    post_household(live_server, seeded, [HEAD])
+    county = Api(live_server, "county")
+
+    answers = [county.get("/people", id_number=HEAD["a7_id_number"]),
+               county.get("/households", id_number=HEAD["a7_id_number"]),
+               Api(live_server, None).get("/people", id_number="x"),
+               Api(live_server, None).get("/error-codes", id_number="x")]
+
+    assert [(a.status_code, a.json()["code"]) for a in answers] == [
+        (400, "ID_NUMBER_IN_URL")] * 4
+    assert [p["name"] for p in county.people_with_id(HEAD["a7_id_number"])] == ["张三"]
 
 
 def test_people_filter_by_household_and_sort_and_paginate(live_server, seeded):
     post_household(live_server, seeded, [HEAD, SPOUSE, CHILD])
     post_household(live_server, seeded, [OTHER_HEAD])
     county = Api(live_server, "county")
-    household = county.items("/people", id_number=OTHER_HEAD["a7_id_number"])[0]["household_id"]
+    household = county.people_with_id(OTHER_HEAD["a7_id_number"])[0]["household_id"]
 
     in_household = county.items("/people", household_id=household)
     youngest_first = county.items("/people", sort="-birth_date")
@@ -86,7 +102,7 @@ def test_an_unknown_sort_key_is_a_422_naming_the_allowed_keys(live_server, seede
 def test_a_person_by_id(live_server, seeded):
     post_household(live_server, seeded, [HEAD, SPOUSE])
     county = Api(live_server, "county")
-    [head] = county.items("/people", id_number=HEAD["a7_id_number"])
+    [head] = county.people_with_id(HEAD["a7_id_number"])
 
     got = county.get(f"/people/{head['id']}")
 

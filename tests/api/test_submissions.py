@@ -116,7 +116,7 @@ def test_a_village_user_corrects_an_invalid_submission_and_it_is_taken_in(live_s
     [entry] = Api(live_server, "county").items("/audit", action="submission.corrected")
     assert (entry["username"], entry["object_id"]) == ("village", str(invalid))
     assert entry["details"]["before"] == {"members[2]/a7_id_number": None}
-    people = Api(live_server, "county").items("/people", id_number=SPOUSE["a7_id_number"])
+    people = Api(live_server, "county").people_with_id(SPOUSE["a7_id_number"])
     assert people[0]["household_id"] == body["household_id"]
 
 

@@ -8,7 +8,7 @@ import pytest
 from server.domain.roles import Role
 from tests.support.collect import CollectClient
 from tests.support.rest import OTHER_COUNTY, Api, add_user, total, user_id
-from tests.support.seed import COUNTY, TOWNSHIP, VILLAGE
+from tests.support.seed import COUNTY, PASSWORD, TOWNSHIP, VILLAGE
 
 NEW_HELPER = {"username": "helper_new", "full_name": "王小明", "password": "s3cret-pass-1",
               "role": "helper", "area_code": VILLAGE, "phone": "13900001111"}
@@ -48,22 +48,73 @@ def test_a_county_user_lists_the_users_of_their_county_only(live_server, seeded,
     assert county.get(f"/users/{user_id(db, 'county_next_door')}").status_code == 404
 
 
-def test_a_county_user_creates_a_helper_who_can_then_sign_in(live_server, seeded):
+def test_a_county_user_creates_a_helper_who_must_choose_a_password_first(live_server, seeded):
+    """Issue 15 (7): an account an admin created has a password the admin knows: until its
+    user changes it, the REST API and OpenRosa with that password answer 403
+    PASSWORD_CHANGE_REQUIRED, except who-am-I and the password change; a Collect token of the
+    account works meanwhile (a helper's phone)."""
     county = Api(live_server, "county")
 
     created = county.post("/users", NEW_HELPER)
 
     assert created.status_code == 201, created.text
     body = created.json()
-    assert "password" not in created.text and "argon2" not in created.text
+    assert "password" not in body and "argon2" not in created.text
     assert (body["username"], body["role"], body["area_code"], body["active"]) == (
         "helper_new", "helper", VILLAGE, True)
     assert body["active_tokens"] == 0 and body["area_name"] == "洪罗庙社区"
-    assert Api(live_server, "helper_new", "s3cret-pass-1").get("/areas").status_code == 200
+    assert body["must_change_password"] is True
     [entry] = audit(live_server, action="user.created")
     assert entry["object_id"] == str(body["id"]) and entry["username"] == "county"
     assert entry["details"] == {"username": "helper_new", "role": "helper",
                                 "area_code": VILLAGE}
+    new = Api(live_server, "helper_new", "s3cret-pass-1")
+    token = county.post(f"/users/{body['id']}/tokens", {}).json()["token"]
+
+    before = new.get("/areas")
+    openrosa = CollectClient(live_server, auth=("helper_new", "s3cret-pass-1")).form_list()
+    by_token = CollectClient(live_server, token).form_list()
+    me = new.get("/me").json()
+    changed = new.post("/me/password", {"old_password": "s3cret-pass-1",
+                                        "new_password": "my-own-pass-22"})
+
+    assert (before.status_code, before.json()["code"]) == (403, "PASSWORD_CHANGE_REQUIRED")
+    assert (openrosa.status_code, openrosa.headers["X-Error-Code"]) == (
+        403, "PASSWORD_CHANGE_REQUIRED")
+    assert by_token.status_code == 200
+    assert (me["username"], me["role"], me["must_change_password"]) == (
+        "helper_new", "helper", True)
+    assert changed.status_code == 200 and changed.json()["must_change_password"] is False
+    assert Api(live_server, "helper_new", "my-own-pass-22").get("/areas").status_code == 200
+    assert new.get("/areas").status_code == 401
+    [changed_entry] = audit(live_server, action="user.password_changed")
+    assert changed_entry["username"] == "helper_new"
+
+
+def test_every_user_reads_their_account_and_changes_their_password(live_server, seeded):
+    """Issue 15 (7): GET /me and POST /me/password for every role: the old password is
+    checked (a wrong one is 400 PASSWORD_OLD_WRONG and counts as a failed login), the new one
+    by the policy (PASSWORD_WEAK); the change is audited."""
+    helper = Api(live_server, "helper")
+
+    me = helper.get("/me").json()
+    wrong_old = helper.post("/me/password", {"old_password": "not it",
+                                             "new_password": "a-better-pass-1"})
+    weak = helper.post("/me/password", {"old_password": PASSWORD,
+                                        "new_password": "1234567890"})
+    done = helper.post("/me/password", {"old_password": PASSWORD,
+                                        "new_password": "a-better-pass-1"})
+
+    assert (me["username"], me["role"], me["area_code"], me["must_change_password"]) == (
+        "helper", "helper", VILLAGE, False)
+    assert "phone" not in me and "password" not in me
+    assert (wrong_old.status_code, wrong_old.json()["code"]) == (400, "PASSWORD_OLD_WRONG")
+    assert (weak.status_code, weak.json()["code"]) == (400, "PASSWORD_WEAK")
+    assert done.status_code == 200
+    assert Api(live_server, "helper", "a-better-pass-1").get("/me").status_code == 200
+    assert helper.get("/me").status_code == 401
+    [entry] = audit(live_server, action="user.password_changed")
+    assert entry["object_id"] == str(me["id"])
 
 
 @pytest.mark.parametrize(("changes", "status", "code"), [

@@ -223,7 +223,9 @@ def _households(page, base: str, shot) -> None:
 
 
 def _household_page(page, base: str, shot, suffix: str = "") -> None:
-    page.goto(f"{base}/console/households?id_number={HEAD}")
+    page.goto(f"{base}/console/households")
+    page.get_by_label("成员身份证号码").fill(HEAD)
+    page.get_by_role("button", name="查找").click()
     page.locator("table.households tbody a").first.click()
     pictures = page.locator("ul.pictures img")
     for n in range(pictures.count()):  # load the lazy thumbnails before the full-page shot

@@ -125,6 +125,37 @@ def test_a_new_password_ends_the_other_sessions(live_server, console, db):
         AuditEntry.action == "user.password_changed")) is not None
 
 
+def test_an_account_made_or_reset_by_a_manager_must_choose_its_password_first(
+        live_server, console, db):
+    """Issue 15 (7): a user the county created in the console is sent to 修改密码 from every
+    page until they have chosen their own password; the same after the county resets it."""
+    console.login("county")
+    made = console.post("/users/new", {"username": "newcomer", "full_name": "新来的",
+                                       "role": "village", "area_code": "430421107003",
+                                       "password": "given-by-county-1"})
+    assert made.status_code == 302
+    newcomer = Console(live_server)
+    newcomer.login("newcomer", "given-by-county-1")
+
+    pages = [newcomer.get(path) for path in ("/", "/cases", "/households", "/password")]
+    changed = newcomer.post("/password", {"old_password": "given-by-county-1",
+                                          "new_password": "chosen-by-me-22",
+                                          "new_password_again": "chosen-by-me-22"})
+    after = newcomer.get("/cases")
+    user_page = made.headers["Location"]
+    reset = console.post(user_page.removeprefix("/console") + "/password",
+                         {"password": "reset-by-county-3", "password_again": "reset-by-county-3"})
+    again = Console(live_server)
+    again.login("newcomer", "reset-by-county-3")
+
+    assert all(page.url.endswith("/console/password") for page in pages)
+    assert 'data-error-code="PASSWORD_CHANGE_REQUIRED"' in pages[-1].text
+    assert changed.status_code == 302 and after.url.endswith("/console/cases")
+    assert after.status_code == 200
+    assert reset.status_code == 302
+    assert again.get("/cases").url.endswith("/console/password")
+
+
 def test_the_logout_ends_the_session(console):
     console.login("county")
     token = csrf_token(console.get("/").text)

@@ -10,19 +10,24 @@ import hashlib
 import re
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from media import LocalMediaStore
+from server.areas.models import Area
+from server.areas.services import add_groups
 from server.audit.models import AuditEntry
+from server.auth import issue_token
 from server.domain.fields import ID_NUMBER
+from server.domain.roles import Role
 from server.households.models import Household
 from tests.api.test_conflicts import TWIN
 from tests.api.test_submissions import BAD_SPOUSE
 from tests.support.collect import jpeg_bytes
 from tests.support.console import Console, log_in
 from tests.support.households import CHILD, HEAD, SPOUSE, id_number
-from tests.support.rest import Api, household_of, post_household
-from tests.support.seed import OTHER_TOWNSHIP
+from tests.support.rest import Api, add_user, household_of, post_household
+from tests.support.seed import OTHER_TOWNSHIP, TOWNSHIP
 
 OTHER_HEAD = {**HEAD, "a5_name": "王五", "a7_id_number": id_number("430421", "19700707", 71)}
 OTHER_VILLAGE = f"{OTHER_TOWNSHIP}201"  # 福星村委会, in the other township
@@ -65,7 +70,7 @@ def test_a_county_user_resolves_a_conflict_and_sees_the_audit_entry(page, live_s
     history = page.locator("table.history tbody tr")
     assert history.count() == 1
     assert "county" in history.inner_text() and "随母迁入" in history.inner_text()
-    [child] = Api(live_server, "county").items("/people", id_number=CHILD["a7_id_number"])
+    [child] = Api(live_server, "county").people_with_id(CHILD["a7_id_number"])
     assert child["household_id"] == household_of(live_server, HEAD["a7_id_number"])
 
 
@@ -92,6 +97,31 @@ def test_a_helper_cannot_open_another_villages_household_by_url(page, live_serve
                          SPOUSE["a7_id_number"][:6] + "********" + SPOUSE["a7_id_number"][-4:]]
     assert response.status == 404
     assert _error_code(page) == "NOT_FOUND"
+
+
+def test_the_household_search_by_id_number_is_a_post_that_keeps_the_number_out_of_urls(
+        page, live_server, seeded):
+    """Issue 15 (8): the household list's search by a member's ID number is a form POSTed
+    with its CSRF token: the household is found and the number is in no URL; an ID number in
+    the list's URL is refused (400 ID_NUMBER_IN_URL)."""
+    post_household(live_server, seeded, [HEAD, SPOUSE])
+    post_household(live_server, seeded, [OTHER_HEAD])
+    theirs = household_of(live_server, OTHER_HEAD["a7_id_number"])
+    urls: list[str] = []
+    page.on("request", lambda request: urls.append(request.url))
+    log_in(page, live_server, "village")
+
+    page.goto(f"{live_server}/console/households")
+    page.get_by_label("成员身份证号码").fill(OTHER_HEAD["a7_id_number"])
+    page.get_by_role("button", name="查找").click()
+    listed = page.locator("table.households tbody tr[data-household-id]")
+    expect(listed).to_have_count(1)
+    found = listed.first.get_attribute("data-household-id")
+    refused = page.goto(f"{live_server}/console/households?id_number={HEAD['a7_id_number']}")
+
+    assert found == theirs
+    assert not any(OTHER_HEAD["a7_id_number"] in url for url in urls)
+    assert refused.status == 400 and _error_code(page) == "ID_NUMBER_IN_URL"
 
 
 def test_a_thumbnail_is_made_once_then_served_from_the_media_store(live_server, seeded, db,
@@ -174,3 +204,32 @@ def test_a_likely_duplicate_is_judged_and_the_verdict_audited(live_server, seede
     assert judged.status_code == 302
     assert 'data-status="not_same"' in after and 'data-action="duplicate.judged"' in after
     assert helper.get(f"/duplicates/{flag['id']}").status_code == 403
+
+
+def test_a_likely_duplicate_across_two_villages_is_read_only_for_either_village(
+        live_server, seeded, db):
+    """Issue 15 (9): the console shows a flag spanning two villages to a village reviewer
+    without the verdict form, and refuses a verdict posted anyway (403
+    DUPLICATE_OUTSIDE_AREA); the township decides it."""
+    other_village = f"{TOWNSHIP}200"
+    add_groups(db, db.get(Area, other_village), ["第一村民小组"])
+    helper_b = add_user(db, "helper_b", Role.HELPER, other_village)
+    seeded.tokens["helper_b"] = issue_token(db, helper_b)
+    db.commit()
+    post_household(live_server, seeded, [HEAD, SPOUSE])
+    post_household(live_server, seeded, [TWIN], username="helper_b", village=other_village)
+    [flag] = Api(live_server, "county").items("/duplicate-flags")
+    village, township = Console(live_server), Console(live_server)
+    village.login("village")
+    township.login("township")
+
+    shown = village.get(f"/duplicates/{flag['id']}").text
+    refused = village.post(f"/duplicates/{flag['id']}/judge", {"same_person": "0"})
+    offered = township.get(f"/duplicates/{flag['id']}").text
+    judged = township.post(f"/duplicates/{flag['id']}/judge", {"same_person": "0"})
+
+    assert 'data-error-code="DUPLICATE_OUTSIDE_AREA"' in shown
+    assert 'name="same_person"' not in shown
+    assert refused.status_code == 403
+    assert 'data-error-code="DUPLICATE_OUTSIDE_AREA"' in refused.text
+    assert 'name="same_person"' in offered and judged.status_code == 302

@@ -150,7 +150,7 @@ def test_a_not_the_same_person_verdict_is_remembered_by_the_recheck(session, hel
     near = "43042219800101011"
     submit(session, helper, seeded, [{**HEAD, "a7_id_number": near + check_character(near)}])
     flag = session.scalar(select(DuplicateFlag))
-    judge_duplicate(session, flag.id, same_person=False, user_id=helper.id)
+    judge_duplicate(session, flag.id, same_person=False, user=helper)
     session.commit()
 
     report = recheck_registry(session)

@@ -181,7 +181,7 @@ def test_a_likely_duplicate_shows_both_households(session, store, seeded):
 
     assert {detail.household_a.id, detail.household_b.id} == {first, second}
     assert session.scalars(flags_query(village, {"household_id": first})).all() == [flag]
-    dedup.judge_duplicate(session, flag.id, False, village.id)
+    dedup.judge_duplicate(session, flag.id, False, village)
     session.commit()
     [entry] = flag_detail(session, village, flag.id, TODAY).history
     assert entry.details["status"] == "not_same"

@@ -46,6 +46,13 @@ class Api:
         assert response.status_code == 200, response.text
         return response.json()
 
+    def people_with_id(self, id_number: str) -> list[dict]:
+        """The exact-ID search (``POST /people/search``: the number in the body, not the URL)."""
+        response = self.http.post(f"{self.base}/people/search", json={"id_number": id_number},
+                                  timeout=HTTP_TIMEOUT)
+        assert response.status_code == 200, response.text
+        return response.json()
+
 
 def total(response: requests.Response) -> int:
     """The item count of a paginated answer (X-Pagination header)."""
@@ -70,7 +77,7 @@ def post_household(live_server: str, seeded, members: list[dict], *, username: s
 
 def household_of(live_server: str, id_number: str) -> str:
     """The registered household of a person, looked up as a county user."""
-    [person] = Api(live_server, "county").items("/people", id_number=id_number)
+    [person] = Api(live_server, "county").people_with_id(id_number)
     return person["household_id"]
 
 

@@ -16,6 +16,7 @@ from server.domain.dedup import (
     Registry,
     Resolution,
     decide,
+    decides_flag,
     likely_same,
 )
 from server.domain.idnumber import check_character
@@ -183,3 +184,12 @@ def test_likely_duplicates_need_name_birth_and_one_digit():
     assert not likely_same(a, PersonKey("430421198001020011", "张三"))  # other birth date
 
 
+def test_a_flag_spanning_two_areas_is_decided_by_an_area_containing_both():
+    """Issue 15 (9): either village alone may not decide a flag whose people live in two
+    villages; their township and the county may; a person in no household does not count."""
+    a, b = "430421107003", "430421107200"
+
+    assert not decides_flag(a, a, b) and not decides_flag(b, a, b)
+    assert decides_flag("430421107", a, b) and decides_flag("430421", a, b)
+    assert not decides_flag("430421201", a, b)
+    assert decides_flag(a, a, a) and decides_flag(a, a, None) and decides_flag(a, None, None)

@@ -18,8 +18,14 @@ WINDOW = timedelta(minutes=15)
     ("x" * 129, "PASSWORD_WEAK"),
     ("Zhang.San1", "PASSWORD_WEAK"),  # the username, in other case
     ("密码要足够长才安全好吗", None),  # ten Chinese characters
+    ("13812345678", "PASSWORD_WEAK"),  # digits alone: a phone number
+    ("aaaaaaaaaaaa", "PASSWORD_WEAK"),  # too few different characters
+    ("ababababab", "PASSWORD_WEAK"),
+    ("Password123", "PASSWORD_WEAK"),  # a common password, in any case
+    ("fangpin-demo", "PASSWORD_WEAK"),  # the demo's, printed in the README
 ])
-def test_a_new_password_has_ten_characters_and_is_not_the_username(password, code):
+def test_a_new_password_is_long_not_the_username_nor_simple(password, code):
+    """Issue 15 (7): the minimum password policy."""
     assert password_problem(password, "zhang.san1") == code
 
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from server.domain.personal import shown_id_number, shown_phone
+from server.domain.personal import redact, shown_id_number, shown_phone
+from tests.unit.domain.test_idnumber import valid_ids
 
 ID = "430421198001010011"
 PHONE = "13812345678"
@@ -35,3 +38,50 @@ def test_phones_are_in_full_for_those_who_call_the_household(role, user_area, ho
     """SPEC §7: phones in full for the household's village users and helpers, county, admin."""
     shown = shown_phone(PHONE, role, user_area, household_area)
     assert shown == (PHONE if full else "138****5678")
+
+
+# --- redact: what a log line may hold (issue 15, point 8) ---------------------------------------
+
+# Text a log line is made of, without digits or the characters of a secret's pair: Chinese,
+# letters, spaces and punctuation.
+_PLAIN = st.text(alphabet=st.characters(
+    categories=("L", "Zs", "P"), exclude_characters="=\"'/"), max_size=60)
+_ANY = st.text(max_size=40)
+
+
+@given(valid_ids(), _ANY, _ANY)
+def test_a_valid_id_number_never_survives_redaction(number, before, after):
+    """Whatever surrounds it (digits too), a valid ID number is not in the redacted text."""
+    assert number not in redact(before + number + after)
+
+
+@given(_PLAIN)
+def test_plain_text_is_left_as_it_is(text):
+    assert redact(text) == text
+
+
+@given(st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True), _PLAIN, _PLAIN)
+def test_a_mobile_number_between_words_is_masked(phone, before, after):
+    redacted = redact(f"{before} {phone} {after}")
+    assert phone not in redacted and phone[:3] + "****" + phone[-4:] in redacted
+
+
+@pytest.mark.parametrize(("line", "secret"), [
+    ('"GET /key/Yk3-_tokenABC/formList HTTP/1.1" 200', "Yk3-_tokenABC"),
+    ("POST /key/Yk3-_tokenABC/submission?deviceID=collect:x", "Yk3-_tokenABC"),
+    ("username=county&password=correct horse", "correct"),
+    ("?token=s3cr3t-t0ken&page=2", "s3cr3t-t0ken"),
+    ('{"old_password": "hunter2-long", "new_password": "n\\"ew-pass"}', "hunter2-long"),
+    ('{"old_password": "hunter2-long", "new_password": "n\\"ew-pass"}', "ew-pass"),
+    ("Authorization: Basic Y291bnR5OmNvcnJlY3Q=", "Y291bnR5OmNvcnJlY3Q="),
+])
+def test_tokens_and_passwords_are_masked(line, secret):
+    assert secret not in redact(line)
+
+
+def test_what_stays_readable():
+    """The area of a masked ID number, the time, the route, the status and sizes stay."""
+    line = "2026-12-06T08:00:01Z GET /api/v1/people/<id:person_id> 200 1834 id 430421198001010012"
+    assert redact(line) == ("2026-12-06T08:00:01Z GET /api/v1/people/<id:person_id> 200 1834 id "
+                            "430421************")
+
