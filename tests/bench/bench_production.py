@@ -130,12 +130,17 @@ def prepare_database(server_url: str, name: str) -> Database:
     return Database(url, dsn, name, seeded.tokens["helper"], seeded.form_versions["household"])
 
 
-def environment(db: Database, endpoint: str, bucket: str, folder: Path, mode: str) -> dict:
-    return {
-        "DATABASE_URL": db.url, "MEDIA_STORE": f"s3://{bucket}/media",
+def environment(db: Database, endpoint: str | None, bucket: str, folder: Path,
+                mode: str) -> dict:
+    """The instances' settings; media in S3, or (``endpoint`` None) in a local folder."""
+    media = {"MEDIA_STORE": str(folder / "media")} if endpoint is None else {
+        "MEDIA_STORE": f"s3://{bucket}/media",
         "S3_ENDPOINT_URL": endpoint, "S3_REGION": REGION,
         "S3_ACCESS_KEY_ID": CREDENTIALS["aws_access_key_id"],
         "S3_SECRET_ACCESS_KEY": CREDENTIALS["aws_secret_access_key"],
+    }
+    return {
+        "DATABASE_URL": db.url, **media,
         "TAKE_IN": mode, "TRUSTED_PROXIES": "1", "SECRET_KEY": "bench-production",
         "FANGPIN_INSTANCE": str(folder / "instance"), "PUBLIC_URL": "https://127.0.0.1",
         "WEB_MAX_REQUESTS": "1000000",  # no recycled worker in the middle of the soak's samples
@@ -418,6 +423,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="fangpin worker processes in queue mode (default 2)")
     parser.add_argument("--worker-args", default="",
                         help="extra arguments of fangpin worker, e.g. '--busy-rate 0'")
+    parser.add_argument("--media", choices=("s3", "local"), default="s3",
+                        help="media store: S3 (moto_server, default) or a local folder")
     parser.add_argument("--soak-seconds", type=float,
                         help="soak length (default 600; --quick 60; 0: no soak)")
     parser.add_argument("--soak-rate", type=float, default=20.0,
@@ -450,7 +457,8 @@ def header(args) -> str:
         f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}",
         f"stack: nginx (deploy/nginx/fangpin.conf, TLS) → {args.instances} gunicorns "
         f"(deploy/gunicorn.conf.py, {args.web_workers} worker × {args.web_threads} threads each)"
-        f", PostgreSQL (fsync on), moto S3; queue mode: {args.take_in_workers} fangpin worker "
+        f", PostgreSQL (fsync on), media {'moto S3' if args.media == 's3' else 'local'}; "
+        f"queue mode: {args.take_in_workers} fangpin worker "
         f"{args.worker_args or '(default pacing)'}",
         f"bursts: concurrency {args.concurrency}, {args.n} XML-only and {args.n_media} with "
         f"~320 KB of media, new households of 3; latency ms, client to nginx over TLS",
@@ -467,15 +475,16 @@ def main(argv: list[str] | None = None) -> int:
     soak: Soak | None = None
     with contextlib.ExitStack() as stack:
         work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="fangpin-prod-")))
-        print("starting PostgreSQL and S3…", flush=True)
+        print("starting PostgreSQL and the media store…", flush=True)
         server_url = stack.enter_context(running_postgres(durable=True))
-        endpoint = stack.enter_context(running_s3(work))
+        endpoint = stack.enter_context(running_s3(work)) if args.media == "s3" else None
         print(header(args), flush=True)
         print(BURST_HEAD, flush=True)
         for mode in args.modes:
             db = prepare_database(server_url, f"fangpin_{mode}")
             bucket = f"fangpin-{mode}"
-            s3_client(endpoint).create_bucket(Bucket=bucket)
+            if endpoint:
+                s3_client(endpoint).create_bucket(Bucket=bucket)
             folder = work / mode
             folder.mkdir()
             workers = args.take_in_workers if mode == "queue" else 0
