@@ -7,7 +7,8 @@ export PORT
 PYTEST_WORKERS ?= auto
 
 .PHONY: run test lint bench bench-quick bench-registry bench-registry-quick bench-console \
-	bench-console-quick bench-exports bench-exports-quick bench-printing system-deps clean
+	bench-console-quick bench-exports bench-exports-quick bench-printing bench-production \
+	bench-production-quick system-deps clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -100,6 +101,15 @@ bench-exports-quick: system-deps $(VENV)/.installed
 # The printed forms (docs/benchmarks.md): one 附件3, and a village of 200 households as one PDF.
 bench-printing: system-deps $(VENV)/.installed
 	$(PY) -m tests.bench.bench_printing
+
+# The production path (issue 15.13): concurrency 64 through nginx (TLS) to two gunicorns, both
+# take-in modes, XML only and with media; then a soak of 20/s for 10 minutes (RSS, fds, PostgreSQL
+# connections sampled every 10 s). Needs nginx (system-deps).
+bench-production: system-deps $(VENV)/.installed
+	$(PY) -m tests.bench.bench_production
+
+bench-production-quick: system-deps $(VENV)/.installed
+	$(PY) -m tests.bench.bench_production --quick
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .hypothesis .ruff_cache tests/engine/node_modules

@@ -222,7 +222,11 @@ def apply_pending_command(retry_failed: bool) -> None:
               help="submissions per second that make a burst the worker waits out (0: never)")
 @click.option("--max-backlog", default=5000, show_default=True,
               help="backlog at which the worker takes in even during a burst")
-def worker_command(batch: int, poll: float, busy_rate: int, max_backlog: int) -> None:
+@click.option("--max-lag", default=30.0, show_default=True,
+              help="seconds the oldest waiting submission waits before the worker takes in "
+                   "even during a burst (a steady rate above --busy-rate cannot stall it)")
+def worker_command(batch: int, poll: float, busy_rate: int, max_backlog: int,
+                   max_lag: float) -> None:
     """Take received submissions into the registry as they arrive (TAKE_IN=queue)."""
     import logging
 
@@ -237,7 +241,7 @@ def worker_command(batch: int, poll: float, busy_rate: int, max_backlog: int) ->
     click.echo(f"登记工作进程已启动（每批 {batch} 份，空闲时每 {poll} 秒检查一次）")
     try:
         run_worker(database(), batch=batch, poll=poll,
-                   pacing=Pacing(busy_rate, max_backlog), on_batch=report)
+                   pacing=Pacing(busy_rate, max_backlog, max_lag), on_batch=report)
     except KeyboardInterrupt:
         click.echo("登记工作进程已停止")
 

@@ -15,7 +15,7 @@ Two modes, chosen by the ``TAKE_IN`` setting:
   marked ``failed`` with its error (review queue; ``fangpin apply-pending --failed`` retries it)
   and the worker goes on with the next one.
   Phones come first: during a burst of submissions the worker waits for the burst to end
-  (``Pacing``), unless the backlog grows past a limit.
+  (``Pacing``), unless the backlog grows past a limit or its oldest has waited too long.
 
 ODK Central makes the same choice for its entities (a worker processes submission events after
 the response); here it is a setting because a single-machine county server is simpler inline.
@@ -136,20 +136,40 @@ class Pacing:
 
     busy_rate: int = 20  # submissions received in the last second that make a burst (0: never)
     max_backlog: int = 5000  # past this many waiting, the worker takes in even during a burst
+    max_lag: float = 30.0  # past this many seconds waited by the oldest, it takes in all the same
+
+    def waits(self, recent: int, backlog: int, oldest_waited: float) -> bool:
+        """Whether the worker waits, with ``recent`` submissions received in the last second,
+        ``backlog`` waiting, the oldest of them for ``oldest_waited`` seconds.
+
+        A burst is waited out: the phones get the CPU and the disk, and its take-in comes after.
+        But a burst ends, and a steady rate at or above ``busy_rate`` does not: waiting for it
+        to end would leave the registry behind until the backlog reached ``max_backlog`` and
+        keep it there (at 20/s, four minutes behind for as long as the rate holds). So the
+        worker also takes in once the oldest waiting submission has waited ``max_lag`` seconds:
+        a burst shorter than that is still waited out whole; under a rate that lasts, the
+        registry lags the phones by about ``max_lag`` and no more.
+        """
+        if self.busy_rate <= 0 or recent < self.busy_rate:
+            return False
+        return backlog < self.max_backlog and oldest_waited < self.max_lag
 
 
 def in_burst(session: Session, pacing: Pacing) -> bool:
-    """Phones are sending a burst, and the backlog is still small enough to wait."""
+    """Phones are sending a burst, and the backlog is still small and young enough to wait."""
     if pacing.busy_rate <= 0:
         return False
-    since = utcnow() - timedelta(seconds=1)
+    now = utcnow()
     recent = session.scalar(select(func.count()).select_from(Submission)
-                            .where(Submission.received_at > since))
+                            .where(Submission.received_at > now - timedelta(seconds=1)))
     if recent < pacing.busy_rate:
         return False
-    backlog = session.scalar(select(func.count()).select_from(Submission)
-                             .where(Submission.state == SubmissionState.RECEIVED))
-    return backlog < pacing.max_backlog
+    received = Submission.state == SubmissionState.RECEIVED
+    backlog = session.scalar(select(func.count()).select_from(Submission).where(received))
+    oldest = session.scalar(select(Submission.received_at).where(received)
+                            .order_by(Submission.id).limit(1))
+    waited = (now - oldest).total_seconds() if oldest is not None else 0.0
+    return pacing.waits(recent, backlog, waited)
 
 
 @dataclass
@@ -179,7 +199,9 @@ def run_worker(database: Database, *, batch: int = 100, poll: float = 0.5,
     Phones come first: while a burst is arriving (``pacing.busy_rate`` submissions in the last
     second) the worker waits, so that answering the phones gets the CPU and the disk, and takes
     the backlog in when the burst is over — or at once, when the backlog reaches
-    ``pacing.max_backlog``. A trickle is taken in as it arrives.
+    ``pacing.max_backlog`` or its oldest submission has waited ``pacing.max_lag`` seconds (so
+    that a steady rate above ``busy_rate`` cannot hold the take-in back for good; see
+    ``Pacing.waits``). A trickle is taken in as it arrives.
 
     A take-in that raises marks its submission ``failed``; one whose take-in raised even so
     (not the database's absence) is not retried by this worker again (so one bad submission

@@ -410,6 +410,42 @@ def settle(setup: Setup) -> None:
         conn.execute("CHECKPOINT")
 
 
+def table_sizes(dsn: str) -> list[tuple[str, int, int, int, int]]:
+    """(table, rows, heap bytes, index bytes, total bytes incl. TOAST) of every table of the
+    public schema over 1 MiB or among the registry's main tables, largest first."""
+    main = ("households", "persons", "survey_versions", "submissions")
+    with psycopg.connect(dsn) as conn:
+        found = conn.execute(
+            "SELECT c.relname, pg_relation_size(c.oid), pg_indexes_size(c.oid), "
+            "pg_total_relation_size(c.oid) FROM pg_class c JOIN pg_namespace n "
+            "ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind = 'r' "
+            "AND (pg_total_relation_size(c.oid) > 1048576 OR c.relname = ANY(%s)) "
+            "ORDER BY pg_total_relation_size(c.oid) DESC", [list(main)]).fetchall()
+        return [(name, conn.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0],
+                 heap, index, total) for name, heap, index, total in found]
+
+
+def print_table_sizes(dsn: str) -> None:
+    """The database's size at this registry size: what docs/scaling.md quotes per person."""
+    sizes = table_sizes(dsn)
+    people, households = count_people(dsn)
+    with psycopg.connect(dsn) as conn:
+        database = conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]
+    mib = 1024 * 1024
+    print(f"  table sizes ({people:,} people, {households:,} households; "
+          f"database {database / mib:,.1f} MiB):")
+    print(f"    {'table':<22} {'rows':>11} {'heap MiB':>9} {'idx MiB':>9} {'total MiB':>10} "
+          f"{'B/row':>6}")
+    for name, rows, heap, index, total in sizes:
+        print(f"    {name:<22} {rows:>11,} {heap / mib:>9.1f} {index / mib:>9.1f} "
+              f"{total / mib:>10.1f} {total / rows if rows else 0:>6.0f}")
+    if people:
+        total = sum(t for *_, t in sizes)
+        print(f"    all listed tables {total / mib:,.1f} MiB = {total / people:,.0f} B per "
+              f"person, {total / max(households, 1):,.0f} B per household; database "
+              f"{database / people:,.0f} B per person", flush=True)
+
+
 # --- submissions ------------------------------------------------------------------------------
 
 
@@ -419,15 +455,19 @@ def _labour_skill(birth: date) -> str:
 
 
 def survey_xml(version: str, members: list[Member], area: str, phone: str,
-               instance_id: str) -> bytes:
+               instance_id: str, resurveys: str | None = None) -> bytes:
+    """A household survey; ``resurveys`` makes it the form's re-survey of that household
+    (``resurvey`` = 是, the household picked, the entity updated), else a new household."""
     address = {"addr_county": area[:6], "addr_township": area[:9], "addr_village": area[:12]}
     if len(area) > 12:
         address["addr_group"] = area
     household = {**HOUSEHOLD_ANSWERS, **address, "phone": phone}
+    if resurveys:
+        household = {"resurvey": "01", "household": resurveys, **household}
     roster = [{"a5_name": m.name, "a7_id_number": m.id_number, "a8_relation": m.relation,
                "a14_labour_skill": _labour_skill(m.birth), "a17_basic_medical_insurance": "01"}
               for m in members]
-    return form_instance("household", version, household, roster, instance_id)
+    return form_instance("household", version, household, roster, instance_id, resurveys)
 
 
 @dataclass
@@ -437,15 +477,18 @@ class Batch:
     resurveys: dict[str, str] = field(default_factory=dict)  # instance_id → household id
 
 
-def registry_households(dsn: str, count: int, exclude: set[str]) -> list[GeneratedHousehold]:
-    """``count`` random households of the registry with their people (head first)."""
+def registry_households(dsn: str, count: int, exclude: set[str],
+                        within: str = "") -> list[GeneratedHousehold]:
+    """``count`` random households of the registry with their people (head first), living in
+    the area ``within`` (a code prefix: the helper may only re-survey households of theirs)."""
     with psycopg.connect(dsn) as conn:
         rows = conn.execute(
             "SELECT h.id, h.area_code, coalesce(h.phone, '13800000000'), p.id_number, p.name, "
             "p.sex, p.birth_date, p.relation FROM (SELECT id, area_code, phone FROM households "
-            "WHERE latest_survey_id IS NOT NULL AND NOT (id = ANY(%s)) ORDER BY random() "
-            "LIMIT %s) h JOIN persons p ON p.household_id = h.id "
-            "ORDER BY h.id, p.relation <> '01', p.id", [list(exclude), count]).fetchall()
+            "WHERE latest_survey_id IS NOT NULL AND NOT (id = ANY(%s)) AND area_code LIKE %s "
+            "ORDER BY random() LIMIT %s) h JOIN persons p ON p.household_id = h.id "
+            "ORDER BY h.id, p.relation <> '01', p.id",
+            [list(exclude), within + "%", count]).fetchall()
     found: dict[str, GeneratedHousehold] = {}
     for hid, area, phone, id_number, name, sex, birth, relation in rows:
         household = found.setdefault(hid, GeneratedHousehold(hid, area, phone, []))
@@ -465,7 +508,7 @@ def build_batch(setup: Setup, people: People, count: int, existing: list[Generat
     for household, existing_id in items:
         instance_id = f"uuid:{uuid.uuid4()}"
         xml = survey_xml(setup.version, household.members, household.area, household.phone,
-                         instance_id)
+                         instance_id, existing_id)
         batch.bodies.append(submission_body(xml))
         batch.instance_ids.append(instance_id)
         if existing_id:
@@ -631,7 +674,7 @@ def measure_size(args, setup: Setup, people: People, settings: GunicornSettings,
             raise RuntimeError(f"warm-up failed: {result.failures[:3]}\n{server.log_tail()}")
         people_now, _ = count_people(setup.dsn)
         for conc in args.concurrency:
-            existing = registry_households(setup.dsn, resurveys, surveyed)
+            existing = registry_households(setup.dsn, resurveys, surveyed, VILLAGE)
             surveyed.update(h.id for h in existing)
             batch = build_batch(setup, people, args.n, existing, rng)
             result = measured_load(server, meter, path, batch.bodies, conc)
@@ -695,6 +738,7 @@ def main(argv: list[str] | None = None) -> int:
                       f"near-duplicates so far", flush=True)
             else:
                 settle(setup)
+            print_table_sizes(setup.dsn)
             print(TABLE_HEAD, flush=True)
             measures += measure_size(args, setup, people, settings, meter, work, rng, surveyed)
 
@@ -710,6 +754,8 @@ def main(argv: list[str] | None = None) -> int:
         for i, (seconds, report) in enumerate(recheck, 1):
             print(f"  run {i}: {seconds:.1f} s  people {report.people:,}  groups "
                   f"{report.groups:,}  new_flags {report.new_flags:,}", flush=True)
+        print("\nat the end (after the submissions and the re-check):")
+        print_table_sizes(setup.dsn)
 
     print("\n" + "=" * 78)
     for size, load in loads:

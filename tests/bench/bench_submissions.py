@@ -50,6 +50,7 @@ import threading
 import time
 import uuid
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -548,8 +549,17 @@ def measured_load(
     return result
 
 
-def run_load(port: int, path: str, bodies: list[Body], concurrency: int) -> LoadResult:
-    """POST every body, ``concurrency`` threads each with one keep-alive connection."""
+Connect = Callable[[], http.client.HTTPConnection]
+
+
+def run_load(port: int, path: str, bodies: list[Body], concurrency: int,
+             connect: Connect | None = None) -> LoadResult:
+    """POST every body, ``concurrency`` threads each with one keep-alive connection: plain HTTP
+    to ``port`` on 127.0.0.1, or what ``connect`` opens (HTTPS through a proxy)."""
+    if connect is None:
+        def connect() -> http.client.HTTPConnection:
+            return http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+
     result = LoadResult()
     lock = threading.Lock()
     indexes = iter(range(len(bodies)))
@@ -560,7 +570,7 @@ def run_load(port: int, path: str, bodies: list[Body], concurrency: int) -> Load
             return next(indexes, None)
 
     def client() -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        conn = connect()
         latencies, failures = [], []
         start.wait()
         while (i := next_index()) is not None:
@@ -573,7 +583,7 @@ def run_load(port: int, path: str, bodies: list[Body], concurrency: int) -> Load
             except (OSError, http.client.HTTPException) as exc:
                 failures.append(f"{type(exc).__name__}: {exc}")
                 conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+                conn = connect()
                 continue
             latencies.append(time.perf_counter() - began)
             if response.status != 201:

@@ -125,12 +125,14 @@ def _wait_for(url: str, process: subprocess.Popen, log: Path, timeout: float = 6
 
 @contextmanager
 def running_stack(folder: Path, environment: dict[str, str], *, instances: int = 2,
-                  workers: int = 2, worker_args: tuple[str, ...] = ()) -> Iterator[Stack]:
-    """Start ``instances`` gunicorns (deploy/gunicorn.conf.py, one worker process of 4
-    threads each, to fit the test machine), ``workers`` ``fangpin worker`` processes and nginx
-    with the shipped site in front; stop them all afterwards."""
+                  workers: int = 2, worker_args: tuple[str, ...] = (), web_workers: int = 1,
+                  web_threads: int = 4) -> Iterator[Stack]:
+    """Start ``instances`` gunicorns (deploy/gunicorn.conf.py, each ``web_workers`` worker
+    processes of ``web_threads`` threads: by default one of 4, to fit the test machine),
+    ``workers`` ``fangpin worker`` processes and nginx with the shipped site in front; stop them
+    all afterwards."""
     env = {**os.environ, **environment, "PYTHONPATH": str(PROJECT_ROOT),
-           "WEB_WORKERS": "1", "WEB_THREADS": "4"}
+           "WEB_WORKERS": str(web_workers), "WEB_THREADS": str(web_threads)}
     processes: dict[str, subprocess.Popen] = {}
     logs = []
 

@@ -198,3 +198,22 @@ def test_a_burst_of_phones_is_waited_out_unless_the_backlog_grows_too_large(clie
     db.execute(update(Submission).values(received_at=utcnow() - timedelta(seconds=2)))
     db.commit()
     assert not in_burst(db, Pacing(busy_rate=3, max_backlog=10))  # the burst is over
+
+
+def test_a_steady_rate_is_not_waited_out_once_the_oldest_has_waited_max_lag(client, seeded, db):
+    from server.db import utcnow
+    from server.intake.worker import Pacing, in_burst
+
+    for _ in range(3):
+        client.submit(household_xml(seeded, [HEAD, SPOUSE]))
+    db.execute(update(Submission).values(received_at=utcnow()))
+    db.commit()
+    pacing = Pacing(busy_rate=3, max_backlog=10, max_lag=30)
+    assert in_burst(db, pacing)
+
+    oldest = db.scalar(select(func.min(Submission.id)))
+    db.execute(update(Submission).where(Submission.id == oldest)
+               .values(received_at=utcnow() - timedelta(seconds=31)))
+    client.submit(household_xml(seeded, [HEAD, SPOUSE]))  # the rate goes on
+    db.commit()
+    assert not in_burst(db, pacing)  # the oldest has waited long enough: take in
