@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
@@ -238,12 +238,18 @@ def worker_command(batch: int, poll: float, busy_rate: int, max_backlog: int,
         click.echo(f"登记 {batch_report.taken} 份：{batch_report.states}"
                    + (f"，失败 {batch_report.failed}" if batch_report.failed else ""))
 
+    # systemd stops a service with SIGTERM: the batch under way commits (or rolls back whole)
+    # and the worker exits 0, as for Ctrl-C, instead of dying mid-transaction.
+    import signal
+    import threading
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
     click.echo(f"登记工作进程已启动（每批 {batch} 份，空闲时每 {poll} 秒检查一次）")
-    try:
-        run_worker(database(), batch=batch, poll=poll,
+    with suppress(KeyboardInterrupt):
+        run_worker(database(), batch=batch, poll=poll, stop=stop,
                    pacing=Pacing(busy_rate, max_backlog, max_lag), on_batch=report)
-    except KeyboardInterrupt:
-        click.echo("登记工作进程已停止")
+    click.echo("登记工作进程已停止")
 
 
 @main.command("jobs")

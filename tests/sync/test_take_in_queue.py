@@ -142,8 +142,10 @@ def test_an_unknown_take_in_mode_is_refused_at_start():
         create_app({"TAKE_IN": "later"})
 
 
-def test_the_worker_command_runs_beside_the_server(client, seeded, db, app_config):
-    """`fangpin worker` as production starts it: a process of its own, stopped by Ctrl-C."""
+@pytest.mark.parametrize("stop_signal", ["SIGINT", "SIGTERM"])
+def test_the_worker_command_runs_beside_the_server(client, seeded, db, app_config, stop_signal):
+    """`fangpin worker` as production starts it: a process of its own, stopped by Ctrl-C or by
+    systemd's SIGTERM, and then it says so and exits 0."""
     import os
     import signal
     import subprocess
@@ -166,8 +168,9 @@ def test_the_worker_command_runs_beside_the_server(client, seeded, db, app_confi
         while db.scalar(select(Submission.state)) != "applied" and time.monotonic() < deadline:
             time.sleep(0.1)
             db.rollback()
-        worker.send_signal(signal.SIGINT)
+        worker.send_signal(getattr(signal, stop_signal))
         output = worker.communicate(timeout=20)[0]
+        assert worker.returncode == 0, output
     finally:
         if worker.poll() is None:  # never leak the worker, whatever failed above
             worker.terminate()
