@@ -8,6 +8,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from server.households.models import Household
 from server.pipeline.models import Case
@@ -58,8 +59,9 @@ def test_a_county_user_sees_the_counts_change_after_approving_a_case(page, live_
     log_in(page, live_server, "county")
     page.get_by_role("navigation", name="主导航").get_by_role("link", name="统计看板").click()
     before = _numbers(page)
-    page.wait_for_function("document.querySelectorAll('.chart[data-drawn]').length === "
-                           "document.querySelectorAll('.chart').length")
+    # every chart drawn (a locator expectation: a string predicate would be evaluated in the
+    # page, which its Content-Security-Policy may refuse)
+    expect(page.locator(".chart:not([data-drawn])")).to_have_count(0, timeout=30_000)
     drawn = page.locator(".chart[data-drawn]").count()
 
     county = Api(live_server, "county")
