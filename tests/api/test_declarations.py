@@ -66,8 +66,8 @@ def survey(live_server, seeded, members, username="helper", village=VILLAGE,
     response = CollectClient(live_server, seeded.tokens[username]).submit(xml)
     assert response.status_code == 201, response.text
     county = api(live_server, "county")
-    people = county.get(f"{county.base}/people",
-                        params={"id_number": members[0]["a7_id_number"]}, timeout=10).json()
+    people = county.post(f"{county.base}/people/search",
+                         json={"id_number": members[0]["a7_id_number"]}, timeout=10).json()
     assert people and people[0]["household_id"], "the survey was not taken in"
     return people[0]["household_id"]
 
