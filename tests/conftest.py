@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import itertools
 import shutil
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +21,6 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 import sqlalchemy.orm
-from werkzeug.serving import make_server
 
 from server import create_app
 from server.config import PROJECT_ROOT
@@ -36,6 +34,7 @@ from tests.support.postgres import (
 )
 from tests.support.s3server import running_s3_server
 from tests.support.seed import Seeded, seed
+from tests.support.serving import serving
 
 XLSFORMS = PROJECT_ROOT / "xlsforms"
 BACKENDS = ("sqlite", "postgresql")
@@ -238,9 +237,5 @@ def rolled_back_session(backend, shared_engines, templates, request,
 @pytest.fixture
 def live_server(app) -> Iterator[str]:
     """The app behind a real HTTP server on 127.0.0.1; yields its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
+    with serving(app) as url:
+        yield url

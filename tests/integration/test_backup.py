@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from werkzeug.serving import make_server
 
 from media import LocalMediaStore, S3MediaStore
 from server import create_app
@@ -27,6 +26,7 @@ from tests.integration.test_registry import HEAD, SPOUSE
 from tests.support.collect import CollectClient, jpeg_bytes, png_bytes
 from tests.support.households import id_number
 from tests.support.s3server import CREDENTIALS, REGION, s3_client
+from tests.support.serving import serving
 from tests.sync.test_submission_registry import household_xml
 
 HOUSEHOLDS = 3
@@ -57,18 +57,6 @@ def application(database_url: str, store: dict) -> Iterator:
         yield app
     finally:
         app.extensions["fangpin.db"].engine.dispose()
-
-
-@contextmanager
-def serving(app) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join()
 
 
 def send_households(app, seeded, count: int = HOUSEHOLDS, start: int = 0) -> None:

@@ -6,10 +6,8 @@ import os
 import re
 import subprocess
 import sys
-import threading
 
 import sqlalchemy as sa
-from werkzeug.serving import make_server
 
 from server import create_app
 from server.accounts import collect
@@ -20,6 +18,7 @@ from server.domain.pipeline import STEPS
 from server.pipeline.deadlines import overdue_condition
 from server.pipeline.models import Case
 from tests.support.collect import CollectClient, parse_form_list
+from tests.support.serving import serving
 
 
 def _run_demo(instance, public_url: str | None) -> subprocess.CompletedProcess:
@@ -117,12 +116,8 @@ def test_a_demo_helper_can_list_forms_with_the_printed_url(tmp_path):
     token = re.search(r"helper1.*?/key/(\S+)", output, re.S).group(1)
     app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'fangpin.sqlite3'}",
                       "MEDIA_STORE": str(tmp_path / "media")})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        response = CollectClient(f"http://127.0.0.1:{server.server_port}", token).form_list()
-    finally:
-        server.shutdown()
+    with serving(app) as url:
+        response = CollectClient(url, token).form_list()
 
     assert response.status_code == 200
     assert sorted(f["formID"] for f in parse_form_list(response)) == [

@@ -21,7 +21,6 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,7 +29,6 @@ import requests
 import sqlalchemy as sa
 from PIL import Image
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
 from server import create_app
 from server.households.models import Household
@@ -51,6 +49,7 @@ from tests.support.postgres import (
 )
 from tests.support.s3server import CREDENTIALS, REGION, running_s3_server, s3_client
 from tests.support.seed import PASSWORD, Seeded
+from tests.support.serving import serving
 from tests.sync.test_submission_registry import household_xml
 
 _names = itertools.count()
@@ -348,18 +347,6 @@ def test_an_unreachable_s3_server_refuses_with_503_and_the_retry_succeeds(own_da
     finally:
         app.extensions["fangpin.db"].engine.dispose()
     assert stored(own_database.url) == (1, 1)
-
-
-@contextmanager
-def serving(app) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join()
 
 
 # --- health -----------------------------------------------------------------------------------
