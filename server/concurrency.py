@@ -65,8 +65,9 @@ def cooperative() -> dict[str, bool]:
     before the patch, it would block the whole process on every query)."""
     patched = under_gevent()
     waiting = sys.modules.get("psycopg.waiting")
-    psycopg_green = bool(patched and waiting is not None
-                         and waiting.wait is not getattr(waiting, "wait_c", None))
+    # not imported yet: it will see the patch when it is
+    psycopg_green = patched and (waiting is None
+                                 or waiting.wait is not getattr(waiting, "wait_c", None))
     monkey = sys.modules.get("gevent.monkey")
     return {"gevent": patched,
             "ssl": bool(monkey and monkey.is_module_patched("ssl")),

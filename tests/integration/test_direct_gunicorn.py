@@ -28,7 +28,7 @@ from server.domain.roles import Role
 from server.submissions.models import Submission
 from tests.conftest import _prepare
 from tests.integration.test_production import family, slow_clients
-from tests.support.collect import CollectClient
+from tests.support.collect import CollectClient, jpeg_bytes
 from tests.support.postgres import execute_as_admin, on_database
 from tests.support.production import running_gunicorn
 from tests.support.s3server import CREDENTIALS, REGION, s3_client
@@ -105,8 +105,8 @@ def test_slow_clients_straight_at_gunicorn_hold_up_the_phones_only_under_gthread
         database, worker, request):
     """24 connections sending a submission's body a byte a second, straight at one worker
     process, while a phone sends with HTTP Basic: under gevent (the direct configuration) each
-    phone is answered in under 3 s and its submission stored; under gthread (4 threads, made
-    for the buffering proxy) the phone waits past 3 s."""
+    phone's submission (with a photo) is answered in under 3 s and stored; under gthread (4
+    threads, made for the buffering proxy) the phone waits past 3 s."""
     url, seeded, _ = database
     instance = request.getfixturevalue(f"{worker}_instance")
     phone = CollectClient(instance, auth=("helper", PASSWORD))
@@ -123,8 +123,9 @@ def test_slow_clients_straight_at_gunicorn_hold_up_the_phones_only_under_gthread
     with slow_clients(instance, path, multipart=True):
         for n in range(offset, offset + 8):
             xml = household_xml(seeded, family(n))
+            photo = jpeg_bytes((1200, 900), (n % 256, 90, 160))  # checked (Pillow), put in S3
             began = time.monotonic()
-            response = phone.submit(xml, timeout=10)
+            response = phone.submit(xml, {"house.jpg": photo}, timeout=10)
             times.append(time.monotonic() - began)
             assert response.status_code == 201, response.text
             sent.append(_instance_id(xml))
