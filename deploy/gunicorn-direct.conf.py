@@ -48,7 +48,8 @@ graceful_timeout = 30
 
 # For async workers `keepalive` is also how long gunicorn waits for a request's line and
 # headers, the first request included: a client that dribbles its headers is let go after it.
-# The body is read by the app; a slow body holds a greenlet, not a thread (see the doc).
+# The body is read by the app, against a deadline (BODY_TIMEOUT_SECONDS, BODY_MIN_RATE:
+# server/request_pace.py); meanwhile a slow body holds a greenlet, not a thread.
 keepalive = int(os.environ.get("WEB_KEEPALIVE", "10"))
 
 # No proxy: no X-Forwarded-* header is believed (and the app's TRUSTED_PROXIES must stay 0).

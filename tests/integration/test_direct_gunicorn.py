@@ -12,6 +12,7 @@ on the event loop).
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -27,7 +28,7 @@ from server.auth import hash_password
 from server.domain.roles import Role
 from server.submissions.models import Submission
 from tests.conftest import _prepare
-from tests.integration.test_production import family, slow_clients
+from tests.integration.test_production import BOUNDARY, family, slow_clients
 from tests.support.collect import CollectClient, jpeg_bytes
 from tests.support.postgres import execute_as_admin, on_database
 from tests.support.production import running_gunicorn
@@ -82,6 +83,15 @@ def _instance(database, tmp_path_factory, config: str) -> Iterator[str]:
 def gevent_instance(database, tmp_path_factory):
     """One worker process of ``deploy/gunicorn-direct.conf.py``."""
     yield from _instance(database, tmp_path_factory, "gunicorn-direct.conf.py")
+
+
+@pytest.fixture(scope="module")
+def paced_instance(database, tmp_path_factory):
+    """The direct configuration with a short body deadline: 2 s, then 4 KiB a second."""
+    _, _, environment = database
+    yield from _instance((*database[:2], {**environment, "BODY_TIMEOUT_SECONDS": "2",
+                                          "BODY_MIN_RATE": "4096"}),
+                         tmp_path_factory, "gunicorn-direct.conf.py")
 
 
 @pytest.fixture(scope="module")
@@ -169,6 +179,39 @@ def test_the_first_logins_of_a_morning_do_not_stop_the_event_loop(database, geve
     assert len(probe_times) > 5, probe_times
     # the loop stayed free: the probe never waited for more than a fraction of the logins
     assert max(probe_times) < 0.5, (max(probe_times), slowest_login)
+
+
+def test_a_body_sent_too_slowly_is_cut_off_under_gevent(database, paced_instance):
+    """gunicorn has no timeout for a body: under gevent the app reads it against a deadline
+    (BODY_TIMEOUT_SECONDS, then BODY_MIN_RATE bytes a second), so a client dribbling a
+    submission is answered 408 REQUEST_TOO_SLOW and let go, while a phone's submission sent at
+    a phone's pace passes the same check."""
+    _, seeded, _ = database
+    host, port = paced_instance.removeprefix("http://").split(":")
+    began = time.monotonic()
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.sendall(f"POST /key/{seeded.tokens['helper']}/submission HTTP/1.1\r\n"
+                     f"Host: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary={BOUNDARY}"
+                     "\r\nContent-Length: 100000\r\n\r\n".encode())
+        sock.sendall(f"--{BOUNDARY}\r\nContent-Disposition: form-data; "
+                     'name="xml_submission_file"; filename="submission.xml"\r\n'
+                     "Content-Type: text/xml\r\n\r\n".encode())
+        answer = b""
+        sock.settimeout(0.5)
+        while b"\r\n\r\n" not in answer and time.monotonic() - began < 20:
+            try:
+                answer += sock.recv(65536)
+            except TimeoutError:
+                sock.sendall(b"<")  # two bytes a second
+    cut_after = time.monotonic() - began
+    assert answer.startswith(b"HTTP/1.1 408 "), answer[:200]
+    assert b"X-Error-Code: REQUEST_TOO_SLOW" in answer
+    assert cut_after < 8, cut_after  # 2 s + the first 8 KiB piece at 4 KiB/s, and some slack
+
+    phone = CollectClient(paced_instance, seeded.tokens["helper"])
+    response = phone.submit(household_xml(seeded, family(300)),
+                            {"house.jpg": jpeg_bytes((1200, 900))}, timeout=10)
+    assert response.status_code == 201, response.text
 
 
 def _instance_id(xml: bytes) -> str:
