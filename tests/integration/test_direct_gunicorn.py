@@ -64,6 +64,7 @@ def database(postgres_server, s3_endpoint, tmp_path_factory):
         "S3_ACCESS_KEY_ID": CREDENTIALS["aws_access_key_id"],
         "S3_SECRET_ACCESS_KEY": CREDENTIALS["aws_secret_access_key"],
         "SECRET_KEY": "direct-test", "WEB_WORKERS": "1", "WEB_THREADS": "4",
+        "JOBS": "procrastinate",  # as docs/production.md asks of the direct deployment
     }
     yield url, seeded, environment
     execute_as_admin(postgres_server, f"DROP DATABASE {name} WITH (FORCE)")
@@ -177,8 +178,10 @@ def test_the_first_logins_of_a_morning_do_not_stop_the_event_loop(database, geve
     assert [status for status, _ in logins] == [200] * FRESH_HELPERS
     slowest_login = max(seconds for _, seconds in logins)
     assert len(probe_times) > 5, probe_times
-    # the loop stayed free: the probe never waited for more than a fraction of the logins
-    assert max(probe_times) < 0.5, (max(probe_times), slowest_login)
+    # The loop stayed free: the probe never waited for more than a small part of the logins
+    # (measured on a busy machine: 0.2-0.3 s of 4-5 s; with the checks on the loop 4.5 s of
+    # 9.2 s). Relative, as the machine may be busy with more than this test.
+    assert max(probe_times) < slowest_login / 3, (max(probe_times), slowest_login)
 
 
 def test_a_body_sent_too_slowly_is_cut_off_under_gevent(database, paced_instance):
@@ -212,6 +215,25 @@ def test_a_body_sent_too_slowly_is_cut_off_under_gevent(database, paced_instance
     response = phone.submit(household_xml(seeded, family(300)),
                             {"house.jpg": jpeg_bytes((1200, 900))}, timeout=10)
     assert response.status_code == 201, response.text
+
+
+def test_a_large_export_is_deferred_to_procrastinate_from_the_gevent_worker(
+        database, gevent_instance):
+    """JOBS=procrastinate under gevent: the web process defers the job (psycopg's pool, opened
+    at the first job, on the loop) and answers at once; the job waits for ``fangpin jobs``."""
+    url, _, _ = database
+    answer = requests.post(f"{gevent_instance}/api/v1/exports/households/jobs",
+                           auth=("county", PASSWORD), timeout=10)
+    assert answer.status_code == 202, answer.text
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            queued = connection.scalar(sa.text(
+                "SELECT count(*) FROM procrastinate_jobs WHERE queue_name = 'fangpin'"
+                " AND args->>'job_id' = :job"), {"job": str(answer.json()["id"])})
+    finally:
+        engine.dispose()
+    assert queued == 1
 
 
 def _instance_id(xml: bytes) -> str:
