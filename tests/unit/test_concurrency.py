@@ -64,8 +64,8 @@ print(json.dumps(result))
     assert found["cooperative"] == {"gevent": True, "ssl": True, "psycopg": True}
     assert found["thread"] is True
     assert found["raised"] == "VerifyMismatchError"
-    assert found["loop"] > 0.5  # held for the eight checks' sum
-    assert found["offload"] < 0.25, found
+    assert found["loop"] > 0.5  # held for the eight checks' sum (~1 s)
+    assert found["offload"] < found["loop"] / 4, found  # relative: the machine may be busy
 
 
 def test_psycopg_imported_before_the_patch_is_found_not_cooperative():
