@@ -12,7 +12,9 @@ on the event loop).
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -25,13 +27,14 @@ from sqlalchemy import func, select
 
 from server.accounts.models import User
 from server.auth import hash_password
+from server.config import PROJECT_ROOT
 from server.domain.roles import Role
 from server.submissions.models import Submission
 from tests.conftest import _prepare
 from tests.integration.test_production import BOUNDARY, family, slow_clients
 from tests.support.collect import CollectClient, jpeg_bytes
-from tests.support.postgres import execute_as_admin, on_database
-from tests.support.production import running_gunicorn
+from tests.support.postgres import execute_as_admin, free_port, on_database
+from tests.support.production import BIN, DEPLOY, running_gunicorn
 from tests.support.s3server import CREDENTIALS, REGION, s3_client
 from tests.support.seed import PASSWORD, VILLAGE
 from tests.sync.test_submission_registry import household_xml
@@ -234,6 +237,19 @@ def test_a_large_export_is_deferred_to_procrastinate_from_the_gevent_worker(
     finally:
         engine.dispose()
     assert queued == 1
+
+
+def test_a_preloaded_app_is_refused_by_the_direct_configuration(tmp_path):
+    """``--preload`` imports the app (and psycopg) in the master, before any patch: psycopg
+    would block the whole worker on every query. The worker says so and gunicorn stops."""
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "FANGPIN_INSTANCE": str(tmp_path),
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", "WEB_WORKERS": "1",
+           "FANGPIN_BIND": f"127.0.0.1:{free_port()}", "SECRET_KEY": "direct-test"}
+    found = subprocess.run([str(BIN / "gunicorn"), "-c", str(DEPLOY / "gunicorn-direct.conf.py"),
+                            "--preload", "wsgi:app"], cwd=PROJECT_ROOT, env=env,
+                           capture_output=True, text=True, timeout=120)
+    assert found.returncode == 3, found.stderr[-2000:]
+    assert "'psycopg': False" in found.stderr and "refusing to serve" in found.stderr
 
 
 def _instance_id(xml: bytes) -> str:
