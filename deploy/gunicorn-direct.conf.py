@@ -9,10 +9,11 @@ Which file:
 - behind nginx (``deploy/nginx/fangpin.conf``): ``deploy/gunicorn.conf.py`` (gthread: nginx hands
   over only whole requests, so a thread is never held by a slow client);
 - facing clients directly: this file (gevent). With gthread a client that sends its body a byte
-  a second holds a thread for as long as it likes: 8 such clients took every thread of an
-  instance and phones timed out (tests/integration/test_direct_gunicorn.py). Under gevent each
-  connection is a greenlet (a few KiB) waiting on the event loop, and a worker holds
-  ``worker_connections`` of them.
+  a second holds a thread for as long as it likes: as many such clients as an instance has
+  threads take them all and phones time out (tests/integration/test_direct_gunicorn.py). Under
+  gevent each connection is a greenlet (a few KiB) waiting on the event loop, a worker holds
+  ``worker_connections`` of them, and a body must arrive at a minimum pace
+  (server/request_pace.py).
 
 The rest of the settings (logging, request limits, worker recycling) are the proxied file's;
 what differs is below. Values come from the environment, as there.
