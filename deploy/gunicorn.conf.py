@@ -50,3 +50,13 @@ errorlog = "-"
 # phone in a query string, a password=…) and ending with the request id (rid=…), the
 # X-Request-Id the app answers with and writes in its own JSON lines (server/logs.py).
 logger_class = "server.logs.GunicornLogger"
+
+
+def worker_exit(server, worker):
+    """Close what the app opened for the process's life before the interpreter ends: the pool
+    of connections that defers jobs (JOBS=procrastinate), whose threads would otherwise be
+    left to the interpreter's finalization (under gevent an error at every worker's exit)."""
+    app = getattr(worker, "wsgi", None)
+    runner = getattr(app, "extensions", {}).get("fangpin.jobs")
+    if hasattr(runner, "close"):
+        runner.close()

@@ -54,7 +54,9 @@ def create_app(config: dict | None = None) -> Flask:
         # Behind N reverse proxies: the client's address and scheme are the forwarded ones.
         hops = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
-    from server import health
+    from server import health, request_pace
+
+    request_pace.init_app(app)  # under gevent only: a body sent too slowly is cut off
 
     app.register_blueprint(health.bp)
     return app

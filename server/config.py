@@ -63,6 +63,11 @@ DEFAULTS: dict[str, object] = {
     # 1 behind one nginx). The failed-login limit counts per client address: behind a proxy
     # without this, every client would share the proxy's address.
     "TRUSTED_PROXIES": 0,
+    # Under the gevent worker (deploy/gunicorn-direct.conf.py, no proxy): a request's body may
+    # take this many seconds plus one per BODY_MIN_RATE bytes, else 408 REQUEST_TOO_SLOW
+    # (server/request_pace.py; 0 turns it off). Behind nginx its client_body_timeout does this.
+    "BODY_TIMEOUT_SECONDS": 20,
+    "BODY_MIN_RATE": 500,
     # The county's counts (统计看板; server.reports) are kept per area for at most this long,
     # and only while no case, survey or evaluation has been written since (0: not kept).
     "COUNTS_CACHE_SECONDS": 300,
@@ -74,8 +79,8 @@ DEFAULTS: dict[str, object] = {
 
 _INT_SETTINGS = {"MAX_SUBMISSION_BYTES", "MAX_XML_BYTES", "PORT", "AUTH_CACHE_SECONDS",
                  "COUNTS_CACHE_SECONDS", "LOGIN_FAILURES_PER_ACCOUNT", "LOGIN_FAILURES_PER_ADDRESS",
-                 "TRUSTED_PROXIES"}
-_FLOAT_SETTINGS = {"CONSOLE_IDLE_MINUTES", "LOGIN_FAILURE_WINDOW_MINUTES"}
+                 "TRUSTED_PROXIES", "BODY_MIN_RATE"}
+_FLOAT_SETTINGS = {"CONSOLE_IDLE_MINUTES", "LOGIN_FAILURE_WINDOW_MINUTES", "BODY_TIMEOUT_SECONDS"}
 _BOOL_SETTINGS = {"SESSION_COOKIE_SECURE"}
 
 

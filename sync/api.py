@@ -162,6 +162,10 @@ def submission_head():
 
 @bp.post("/submission")
 def submission():
+    # The authentication may have read the database: end that unit now, so that no pooled
+    # connection (nor, on SQLite, the write lock a POST takes) waits while a slow phone or a
+    # hostile client sends the body; storing it is a unit of its own.
+    db.commit()
     limit_body(current_app.config["MAX_SUBMISSION_BYTES"])
     if request.mimetype != "multipart/form-data":
         raise AppError("SUBMISSION_NOT_MULTIPART")

@@ -108,6 +108,9 @@ CATALOGUE: dict[str, Kind] = {
     "MEDIA_NOT_FOUND": Kind(404, _Q, "表单“{form_id}”没有附件“{name}”"),
     "SUBMISSION_TOO_LARGE": Kind(
         413, _Q, "提交内容过大（{size} 字节），服务器最多接受 {limit} 字节"),
+    "REQUEST_TOO_SLOW": Kind(
+        408, _Q, "请求内容发送过慢（{seconds} 秒只收到 {size} 字节，平均每秒至少应有 {rate} "
+        "字节），已中断：请在网络较好时重新发送"),
     "SUBMISSION_NO_XML": Kind(400, _Q, "提交中缺少表单数据文件（xml_submission_file）"),
     "SUBMISSION_NOT_MULTIPART": Kind(400, _Q, "提交必须是 multipart/form-data 格式"),
     "XML_MALFORMED": Kind(400, _Q, "表单数据不是格式正确的 XML：{detail}"),

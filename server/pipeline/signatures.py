@@ -16,6 +16,7 @@ from media.store import CHUNK_SIZE, MediaStore
 from media.uploads import UploadedFile
 from server.audit.services import record
 from server.auth import Principal
+from server.concurrency import offload
 from server.domain.catalogue import Message
 from server.domain.files import PDF_MAGIC, clean_filename, is_pdf
 from server.domain.pipeline import Action
@@ -170,7 +171,7 @@ def _checked_files(uploads: Sequence[UploadedFile], limit: int, too_many: str,
 
 def _signature_type(upload: UploadedFile) -> str:
     try:
-        info = verify_image(upload.stream)
+        info = offload(verify_image, upload.stream)
     except NotAnImage as exc:
         raise AppError("SIGNATURE_NOT_IMAGE", name=upload.name,
                        reason=Message(exc.code, **exc.params)) from exc
@@ -183,7 +184,7 @@ def _attachment_type(upload: UploadedFile) -> str:
     A file named or sent as a PDF that lacks the header is refused as a fake PDF; anything else
     that is not an image is refused with the image check's reason."""
     try:
-        info = verify_image(upload.stream)
+        info = offload(verify_image, upload.stream)
     except NotAnImage as exc:
         start = upload.stream.tell()
         head = upload.stream.read(len(PDF_MAGIC))

@@ -24,6 +24,7 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 from media.store import MediaNotFound, MediaStore
+from server.concurrency import offload
 from server.domain.printed import BLANK_DATE, blank_name, chinese_date
 
 # Importing WeasyPrint sets Pillow's process-wide ImageFile.LOAD_TRUNCATED_IMAGES, which would
@@ -60,26 +61,39 @@ def _stylesheet() -> tuple[CSS, FontConfiguration]:
 
 
 class _MediaFetcher(URLFetcher):
-    """Serves ``media:<sha256>`` from the store; refuses any other URL (fatal: no request
-    leaves the server while a form is printed)."""
+    """Serves ``media:<sha256>`` from the images read beforehand (``_media_of``); refuses any
+    other URL (fatal: no request leaves the server while a form is printed)."""
 
-    def __init__(self, store: MediaStore | None):
+    def __init__(self, images: dict[str, bytes] | None):
         super().__init__()
-        self.store = store
+        self.images = images
 
     def fetch(self, url, headers=None):
         match = _KEY.fullmatch(url)
-        if match is None or self.store is None:
+        if match is None or self.images is None:
             raise FatalURLFetchingError(f"refused: {url[:80]}")
+        if (body := self.images.get(match[1])) is None:
+            raise ValueError(f"missing media {match[1]}")  # left out, not fatal
+        return URLFetcherResponse(url, body)
+
+
+def _media_of(html: str, store: MediaStore | None) -> dict[str, bytes] | None:
+    """The stored images a document draws (signatures: a few KiB each), read before the layout
+    so that the layout touches no store: it may run in another thread (``offload``), and the
+    store's connections belong to the request's."""
+    if store is None:
+        return None
+    images = {}
+    for key in set(_KEY.findall(html)):
         try:
-            stream = self.store.open(match[1])
+            stream = store.open(key)
         except MediaNotFound:
-            raise ValueError(f"missing media {match[1]}") from None  # left out, not fatal
+            continue
         try:
-            body = stream.read()
+            images[key] = stream.read()
         finally:
             stream.close()
-        return URLFetcherResponse(url, body)
+    return images
 
 
 def body(template: str, **context) -> str:
@@ -109,7 +123,12 @@ def pdf(bodies: list[str], store: MediaStore | None, title: str) -> Pdf:
 
 def _document(bodies: list[str], store: MediaStore | None, title: str) -> Pdf:
     html = _environment().get_template("document.html").render(bodies=bodies, title=title)
+    # seconds of CPU for a batch: off the event loop under the gevent worker
+    return offload(_layout, html, _media_of(html, store))
+
+
+def _layout(html: str, images: dict[str, bytes] | None) -> Pdf:
     stylesheet, fonts = _stylesheet()
-    document = HTML(string=html, base_url=str(TEMPLATES), url_fetcher=_MediaFetcher(store)
+    document = HTML(string=html, base_url=str(TEMPLATES), url_fetcher=_MediaFetcher(images)
                     ).render(stylesheets=[stylesheet], font_config=fonts)
     return Pdf(document.write_pdf(), len(document.pages))

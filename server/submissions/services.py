@@ -32,6 +32,7 @@ from media.store import MediaStore
 from media.uploads import UploadedFile
 from server.audit.services import record
 from server.auth import Principal
+from server.concurrency import offload
 from server.db import (
     UnitOfWork,
     insert_ignoring_duplicates,
@@ -266,7 +267,9 @@ def _add_to_existing(session: Session, envelope: Envelope, xml_sha256: str,
 
 def _check_image(upload: UploadedFile) -> None:
     try:
-        verify_image(upload.stream)
+        # decoding a photo: up to a few hundred ms of CPU, off the event loop under gevent (the
+        # upload is already spooled to memory or a temporary file, no socket is read)
+        offload(verify_image, upload.stream)
     except NotAnImage as exc:
         raise AppError("ATTACHMENT_NOT_IMAGE", name=upload.name,
                        reason=Message(exc.code, **exc.params)) from exc

@@ -148,28 +148,42 @@ def test_plain_http_is_sent_to_https_and_the_app_sees_the_client_as_https(stack)
     assert "Secure" in answer.headers["Set-Cookie"]
 
 
-def _dribble(address: tuple[str, int], path: str, stop: threading.Event, tls: bool) -> None:
-    """A slow client: a request's headers, then its body a byte a second."""
+def _dribble(address: tuple[str, int], path: str, stop: threading.Event, tls: bool,
+             multipart: bool) -> None:
+    """A slow client: a request's headers, then its body a byte a second. ``multipart``: the
+    body is a submission's (a part's headers, then the XML a byte a second), which the app
+    reads; else one that it refuses on its headers and gunicorn reads to the end."""
     context = ssl.create_default_context()
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
+    kind, start = "text/xml", b""
+    if multipart:
+        kind = f"multipart/form-data; boundary={BOUNDARY}"
+        start = (f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"xml_submission_file\"; "
+                 'filename="submission.xml"\r\nContent-Type: text/xml\r\n\r\n').encode()
     try:
         with socket.create_connection(address, timeout=30) as raw, \
                 (context.wrap_socket(raw) if tls else raw) as sock:
             sock.sendall(f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                         "Content-Type: text/xml\r\nContent-Length: 100000\r\n\r\n".encode())
+                         f"Content-Type: {kind}\r\nContent-Length: 100000\r\n\r\n".encode()
+                         + start)
             while not stop.wait(1):
                 sock.sendall(b"<")
     except OSError:
         pass  # let go (nginx's client_body_timeout, or the test's end)
 
 
+BOUNDARY = "dribble0boundary"
+
+
 @contextmanager
-def slow_clients(url: str, path: str, count: int = 24) -> Iterator[None]:
+def slow_clients(url: str, path: str, count: int = 24, multipart: bool = False
+                 ) -> Iterator[None]:
     host, port = url.split("://")[1].split(":")
     stop = threading.Event()
     threads = [threading.Thread(target=_dribble, daemon=True,
-                                args=((host, int(port)), path, stop, url.startswith("https")))
+                                args=((host, int(port)), path, stop, url.startswith("https"),
+                                      multipart))
                for _ in range(count)]
     for thread in threads:
         thread.start()

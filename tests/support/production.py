@@ -176,3 +176,28 @@ def running_stack(folder: Path, environment: dict[str, str], *, instances: int =
                 process.wait()
         for log in logs:
             log.close()
+
+
+@contextmanager
+def running_gunicorn(folder: Path, environment: dict[str, str], config: str,
+                     name: str = "web") -> Iterator[str]:
+    """One gunicorn with ``deploy/<config>`` on a free port of 127.0.0.1, nothing in front of
+    it (the deployment without a proxy); yields its URL, stops it afterwards. Its output is in
+    ``<folder>/<name>.log``, its access log in ``<folder>/<name>.access.log``."""
+    port = free_port()
+    env = {**os.environ, **environment, "PYTHONPATH": str(PROJECT_ROOT),
+           "FANGPIN_BIND": f"127.0.0.1:{port}",
+           "WEB_ACCESS_LOG": str(folder / f"{name}.access.log")}
+    with open(folder / f"{name}.log", "wb") as log:
+        process = subprocess.Popen([str(BIN / "gunicorn"), "-c", str(DEPLOY / config), "wsgi:app"],
+                                   cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
+        try:
+            _wait_for(f"http://127.0.0.1:{port}/health/live", process, folder / f"{name}.log")
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(40)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
