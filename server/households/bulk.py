@@ -8,8 +8,9 @@ reviewer's move, a declaration waiting for its household — is written one subm
 by ``server.households.services.write_household``, which is also where the columns are said
 (``household_values``, ``person_values``, ``survey_version_values``: one builder each, shared).
 
-SQLAlchemy Core, not the ORM: executemany (pipelined by psycopg 3 on PostgreSQL) and multi-row
-INSERT … RETURNING. The database invariants still guard the races with other workers (one
+SQLAlchemy Core, not the ORM: executemany (pipelined by psycopg 3 on PostgreSQL, multi-row
+VALUES for inserts), and one SELECT for the ids an insert made (RETURNING in executemany is
+row by row on SQLite). The database invariants still guard the races with other workers (one
 person per ID number, one household per head): a refused write raises, and the caller takes the
 batch's submissions in one by one instead.
 """
@@ -113,9 +114,9 @@ def write_surveys(session: Session, writes: list[SurveyWrite],
                 known_people.append({**values, "_id": person.id})
                 w.listed[member.id_number.value] = person.id
     if new_people:
-        inserted = dict(connection.execute(
-            insert(_PERSONS).returning(_PERSONS.c.id_number, _PERSONS.c.id,
-                                       sort_by_parameter_order=True), new_people).all())
+        connection.execute(insert(_PERSONS), new_people)
+        inserted = dict(connection.execute(select(Person.id_number, Person.id).where(
+            Person.id_number.in_([p["id_number"] for p in new_people]))).all())
         for w in writes:
             for member in w.survey.members:
                 if member.id_number.value in inserted:
@@ -126,14 +127,16 @@ def write_surveys(session: Session, writes: list[SurveyWrite],
 
     for w in writes:
         w.number = 1 if w.created else numbers.get(w.household_id, 0) + 1
-    versions = connection.execute(
-        insert(_VERSIONS).returning(_VERSIONS.c.id, sort_by_parameter_order=True),
-        [{"household_id": w.household_id, "number": w.number, "submission_id": w.submission_id,
-          **survey_version_values(w.survey, w.form_id)} for w in writes]).scalars().all()
+    connection.execute(insert(_VERSIONS), [
+        {"household_id": w.household_id, "number": w.number, "submission_id": w.submission_id,
+         **survey_version_values(w.survey, w.form_id)} for w in writes])
+    versions = dict(connection.execute(
+        select(SurveyVersion.submission_id, SurveyVersion.id).where(
+            SurveyVersion.submission_id.in_([w.submission_id for w in writes]))).all())
     connection.execute(
         update(_HOUSEHOLDS).where(_HOUSEHOLDS.c.id == bindparam("_id")),
         [{"_id": w.household_id, "head_person_id": w.listed[w.survey.head.id_number.value],
-          "latest_survey_id": version} for w, version in zip(writes, versions, strict=True)])
+          "latest_survey_id": versions[w.submission_id]} for w in writes])
     record_many(session, [
         ("household.created" if w.created else "household.updated", "household",
          w.household_id, None, {"submission_id": w.submission_id, "survey": w.number,
