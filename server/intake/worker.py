@@ -186,7 +186,7 @@ class Backoff:
         self.failures = 0
 
 
-def run_worker(database: Database, *, batch: int = 100, poll: float = 0.5,
+def run_worker(database: Database, *, batch: int = 200, poll: float = 0.5,
                pacing: Pacing = Pacing(), stop: threading.Event | None = None,
                on_batch: Callable[[BatchReport], None] | None = None) -> None:
     """Take received submissions in until ``stop`` is set; sleep ``poll`` s when idle.
