@@ -92,7 +92,7 @@ def write_surveys(session: Session, writes: list[SurveyWrite],
         connection.execute(insert(_HOUSEHOLDS).values(updated_at=func.now()), [
             {"id": w.household_id, "created_by_submission_id": w.submission_id,
              "updated_by_submission_id": w.submission_id,
-             **household_values(w.survey, None, None, None)} for w in created])
+             **household_values(w.survey, "", None, None)} for w in created])
     updated = [w for w in writes if not w.created]
     if updated:
         connection.execute(

@@ -40,6 +40,7 @@ class SurveyItem:
     values: InstanceValues
     submitter_area: str
     survey: Survey  # as read without deaths on record (``plan`` reads it again when needed)
+    household_id: str | None = None  # the submission's, as stored (kept when it is invalid)
 
     @property
     def id_numbers(self) -> list[str]:
@@ -63,14 +64,15 @@ class SurveyItem:
             return None
 
 
-def read_item(submission_id: int, values: InstanceValues, submitter_area: str, today: date,
+def read_item(submission_id: int, values: InstanceValues, submitter_area: str,
+              household_id: str | None, today: date,
               line_of: Callable[[str, int], object]) -> SurveyItem:
     """Validate a survey as ``take_in_survey`` does (the monitoring line of its province and
     visit year from ``line_of``, cached by the caller)."""
     province = (values.household.get("addr_county") or "")[:2]
     line = line_of(province, visit_year(values, today))
     return SurveyItem(submission_id, values, submitter_area,
-                      read_survey(values.household, values.members, line, today))
+                      read_survey(values.household, values.members, line, today), household_id)
 
 
 @dataclass

@@ -90,7 +90,7 @@ def take_in_many(session: Session, submission_ids: list[int], today: date | None
     taken = TakenIn()
     rows = session.execute(
         select(Submission.id, Submission.state, Submission.xml, Submission.corrections,
-               FormVersion.form_id, User.area_code)
+               Submission.household_id, FormVersion.form_id, User.area_code)
         .join(FormVersion, FormVersion.id == Submission.form_version_id)
         .outerjoin(User, User.id == Submission.submitter_id)
         .where(Submission.id.in_(submission_ids)).order_by(Submission.id)).all()
@@ -114,7 +114,8 @@ def take_in_many(session: Session, submission_ids: list[int], today: date | None
             if root is None:
                 root = parse(row.xml.encode("utf-8")).root
             values = corrected(instance_values(root), row.corrections or {})
-            queue.append(batch.read_item(row.id, values, row.area_code or "", today, line_of))
+            queue.append(batch.read_item(row.id, values, row.area_code or "", row.household_id,
+                                         today, line_of))
         except Exception:  # noqa: BLE001 - taken in alone, which keeps the error for review
             queue.append(row.id)
     for row_id in sorted(set(submission_ids) - {row.id for row in rows}):
@@ -179,7 +180,7 @@ def _write(session: Session, plans: list[batch.Plan], snapshot: batch.Snapshot, 
         finish_many(session, [
             (p.item.submission_id,
              SubmissionState.APPLIED if p.write else SubmissionState.INVALID, p.problems,
-             p.write.household_id if p.write else None) for p in plans])
+             p.write.household_id if p.write else p.item.household_id) for p in plans])
     except (OperationalError, InterfaceError):
         savepoint.rollback()
         raise
