@@ -216,7 +216,8 @@ def apply_pending_command(retry_failed: bool) -> None:
 
 
 @main.command("worker")
-@click.option("--batch", default=100, show_default=True, help="submissions per transaction")
+@click.option("--batch", default=200, show_default=True,
+              help="submissions per transaction (taken in together: set-based)")
 @click.option("--poll", default=0.5, show_default=True, help="seconds between idle polls")
 @click.option("--busy-rate", default=20, show_default=True,
               help="submissions per second that make a burst the worker waits out (0: never)")

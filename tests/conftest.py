@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 import sqlalchemy.orm
+from hypothesis import settings
 
 from server import create_app
 from server.config import PROJECT_ROOT
@@ -35,6 +36,11 @@ from tests.support.postgres import (
 from tests.support.s3server import running_s3_server
 from tests.support.seed import Seeded, seed
 from tests.support.serving import serving
+
+# Speed is measured in benchmarks, not in tests: no Hypothesis deadline (on a busy 2-core machine
+# a first example that warms a cache up took 268 ms against the default 200 ms, and failed).
+settings.register_profile("fangpin", deadline=None)
+settings.load_profile("fangpin")
 
 XLSFORMS = PROJECT_ROOT / "xlsforms"
 BACKENDS = ("sqlite", "postgresql")

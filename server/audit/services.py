@@ -29,3 +29,18 @@ def record(
         "user_id": user_id,
         "details": {k: v for k, v in details.items() if v is not None},
     })
+
+
+def record_many(session: Session,
+                entries: list[tuple[str, str, object, int | None, dict[str, object]]]) -> None:
+    """``record`` for a batch: entries of (action, object type, object id, user id, details), in
+    one executemany."""
+    if entries:
+        session.connection().execute(_INSERT, [{
+            "at": utcnow(),
+            "action": action,
+            "object_type": object_type,
+            "object_id": str(object_id),
+            "user_id": user_id,
+            "details": {k: v for k, v in details.items() if v is not None},
+        } for action, object_type, object_id, user_id, details in entries])

@@ -43,14 +43,11 @@ def write_household(session: Session, submission: Submission, survey: Survey,
         session.add(household)
     else:
         household = session.get(Household, decision.household_id, with_for_update=True)
-    household.area_code = household_area(survey) or household.area_code
-    household.phone = str(survey.household.get("phone") or household.phone or "") or None
-    household.size = survey.size
+    for name, value in household_values(survey, household.area_code, household.phone,
+                                        household.monitoring_type).items():
+        setattr(household, name, value)
     household.updated_by_submission_id = submission.id
     household.updated_at = func.now()
-    household.monitoring_type = survey.household.get(MONITORING_TYPE.name,
-                                                     household.monitoring_type)
-    household.numbered_risks = risk_text(survey_risks(survey))
     current = {p.id_number: p for p in session.scalars(
         select(Person).where(Person.id_number.in_(
             [m.id_number.value for m in survey.members if m.id_number])))}
@@ -67,14 +64,9 @@ def write_household(session: Session, submission: Submission, survey: Survey,
                 person.id_number not in moving:
             raise RegistryChanged(f"{person.id_number} is now in household "
                                   f"{person.household_id}, not as decided")
-        person.name, person.relation = member.name, member.relation
-        person.sex = member.id_number.sex.value
-        person.birth_date = member.id_number.birth_date
+        for name, value in person_values(member).items():
+            setattr(person, name, value)
         person.household_id = household.id
-        person.deceased = member.deceased
-        person.death_date = member.values.get("death_date")
-        person.disability_card = (member.id_number.card_number
-                                  if member.id_number.disability_category else None)
         person.updated_by_submission_id = submission.id
         listed[member.id_number.value] = person
     leaving = session.scalars(select(Person).where(
@@ -151,9 +143,46 @@ def _survey_version(session: Session, household: Household, submission: Submissi
                     survey: Survey, form_id: str, first: bool) -> SurveyVersion:
     number = 1 if first else (session.scalar(select(func.max(SurveyVersion.number)).where(
         SurveyVersion.household_id == household.id)) or 0) + 1
+    version = SurveyVersion(household_id=household.id, number=number,
+                            submission_id=submission.id, **survey_version_values(survey, form_id))
+    session.add(version)
+    session.flush()
+    return version
+
+
+# What a survey writes, as column values: one builder each for the household, a member and the
+# survey version, shared by this module's write and the batch's (``server.households.bulk``).
+
+def household_values(survey: Survey, area_code: str | None, phone: str | None,
+                     monitoring_type: str | None) -> dict[str, object]:
+    """The household's columns a survey sets, over what it held (None for a new one)."""
+    return {
+        "area_code": household_area(survey) or area_code,
+        "phone": str(survey.household.get("phone") or phone or "") or None,
+        "size": survey.size,
+        "monitoring_type": survey.household.get(MONITORING_TYPE.name, monitoring_type),
+        "numbered_risks": risk_text(survey_risks(survey)),
+    }
+
+
+def person_values(member) -> dict[str, object]:
+    """A roster member's columns in the registry (``household_id`` is the writer's)."""
+    return {
+        "name": member.name,
+        "relation": member.relation,
+        "sex": member.id_number.sex.value,
+        "birth_date": member.id_number.birth_date,
+        "deceased": member.deceased,
+        "death_date": member.values.get("death_date"),
+        "disability_card": (member.id_number.card_number
+                            if member.id_number.disability_category else None),
+    }
+
+
+def survey_version_values(survey: Survey, form_id: str) -> dict[str, object]:
+    """A survey version's columns but its household, number and submission."""
     derived = survey.derived
-    version = SurveyVersion(
-        household_id=household.id, number=number, submission_id=submission.id,
+    return dict(
         form_id=form_id, visit_date=survey.visit_date,
         household_values={k: plain(v) for k, v in survey.household.items()},
         member_values=[{k: plain(v) for k, v in m.values.items()} for m in survey.members],
@@ -169,9 +198,6 @@ def _survey_version(session: Session, household: Household, submission: Submissi
         warnings=[{"severity": p.severity.value, "code": p.code, "field": p.field,
                    "message": p.message, "member": p.member} for p in survey.warnings],
     )
-    session.add(version)
-    session.flush()
-    return version
 
 
 def survey_risks(survey: Survey) -> tuple[str, ...]:

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from server.accounts.models import User
-from server.audit.services import record
+from server.audit.services import record, record_many
 from server.domain.areas import contains
 from server.domain.figures import FigureKind, FigureMissing
 from server.domain.members import Severity
@@ -24,9 +24,7 @@ def finish(session: Session, submission: Submission, state: SubmissionState,
            problems: list[Problem]) -> str:
     """End a take-in: the submission's state and located problems, in the audit log."""
     submission.state = state
-    submission.problems = [
-        {"severity": p.severity.value, "code": p.code, "field": p.field, "member": p.member,
-         "message": p.text} for p in problems]
+    submission.problems = problem_rows(problems)
     submission.applied_at = func.now()
     session.flush()
     record(session, f"submission.{state}", "submission", submission.id, None,
@@ -35,11 +33,42 @@ def finish(session: Session, submission: Submission, state: SubmissionState,
     return state
 
 
+def problem_rows(problems: list[Problem]) -> list[dict]:
+    """A submission's ``problems`` column: its located problems as stored."""
+    return [{"severity": p.severity.value, "code": p.code, "field": p.field, "member": p.member,
+             "message": p.text} for p in problems]
+
+
+def finish_many(session: Session,
+                ends: list[tuple[int, SubmissionState, list[Problem], str | None]]) -> None:
+    """``finish`` for a batch: (submission id, state, problems, household id) each, in two
+    executemany statements (the submissions' ends, and their audit entries)."""
+    if not ends:
+        return
+    table = Submission.__table__
+    session.connection().execute(
+        update(table).where(table.c.id == bindparam("_id")).values(applied_at=func.now()),
+        [{"_id": submission_id, "state": str(state), "problems": problem_rows(problems),
+          "household_id": household_id}
+         for submission_id, state, problems, household_id in ends])
+    record_many(session, [
+        (f"submission.{state}", "submission", submission_id, None,
+         {"household_id": household_id,
+          "errors": len([p for p in problems if p.severity is Severity.ERROR]) or None})
+        for submission_id, state, problems, household_id in ends])
+
+
 def figure(session: Session, province: str, values, today: date,
             kind: FigureKind = FigureKind.MONITORING_LINE):
     """The figure in force for the visit year of ``values`` (None when the province has none)."""
+    return figure_of_year(session, province, visit_year(values, today), kind)
+
+
+def figure_of_year(session: Session, province: str, year: int,
+                   kind: FigureKind = FigureKind.MONITORING_LINE):
+    """The figure in force for ``year`` (None when the province has none)."""
     try:
-        return figure_in_force(session, province, visit_year(values, today), kind).value
+        return figure_in_force(session, province, year, kind).value
     except FigureMissing:
         return None
 

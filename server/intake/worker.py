@@ -34,7 +34,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.db import Database, after_commit, unavailable, utcnow, writing
-from server.intake.dispatch import take_in
+from server.intake.dispatch import take_in, take_in_many
 from server.submissions.instance import Element
 from server.submissions.models import Submission, SubmissionState
 
@@ -103,11 +103,12 @@ class BatchReport:
 
 def take_in_batch(session: Session, size: int, skip: frozenset[int] = frozenset()
                   ) -> BatchReport:
-    """Claim up to ``size`` received submissions (oldest first) and take each in.
+    """Claim up to ``size`` received submissions (oldest first) and take them in together
+    (``take_in_many``: set-based for the everyday household surveys).
 
-    Each take-in runs under its own savepoint (``take_in``): a failing one is rolled
-    back alone and marked ``failed`` (counted in ``states``); one that raises even so (the
-    database) is reported in ``failed`` and left ``received``. The caller commits the batch.
+    A failing take-in is rolled back alone and marked ``failed`` (counted in ``states``); one
+    that raises even so is reported in ``failed`` and left ``received``; the database's absence
+    raises. The caller commits the batch.
     """
     query = (select(Submission.id).where(Submission.state == SubmissionState.RECEIVED)
              .order_by(Submission.id).limit(size))
@@ -116,17 +117,11 @@ def take_in_batch(session: Session, size: int, skip: frozenset[int] = frozenset(
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     report = BatchReport()
-    for submission_id in session.scalars(query).all():
-        try:
-            state = take_in(session, submission_id)
-        except Exception as error:
-            if unavailable(error):  # the database went away: the batch is lost, not the work
-                raise
-            log.exception("submission %s stays received: taking it in failed", submission_id)
-            report.failed.append(submission_id)
-            continue
+    taken = take_in_many(session, session.scalars(query).all())
+    for state in taken.states.values():
         report.taken += 1
         report.states[state] = report.states.get(state, 0) + 1
+    report.failed = sorted(taken.raised)
     return report
 
 
@@ -191,7 +186,7 @@ class Backoff:
         self.failures = 0
 
 
-def run_worker(database: Database, *, batch: int = 100, poll: float = 0.5,
+def run_worker(database: Database, *, batch: int = 200, poll: float = 0.5,
                pacing: Pacing = Pacing(), stop: threading.Event | None = None,
                on_batch: Callable[[BatchReport], None] | None = None) -> None:
     """Take received submissions in until ``stop`` is set; sleep ``poll`` s when idle.

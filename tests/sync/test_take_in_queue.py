@@ -81,19 +81,25 @@ def test_a_batch_takes_the_oldest_first_and_no_more_than_its_size(client, seeded
 
 def test_a_failing_take_in_is_left_received_and_the_rest_of_the_batch_goes_on(
         client, seeded, db, monkeypatch):
-    from server.intake import worker
+    """The batch's set-based write fails (simulated): its surveys are taken in one at a time
+    instead, and one whose take-in raises even so is left received; the rest go on."""
+    from server.intake import dispatch
 
     for _ in range(2):
         client.submit(household_xml(seeded, [HEAD, SPOUSE]))
     first, second = db.scalars(select(Submission.id).order_by(Submission.id)).all()
-    real = worker.take_in
+    real = dispatch.take_in_one
+
+    def failing_batch_write(*_args, **_kwargs):
+        raise RuntimeError("simulated: the batch's write failed")
 
     def failing_on_first(session, submission_id, *args, **kwargs):
         if submission_id == first:
             raise RuntimeError("simulated: the database went away")
         return real(session, submission_id, *args, **kwargs)
 
-    monkeypatch.setattr(worker, "take_in", failing_on_first)
+    monkeypatch.setattr(dispatch.bulk, "write_surveys", failing_batch_write)
+    monkeypatch.setattr(dispatch, "take_in_one", failing_on_first)
     report = take_in_batch(db, 10)
     db.commit()
 

@@ -1,0 +1,177 @@
+"""The registry's writes for a batch of surveys, set-based: a fixed number of statements for the
+whole batch, not per household (issue 16).
+
+A batch holds only the everyday surveys: a new household of people the registry does not hold
+in any household, or a resurvey of a household with the same people (``Outcome.CREATE`` and
+``Outcome.UPDATE`` with nobody moving in or leaving). Everything else — a conflict to hold, a
+reviewer's move, a declaration waiting for its household — is written one submission at a time
+by ``server.households.services.write_household``, which is also where the columns are said
+(``household_values``, ``person_values``, ``survey_version_values``: one builder each, shared).
+
+SQLAlchemy Core, not the ORM: executemany (pipelined by psycopg 3 on PostgreSQL, multi-row
+VALUES for inserts), and one SELECT for the ids an insert made (RETURNING in executemany is
+row by row on SQLite). The database invariants still guard the races with other workers (one
+person per ID number, one household per head): a refused write raises, and the caller takes the
+batch's submissions in one by one instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from sqlalchemy import bindparam, func, insert, select, tuple_, update
+from sqlalchemy.orm import Session
+
+from server.audit.services import record_many
+from server.db import insert_ignoring_conflicts
+from server.dedup.models import DuplicateFlag
+from server.domain.dedup import PersonKey, likely_same, pair
+from server.domain.survey import Survey
+from server.households.models import Household, Person, SurveyVersion
+from server.households.services import household_values, person_values, survey_version_values
+
+_HOUSEHOLDS = Household.__table__
+_PERSONS = Person.__table__
+_VERSIONS = SurveyVersion.__table__
+
+
+@dataclass
+class SurveyWrite:
+    """One survey of the batch: the household it writes (new, or the one it resurveys)."""
+
+    submission_id: int
+    survey: Survey
+    household_id: str
+    created: bool
+    form_id: str
+    listed: dict[str, int] = field(default_factory=dict)  # ID number -> person id, once written
+    number: int = 0  # the survey version's number, once written
+
+
+@dataclass(frozen=True)
+class Registered:
+    """A person the registry holds, as the batch read them."""
+
+    id: int
+    household_id: str | None
+
+
+def write_surveys(session: Session, writes: list[SurveyWrite],
+                  registered: Mapping[str, Registered]) -> None:
+    """Write every survey of ``writes`` into its household, as ``write_household`` would.
+
+    ``registered`` holds the batch's people the registry already has (by ID number), read and
+    (on PostgreSQL) locked by the caller in this transaction, so none has moved since its
+    decision; a person another worker registered meanwhile makes the insert fail on the unique
+    ID number, and the caller takes these submissions in one by one.
+    """
+    if not writes:
+        return
+    connection = session.connection()
+    postgres = connection.dialect.name == "postgresql"
+    resurveyed = sorted(w.household_id for w in writes if not w.created)
+    held: dict[str, tuple] = {}
+    numbers: dict[str, int] = {}
+    if resurveyed:
+        # Lock the resurveyed households (in id order, as every writer), and read what the
+        # survey keeps of them and their latest survey number.
+        query = (select(Household.id, Household.area_code, Household.phone,
+                        Household.monitoring_type)
+                 .where(Household.id.in_(resurveyed)).order_by(Household.id))
+        if postgres:
+            query = query.with_for_update()
+        held = {row.id: row for row in connection.execute(query)}
+        numbers = dict(connection.execute(
+            select(SurveyVersion.household_id, func.max(SurveyVersion.number))
+            .where(SurveyVersion.household_id.in_(resurveyed))
+            .group_by(SurveyVersion.household_id)).all())
+
+    created = [w for w in writes if w.created]
+    if created:
+        connection.execute(insert(_HOUSEHOLDS).values(updated_at=func.now()), [
+            {"id": w.household_id, "created_by_submission_id": w.submission_id,
+             "updated_by_submission_id": w.submission_id,
+             **household_values(w.survey, "", None, None)} for w in created])
+    updated = [w for w in writes if not w.created]
+    if updated:
+        connection.execute(
+            update(_HOUSEHOLDS).where(_HOUSEHOLDS.c.id == bindparam("_id"))
+            .values(updated_at=func.now()),
+            [{"_id": w.household_id, "updated_by_submission_id": w.submission_id,
+              **household_values(w.survey, *held[w.household_id][1:])} for w in updated])
+
+    new_people, known_people = [], []
+    for w in writes:
+        for member in w.survey.members:
+            values = {**person_values(member), "household_id": w.household_id,
+                      "updated_by_submission_id": w.submission_id}
+            person = registered.get(member.id_number.value)
+            if person is None:
+                new_people.append({**values, "id_number": member.id_number.value,
+                                   "created_by_submission_id": w.submission_id})
+            else:
+                known_people.append({**values, "_id": person.id})
+                w.listed[member.id_number.value] = person.id
+    if new_people:
+        connection.execute(insert(_PERSONS), new_people)
+        inserted = dict(connection.execute(select(Person.id_number, Person.id).where(
+            Person.id_number.in_([p["id_number"] for p in new_people]))).all())
+        for w in writes:
+            for member in w.survey.members:
+                if member.id_number.value in inserted:
+                    w.listed[member.id_number.value] = inserted[member.id_number.value]
+    if known_people:
+        connection.execute(update(_PERSONS).where(_PERSONS.c.id == bindparam("_id")),
+                           known_people)
+
+    for w in writes:
+        w.number = 1 if w.created else numbers.get(w.household_id, 0) + 1
+    connection.execute(insert(_VERSIONS), [
+        {"household_id": w.household_id, "number": w.number, "submission_id": w.submission_id,
+         **survey_version_values(w.survey, w.form_id)} for w in writes])
+    versions = dict(connection.execute(
+        select(SurveyVersion.submission_id, SurveyVersion.id).where(
+            SurveyVersion.submission_id.in_([w.submission_id for w in writes]))).all())
+    connection.execute(
+        update(_HOUSEHOLDS).where(_HOUSEHOLDS.c.id == bindparam("_id")),
+        [{"_id": w.household_id, "head_person_id": w.listed[w.survey.head.id_number.value],
+          "latest_survey_id": versions[w.submission_id]} for w in writes])
+    record_many(session, [
+        ("household.created" if w.created else "household.updated", "household",
+         w.household_id, None, {"submission_id": w.submission_id, "survey": w.number,
+                                "members": len(w.listed)}) for w in writes])
+
+
+def flag_likely_duplicates_of(session: Session, rosters: list[tuple[int, Survey]],
+                              new: frozenset[str]) -> None:
+    """``services.flag_likely_duplicates`` for the batch's rosters (submission id, survey), in
+    one query, after they were written, with the same flags as if each roster had been written
+    and flagged in turn: a person the batch registered (``new``) is not yet there for the
+    rosters before theirs."""
+    position: dict[str, int] = {}
+    members: dict[tuple[str, object], list[tuple[int, PersonKey]]] = {}
+    for index, (_submission_id, survey) in enumerate(rosters):
+        for m in survey.members:
+            if m.id_number is None:
+                continue
+            if m.id_number.value in new:
+                position.setdefault(m.id_number.value, index)
+            members.setdefault((m.name, m.id_number.birth_date), []).append(
+                (index, PersonKey(m.id_number.value, m.name)))
+    if not members:
+        return
+    flags = []
+    for other in session.execute(select(Person.id_number, Person.name, Person.birth_date).where(
+            tuple_(Person.name, Person.birth_date).in_(list(members)))).all():
+        for index, me in members[(other.name, other.birth_date)]:
+            if position.get(other.id_number, -1) > index:
+                continue  # a later submission of the batch registered them: it flags the pair
+            if other.id_number != me.id_number and likely_same(
+                    me, PersonKey(other.id_number, other.name)):
+                a, b = pair(me.id_number, other.id_number)
+                flags.append({"id_number_a": a, "id_number_b": b,
+                              "submission_id": rosters[index][0], "status": "open"})
+    if flags:  # in the order they would have come, so the first submission to see a pair has it
+        flags.sort(key=lambda flag: flag["submission_id"])
+        session.connection().execute(insert_ignoring_conflicts(session, DuplicateFlag), flags)
