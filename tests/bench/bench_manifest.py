@@ -26,13 +26,14 @@ What it does:
    p99 at 20 000 meets the target.
 
 gunicorn as ``make run`` (2 workers × 8 threads, gthread); the client is 8 threads with one
-keep-alive session each, HTTP Basic as a helper (as Collect does without a token URL), on the
-same machine: its CPU is not counted, but it competes for the 2 cores.
+keep-alive connection each, HTTP Basic as a helper (as Collect does without a token URL), on the
+same machine (http.client, light): its CPU is not counted, but it competes for the 2 cores.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import contextlib
 import http.client
 import json
@@ -51,7 +52,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
-import requests
 import sqlalchemy as sa
 import sqlalchemy.orm
 
@@ -301,42 +301,59 @@ class Result:
         return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-def measure(base: str, helper: Helper, n: int, label: str, pids: list[int]) -> Result:
+class Client:
+    """One keep-alive connection, HTTP Basic as the helper (http.client: a light client, so
+    that the measured machine's CPU goes to the server)."""
+
+    def __init__(self, port: int, helper: Helper):
+        self.port = port
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        credentials = base64.b64encode(f"{helper.username}:{PASSWORD}".encode()).decode()
+        self.headers = {"Authorization": f"Basic {credentials}", "X-OpenRosa-Version": "1.0"}
+
+    def get(self, path: str) -> tuple[int, bytes]:
+        try:
+            self.conn.request("GET", path, headers=self.headers)
+            response = self.conn.getresponse()
+        except (http.client.HTTPException, OSError):  # the server closed an idle connection
+            self.conn.close()
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+            self.conn.request("GET", path, headers=self.headers)
+            response = self.conn.getresponse()
+        return response.status, response.read()
+
+
+def measure(port: int, helper: Helper, n: int, label: str, pids) -> Result:
     """``n`` manifest requests of ``helper`` from CONCURRENCY threads; every answer must be 200
     and list households.csv."""
-    sessions = []
-    for _ in range(CONCURRENCY):
-        session = requests.Session()
-        session.auth = (helper.username, PASSWORD)
-        session.headers["X-OpenRosa-Version"] = "1.0"
-        sessions.append(session)
-    forms = sessions[0].get(f"{base}/formList", timeout=60).text
+    clients = [Client(port, helper) for _ in range(CONCURRENCY)]
+    forms = clients[0].get("/formList")[1].decode()
     version = forms.split(f"/forms/{FORM}/versions/", 1)[1].split("/", 1)[0]
-    url = f"{base}/forms/{FORM}/versions/{version}/manifest"
-    for session in sessions:  # warm-up: connections, the password check, caches
-        response = session.get(url, timeout=120)
-        assert response.status_code == 200 and "households.csv" in response.text, response.text
+    path = f"/forms/{FORM}/versions/{version}/manifest"
+    for client in clients:  # warm-up: connections, the password check, caches
+        status, body = client.get(path)
+        assert status == 200 and b"households.csv" in body, body
     result = Result(label, helper.households)
     counter = iter(range(n))
     lock = threading.Lock()
     failures: list[str] = []
 
-    def client(session: requests.Session) -> None:
+    def work(client: Client) -> None:
         while True:
             with lock:
                 if next(counter, None) is None:
                     return
             began = time.perf_counter()
-            response = session.get(url, timeout=120)
+            status, body = client.get(path)
             elapsed = (time.perf_counter() - began) * 1000
             with lock:
-                if response.status_code != 200:
-                    failures.append(f"{response.status_code} {response.text[:200]}")
+                if status != 200:
+                    failures.append(f"{status} {body[:200]!r}")
                 result.timings.append(elapsed)
 
     cpu = cpu_seconds(pids())
     began = time.perf_counter()
-    threads = [threading.Thread(target=client, args=(s,)) for s in sessions]
+    threads = [threading.Thread(target=work, args=(c,)) for c in clients]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -359,7 +376,7 @@ def run(root: Path, url: str, helpers: list[Helper], counts: dict[int, int], lab
 
         results = []
         for helper in helpers:
-            result = measure(f"http://127.0.0.1:{server.port}", helper,
+            result = measure(server.port, helper,
                              counts[helper.households], label, pids)
             print(f"  {label:<6} {helper.households:>7,} households: "
                   f"p50 {result.percentile(50):7.1f} ms  p99 {result.percentile(99):7.1f} ms  "
