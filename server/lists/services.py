@@ -20,7 +20,7 @@ HOUSEHOLDS = "households"
 AREAS = "areas"
 FIGURES = "figures"
 # Unfolded changes in a scope past which a manifest asks for a fold (``fold_due``).
-FOLD_AT = 256
+FOLD_AT = 64
 _FOLD_LOCK = 0x6C697374  # pg advisory lock key ("list"): one fold at a time
 _ANCESTOR_LENGTHS = (2, 4, 6, 9, 12)  # province (the figures' key), city, county, township, village
 
