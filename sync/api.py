@@ -208,7 +208,7 @@ def media(form_id: str, version: str, name: str):
 
         def chunks():  # after the request's unit of work has ended: a unit of its own
             with database.unit_of_work() as unit:
-                yield from attachments.households_csv_chunks(unit.session, user)
+                yield from attachments.STREAMED[name](unit.session, user)
 
         response = Response(chunks(), content_type=_CSV)
     else:

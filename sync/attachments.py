@@ -153,8 +153,12 @@ GENERATORS: dict[str, Callable[[Session, Principal], bytes]] = {
     "figures.csv": figures_csv,
     "households.csv": households_csv,
 }
-# Attachments that are ODK entity lists (marked type="entityList" in the manifest).
-ENTITY_LISTS = frozenset({"households.csv"})
+# Attachments that are ODK entity lists (marked type="entityList" in the manifest), each
+# streamed to the phone.
+STREAMED: dict[str, Callable[[Session, Principal], Iterator[bytes]]] = {
+    "households.csv": households_csv_chunks,
+}
+ENTITY_LISTS = frozenset(STREAMED)
 
 
 # --- versions: what the manifest's hash comes from (docs/protocol.md, "The phones' lists") ---
