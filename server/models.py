@@ -10,6 +10,7 @@ def load_all() -> None:
     from server.forms import models as _forms  # noqa: F401
     from server.households import models as _households  # noqa: F401
     from server.jobs import models as _jobs  # noqa: F401
+    from server.lists import models as _lists  # noqa: F401
     from server.monitoring import models as _monitoring  # noqa: F401
     from server.pipeline import models as _pipeline  # noqa: F401
     from server.screening import models as _screening  # noqa: F401

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import logging
 
 from flask import Blueprint, Flask, Response, current_app, g, request, url_for
 from sqlalchemy import select
@@ -19,10 +20,12 @@ from server.accounts.login import basic_login
 from server.auth import Principal, user_by_token
 from server.errors import AppError, add_retry_after, limit_body, register_renderer
 from server.forms.models import Form, FormVersion
+from server.lists.services import fold, fold_due, list_counts
 from server.submissions.models import Submission, SubmissionState
 from server.submissions.services import ingest_submission
 from sync import attachments, openrosa
 
+log = logging.getLogger(__name__)
 bp = Blueprint("openrosa", __name__)
 _SUBMISSION_ENDPOINTS = {"submission", "submission_head"}
 
@@ -109,15 +112,16 @@ def form_list():
     return _xml(openrosa.form_list(entries))
 
 
-def _version(form_id: str, version: str) -> FormVersion:
+def _version(form_id: str, version: str, what=FormVersion):
+    """The form version (or ``what`` of it: a column, so as not to read the form's XML)."""
     if not _user().collects:
         raise AppError("FORM_NOT_ALLOWED", form_id=form_id)
-    found = db.session().scalar(
-        select(FormVersion).where(FormVersion.form_id == form_id, FormVersion.version == version)
-    )
+    found = db.session().execute(
+        select(what).where(FormVersion.form_id == form_id, FormVersion.version == version)
+    ).first()
     if found is None:
         raise AppError("FORM_VERSION_UNKNOWN", form_id=form_id, version=version)
-    return found
+    return found[0]
 
 
 @bp.get("/forms/<form_id>/versions/<version>/form.xml")
@@ -125,31 +129,107 @@ def form_xml(form_id: str, version: str):
     return _xml(_version(form_id, version).xml)
 
 
+# --- the generated attachments: the manifest and the download --------------------------------
+#
+# What Collect does with the manifest's hashes (getodk/collect, 2026-08, commit 137f3259;
+# docs/protocol.md "The phones' lists"):
+# - an entity list (type="entityList"): ServerFormUseCases.downloadMediaFiles (ServerFormUseCases
+#   .kt:164-217) downloads it only when the manifest's hash differs from the one it stored with
+#   the list (EntitiesRepository.getList(..).hash), and LocalEntityUseCases
+#   .updateLocalEntitiesFromServer (LocalEntityUseCases.kt:102-166) stores the manifest's hash;
+#   the downloaded content's md5 is never computed. So that hash can be a version: ours is the md5
+#   of the list's change count in the user's scope and what of the user the content depends on
+#   (sync.attachments.version_key), as ODK Central's is the md5 of the dataset's latest audit
+#   time (central-backend lib/model/query/datasets.js:847-872), and it is also the download's
+#   ETag (Central: lib/resources/forms.js:69, lib/util/http.js:122-128).
+# - a plain media file: areNewerMediaFilesAvailable (ServerFormUseCases.kt:313-328) and
+#   downloadMediaFiles (:219-239) compare the manifest's hash with the md5 of the file the phone
+#   holds: a hash that is not the content's md5 would make Collect fetch the file at every check.
+#   So areas.csv and figures.csv keep their content's md5, built once per version key and kept
+#   (sync.attachments.ContentDigests), never once per request.
+
+
+def _digests() -> attachments.ContentDigests:
+    return current_app.extensions["fangpin.list_digests"]
+
+
+def _plain_digest(name: str, user: Principal, key: str) -> str:
+    digest = _digests().get(key)
+    if digest is None:
+        digest = hashlib.md5(attachments.generate(db.session(), name, user)).hexdigest()
+        _digests().put(key, digest)
+    return digest
+
+
 @bp.get("/forms/<form_id>/versions/<version>/manifest")
 def manifest(form_id: str, version: str):
-    found = _version(form_id, version)
+    media_names = _version(form_id, version, FormVersion.media)
+    user = _user()
+    counts = list_counts(db.session(), user.area_code)
     files = []
-    for name in found.media:
-        content = attachments.generate(db.session(), name, _user())
-        if content is None:
+    for name in media_names:
+        if name not in attachments.GENERATORS:
             continue
+        key = attachments.version_key(name, user, counts)
+        entity_list = name in attachments.ENTITY_LISTS
         files.append(openrosa.MediaFile(
             filename=name,
-            md5=hashlib.md5(content).hexdigest(),
+            md5=attachments.version_hash(key) if entity_list else _plain_digest(name, user, key),
             download_url=url_for(".media", form_id=form_id, version=version, name=name,
                                  _external=True),
-            entity_list=name in attachments.ENTITY_LISTS,
+            entity_list=entity_list,
         ))
-    return _xml(openrosa.manifest(files))
+    response = _xml(openrosa.manifest(files))
+    if fold_due(counts):  # after the answer has gone: the phone does not wait for it
+        response.call_on_close(functools.partial(_fold, db.database()))
+    return response
+
+
+def _fold(database) -> None:
+    try:
+        with db.writing(), database.unit_of_work() as unit:
+            fold(unit.session)
+    except Exception:  # the next manifest asks again; nothing is lost meanwhile
+        log.exception("folding the lists' changes failed")
 
 
 @bp.get("/forms/<form_id>/versions/<version>/media/<name>")
 def media(form_id: str, version: str, name: str):
-    found = _version(form_id, version)
-    content = attachments.generate(db.session(), name, _user()) if name in found.media else None
-    if content is None:
+    if name not in _version(form_id, version, FormVersion.media) \
+            or name not in attachments.GENERATORS:
         raise AppError("MEDIA_NOT_FOUND", form_id=form_id, name=name)
-    return Response(content, content_type="text/csv; charset=utf-8")
+    user = _user()
+    key = attachments.version_key(name, user, list_counts(db.session(), user.area_code))
+    if name in attachments.ENTITY_LISTS:
+        etag = attachments.version_hash(key)
+        if request.if_none_match.contains_weak(etag):
+            return _not_modified(etag)
+        database = db.database()
+
+        def chunks():  # after the request's unit of work has ended: a unit of its own
+            with database.unit_of_work() as unit:
+                yield from attachments.STREAMED[name](unit.session, user)
+
+        response = Response(chunks(), content_type=_CSV)
+    else:
+        cached = _digests().get(key)
+        if cached is not None and request.if_none_match.contains_weak(cached):
+            return _not_modified(cached)
+        content = attachments.generate(db.session(), name, user)
+        etag = hashlib.md5(content).hexdigest()
+        _digests().put(key, etag)
+        response = Response(content, content_type=_CSV)
+    response.set_etag(etag)
+    return response
+
+
+_CSV = "text/csv; charset=utf-8"
+
+
+def _not_modified(etag: str) -> Response:
+    response = Response(status=304)
+    response.set_etag(etag)
+    return response
 
 
 # --- submissions ----------------------------------------------------------------------------
@@ -221,6 +301,7 @@ def _fixed_receipt(state: str, again: bool) -> bytes:
 
 
 def init_app(app: Flask) -> None:
+    app.extensions["fangpin.list_digests"] = attachments.ContentDigests()
     register_renderer("openrosa", render_error)
     app.register_blueprint(bp)
     app.register_blueprint(bp, url_prefix="/key/<token>", name="openrosa_key")

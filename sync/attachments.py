@@ -13,8 +13,11 @@ This module renders CSV only: what goes in it is read by the services that own t
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
-from collections.abc import Callable
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from datetime import date
 
 from sqlalchemy.orm import Session
@@ -29,7 +32,8 @@ from server.domain.members import has_labour_capacity
 from server.domain.personal import shown_id_number, shown_phone
 from server.domain.warnings import task_text
 from server.figures.services import figures_by_year
-from server.households.queries import surveyed_households
+from server.households.queries import streamed_surveyed_households
+from server.lists import services as lists
 from server.screening.services import HouseholdTasks, tasks_by_household
 
 
@@ -73,7 +77,8 @@ WARNING_TASK_PROPERTY = "warning_task"
 TASK_LABEL_PREFIX = "【待核查】"
 
 
-def households_csv(session: Session, user: Principal) -> bytes:
+def households_csv_chunks(session: Session, user: Principal,
+                          chunk: int = 64 * 1024) -> Iterator[bytes]:
     """The entity list ``households`` of the user's area, in ODK Central's CSV shape.
 
     Columns ``name,label,__version`` and the properties the follow-up forms prefill; ``name`` is
@@ -94,10 +99,13 @@ def households_csv(session: Session, user: Principal) -> bytes:
     collects; the forms only show it, none matches on it), and ``phone`` and
     ``a55_contact_phone`` are in full for the users of the household's village, masked for a
     user bound to a wider area (a township's).
+
+    Streamed: the rows are read in batches and written out in chunks of about ``chunk`` bytes
+    (a township's 20 000 households are never one string in memory).
     """
-    rows = surveyed_households(session, user)
     names = area_names(session, user.area_code[:12])
     tasks = tasks_by_household(session, user.area_code)
+    rows = streamed_surveyed_households(session, user)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["name", "label", "__version", *ENTITY_PROPERTIES, WARNING_TASK_PROPERTY])
@@ -123,7 +131,16 @@ def households_csv(session: Session, user: Principal) -> bytes:
                          survey.number + task.changes,
                          *(derived.get(name, values.get(name, "")) or "" for name in
                            ENTITY_PROPERTIES), _task_text(task.open)])
-    return out.getvalue().encode("utf-8")
+        if out.tell() >= chunk:
+            yield out.getvalue().encode("utf-8")
+            out.seek(0)
+            out.truncate()
+    yield out.getvalue().encode("utf-8")
+
+
+def households_csv(session: Session, user: Principal) -> bytes:
+    """``households_csv_chunks`` in one piece."""
+    return b"".join(households_csv_chunks(session, user))
 
 
 def _task_text(rows) -> str:
@@ -136,8 +153,69 @@ GENERATORS: dict[str, Callable[[Session, Principal], bytes]] = {
     "figures.csv": figures_csv,
     "households.csv": households_csv,
 }
-# Attachments that are ODK entity lists (marked type="entityList" in the manifest).
-ENTITY_LISTS = frozenset({"households.csv"})
+# Attachments that are ODK entity lists (marked type="entityList" in the manifest), each
+# streamed to the phone.
+STREAMED: dict[str, Callable[[Session, Principal], Iterator[bytes]]] = {
+    "households.csv": households_csv_chunks,
+}
+ENTITY_LISTS = frozenset(STREAMED)
+
+
+# --- versions: what the manifest's hash comes from (docs/protocol.md, "The phones' lists") ---
+
+# The shape of what the generators write: change it whenever one writes other columns or
+# other values from the same rows, so that every phone takes the new list.
+FORMAT = "1"
+# The change counter (server.lists) each attachment follows.
+COUNTER = {"areas.csv": lists.AREAS, "figures.csv": lists.FIGURES,
+           "households.csv": lists.HOUSEHOLDS}
+
+
+def version_key(name: str, user: Principal, counts: lists.ListCounts,
+                today: date | None = None) -> str:
+    """What attachment ``name`` shows ``user`` is a function of this key: the change count of
+    its rows in the user's scope, and what of the user the content depends on besides — the
+    area for all three; the role for the households (masking: ``shown_id_number``,
+    ``shown_phone``); for the figures only the province, and the year (one row per year up to
+    next year)."""
+    if name == "households.csv":
+        parts: tuple = (user.area_code, str(user.role))
+    elif name == "figures.csv":
+        parts = (user.area_code[:2], (today or clock.today()).year + 1)
+    else:
+        parts = (user.area_code,)
+    return "|".join(str(part) for part in (name, FORMAT, *parts, counts.of(COUNTER[name])))
+
+
+def version_hash(key: str) -> str:
+    """The hash an entity list's version is named by in the manifest and the ETag (as ODK
+    Central's is the md5 of its latest change, not of the content)."""
+    return hashlib.md5(key.encode("utf-8")).hexdigest()
+
+
+class ContentDigests:
+    """The md5 of a plain attachment's content by its version key, built once per version (per
+    process) and kept: Collect matches a plain media file by the md5 of the file it holds, so
+    that one hash must be the content's (see docs/protocol.md). Bounded; thread-safe."""
+
+    def __init__(self, size: int = 4096):
+        self._size = size
+        self._digests: OrderedDict[str, str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> str | None:
+        with self._lock:
+            digest = self._digests.get(key)
+            if digest is not None:
+                self._digests.move_to_end(key)
+            return digest
+
+    def put(self, key: str, digest: str) -> None:
+        with self._lock:
+            self._digests[key] = digest
+            self._digests.move_to_end(key)
+            while len(self._digests) > self._size:
+                self._digests.popitem(last=False)
 
 
 def generate(session: Session, name: str, user: Principal) -> bytes | None:

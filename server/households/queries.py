@@ -19,7 +19,7 @@ What a household shows beyond its registry row:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -411,14 +411,23 @@ class SurveyedHousehold:
 def surveyed_households(session: Session, user: Principal) -> list[SurveyedHousehold]:
     """The households of the user's area that have a survey and a head (the entity list the
     follow-up forms pick from), ordered by area code, then by the head's name."""
+    return list(streamed_surveyed_households(session, user))
+
+
+def streamed_surveyed_households(session: Session, user: Principal,
+                                 batch: int = 500) -> Iterator[SurveyedHousehold]:
+    """``surveyed_households`` read ``batch`` rows at a time (a server-side cursor on
+    PostgreSQL), for a list streamed to the phone."""
     rows = session.execute(
         select(Household, SurveyVersion, Person.name, Person.id_number)
         .join(SurveyVersion, SurveyVersion.id == Household.latest_survey_id)
         .join(Person, Person.id == Household.head_person_id)
         .where(_in_area(user))
         .order_by(Household.area_code, Person.name)
-    ).all()
-    return [SurveyedHousehold(*row) for row in rows]
+        .execution_options(yield_per=batch)
+    )
+    for row in rows:
+        yield SurveyedHousehold(*row)
 
 
 # --- photos, signatures, measures of a household ------------------------------------------------
