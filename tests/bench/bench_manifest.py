@@ -323,16 +323,18 @@ class Client:
         return response.status, response.read()
 
 
-def measure(port: int, helper: Helper, n: int, label: str, pids) -> Result:
+def measure(port: int, helper: Helper, n: int, label: str, pids,
+            form_list: bool = False) -> Result:
     """``n`` manifest requests of ``helper`` from CONCURRENCY threads; every answer must be 200
-    and list households.csv."""
+    and list households.csv. With ``form_list``, formList requests instead: what any OpenRosa
+    request of the same user costs here (the password check, the session, the answer)."""
     clients = [Client(port, helper) for _ in range(CONCURRENCY)]
     forms = clients[0].get("/formList")[1].decode()
     version = forms.split(f"/forms/{FORM}/versions/", 1)[1].split("/", 1)[0]
-    path = f"/forms/{FORM}/versions/{version}/manifest"
+    path = "/formList" if form_list else f"/forms/{FORM}/versions/{version}/manifest"
     for client in clients:  # warm-up: connections, the password check, caches
         status, body = client.get(path)
-        assert status == 200 and b"households.csv" in body, body
+        assert status == 200 and (form_list or b"households.csv" in body), body
     result = Result(label, helper.households)
     counter = iter(range(n))
     lock = threading.Lock()
@@ -383,6 +385,12 @@ def run(root: Path, url: str, helpers: list[Helper], counts: dict[int, int], lab
                   f"{len(result.timings) / result.seconds:7.1f} req/s  "
                   f"CPU {result.cpu_ms:6.2f} ms/request", flush=True)
             results.append(result)
+        reference = measure(server.port, helpers[0], counts[helpers[0].households], label,
+                            pids, form_list=True)
+        print(f"  {label:<6} formList (the same user, for reference): "
+              f"p50 {reference.percentile(50):7.1f} ms  p99 {reference.percentile(99):7.1f} ms  "
+              f"{len(reference.timings) / reference.seconds:7.1f} req/s  "
+              f"CPU {reference.cpu_ms:6.2f} ms/request", flush=True)
         return results
     finally:
         server.stop()
