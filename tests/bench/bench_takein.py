@@ -42,6 +42,7 @@ import contextlib
 import http.client
 import os
 import platform
+import re
 import shlex
 import signal
 import statistics
@@ -448,6 +449,15 @@ def median(runs: list[Run], key: str) -> float:
     return statistics.median(values) if values else float("nan")
 
 
+def worker_defaults() -> str:
+    """The options ``fangpin worker`` runs with unless told, from its --help: "--batch 100 …"."""
+    done = subprocess.run([sys.executable, "-m", "server.cli", "worker", "--help"],
+                          cwd=PROJECT_ROOT, capture_output=True, text=True)
+    options = re.findall(r"(--[a-z-]+)\s+[A-Z]+\s.*?\[default:\s*([^\]]+)\]",
+                         " ".join(done.stdout.split()))
+    return " ".join(f"{name} {value}" for name, value in options) or "?"
+
+
 def header(bench: Bench) -> str:
     args = bench.args
     pg = subprocess.run(["postgres", "--version"], capture_output=True, text=True).stdout.strip()
@@ -463,6 +473,7 @@ def header(bench: Bench) -> str:
         f"{args.seconds:.0f} s of load then the drain; `{worker}` beside gunicorn at normal "
         "priority with the command's own pacing (what a deployment runs: the time it waits "
         "during the burst is charged to the rate); sustained = answered / (load + drain)",
+        f"fangpin worker's defaults: {worker_defaults()}",
         f"floor: tests/bench/floor_app.py, {args.seconds / 2:.0f} s before and "
         f"{args.seconds / 2:.0f} s after ours, averaged; inline: TAKE_IN=inline, same load",
         f"servers: {bench.settings.describe()}; client on the same machine; CPU: app = gunicorn "
