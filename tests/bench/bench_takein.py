@@ -122,17 +122,38 @@ def received(conn: psycopg.Connection) -> int:
     return conn.execute("SELECT count(*) FROM submissions WHERE state = 'received'").fetchone()[0]
 
 
-def wait_until_taken_in(dsn: str, timeout: float, every: float = 0.05) -> tuple[int, float]:
-    """Poll until no submission is received: (how many were at first, seconds it took)."""
+def wait_until_taken_in(dsn: str, timeout: float, applied: int | None = None,
+                        every: float = 0.05, stalled: float = 10.0) -> tuple[int, float]:
+    """Poll until no submission is received and, with ``applied``, until that many are applied
+    (a take-in that claims submissions under another state is not done when none is received).
+    Returns how many were received at first and the seconds it took. A take-in that leaves
+    fewer applied (failures: the caller's check reports them) is given up ``stalled`` seconds
+    after the last received one went."""
+
+    def applied_now(conn: psycopg.Connection) -> int:
+        return conn.execute(
+            "SELECT count(*) FROM submissions WHERE state = 'applied'").fetchone()[0]
+
     with psycopg.connect(dsn, autocommit=True) as conn:
         started = time.monotonic()
         backlog = left = received(conn)
-        while left and time.monotonic() - started < timeout:
+        done_at = stall_began = None
+        while time.monotonic() - started < timeout:
+            if not left:
+                if applied is None or applied_now(conn) >= applied:
+                    done_at = time.monotonic()
+                    break
+                stall_began = stall_began or time.monotonic()
+                if time.monotonic() - stall_began > stalled:
+                    done_at = stall_began
+                    break
+            else:
+                stall_began = None
             time.sleep(every)
             left = received(conn)
-    if left:
+    if done_at is None:
         raise RuntimeError(f"{left} submissions still received after {timeout:.0f} s")
-    return backlog, (time.monotonic() - started) if backlog else 0.0
+    return backlog, (done_at - started) if backlog else 0.0
 
 
 # --- processes ----------------------------------------------------------------------------------
@@ -157,7 +178,8 @@ class Bench:
     settings: GunicornSettings
     work: Path
     pg: PgCpu
-    factory: BodyFactory
+    factory: BodyFactory  # ours' households: distinct ID numbers for about 365 000 of them
+    floor_factory: BodyFactory  # the floor's (it keeps no registry: its ID numbers may repeat)
     running: list[Gunicorn | subprocess.Popen] = field(default_factory=list)
 
     @property
@@ -198,7 +220,8 @@ class Bench:
         deadline = time.monotonic() + 60
         while WORKER_STARTED not in log_path.read_text(errors="replace"):
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"fangpin worker did not start:\n{tail(log_path)}")
+                raise RuntimeError(f"fangpin worker did not print {WORKER_STARTED!r}:\n"
+                                   f"{tail(log_path)}")
             time.sleep(0.005)
         return proc, log_path
 
@@ -290,19 +313,21 @@ def xml_body(factory: BodyFactory) -> Callable[[], Body]:
     return lambda: factory.build(1, False)[0]
 
 
-def warm_up(bench: Bench, server: Gunicorn, path: str) -> None:
+def warm_up(bench: Bench, server: Gunicorn, path: str,
+            factory: BodyFactory | None = None) -> int:
     """Untimed: 20 requests per server thread, so that every pooled connection is open and its
     statements prepared, as bench_submissions does."""
     count = 20 * bench.settings.workers * bench.settings.threads
-    result = run_load(server.port, path, bench.factory.build(count, False), 16)
+    result = run_load(server.port, path, (factory or bench.factory).build(count, False), 16)
     if result.failures:
         raise RuntimeError(f"warm-up of {server.name} failed: {result.failures[:3]}\n"
                            f"{server.log_tail()}")
+    return count
 
 
 def floor_slice(bench: Bench, floor: Gunicorn, seconds: float) -> LoadResult:
-    return run_timed(floor.port, bench.path, xml_body(bench.factory), bench.args.concurrency,
-                     seconds)
+    return run_timed(floor.port, bench.path, xml_body(bench.floor_factory),
+                     bench.args.concurrency, seconds)
 
 
 # --- the phases -----------------------------------------------------------------------------
@@ -333,7 +358,8 @@ def worker_alone(bench: Bench, run: Run) -> None:
     time.sleep(1.5)
     proc, log_path = bench.worker()
     app0, pg0, t0 = process_cpu(proc), bench.pg.read(), time.perf_counter()
-    wait_until_taken_in(bench.dsn, timeout=max(600.0, n / 5), every=0.05)
+    wait_until_taken_in(bench.dsn, timeout=max(600.0, n / 5),
+                        applied=before.states.get("applied", 0) + n)
     seconds = time.perf_counter() - t0
     app, pg = process_cpu(proc) - app0, bench.pg.read() - pg0
     bench.stop(proc)
@@ -352,18 +378,20 @@ def sustained(bench: Bench, run: Run) -> None:
     half): the floor measured around ours in the same run."""
     seconds, conc = bench.args.seconds, bench.args.concurrency
     floor = bench.floor()
-    warm_up(bench, floor, bench.path)
+    warm_up(bench, floor, bench.path, bench.floor_factory)
     floor_results = [floor_slice(bench, floor, seconds / 2)]
 
     server = bench.ours("queue")
     proc, log_path = bench.worker()
-    warm_up(bench, server, bench.path)
-    wait_until_taken_in(bench.dsn, timeout=600)
+    applied = counts(bench.dsn).states.get("applied", 0)
+    applied += warm_up(bench, server, bench.path)
+    wait_until_taken_in(bench.dsn, timeout=600, applied=applied)
     time.sleep(1.5)  # the warm-up's burst is over for the worker's pacing too
     before = counts(bench.dsn)
     app0, pg0 = gunicorn_cpu(server) + process_cpu(proc), bench.pg.read()
     load = run_timed(server.port, bench.path, xml_body(bench.factory), conc, seconds)
-    backlog, drain = wait_until_taken_in(bench.dsn, timeout=3600)
+    backlog, drain = wait_until_taken_in(
+        bench.dsn, timeout=3600, applied=before.states.get("applied", 0) + len(load.latencies))
     app, pg = gunicorn_cpu(server) + process_cpu(proc) - app0, bench.pg.read() - pg0
     bench.stop(proc)
     bench.stop(server)
@@ -517,7 +545,7 @@ def main(argv: list[str] | None = None) -> int:
         server_url = stack.enter_context(running_postgres(durable=True))
         dbs = prepare_databases(server_url)
         bench = Bench(args, dbs, GunicornSettings(args.workers, args.threads), work,
-                      PgCpu(server_url), BodyFactory(dbs.version))
+                      PgCpu(server_url), BodyFactory(dbs.version), BodyFactory(dbs.version))
         stack.callback(bench.stop_all)
         print(header(bench), flush=True)
         runs = []
