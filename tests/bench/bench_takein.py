@@ -40,6 +40,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import http.client
+import itertools
 import os
 import platform
 import re
@@ -181,6 +182,7 @@ class Bench:
     factory: BodyFactory  # ours' households: distinct ID numbers for about 365 000 of them
     floor_factory: BodyFactory  # the floor's (it keeps no registry: its ID numbers may repeat)
     running: list[Gunicorn | subprocess.Popen] = field(default_factory=list)
+    workers_started: itertools.count = field(default_factory=itertools.count)
 
     @property
     def dsn(self) -> str:
@@ -211,7 +213,7 @@ class Bench:
 
     def worker(self) -> tuple[subprocess.Popen, Path]:
         """``fangpin worker`` at normal priority; returns once it has said it started."""
-        log_path = self.work / f"worker-{len(self.running)}.log"
+        log_path = self.work / f"worker-{next(self.workers_started)}.log"
         with open(log_path, "wb") as log:
             proc = subprocess.Popen(self.worker_command(), cwd=PROJECT_ROOT,
                                     env={**os.environ, **self.env("queue")}, stdout=log,
