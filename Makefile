@@ -6,9 +6,10 @@ export PORT
 # Test processes (pytest-xdist): one per core by default; PYTEST_WORKERS=0 runs serially.
 PYTEST_WORKERS ?= auto
 
-.PHONY: run test lint bench bench-quick bench-registry bench-registry-quick bench-console \
-	bench-console-quick bench-exports bench-exports-quick bench-printing bench-production \
-	bench-production-quick bench-manifest bench-manifest-quick system-deps clean
+.PHONY: run test lint bench bench-quick bench-takein bench-takein-quick bench-registry \
+	bench-registry-quick bench-console bench-console-quick bench-exports bench-exports-quick \
+	bench-printing bench-production bench-production-quick bench-manifest bench-manifest-quick \
+	system-deps clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -68,11 +69,25 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
 
+# Submissions (issue 3) against a floor, then the take-in (issue 16): `make bench`'s headline is
+# the sustained rate including the take-in (bench_takein's, printed last); answering alone
+# against the floor (bench_submissions') is the second figure.
 bench: system-deps $(VENV)/.installed
 	$(PY) -m tests.bench.bench_submissions
+	$(PY) -m tests.bench.bench_takein
 
 bench-quick: system-deps $(VENV)/.installed
 	$(PY) -m tests.bench.bench_submissions --quick
+	$(PY) -m tests.bench.bench_takein --quick
+
+# The take-in alone (issue 16): the worker alone (households/s, CPU per household) and the
+# sustained rate with the worker beside gunicorn (60 s at concurrency 16, then the drain), inline
+# beside it; 3 runs and their median.
+bench-takein: system-deps $(VENV)/.installed
+	$(PY) -m tests.bench.bench_takein
+
+bench-takein-quick: system-deps $(VENV)/.installed
+	$(PY) -m tests.bench.bench_takein --quick
 
 # The registry (issue 5): ingest through HTTP at 0, 100 000 and 1 000 000 people; re-check at 1M.
 bench-registry: system-deps $(VENV)/.installed
