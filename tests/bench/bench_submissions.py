@@ -417,10 +417,15 @@ class BodyFactory:
     def household_xml(self, instance_id: str, media: bool) -> bytes:
         i = next(self._households)
         day, block = i % 3650, i // 3650
+        surname = _SURNAMES[i % len(_SURNAMES)]
+        spouse_surname = _SURNAMES[(i // len(_SURNAMES)) % len(_SURNAMES)]
         members = [
-            {**HEAD, "a7_id_number": _bench_id(date(1970, 1, 1), day, 100 + block)},
-            {**SPOUSE, "a7_id_number": _bench_id(date(1972, 1, 1), day, 200 + block)},
-            {**CHILD, "a7_id_number": _bench_id(date(2006, 1, 1), i % 4000, 300 + i // 4000)},
+            {**HEAD, "a5_name": surname + _given(i, _MALE),
+             "a7_id_number": _bench_id(date(1970, 1, 1), day, 100 + block)},
+            {**SPOUSE, "a5_name": spouse_surname + _given(i, _FEMALE),
+             "a7_id_number": _bench_id(date(1972, 1, 1), day, 200 + block)},
+            {**CHILD, "a5_name": surname + _given(i + 7, _MALE + _FEMALE),
+             "a7_id_number": _bench_id(date(2006, 1, 1), i % 4000, 300 + i // 4000)},
         ]
         files = {"photo_house": "house.jpg", "sig_applicant": "sig.png"} if media else {}
         return form_instance("household", self.version,
@@ -441,6 +446,23 @@ class BodyFactory:
                 Part("sig.png", "sig.png", "image/png", unique_png(self.signature, instance_id)),
             ]))
         return bodies
+
+
+# Names as a county's are: many, seldom the same with the same birth date (the registry flags
+# people of one name and birth date whose IDs are a digit apart: with the three names of the
+# test households every new roster met thousands of namesakes as the registry grew).
+_SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于"
+             "蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛"
+             "闫段雷侯龙史陶黎贺顾毛郝龚邵")
+_MALE = "伟强磊军勇杰涛明超刚平辉建国志华斌鹏飞波宇浩峰林俊文龙海东亮成德正新永春金生"
+_FEMALE = "芳娜敏静丽艳娟霞秀玲桂英红梅兰琴燕萍慧婷雪琳晶倩颖洁玉凤花云莉丹香月"
+
+
+def _given(i: int, characters: str) -> str:
+    """A given name of one or two characters, cycling through about 2 000 of them."""
+    n = len(characters)
+    first, second = characters[i % n], characters[(i // n) % n]
+    return first if (i // n) % 5 == 0 else first + second
 
 
 def _bench_id(first: date, days: int, sequence: int) -> str:
