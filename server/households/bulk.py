@@ -55,6 +55,8 @@ class Registered:
 
     id: int
     household_id: str | None
+    name: str | None = None
+    birth_date: object = None
 
 
 def write_surveys(session: Session, writes: list[SurveyWrite],
@@ -144,34 +146,42 @@ def write_surveys(session: Session, writes: list[SurveyWrite],
 
 
 def flag_likely_duplicates_of(session: Session, rosters: list[tuple[int, Survey]],
-                              new: frozenset[str]) -> None:
+                              registered: Mapping[str, Registered]) -> None:
     """``services.flag_likely_duplicates`` for the batch's rosters (submission id, survey), in
     one query, after they were written, with the same flags as if each roster had been written
-    and flagged in turn: a person the batch registered (``new``) is not yet there for the
-    rosters before theirs."""
-    position: dict[str, int] = {}
+    and flagged in turn. For the roster at position i, the people a later roster of the batch
+    writes are not yet what it wrote: a new one is not there yet, a registered one still has the
+    name it had (``registered``: as the batch read them)."""
+    written: dict[str, int] = {}  # ID number -> position of the roster that writes them
     members: dict[tuple[str, object], list[tuple[int, PersonKey]]] = {}
     for index, (_submission_id, survey) in enumerate(rosters):
         for m in survey.members:
             if m.id_number is None:
                 continue
-            if m.id_number.value in new:
-                position.setdefault(m.id_number.value, index)
+            written.setdefault(m.id_number.value, index)
             members.setdefault((m.name, m.id_number.birth_date), []).append(
                 (index, PersonKey(m.id_number.value, m.name)))
     if not members:
         return
-    flags = []
+    seen: list[tuple[int, PersonKey, PersonKey]] = []  # (position, me, other) as they were then
     for other in session.execute(select(Person.id_number, Person.name, Person.birth_date).where(
             tuple_(Person.name, Person.birth_date).in_(list(members)))).all():
         for index, me in members[(other.name, other.birth_date)]:
-            if position.get(other.id_number, -1) > index:
-                continue  # a later submission of the batch registered them: it flags the pair
-            if other.id_number != me.id_number and likely_same(
-                    me, PersonKey(other.id_number, other.name)):
-                a, b = pair(me.id_number, other.id_number)
-                flags.append({"id_number_a": a, "id_number_b": b,
-                              "submission_id": rosters[index][0], "status": "open"})
+            if written.get(other.id_number, -1) <= index:  # as they are now, also at ``index``
+                seen.append((index, me, PersonKey(other.id_number, other.name)))
+    for id_number, later in written.items():  # registered, rewritten by a later roster: as they
+        person = registered.get(id_number)  # were for the rosters before it
+        if person is None or person.name is None:
+            continue
+        for index, me in members.get((person.name, person.birth_date), []):
+            if index < later:
+                seen.append((index, me, PersonKey(id_number, person.name)))
+    flags = []
+    for index, me, other in seen:
+        if other.id_number != me.id_number and likely_same(me, other):
+            a, b = pair(me.id_number, other.id_number)
+            flags.append({"id_number_a": a, "id_number_b": b,
+                          "submission_id": rosters[index][0], "status": "open"})
     if flags:  # in the order they would have come, so the first submission to see a pair has it
         flags.sort(key=lambda flag: flag["submission_id"])
         session.connection().execute(insert_ignoring_conflicts(session, DuplicateFlag), flags)

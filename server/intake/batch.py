@@ -90,7 +90,8 @@ class Snapshot:
     def read(cls, session: Session, items: list[SurveyItem]) -> Snapshot:
         ids = sorted({i for item in items for i in item.id_numbers})
         named = {h for item in items for h in (*item.candidates, item.entity_uuid) if h}
-        query = (select(Person.id, Person.id_number, Person.household_id, Person.deceased)
+        query = (select(Person.id, Person.id_number, Person.household_id, Person.deceased,
+                        Person.name, Person.birth_date)
                  .where(Person.id_number.in_(ids)).order_by(Person.id_number))
         if session.get_bind().dialect.name == "postgresql":
             # Households first, then people, each in key order: the order in which the
@@ -101,7 +102,8 @@ class Snapshot:
                                 .order_by(Household.id).with_for_update()).all()
             query = query.with_for_update()
         rows = session.execute(query).all() if ids else []
-        people = {r.id_number: Registered(r.id, r.household_id) for r in rows}
+        people = {r.id_number: Registered(r.id, r.household_id, r.name, r.birth_date)
+                  for r in rows}
         involved = {p.household_id for p in people.values() if p.household_id} | named
         areas = dict(session.execute(select(Household.id, Household.area_code)
                                      .where(Household.id.in_(involved))).all()) \

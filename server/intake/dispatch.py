@@ -175,8 +175,7 @@ def _write(session: Session, plans: list[batch.Plan], snapshot: batch.Snapshot, 
     try:
         bulk.write_surveys(session, writes, snapshot.people)
         bulk.flag_likely_duplicates_of(
-            session, [(w.submission_id, w.survey) for w in writes],
-            frozenset(i for w in writes for i in w.listed) - frozenset(snapshot.people))
+            session, [(w.submission_id, w.survey) for w in writes], snapshot.people)
         finish_many(session, [
             (p.item.submission_id,
              SubmissionState.APPLIED if p.write else SubmissionState.INVALID, p.problems,

@@ -52,8 +52,12 @@ PEOPLE[-1] = ("张三", _twin(_IDS[0]))
 ENTITIES = [str(uuid.UUID(int=i + 1)) for i in range(4)]
 
 
-def member(index: int, relation: str, deceased: bool) -> dict[str, str]:
-    name, id_no = PEOPLE[index]
+def member(index: int, relation: str, deceased: bool, name: str | None = None
+           ) -> dict[str, str]:
+    """Person ``index`` of PEOPLE on a roster (``name``: under another name, as a correction
+    would write it)."""
+    default, id_no = PEOPLE[index]
+    name = name or default
     age = 2021 - int(id_no[6:10])  # at the visit, give or take a year
     values = {"a5_name": name, "a7_id_number": id_no, "a8_relation": relation,
               "a14_labour_skill": "01" if 17 <= age <= 59 else "04",  # 普通 / 无劳动力
@@ -68,7 +72,10 @@ def surveys(draw):
     roster = draw(st.lists(st.integers(0, len(PEOPLE) - 1), min_size=1, max_size=3,
                           unique=draw(st.integers(0, 9)) > 0))  # now and then a person twice
     dies = draw(st.booleans()) and len(roster) > 1
-    members = [member(p, "01" if i == 0 else "03", dies and i == len(roster) - 1)
+    # the first person is now and then written 张叁 (a correction of 张三): a rename that makes
+    # or unmakes a likely duplicate of the twin
+    members = [member(p, "01" if i == 0 else "03", dies and i == len(roster) - 1,
+                      draw(st.sampled_from(["张三", "张叁"])) if p == 0 else None)
                for i, p in enumerate(roster)]
     entity = draw(st.sampled_from([None, None, None, *ENTITIES]))
     household = {**SURVEY_FIELDS, **address(VILLAGE), "phone": "13812345678"}
@@ -238,3 +245,19 @@ def test_a_batch_of_new_households_is_written_in_a_few_statements(session, seede
         assert set(taken.states.values()) == {"applied"}
         counts.append(len(statements))
     assert counts[1] <= counts[0] + 2, counts  # executemany batches may add a statement or two
+
+
+def test_a_rename_later_in_the_batch_flags_as_one_at_a_time_would(session, seeded):
+    """张叁 is registered; the batch registers 张三's twin (a digit apart, same birth date), then
+    corrects 张叁 to 张三: one at a time, the twin's survey met nobody of its name and the
+    correction flags the pair — so the flag is the correction's, not the twin's."""
+    before = [({**SURVEY_FIELDS, **address(VILLAGE)}, [member(0, "01", False, "张叁")],
+               ENTITIES[0])]
+    batch = [({**SURVEY_FIELDS, **address(VILLAGE)}, [member(len(PEOPLE) - 1, "01", False)],
+              None),
+             ({**SURVEY_FIELDS, **address(VILLAGE), "resurvey": "01",
+               "household": ENTITIES[0]}, [member(0, "01", False, "张三")], ENTITIES[0])]
+    expected, actual = both_ways(session, seeded, before, batch)
+    assert actual == expected
+    assert len(actual["flags"]) == 1 and actual["flags"][0][2] == max(
+        s[0] for s in actual["submissions"])
