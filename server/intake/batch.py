@@ -145,8 +145,8 @@ def plan(item: SurveyItem, snapshot: Snapshot, today: date) -> Plan | None:
         if deaths:
             values = item.values
             survey = read_survey(values.household, values.members, survey.line, today, deaths)
-    if survey.errors:
-        return Plan(item, survey, frozenset())
+    if survey.errors:  # its people still key it: a death recorded before it changes its reading
+        return Plan(item, survey, frozenset(item.id_numbers))
     people = [Incoming(m.index, m.id_number.value, m.name, m.is_head)
               for m in survey.members if m.id_number is not None]
     resurveys = next((c for c in item.candidates if c in snapshot.areas), None)

@@ -261,3 +261,21 @@ def test_a_rename_later_in_the_batch_flags_as_one_at_a_time_would(session, seede
     assert actual == expected
     assert len(actual["flags"]) == 1 and actual["flags"][0][2] == max(
         s[0] for s in actual["submissions"])
+
+
+def test_a_survey_after_a_death_in_the_batch_reads_as_one_at_a_time(session, seeded):
+    """The batch records 李四's death; a later survey of the household lists 李四 as deceased
+    again and says 突发严重困难户. One at a time it knows the death is on record, so 李四 no
+    longer counts: 10 000 yuan for one person is above the monitoring line (6 500) and the type
+    is allowed. Read against the registry before the batch, 李四 would count, 5 000 a head is
+    below the line, and the survey would be invalid (MONITORING_TYPE_SUDDEN_BELOW_LINE)."""
+    household = {**SURVEY_FIELDS, **address(VILLAGE), "a28_wages": "0", "a29_business_income": "0",
+                 "a31_transfer_income": "10000", "a32_business_expenses": "0"}
+    before = [(household, [member(0, "01", False), member(1, "02", False)], ENTITIES[0])]
+    resurvey = {**household, "resurvey": "01", "household": ENTITIES[0]}
+    batch = [(resurvey, [member(0, "01", False), member(1, "02", True)], ENTITIES[0]),
+             ({**resurvey, "a3_monitoring_type": "03"},
+              [member(0, "01", False), member(1, "02", True)], ENTITIES[0])]
+    expected, actual = both_ways(session, seeded, before, batch)
+    assert actual == expected
+    assert [s[1] for s in actual["submissions"][-2:]] == ["applied", "applied"]
