@@ -21,14 +21,8 @@ def record(
 
     A plain INSERT (not a unit-of-work flush): it runs on every submission.
     """
-    session.connection().execute(_INSERT, {
-        "at": utcnow(),
-        "action": action,
-        "object_type": object_type,
-        "object_id": str(object_id),
-        "user_id": user_id,
-        "details": {k: v for k, v in details.items() if v is not None},
-    })
+    session.connection().execute(_INSERT, _entry(action, object_type, object_id, user_id,
+                                                 details))
 
 
 def record_many(session: Session,
@@ -36,11 +30,12 @@ def record_many(session: Session,
     """``record`` for a batch: entries of (action, object type, object id, user id, details), in
     one executemany."""
     if entries:
-        session.connection().execute(_INSERT, [{
-            "at": utcnow(),
-            "action": action,
-            "object_type": object_type,
-            "object_id": str(object_id),
-            "user_id": user_id,
-            "details": {k: v for k, v in details.items() if v is not None},
-        } for action, object_type, object_id, user_id, details in entries])
+        session.connection().execute(_INSERT, [_entry(*entry) for entry in entries])
+
+
+def _entry(action: str, object_type: str, object_id: object, user_id: int | None,
+           details: dict[str, object]) -> dict[str, object]:
+    """An audit row's values (details without the ones that are None)."""
+    return {"at": utcnow(), "action": action, "object_type": object_type,
+            "object_id": str(object_id), "user_id": user_id,
+            "details": {k: v for k, v in details.items() if v is not None}}
