@@ -20,16 +20,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from sqlalchemy import bindparam, func, insert, select, tuple_, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from server.audit.services import record_many
-from server.db import insert_ignoring_conflicts
-from server.dedup.models import DuplicateFlag
-from server.domain.dedup import PersonKey, likely_same, pair
 from server.domain.survey import Survey
 from server.households.models import Household, Person, SurveyVersion
-from server.households.services import household_values, person_values, survey_version_values
+from server.households.services import (
+    Registered,
+    household_values,
+    person_values,
+    survey_version_values,
+)
 
 _HOUSEHOLDS = Household.__table__
 _PERSONS = Person.__table__
@@ -49,41 +51,27 @@ class SurveyWrite:
     number: int = 0  # the survey version's number, once written
 
 
-@dataclass(frozen=True)
-class Registered:
-    """A person the registry holds, as the batch read them."""
-
-    id: int
-    household_id: str | None
-    name: str | None = None
-    birth_date: object = None
-
-
 def write_surveys(session: Session, writes: list[SurveyWrite],
                   registered: Mapping[str, Registered]) -> None:
     """Write every survey of ``writes`` into its household, as ``write_household`` would.
 
     ``registered`` holds the batch's people the registry already has (by ID number), read and
-    (on PostgreSQL) locked by the caller in this transaction, so none has moved since its
-    decision; a person another worker registered meanwhile makes the insert fail on the unique
-    ID number, and the caller takes these submissions in one by one.
+    (on PostgreSQL) locked by the caller in this transaction with the households resurveyed, so
+    none has moved since its decision; a person another worker registered meanwhile makes the
+    insert fail on the unique ID number, and the caller takes these submissions in one by one.
     """
     if not writes:
         return
     connection = session.connection()
-    postgres = connection.dialect.name == "postgresql"
     resurveyed = sorted(w.household_id for w in writes if not w.created)
     held: dict[str, tuple] = {}
     numbers: dict[str, int] = {}
     if resurveyed:
-        # Lock the resurveyed households (in id order, as every writer), and read what the
-        # survey keeps of them and their latest survey number.
-        query = (select(Household.id, Household.area_code, Household.phone,
-                        Household.monitoring_type)
-                 .where(Household.id.in_(resurveyed)).order_by(Household.id))
-        if postgres:
-            query = query.with_for_update()
-        held = {row.id: row for row in connection.execute(query)}
+        # What the survey keeps of the resurveyed households (locked by the caller's read on
+        # PostgreSQL), and their latest survey numbers.
+        held = {row.id: row for row in connection.execute(
+            select(Household.id, Household.area_code, Household.phone,
+                   Household.monitoring_type).where(Household.id.in_(resurveyed)))}
         numbers = dict(connection.execute(
             select(SurveyVersion.household_id, func.max(SurveyVersion.number))
             .where(SurveyVersion.household_id.in_(resurveyed))
@@ -143,45 +131,3 @@ def write_surveys(session: Session, writes: list[SurveyWrite],
         ("household.created" if w.created else "household.updated", "household",
          w.household_id, None, {"submission_id": w.submission_id, "survey": w.number,
                                 "members": len(w.listed)}) for w in writes])
-
-
-def flag_likely_duplicates_of(session: Session, rosters: list[tuple[int, Survey]],
-                              registered: Mapping[str, Registered]) -> None:
-    """``services.flag_likely_duplicates`` for the batch's rosters (submission id, survey), in
-    one query, after they were written, with the same flags as if each roster had been written
-    and flagged in turn. For the roster at position i, the people a later roster of the batch
-    writes are not yet what it wrote: a new one is not there yet, a registered one still has the
-    name it had (``registered``: as the batch read them)."""
-    written: dict[str, int] = {}  # ID number -> position of the roster that writes them
-    members: dict[tuple[str, object], list[tuple[int, PersonKey]]] = {}
-    for index, (_submission_id, survey) in enumerate(rosters):
-        for m in survey.members:
-            if m.id_number is None:
-                continue
-            written.setdefault(m.id_number.value, index)
-            members.setdefault((m.name, m.id_number.birth_date), []).append(
-                (index, PersonKey(m.id_number.value, m.name)))
-    if not members:
-        return
-    seen: list[tuple[int, PersonKey, PersonKey]] = []  # (position, me, other) as they were then
-    for other in session.execute(select(Person.id_number, Person.name, Person.birth_date).where(
-            tuple_(Person.name, Person.birth_date).in_(list(members)))).all():
-        for index, me in members[(other.name, other.birth_date)]:
-            if written.get(other.id_number, -1) <= index:  # as they are now, also at ``index``
-                seen.append((index, me, PersonKey(other.id_number, other.name)))
-    for id_number, later in written.items():  # registered, rewritten by a later roster: as they
-        person = registered.get(id_number)  # were for the rosters before it
-        if person is None or person.name is None:
-            continue
-        for index, me in members.get((person.name, person.birth_date), []):
-            if index < later:
-                seen.append((index, me, PersonKey(id_number, person.name)))
-    flags = []
-    for index, me, other in seen:
-        if other.id_number != me.id_number and likely_same(me, other):
-            a, b = pair(me.id_number, other.id_number)
-            flags.append({"id_number_a": a, "id_number_b": b,
-                          "submission_id": rosters[index][0], "status": "open"})
-    if flags:  # in the order they would have come, so the first submission to see a pair has it
-        flags.sort(key=lambda flag: flag["submission_id"])
-        session.connection().execute(insert_ignoring_conflicts(session, DuplicateFlag), flags)

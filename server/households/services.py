@@ -7,13 +7,15 @@ registry writes it ends with.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
 from server.audit.services import record
-from server.db import insert_ignoring_duplicates
+from server.db import insert_ignoring_conflicts
 from server.declarations.services import attach_declared_household
 from server.dedup.models import DuplicateFlag
 from server.domain.dedup import ConflictKind, Decision, Outcome, PersonKey, likely_same, pair
@@ -23,6 +25,16 @@ from server.domain.notices import numbered_risks
 from server.domain.survey import Survey
 from server.households.models import Household, Person, SurveyVersion, risk_text
 from server.submissions.models import Submission
+
+
+@dataclass(frozen=True)
+class Registered:
+    """A person the registry holds, as the batch read them."""
+
+    id: int
+    household_id: str | None
+    name: str | None = None
+    birth_date: object = None
 
 
 class RegistryChanged(Exception):
@@ -225,19 +237,43 @@ def plain(value) -> object:
     return str(value)
 
 
-def flag_likely_duplicates(session: Session, submission: Submission, survey: Survey) -> None:
-    """Flag each member against people of the same name and birth date (index-backed; one
-    query for the whole roster)."""
-    members = {(m.name, m.id_number.birth_date): PersonKey(m.id_number.value, m.name)
-               for m in survey.members if m.id_number is not None}
+def flag_likely_duplicates(session: Session, rosters: list[tuple[int, Survey]],
+                           registered: Mapping[str, Registered]) -> None:
+    """Flag each member of the rosters (submission id, survey; written already) against people
+    of the same name and birth date (index-backed; one query for them all), as if each roster
+    had been written and flagged in turn: for the roster at position i, a person a later roster
+    writes is not there yet if new, and still has the name it had if registered
+    (``registered``: as the batch read them; nothing for a roster of one)."""
+    written: dict[str, int] = {}  # ID number -> position of the roster that writes them
+    members: dict[tuple[str, object], list[tuple[int, PersonKey]]] = {}
+    for index, (_submission_id, survey) in enumerate(rosters):
+        for m in survey.members:
+            if m.id_number is None:
+                continue
+            written.setdefault(m.id_number.value, index)
+            members.setdefault((m.name, m.id_number.birth_date), []).append(
+                (index, PersonKey(m.id_number.value, m.name)))
     if not members:
         return
-    candidates = session.execute(select(Person.id_number, Person.name, Person.birth_date).where(
-        tuple_(Person.name, Person.birth_date).in_(list(members)))).all()
-    for other in candidates:
-        me = members[(other.name, other.birth_date)]
-        if other.id_number != me.id_number and likely_same(
-                me, PersonKey(other.id_number, other.name)):
+    seen: list[tuple[int, PersonKey, PersonKey]] = []  # (position, me, other) as they were then
+    for other in session.execute(select(Person.id_number, Person.name, Person.birth_date).where(
+            tuple_(Person.name, Person.birth_date).in_(list(members)))).all():
+        for index, me in members[(other.name, other.birth_date)]:
+            if written.get(other.id_number, -1) <= index:  # as they are now, also at ``index``
+                seen.append((index, me, PersonKey(other.id_number, other.name)))
+    for id_number, later in written.items():  # registered, rewritten by a later roster: as they
+        person = registered.get(id_number)  # were for the rosters before it
+        if person is None or person.name is None:
+            continue
+        for index, me in members.get((person.name, person.birth_date), []):
+            if index < later:
+                seen.append((index, me, PersonKey(id_number, person.name)))
+    flags = []
+    for index, me, other in seen:
+        if other.id_number != me.id_number and likely_same(me, other):
             a, b = pair(me.id_number, other.id_number)
-            insert_ignoring_duplicates(session, DuplicateFlag, id_number_a=a, id_number_b=b,
-                                       submission_id=submission.id, status="open")
+            flags.append({"id_number_a": a, "id_number_b": b,
+                          "submission_id": rosters[index][0], "status": "open"})
+    if flags:  # in the order they would have come, so the first submission to see a pair has it
+        flags.sort(key=lambda flag: flag["submission_id"])
+        session.connection().execute(insert_ignoring_conflicts(session, DuplicateFlag), flags)

@@ -23,9 +23,9 @@ from sqlalchemy.orm import Session
 from server.domain.codes import YES
 from server.domain.dedup import Claim, Incoming, Outcome, Registry, decide
 from server.domain.survey import Problem, Survey, read_survey
-from server.households.bulk import Registered, SurveyWrite
+from server.households.bulk import SurveyWrite
 from server.households.models import Declaration, Household, Person
-from server.households.services import household_area
+from server.households.services import Registered, household_area
 from server.intake.common import visit_year
 from server.submissions.instance import InstanceValues
 

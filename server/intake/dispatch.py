@@ -18,7 +18,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import null, select
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -29,7 +29,7 @@ from server.domain.members import Severity
 from server.domain.survey import Problem
 from server.forms.models import FormVersion
 from server.households import bulk
-from server.households.services import RegistryChanged
+from server.households.services import RegistryChanged, flag_likely_duplicates
 from server.intake import batch
 from server.intake.batch import SurveyItem
 from server.intake.common import figure_of_year, finish, finish_many
@@ -88,8 +88,10 @@ def take_in_many(session: Session, submission_ids: list[int], today: date | None
     today = today or clock.today()
     roots = roots or {}
     taken = TakenIn()
+    # inline, ingest has parsed the instance already: its XML is not read back
+    xml = Submission.xml if set(submission_ids) - set(roots) else null().label("xml")
     rows = session.execute(
-        select(Submission.id, Submission.state, Submission.xml, Submission.corrections,
+        select(Submission.id, Submission.state, xml, Submission.corrections,
                Submission.household_id, FormVersion.form_id, User.area_code)
         .join(FormVersion, FormVersion.id == Submission.form_version_id)
         .outerjoin(User, User.id == Submission.submitter_id)
@@ -174,7 +176,7 @@ def _write(session: Session, plans: list[batch.Plan], snapshot: batch.Snapshot, 
     savepoint = session.begin_nested()
     try:
         bulk.write_surveys(session, writes, snapshot.people)
-        bulk.flag_likely_duplicates_of(
+        flag_likely_duplicates(
             session, [(w.submission_id, w.survey) for w in writes], snapshot.people)
         finish_many(session, [
             (p.item.submission_id,

@@ -60,7 +60,7 @@ def take_in_survey(session: Session, submission: Submission, values: InstanceVal
         return finish(session, submission, SubmissionState.HELD, survey.problems + held)
     household = write_household(session, submission, survey, decision, values.entity_id,
                                 FORM_ID, notes)
-    flag_likely_duplicates(session, submission, survey)
+    flag_likely_duplicates(session, [(submission.id, survey)], {})
     submission.household_id = household.id
     return finish(session, submission, SubmissionState.APPLIED, survey.problems)
 
