@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from server.accounts.models import CollectToken, User
 from server.concurrency import offload
-from server.db import utcnow
+from server.db import autocommit_engine, utcnow
 from server.domain.roles import COLLECTING_ROLES, ROLE_NAMES, Role
 from server.errors import AppError
 
@@ -191,8 +191,12 @@ _auth_caches: weakref.WeakKeyDictionary[Engine, AuthCache] = weakref.WeakKeyDict
 
 
 def use_auth_cache(engine: Engine, ttl: float) -> None:
-    """Cache credential checks on ``engine``'s database for ``ttl`` seconds (0: no cache)."""
-    _auth_caches[engine] = AuthCache(ttl)
+    """Cache credential checks on ``engine``'s database for ``ttl`` seconds (0: no cache); a
+    session on its autocommitting twin (``server.db.reads_only``) shares the cache."""
+    cache = AuthCache(ttl)
+    for bound in (engine, autocommit_engine(engine)):
+        if bound is not None:
+            _auth_caches[bound] = cache
 
 
 def forget_user(session: Session, user_id: int) -> None:

@@ -203,9 +203,10 @@ class UnitOfWork:
     the order registered). A callback that needs the database opens a unit of its own
     (``database.unit_of_work()``): this one has ended by then."""
 
-    def __init__(self, database: Database):
+    def __init__(self, database: Database, *, statementwise: bool = False):
         self.database = database
-        self.session = database.sessions()
+        twin = autocommit_engine(database.engine) if statementwise else None
+        self.session = database.sessions(bind=twin) if twin is not None else database.sessions()
         self.session.info["unit_of_work"] = self
         self._after_commit: list[Callable[[], object]] = []
         self._on_rollback: list[Callable[[], object]] = []
@@ -287,9 +288,11 @@ class Database:
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
-    def unit_of_work(self) -> UnitOfWork:
-        """A new unit of work: ``with database.unit_of_work() as unit: …unit.session…``."""
-        return UnitOfWork(self)
+    def unit_of_work(self, *, statementwise: bool = False) -> UnitOfWork:
+        """A new unit of work: ``with database.unit_of_work() as unit: …unit.session…``.
+        ``statementwise``: for work that only reads (``reads_only``), on PostgreSQL each
+        statement is its own transaction on the ``autocommit_engine``."""
+        return UnitOfWork(self, statementwise=statementwise)
 
 
 def init_app(app: Flask) -> None:
@@ -364,10 +367,12 @@ def commit() -> None:
 
 def _request_unit() -> UnitOfWork:
     if "unit_of_work" not in g:
-        writes = request.method not in ("GET", "HEAD", "OPTIONS") or _view_writes()
+        reading = request.method in ("GET", "HEAD", "OPTIONS")
+        writes = not reading or _view_marked("writes_on_read")
         if "write_intent" not in g:
             g.write_intent = _write_intent.set(writes)
-        g.unit_of_work = database().unit_of_work()
+        g.unit_of_work = database().unit_of_work(
+            statementwise=reading and _view_marked("reads_only"))
     return g.unit_of_work
 
 
@@ -378,7 +383,18 @@ def writes(view):
     return view
 
 
-def _view_writes() -> bool:
+def reads_only(view):
+    """Mark a GET view that only reads, in statements that need no transaction around them (no
+    server-side cursor, no lock, no write: what it writes it writes in a unit of its own), so
+    that on PostgreSQL each of its statements runs on the ``autocommit_engine``. Under READ
+    COMMITTED, the level used here, each statement of a transaction sees what it would see
+    alone: the answer is the same, and the BEGIN and COMMIT round trips go. For the checks
+    every phone repeats every few minutes (formList, the manifests)."""
+    view.reads_only = True
+    return view
+
+
+def _view_marked(mark: str) -> bool:
     view = current_app.view_functions.get(request.endpoint or "")
     handler = getattr(getattr(view, "view_class", None), request.method.lower(), view)
-    return getattr(handler, "writes_on_read", False)
+    return getattr(handler, mark, False)

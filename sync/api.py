@@ -89,6 +89,7 @@ def render_error(error: AppError) -> Response:
 
 
 @bp.get("/formList")
+@db.reads_only
 def form_list():
     user = _user()
     entries = []
@@ -125,6 +126,7 @@ def _version(form_id: str, version: str, what=FormVersion):
 
 
 @bp.get("/forms/<form_id>/versions/<version>/form.xml")
+@db.reads_only
 def form_xml(form_id: str, version: str):
     return _xml(_version(form_id, version).xml)
 
@@ -161,9 +163,23 @@ def _plain_digest(name: str, user: Principal, key: str) -> str:
     return digest
 
 
+def _media_names(form_id: str, version: str) -> tuple[str, ...]:
+    """A version's attachments. A published version never changes (``server.forms.services
+    .publish``), so each process reads them once per version: the manifest, which every phone
+    asks for every few minutes, is left with the one query of its lists' counts."""
+    if not _user().collects:
+        raise AppError("FORM_NOT_ALLOWED", form_id=form_id)
+    known: dict[tuple[str, str], tuple[str, ...]] = current_app.extensions["fangpin.form_media"]
+    names = known.get((form_id, version))
+    if names is None:
+        names = known[form_id, version] = tuple(_version(form_id, version, FormVersion.media))
+    return names
+
+
 @bp.get("/forms/<form_id>/versions/<version>/manifest")
+@db.reads_only
 def manifest(form_id: str, version: str):
-    media_names = _version(form_id, version, FormVersion.media)
+    media_names = _media_names(form_id, version)
     user = _user()
     counts = list_counts(db.session(), user.area_code)
     files = []
@@ -195,7 +211,7 @@ def _fold(database) -> None:
 
 @bp.get("/forms/<form_id>/versions/<version>/media/<name>")
 def media(form_id: str, version: str, name: str):
-    if name not in _version(form_id, version, FormVersion.media) \
+    if name not in _media_names(form_id, version) \
             or name not in attachments.GENERATORS:
         raise AppError("MEDIA_NOT_FOUND", form_id=form_id, name=name)
     user = _user()
@@ -302,6 +318,7 @@ def _fixed_receipt(state: str, again: bool) -> bytes:
 
 def init_app(app: Flask) -> None:
     app.extensions["fangpin.list_digests"] = attachments.ContentDigests()
+    app.extensions["fangpin.form_media"] = {}  # (form id, version) → its attachments' names
     register_renderer("openrosa", render_error)
     app.register_blueprint(bp)
     app.register_blueprint(bp, url_prefix="/key/<token>", name="openrosa_key")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app, request
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import bindparam, delete, func, insert, select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import Authorization
 
@@ -46,13 +46,17 @@ class LoginLimits:
         return {account_key(username): self.per_account, address_key(address): self.per_address}
 
 
+# Every password login reads this (each OpenRosa request with HTTP Basic): built once, run on
+# the connection (no ORM statement to compile per request).
+_RECENT_FAILURES = select(LoginFailure.key, LoginFailure.at).where(
+    LoginFailure.key.in_(bindparam("keys", expanding=True)), LoginFailure.at > bindparam("since"))
+
+
 def seconds_until_allowed(session: Session, keys: dict[str, int], window: timedelta,
                           now: datetime) -> int | None:
     """Seconds until an attempt under these keys may be made (None: now)."""
-    rows = session.execute(
-        select(LoginFailure.key, LoginFailure.at)
-        .where(LoginFailure.key.in_(list(keys)), LoginFailure.at > now - window)
-    ).all()
+    rows = session.connection().execute(
+        _RECENT_FAILURES, {"keys": list(keys), "since": now - window}).all()
     waits = [seconds_locked([at for key_, at in rows if key_ == key], limit, window, now)
              for key, limit in keys.items()]
     return max((wait for wait in waits if wait is not None), default=None)

@@ -6,12 +6,13 @@ import time
 
 import pytest
 import requests
+import sqlalchemy as sa
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.accounts.models import User
 from server.auth import AuthCache, Principal, revoke_tokens
-from server.db import make_engine
+from server.db import autocommit_engine, make_engine
 from server.domain.roles import Role
 from tests.support.collect import CollectClient, parse_form_list, response_message
 from tests.support.seed import PASSWORD
@@ -146,3 +147,42 @@ def test_a_checked_password_is_remembered_until_the_user_is_forgotten(app, seede
         forget_user(session, helper.id)
 
         assert user_by_password(session, "helper", PASSWORD) is None
+
+
+def test_the_phones_repeated_checks_read_statement_by_statement_with_the_cached_password(
+        live_server, seeded, app, backend):
+    """Issue 16: formList and the manifest only read (``db.reads_only``). On PostgreSQL their
+    statements run on the autocommitting twin, with no BEGIN and COMMIT round trips; the
+    password checked by the first request is not read again by the next (the credentials
+    cache is shared by both engines). A REST read keeps its transaction."""
+    engine = app.extensions["fangpin.db"].engine
+    twin = autocommit_engine(engine)
+    seen: list[tuple[str, str]] = []
+
+    def watch(name):
+        def statement(_conn, _cursor, text, *_args):
+            seen.append((name, text))
+        return statement
+
+    engines = [(engine, watch("transaction"))] + ([(twin, watch("autocommit"))] if twin else [])
+    client = CollectClient(live_server, auth=("helper", PASSWORD))
+    version = seeded.form_versions["household"]
+    manifest = client.url(f"/forms/household/versions/{version}/manifest")
+    assert client.form_list().status_code == 200  # the password's first check
+    for watched, listener in engines:
+        sa.event.listen(watched, "before_cursor_execute", listener)
+    try:
+        assert client.form_list().status_code == 200
+        assert client.get(manifest).status_code == 200
+        phones = list(seen)
+        seen.clear()
+        rest = requests.get(f"{live_server}/api/v1/me", auth=("helper", PASSWORD), timeout=10)
+    finally:
+        for watched, listener in engines:
+            sa.event.remove(watched, "before_cursor_execute", listener)
+
+    assert rest.status_code == 200
+    assert phones and not [text for _, text in phones if "FROM users" in text], phones
+    expected = "autocommit" if backend == "postgresql" else "transaction"
+    assert {name for name, _ in phones} == {expected}
+    assert seen and {name for name, _ in seen} == {"transaction"}
