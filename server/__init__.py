@@ -19,10 +19,11 @@ def create_app(config: dict | None = None) -> Flask:
 
     from media import store_from_url
     from server import api as rest_api
-    from server import console, db, errors
+    from server import console, db, errors, multipart
     from server.auth import use_auth_cache
     from sync import api as openrosa_api
 
+    multipart.install()  # request bodies decoded without patterns compiled per request
     db.init_app(app)
     use_auth_cache(app.extensions["fangpin.db"].engine, app.config["AUTH_CACHE_SECONDS"])
     errors.init_app(app)
