@@ -1,10 +1,11 @@
 """The FLASK FLOOR of the submission benchmark: the floor's work, inside a minimal Flask app.
 
 Exactly what ``tests/bench/floor_app.py`` does per ``POST …/submission`` — werkzeug's multipart
-parser (here reached through ``request.files``, with the same 100 MB limit and Flask's default
-part limit), the ``xml_submission_file`` part read, other file parts read and discarded, the
-instanceID taken out with the same regex, one autocommitted ``INSERT … ON CONFLICT DO NOTHING``
-on a psycopg 3 connection per worker thread, and the same tiny 201 OpenRosa response — but routed
+parser with our server's decoder (here reached through ``request.files``, with the same 100 MB
+limit and Flask's default part limit), the ``xml_submission_file`` part read, other file parts
+read and discarded, the instanceID taken out with the same regex, one autocommitted ``INSERT …
+ON CONFLICT DO NOTHING`` on a psycopg 3 connection per worker thread, and the same tiny 201
+OpenRosa response — but routed
 and answered by Flask (one app, one URL rule with the token as a path variable, ``Response``
 objects). No blueprint, no hooks, no SQLAlchemy, no authentication.
 
@@ -21,6 +22,10 @@ import threading
 
 import psycopg
 from flask import Flask, Response, request
+
+from server import multipart
+
+multipart.install()  # the decoder our server parses with
 
 DSN = os.environ["FLOOR_DATABASE_URL"]
 MAX_CONTENT_LENGTH = 100 * 1024 * 1024  # our server's MAX_SUBMISSION_BYTES default

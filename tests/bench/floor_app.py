@@ -4,8 +4,10 @@ A bare WSGI callable, no web framework, served by the same gunicorn settings as 
 ``POST …/submission`` it:
 
 * parses the multipart body with ``werkzeug.formparser.parse_form_data(environ)`` — the very
-  parser Flask's ``request.files`` uses, with Flask's default part limit — so the floor pays the
-  same parsing cost as our server (file parts over 500 KB spool to temporary files in both);
+  parser Flask's ``request.files`` uses, with Flask's default part limit, and the decoder our
+  server installs in it (``server.multipart``: no pattern compiled per request) — so the floor
+  pays the same parsing cost as our server (file parts over 500 KB spool to temporary files in
+  both);
 * reads the ``xml_submission_file`` part and takes the instanceID out with a regex (no XML
   parsing, no authentication: the token in the URL is ignored);
 * reads every other file part to the end and DISCARDS it: the floor does not store media;
@@ -27,6 +29,10 @@ import threading
 
 import psycopg
 from werkzeug.formparser import parse_form_data
+
+from server import multipart
+
+multipart.install()  # the decoder our server parses with
 
 DSN = os.environ["FLOOR_DATABASE_URL"]
 MAX_CONTENT_LENGTH = 100 * 1024 * 1024  # our server's MAX_SUBMISSION_BYTES default
