@@ -5,9 +5,8 @@ parser with our server's decoder (here reached through ``request.files``, with t
 limit and Flask's default part limit), the ``xml_submission_file`` part read, other file parts
 read and discarded, the instanceID taken out with the same regex, one autocommitted ``INSERT …
 ON CONFLICT DO NOTHING`` on a psycopg 3 connection per worker thread, and the same tiny 201
-OpenRosa response — but routed
-and answered by Flask (one app, one URL rule with the token as a path variable, ``Response``
-objects). No blueprint, no hooks, no SQLAlchemy, no authentication.
+OpenRosa response — but routed and answered by Flask (one app, one URL rule with the token as a
+path variable, ``Response`` objects). No blueprint, no hooks, no SQLAlchemy, no authentication.
 
 So the benchmark can tell how much of the gap between our server and the bare-WSGI floor is the
 framework itself and how much is our own code. ``FLOOR_DATABASE_URL`` is a libpq URL; the table is
