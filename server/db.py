@@ -16,14 +16,15 @@ import logging
 import sqlite3
 import time
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
 import psycopg
 from flask import Flask, current_app, g, request
-from sqlalchemy import DateTime, MetaData, create_engine, event, exc
+from sqlalchemy import ColumnElement, DateTime, MetaData, any_, bindparam, create_engine, event, exc
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -100,6 +101,18 @@ def insert_ignoring_duplicates(session: Session, model: type[Base], **values) ->
     """INSERT a row unless one with the same unique key exists; True when it was inserted."""
     statement = insert_ignoring_conflicts(session, model)
     return session.connection().execute(statement, values).first() is not None
+
+
+def among(session: Session, column, values: Iterable) -> ColumnElement[bool]:
+    """``column IN values`` for a batch's hundreds of values. On PostgreSQL ``column =
+    ANY(:values)``: one array parameter, so the statement's text is the same whatever the
+    count, and is compiled, converted and prepared once. An expanding IN renders a placeholder
+    per value, which SQLAlchemy and psycopg then render and parse per statement: a SELECT by 600
+    ID numbers took 5.2 ms of app CPU against 1.3 (issue 16). SQLite has no arrays: an IN."""
+    values = list(values)
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
+    return column.in_(values)
 
 
 def utcnow() -> datetime:

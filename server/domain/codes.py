@@ -14,7 +14,7 @@ or no, the numbered risks of 附件1/3/5, how a case started) are named here and
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from server.domain import fields
 from server.domain.fields import Field, a_code_key
@@ -34,22 +34,29 @@ class CodeTable:
     codes: tuple[Code, ...]
     note: str = ""
 
+    # code → label, built once (every answer of a survey is checked against its table)
+    _labels: dict[str, str] = field(init=False, repr=False, compare=False)
+
     def __post_init__(self) -> None:
-        seen: set[str] = set()
+        labels: dict[str, str] = {}
         for item in self.codes:
-            if item.code in seen:
+            if item.code in labels:
                 raise ValueError(f"code table {self.name}: code {item.code!r} appears twice")
-            seen.add(item.code)
+            labels[item.code] = item.label
+        object.__setattr__(self, "_labels", labels)
 
     def label(self, code: str) -> str:
         """The label of ``code``; KeyError for a code not in the table."""
-        for item in self.codes:
-            if item.code == code:
-                return item.label
-        raise KeyError(f"{self.name}: no code {code!r}")
+        try:
+            return self._labels[code]
+        except KeyError:
+            raise KeyError(f"{self.name}: no code {code!r}") from None
 
     def __contains__(self, code: object) -> bool:
-        return any(item.code == code for item in self.codes)
+        try:
+            return code in self._labels
+        except TypeError:  # unhashable: no code
+            return False
 
     def codes_list(self) -> list[str]:
         """The codes in source order."""

@@ -24,6 +24,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from server.audit.services import record_many
+from server.db import among
 from server.domain.survey import Survey
 from server.households.models import Household, Person, SurveyVersion
 from server.households.services import (
@@ -71,10 +72,10 @@ def write_surveys(session: Session, writes: list[SurveyWrite],
         # PostgreSQL), and their latest survey numbers.
         held = {row.id: row for row in connection.execute(
             select(Household.id, Household.area_code, Household.phone,
-                   Household.monitoring_type).where(Household.id.in_(resurveyed)))}
+                   Household.monitoring_type).where(among(session, Household.id, resurveyed)))}
         numbers = dict(connection.execute(
             select(SurveyVersion.household_id, func.max(SurveyVersion.number))
-            .where(SurveyVersion.household_id.in_(resurveyed))
+            .where(among(session, SurveyVersion.household_id, resurveyed))
             .group_by(SurveyVersion.household_id)).all())
 
     created = [w for w in writes if w.created]
@@ -106,7 +107,7 @@ def write_surveys(session: Session, writes: list[SurveyWrite],
     if new_people:
         connection.execute(insert(_PERSONS), new_people)
         inserted = dict(connection.execute(select(Person.id_number, Person.id).where(
-            Person.id_number.in_([p["id_number"] for p in new_people]))).all())
+            among(session, Person.id_number, [p["id_number"] for p in new_people]))).all())
         for w in writes:
             for member in w.survey.members:
                 if member.id_number.value in inserted:
@@ -122,7 +123,7 @@ def write_surveys(session: Session, writes: list[SurveyWrite],
          **survey_version_values(w.survey, w.form_id)} for w in writes])
     versions = dict(connection.execute(
         select(SurveyVersion.submission_id, SurveyVersion.id).where(
-            SurveyVersion.submission_id.in_([w.submission_id for w in writes]))).all())
+            among(session, SurveyVersion.submission_id, [w.submission_id for w in writes]))).all())
     connection.execute(
         update(_HOUSEHOLDS).where(_HOUSEHOLDS.c.id == bindparam("_id")),
         [{"_id": w.household_id, "head_person_id": w.listed[w.survey.head.id_number.value],

@@ -20,6 +20,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from server.db import among
 from server.domain.codes import YES
 from server.domain.dedup import Claim, Incoming, Outcome, Registry, decide
 from server.domain.survey import Problem, Survey, read_survey
@@ -92,13 +93,14 @@ class Snapshot:
         named = {h for item in items for h in (*item.candidates, item.entity_uuid) if h}
         query = (select(Person.id, Person.id_number, Person.household_id, Person.deceased,
                         Person.name, Person.birth_date)
-                 .where(Person.id_number.in_(ids)).order_by(Person.id_number))
+                 .where(among(session, Person.id_number, ids)).order_by(Person.id_number))
         if session.get_bind().dialect.name == "postgresql":
             # Households first, then people, each in key order: the order in which the
             # one-at-a-time write takes them (the household it resurveys, then its people), so
             # that the two never wait for each other in a circle.
             if named:
-                session.execute(select(Household.id).where(Household.id.in_(sorted(named)))
+                session.execute(select(Household.id)
+                                .where(among(session, Household.id, sorted(named)))
                                 .order_by(Household.id).with_for_update()).all()
             query = query.with_for_update()
         rows = session.execute(query).all() if ids else []
@@ -106,16 +108,16 @@ class Snapshot:
                   for r in rows}
         involved = {p.household_id for p in people.values() if p.household_id} | named
         areas = dict(session.execute(select(Household.id, Household.area_code)
-                                     .where(Household.id.in_(involved))).all()) \
+                                     .where(among(session, Household.id, involved))).all()) \
             if involved else {}
         living: dict[str, set[str]] = {}
         if areas:
             for household_id, id_number in session.execute(
                     select(Person.household_id, Person.id_number).where(
-                        Person.household_id.in_(list(areas)), Person.deceased.is_(False))):
+                        among(session, Person.household_id, areas), Person.deceased.is_(False))):
                 living.setdefault(household_id, set()).add(id_number)
         declared = frozenset(session.scalars(select(Declaration.head_id_number).where(
-            Declaration.head_id_number.in_(ids), Declaration.household_id.is_(None),
+            among(session, Declaration.head_id_number, ids), Declaration.household_id.is_(None),
             Declaration.case_id.is_not(None)))) if ids else frozenset()
         return cls(people, frozenset(r.id_number for r in rows if r.deceased), areas,
                    {h: frozenset(ids) for h, ids in living.items()}, declared)

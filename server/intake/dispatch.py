@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from server import clock
 from server.accounts.models import User
-from server.db import unavailable
+from server.db import among, unavailable
 from server.domain.members import Severity
 from server.domain.survey import Problem
 from server.forms.models import FormVersion
@@ -95,7 +95,7 @@ def take_in_many(session: Session, submission_ids: list[int], today: date | None
                Submission.household_id, FormVersion.form_id, User.area_code)
         .join(FormVersion, FormVersion.id == Submission.form_version_id)
         .outerjoin(User, User.id == Submission.submitter_id)
-        .where(Submission.id.in_(submission_ids)).order_by(Submission.id)).all()
+        .where(among(session, Submission.id, submission_ids)).order_by(Submission.id)).all()
     lines: dict[tuple[str, int], object] = {}
 
     def line_of(province: str, year: int):
