@@ -581,25 +581,33 @@ def run_load(port: int, path: str, bodies: list[Body], concurrency: int,
              connect: Connect | None = None) -> LoadResult:
     """POST every body, ``concurrency`` threads each with one keep-alive connection: plain HTTP
     to ``port`` on 127.0.0.1, or what ``connect`` opens (HTTPS through a proxy)."""
+    remaining = iter(bodies)
+    return post_bodies(port, path, lambda: next(remaining, None), concurrency, connect)
+
+
+def post_bodies(port: int, path: str, next_body: Callable[[], Body | None], concurrency: int,
+                connect: Connect | None = None,
+                on_start: Callable[[], None] | None = None) -> LoadResult:
+    """POST bodies until ``next_body`` (called under a lock) gives None, from ``concurrency``
+    threads each with one keep-alive connection; ``on_start`` runs once they are all ready,
+    just before they start (``bench_takein`` sets its deadline there)."""
     if connect is None:
         def connect() -> http.client.HTTPConnection:
             return http.client.HTTPConnection("127.0.0.1", port, timeout=120)
 
     result = LoadResult()
     lock = threading.Lock()
-    indexes = iter(range(len(bodies)))
     start = threading.Barrier(concurrency + 1)
 
-    def next_index() -> int | None:
+    def next_locked() -> Body | None:
         with lock:
-            return next(indexes, None)
+            return next_body()
 
     def client() -> None:
         conn = connect()
         latencies, failures = [], []
         start.wait()
-        while (i := next_index()) is not None:
-            body = bodies[i]
+        while (body := next_locked()) is not None:
             began = time.perf_counter()
             try:
                 conn.request("POST", path, body=body.data, headers=body.headers)
@@ -623,6 +631,8 @@ def run_load(port: int, path: str, bodies: list[Body], concurrency: int,
     threads = [threading.Thread(target=client, daemon=True) for _ in range(concurrency)]
     for thread in threads:
         thread.start()
+    if on_start is not None:
+        on_start()
     start.wait()
     began = time.perf_counter()
     for thread in threads:

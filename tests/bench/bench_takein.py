@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import http.client
 import itertools
 import os
 import platform
@@ -50,7 +49,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -71,6 +69,7 @@ from tests.bench.bench_submissions import (
     _cpu,
     _on_database,
     find_postmaster,
+    post_bodies,
     prepare_databases,
     run_load,
 )
@@ -265,50 +264,14 @@ def run_timed(port: int, path: str, make_body: Callable[[], Body], concurrency: 
               seconds: float) -> LoadResult:
     """POST bodies made on the fly for ``seconds`` (then the requests under way finish),
     ``concurrency`` threads each with one keep-alive connection to 127.0.0.1:``port``."""
-    result = LoadResult()
-    lock = threading.Lock()
-    start = threading.Barrier(concurrency + 1)
     deadline = [0.0]
 
-    def next_body() -> Body | None:
-        with lock:
-            return make_body() if time.perf_counter() < deadline[0] else None
+    def start() -> None:
+        deadline[0] = time.perf_counter() + seconds
 
-    def client() -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-        latencies, failures = [], []
-        start.wait()
-        while (body := next_body()) is not None:
-            began = time.perf_counter()
-            try:
-                conn.request("POST", path, body=body.data, headers=body.headers)
-                response = conn.getresponse()
-                answer = response.read()
-            except (OSError, http.client.HTTPException) as exc:
-                failures.append(f"{type(exc).__name__}: {exc}")
-                conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-                continue
-            latencies.append(time.perf_counter() - began)
-            if response.status != 201:
-                failures.append(
-                    f"HTTP {response.status} {response.getheader('X-Error-Code')} {answer[:300]!r}"
-                )
-        conn.close()
-        with lock:
-            result.latencies += latencies
-            result.failures += failures
-
-    threads = [threading.Thread(target=client, daemon=True) for _ in range(concurrency)]
-    for thread in threads:
-        thread.start()
-    deadline[0] = time.perf_counter() + seconds
-    start.wait()
-    began = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    result.wall = time.perf_counter() - began
-    return result
+    return post_bodies(port, path,
+                       lambda: make_body() if time.perf_counter() < deadline[0] else None,
+                       concurrency, on_start=start)
 
 
 def xml_body(factory: BodyFactory) -> Callable[[], Body]:
