@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -226,14 +227,29 @@ def apply_pending_command(retry_failed: bool) -> None:
 @click.option("--max-lag", default=30.0, show_default=True,
               help="seconds the oldest waiting submission waits before the worker takes in "
                    "even during a burst (a steady rate above --busy-rate cannot stall it)")
+@click.option("--processes", type=click.IntRange(min=1), default=None,
+              help="processes taking in at once once a burst is over [default: the CPUs, at "
+                   "most 4, on PostgreSQL; 1 on SQLite]; during a burst only one of them does")
+@click.option("--helper-of", type=int, default=None, hidden=True,
+              help="one of --processes' extra processes, started by the main one (its pid)")
 def worker_command(batch: int, poll: float, busy_rate: int, max_backlog: int,
-                   max_lag: float) -> None:
+                   max_lag: float, processes: int | None, helper_of: int | None) -> None:
     """Take received submissions into the registry as they arrive (TAKE_IN=queue)."""
     import logging
+    import os
+    import signal
+    import threading
 
     from server.intake.worker import Pacing, run_worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    helper = helper_of is not None
+    db = database()
+    if processes is None:
+        processes = 1 if helper else _worker_processes(db.engine.dialect.name)
+    elif processes > 1 and db.engine.dialect.name == "sqlite":
+        raise click.BadParameter("SQLite 一次只有一个写入者：只能使用 1 个进程",
+                                 param_hint="--processes")
 
     def report(batch_report) -> None:
         click.echo(f"登记 {batch_report.taken} 份：{batch_report.states}"
@@ -241,16 +257,67 @@ def worker_command(batch: int, poll: float, busy_rate: int, max_backlog: int,
 
     # systemd stops a service with SIGTERM: the batch under way commits (or rolls back whole)
     # and the worker exits 0, as for Ctrl-C, instead of dying mid-transaction.
-    import signal
-    import threading
-
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
-    click.echo(f"登记工作进程已启动（每批 {batch} 份，空闲时每 {poll} 秒检查一次）")
-    with suppress(KeyboardInterrupt):
-        run_worker(database(), batch=batch, poll=poll, stop=stop,
-                   pacing=Pacing(busy_rate, max_backlog, max_lag), on_batch=report)
-    click.echo("登记工作进程已停止")
+    helpers = []
+    if helper:
+        _stop_when_orphaned(stop, helper_of)
+        click.echo(f"登记辅助进程已启动（主进程 {helper_of}）")
+    else:
+        options = ["--batch", str(batch), "--poll", str(poll), "--busy-rate", str(busy_rate),
+                   "--max-backlog", str(max_backlog), "--max-lag", str(max_lag)]
+        helpers = [subprocess.Popen([sys.executable, "-m", "server.cli", "worker",
+                                     "--helper-of", str(os.getpid()), *options])
+                   for _ in range(processes - 1)]
+        click.echo(f"登记工作进程已启动（{processes} 个进程，每批 {batch} 份，"
+                   f"空闲时每 {poll} 秒检查一次）")
+    try:
+        with suppress(KeyboardInterrupt):
+            run_worker(db, batch=batch, poll=poll, stop=stop, helper=helper,
+                       pacing=Pacing(busy_rate, max_backlog, max_lag), on_batch=report)
+    finally:
+        _stop_helpers(helpers)
+    if not helper:
+        click.echo("登记工作进程已停止")
+
+
+def _worker_processes(dialect: str) -> int:
+    """``fangpin worker``'s default ``--processes``: one per CPU (at most 4) on PostgreSQL,
+    which hands each batch to one of them (``FOR UPDATE SKIP LOCKED``); SQLite has one writer."""
+    import os
+
+    if dialect == "sqlite":
+        return 1
+    return max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                      else os.cpu_count() or 1))
+
+
+def _stop_when_orphaned(stop, parent: int) -> None:
+    """A helper stops (after its batch) once its main process ``parent`` is gone, however it
+    went (even before the helper got this far)."""
+    import os
+    import threading
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            if stop.wait(1.0):
+                return
+        stop.set()
+
+    threading.Thread(target=watch, name="orphan-watch", daemon=True).start()
+
+
+def _stop_helpers(helpers: list, grace: float = 120.0) -> None:
+    """SIGTERM to each helper (each commits or rolls back its batch), then wait for them."""
+    for proc in helpers:
+        if proc.poll() is None:
+            proc.terminate()
+    for proc in helpers:
+        try:
+            proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 @main.command("jobs")

@@ -16,6 +16,10 @@ Two modes, chosen by the ``TAKE_IN`` setting:
   and the worker goes on with the next one.
   Phones come first: during a burst of submissions the worker waits for the burst to end
   (``Pacing``), unless the backlog grows past a limit or its oldest has waited too long.
+  ``fangpin worker --processes N`` runs N of them, one main and N - 1 *helpers*: a helper
+  waits out every burst whatever the backlog, so that during a burst at most one process
+  takes in (the phones keep the rest of the CPU), and once it is over all N drain the backlog
+  together (one worker process uses about one core: its own Python, then PostgreSQL's).
 
 ODK Central makes the same choice for its entities (a worker processes submission events after
 the response); here it is a setting because a single-machine county server is simpler inline.
@@ -133,9 +137,11 @@ class Pacing:
     max_backlog: int = 5000  # past this many waiting, the worker takes in even during a burst
     max_lag: float = 30.0  # past this many seconds waited by the oldest, it takes in all the same
 
-    def waits(self, recent: int, backlog: int, oldest_waited: float) -> bool:
+    def waits(self, recent: int, backlog: int, oldest_waited: float,
+              helper: bool = False) -> bool:
         """Whether the worker waits, with ``recent`` submissions received in the last second,
-        ``backlog`` waiting, the oldest of them for ``oldest_waited`` seconds.
+        ``backlog`` waiting, the oldest of them for ``oldest_waited`` seconds; a ``helper``
+        (one of ``--processes``' extra processes) waits out every burst, however long.
 
         A burst is waited out: the phones get the CPU and the disk, and its take-in comes after.
         But a burst ends, and a steady rate at or above ``busy_rate`` does not: waiting for it
@@ -147,11 +153,14 @@ class Pacing:
         """
         if self.busy_rate <= 0 or recent < self.busy_rate:
             return False
+        if helper:
+            return True
         return backlog < self.max_backlog and oldest_waited < self.max_lag
 
 
-def in_burst(session: Session, pacing: Pacing) -> bool:
-    """Phones are sending a burst, and the backlog is still small and young enough to wait."""
+def in_burst(session: Session, pacing: Pacing, helper: bool = False) -> bool:
+    """Phones are sending a burst, and the backlog is still small and young enough to wait
+    (for a ``helper``: phones are sending a burst)."""
     if pacing.busy_rate <= 0:
         return False
     now = utcnow()
@@ -159,6 +168,8 @@ def in_burst(session: Session, pacing: Pacing) -> bool:
                             .where(Submission.received_at > now - timedelta(seconds=1)))
     if recent < pacing.busy_rate:
         return False
+    if helper:
+        return pacing.waits(recent, 0, 0.0, helper=True)
     received = Submission.state == SubmissionState.RECEIVED
     backlog = session.scalar(select(func.count()).select_from(Submission).where(received))
     oldest = session.scalar(select(Submission.received_at).where(received)
@@ -188,7 +199,8 @@ class Backoff:
 
 def run_worker(database: Database, *, batch: int = 200, poll: float = 0.5,
                pacing: Pacing = Pacing(), stop: threading.Event | None = None,
-               on_batch: Callable[[BatchReport], None] | None = None) -> None:
+               on_batch: Callable[[BatchReport], None] | None = None,
+               helper: bool = False) -> None:
     """Take received submissions in until ``stop`` is set; sleep ``poll`` s when idle.
 
     Phones come first: while a burst is arriving (``pacing.busy_rate`` submissions in the last
@@ -196,7 +208,8 @@ def run_worker(database: Database, *, batch: int = 200, poll: float = 0.5,
     the backlog in when the burst is over — or at once, when the backlog reaches
     ``pacing.max_backlog`` or its oldest submission has waited ``pacing.max_lag`` seconds (so
     that a steady rate above ``busy_rate`` cannot hold the take-in back for good; see
-    ``Pacing.waits``). A trickle is taken in as it arrives.
+    ``Pacing.waits``). A trickle is taken in as it arrives. A ``helper`` waits out every
+    burst (``fangpin worker --processes``).
 
     A take-in that raises marks its submission ``failed``; one whose take-in raised even so
     (not the database's absence) is not retried by this worker again (so one bad submission
@@ -210,7 +223,7 @@ def run_worker(database: Database, *, batch: int = 200, poll: float = 0.5,
     while not stop.is_set():
         try:
             with database.unit_of_work() as unit:
-                waiting = in_burst(unit.session, pacing)
+                waiting = in_burst(unit.session, pacing, helper)
             if waiting:
                 stop.wait(poll)
                 continue

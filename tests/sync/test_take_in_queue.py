@@ -6,6 +6,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, update
@@ -190,6 +191,90 @@ def test_the_worker_command_runs_beside_the_server(client, seeded, db, app_confi
     assert "登记 1 份" in output and "登记工作进程已停止" in output
 
 
+def _children(pid: int) -> list[int]:
+    import os
+
+    children = []
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                stat = Path(f"/proc/{entry.name}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rpartition(")")[2].split()[1]) == pid:
+                children.append(int(entry.name))
+    return children
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_the_worker_drains_with_several_processes_and_stops_them_all(
+        client, seeded, db, app_config):
+    """``--processes 3`` on PostgreSQL: two helpers beside the main process, all taking in
+    (each batch to one of them), and gone with it — on SIGTERM, and when the main process is
+    killed outright. SQLite, one writer, refuses more than one process."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from server.config import PROJECT_ROOT
+
+    env = {**os.environ, "DATABASE_URL": app_config["DATABASE_URL"],
+           "MEDIA_STORE": app_config["MEDIA_STORE"], "TAKE_IN": "queue"}
+    command = [sys.executable, "-m", "server.cli", "worker", "--processes", "3", "--batch", "1",
+               "--poll", "0.1", "--busy-rate", "0"]
+    if app_config["DATABASE_URL"].startswith("sqlite"):
+        refused = subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True,
+                                 text=True, timeout=60)
+        assert refused.returncode == 2 and "SQLite" in refused.stderr, refused.stderr
+        return
+    for n in range(12):
+        assert client.submit(household_xml(seeded, [
+            {**HEAD, "a7_id_number": id_number("430421", "19800101", 100 + n)},
+            {**SPOUSE, "a7_id_number": id_number("430421", "19820202", 200 + n)}])
+        ).status_code == 201
+    for ending in ("SIGTERM", "SIGKILL"):
+        worker = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, text=True)
+        helpers: list[int] = []
+        try:
+            deadline = time.monotonic() + 30
+            while len(helpers) < 2 and time.monotonic() < deadline:
+                time.sleep(0.1)
+                helpers = _children(worker.pid)
+            assert len(helpers) == 2, helpers
+            deadline = time.monotonic() + 60
+            while (db.scalar(select(func.count()).where(Submission.state == "received"))
+                   and time.monotonic() < deadline):
+                time.sleep(0.1)
+                db.rollback()
+            worker.send_signal(getattr(signal, ending))
+            output = worker.communicate(timeout=30)[0]
+            deadline = time.monotonic() + 15
+            while any(map(_alive, helpers)) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert not any(map(_alive, helpers)), (ending, output)
+        finally:
+            for pid in [worker.pid, *helpers]:
+                if _alive(pid):
+                    os.kill(pid, signal.SIGKILL)
+            worker.wait()
+        if ending == "SIGTERM":
+            assert worker.returncode == 0, output
+            assert "3 个进程" in output and "登记工作进程已停止" in output
+    db.rollback()
+    assert dict(db.execute(select(Submission.state, func.count()).group_by(Submission.state))
+                .all()) == {"applied": 12}
+    assert count(db, Household) == 12 and count(db, SurveyVersion) == 12
+
+
 def test_a_burst_of_phones_is_waited_out_unless_the_backlog_grows_too_large(client, seeded, db):
     from server.db import utcnow
     from server.intake.worker import Pacing, in_burst
@@ -202,6 +287,8 @@ def test_a_burst_of_phones_is_waited_out_unless_the_backlog_grows_too_large(clie
     assert in_burst(db, Pacing(busy_rate=3, max_backlog=10))
     assert not in_burst(db, Pacing(busy_rate=4, max_backlog=10))  # a trickle: take it in
     assert not in_burst(db, Pacing(busy_rate=3, max_backlog=3))  # too many waiting
+    assert in_burst(db, Pacing(busy_rate=3, max_backlog=3), helper=True)  # a helper waits still
+    assert not in_burst(db, Pacing(busy_rate=4, max_backlog=3), helper=True)
     assert not in_burst(db, Pacing(busy_rate=0))  # pacing off
 
     db.execute(update(Submission).values(received_at=utcnow() - timedelta(seconds=2)))

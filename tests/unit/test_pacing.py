@@ -57,3 +57,16 @@ def test_the_backlog_limit_alone_lets_a_steady_rate_lag_for_minutes():
     """Why max_lag exists: without it (as before) 20/s for ten minutes kept submissions
     waiting about max_backlog / rate seconds."""
     assert simulate(Pacing(busy_rate=20, max_backlog=5000, max_lag=float("inf")), 20, 600) >= 240
+
+
+@given(recent=st.integers(min_value=20, max_value=1000), backlog=st.integers(min_value=0),
+       waited=st.floats(min_value=0, max_value=1e6))
+def test_a_helper_waits_out_every_burst_however_large_or_old_its_backlog(recent, backlog, waited):
+    """``--processes``' extra processes leave a burst to the phones and the main process: at
+    most one process takes in while phones are sending."""
+    assert PACING.waits(recent, backlog, waited, helper=True)
+
+
+def test_a_helper_takes_in_a_trickle_and_with_pacing_off():
+    assert not PACING.waits(recent=19, backlog=9000, oldest_waited=100.0, helper=True)
+    assert not Pacing(busy_rate=0).waits(recent=1000, backlog=10, oldest_waited=0.0, helper=True)
