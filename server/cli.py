@@ -232,8 +232,11 @@ def apply_pending_command(retry_failed: bool) -> None:
                    "most 4, on PostgreSQL; 1 on SQLite]; during a burst only one of them does")
 @click.option("--helper-of", type=int, default=None, hidden=True,
               help="one of --processes' extra processes, started by the main one (its pid)")
+@click.option("--ready-fd", type=int, default=None, hidden=True,
+              help="a helper's pipe to the main process: one byte once it is ready")
 def worker_command(batch: int, poll: float, busy_rate: int, max_backlog: int,
-                   max_lag: float, processes: int | None, helper_of: int | None) -> None:
+                   max_lag: float, processes: int | None, helper_of: int | None,
+                   ready_fd: int | None) -> None:
     """Take received submissions into the registry as they arrive (TAKE_IN=queue)."""
     import logging
     import os
@@ -263,16 +266,26 @@ def worker_command(batch: int, poll: float, busy_rate: int, max_backlog: int,
     if helper:
         _stop_when_orphaned(stop, helper_of)
         click.echo(f"登记辅助进程已启动（主进程 {helper_of}）")
+        if ready_fd is not None:
+            os.write(ready_fd, b".")
+            os.close(ready_fd)
     else:
         options = ["--batch", str(batch), "--poll", str(poll), "--busy-rate", str(busy_rate),
                    "--max-backlog", str(max_backlog), "--max-lag", str(max_lag)]
+        # The main process starts once its helpers have (or a minute has passed): the start
+        # line means every process is taking in.
+        ready, ready_w = os.pipe()
         helpers = [subprocess.Popen([sys.executable, "-m", "server.cli", "worker",
-                                     "--helper-of", str(os.getpid()), *options])
+                                     "--helper-of", str(os.getpid()), "--ready-fd", str(ready_w),
+                                     *options], pass_fds=(ready_w,))
                    for _ in range(processes - 1)]
-        click.echo(f"登记工作进程已启动（{processes} 个进程，每批 {batch} 份，"
-                   f"空闲时每 {poll} 秒检查一次）")
+        os.close(ready_w)
     try:
         with suppress(KeyboardInterrupt):
+            if not helper:
+                _wait_until_ready(ready, len(helpers))
+                click.echo(f"登记工作进程已启动（{processes} 个进程，每批 {batch} 份，"
+                           f"空闲时每 {poll} 秒检查一次）")
             run_worker(db, batch=batch, poll=poll, stop=stop, helper=helper,
                        pacing=Pacing(busy_rate, max_backlog, max_lag), on_batch=report)
     finally:
@@ -290,6 +303,28 @@ def _worker_processes(dialect: str) -> int:
         return 1
     return max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
                       else os.cpu_count() or 1))
+
+
+def _wait_until_ready(pipe: int, helpers: int, timeout: float = 60.0) -> None:
+    """Read a byte per helper from ``pipe`` (closed after), for ``timeout`` s at most; a helper
+    that dies first closes its end, and the read ends when all have."""
+    import os
+    import select
+    import time
+
+    deadline, got = time.monotonic() + timeout, 0
+    try:
+        while got < helpers:
+            if not select.select([pipe], [], [], max(0.0, deadline - time.monotonic()))[0]:
+                break
+            data = os.read(pipe, helpers - got)
+            if not data:
+                break
+            got += len(data)
+    finally:
+        os.close(pipe)
+    if got < helpers:
+        click.echo(f"{helpers - got} 个登记辅助进程未就绪；主进程照常开始", err=True)
 
 
 def _stop_when_orphaned(stop, parent: int) -> None:

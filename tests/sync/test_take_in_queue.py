@@ -269,6 +269,9 @@ def test_the_worker_drains_with_several_processes_and_stops_them_all(
         if ending == "SIGTERM":
             assert worker.returncode == 0, output
             assert "3 个进程" in output and "登记工作进程已停止" in output
+            # the main process says it started once both helpers had
+            assert output.count("登记辅助进程已启动") == 2
+            assert output.index("登记工作进程已启动") > output.rindex("登记辅助进程已启动")
     db.rollback()
     assert dict(db.execute(select(Submission.state, func.count()).group_by(Submission.state))
                 .all()) == {"applied": 12}
