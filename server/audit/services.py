@@ -5,6 +5,7 @@ from sqlalchemy.orm import Session
 
 from server.audit.models import AuditEntry
 from server.db import utcnow
+from server.rows import insert_rows
 
 _INSERT = insert(AuditEntry.__table__)
 
@@ -28,9 +29,10 @@ def record(
 def record_many(session: Session,
                 entries: list[tuple[str, str, object, int | None, dict[str, object]]]) -> None:
     """``record`` for a batch: entries of (action, object type, object id, user id, details), in
-    one executemany."""
+    one set-based insert (``server.rows``: a COPY on PostgreSQL)."""
     if entries:
-        session.connection().execute(_INSERT, [_entry(*entry) for entry in entries])
+        insert_rows(session.connection(), AuditEntry.__table__,
+                    [_entry(*entry) for entry in entries])
 
 
 def _entry(action: str, object_type: str, object_id: object, user_id: int | None,

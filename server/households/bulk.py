@@ -8,11 +8,11 @@ reviewer's move, a declaration waiting for its household — is written one subm
 by ``server.households.services.write_household``, which is also where the columns are said
 (``household_values``, ``person_values``, ``survey_version_values``: one builder each, shared).
 
-SQLAlchemy Core, not the ORM: executemany (pipelined by psycopg 3 on PostgreSQL, multi-row
-VALUES for inserts), and one SELECT for the ids an insert made (RETURNING in executemany is
-row by row on SQLite). The database invariants still guard the races with other workers (one
-person per ID number, one household per head): a refused write raises, and the caller takes the
-batch's submissions in one by one instead.
+SQLAlchemy Core, not the ORM: each table's rows in one ``server.rows`` write (one COPY or one
+UPDATE from arrays on PostgreSQL, an executemany on SQLite), and one SELECT for the ids an
+insert made (RETURNING in executemany is row by row on SQLite). The database invariants still
+guard the races with other workers (one person per ID number, one household per head): a refused
+write raises, and the caller takes the batch's submissions in one by one instead.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.audit.services import record_many
@@ -33,6 +33,7 @@ from server.households.services import (
     person_values,
     survey_version_values,
 )
+from server.rows import insert_rows, update_rows
 
 _HOUSEHOLDS = Household.__table__
 _PERSONS = Person.__table__
@@ -78,19 +79,15 @@ def write_surveys(session: Session, writes: list[SurveyWrite],
             .where(among(session, SurveyVersion.household_id, resurveyed))
             .group_by(SurveyVersion.household_id)).all())
 
-    created = [w for w in writes if w.created]
-    if created:
-        connection.execute(insert(_HOUSEHOLDS).values(updated_at=func.now()), [
-            {"id": w.household_id, "created_by_submission_id": w.submission_id,
-             "updated_by_submission_id": w.submission_id,
-             **household_values(w.survey, "", None, None)} for w in created])
-    updated = [w for w in writes if not w.created]
-    if updated:
-        connection.execute(
-            update(_HOUSEHOLDS).where(_HOUSEHOLDS.c.id == bindparam("_id"))
-            .values(updated_at=func.now()),
-            [{"_id": w.household_id, "updated_by_submission_id": w.submission_id,
-              **household_values(w.survey, *held[w.household_id][1:])} for w in updated])
+    insert_rows(connection, _HOUSEHOLDS, [
+        {"id": w.household_id, "created_by_submission_id": w.submission_id,
+         "updated_by_submission_id": w.submission_id,
+         **household_values(w.survey, "", None, None)} for w in writes if w.created],
+        updated_at=func.now())
+    update_rows(connection, _HOUSEHOLDS, "id", [
+        {"id": w.household_id, "updated_by_submission_id": w.submission_id,
+         **household_values(w.survey, *held[w.household_id][1:])}
+        for w in writes if not w.created], updated_at=func.now())
 
     new_people, known_people = [], []
     for w in writes:
@@ -102,32 +99,29 @@ def write_surveys(session: Session, writes: list[SurveyWrite],
                 new_people.append({**values, "id_number": member.id_number.value,
                                    "created_by_submission_id": w.submission_id})
             else:
-                known_people.append({**values, "_id": person.id})
+                known_people.append({"id": person.id, **values})
                 w.listed[member.id_number.value] = person.id
     if new_people:
-        connection.execute(insert(_PERSONS), new_people)
+        insert_rows(connection, _PERSONS, new_people)
         inserted = dict(connection.execute(select(Person.id_number, Person.id).where(
             among(session, Person.id_number, [p["id_number"] for p in new_people]))).all())
         for w in writes:
             for member in w.survey.members:
                 if member.id_number.value in inserted:
                     w.listed[member.id_number.value] = inserted[member.id_number.value]
-    if known_people:
-        connection.execute(update(_PERSONS).where(_PERSONS.c.id == bindparam("_id")),
-                           known_people)
+    update_rows(connection, _PERSONS, "id", known_people)
 
     for w in writes:
         w.number = 1 if w.created else numbers.get(w.household_id, 0) + 1
-    connection.execute(insert(_VERSIONS), [
+    insert_rows(connection, _VERSIONS, [
         {"household_id": w.household_id, "number": w.number, "submission_id": w.submission_id,
          **survey_version_values(w.survey, w.form_id)} for w in writes])
     versions = dict(connection.execute(
         select(SurveyVersion.submission_id, SurveyVersion.id).where(
             among(session, SurveyVersion.submission_id, [w.submission_id for w in writes]))).all())
-    connection.execute(
-        update(_HOUSEHOLDS).where(_HOUSEHOLDS.c.id == bindparam("_id")),
-        [{"_id": w.household_id, "head_person_id": w.listed[w.survey.head.id_number.value],
-          "latest_survey_id": versions[w.submission_id]} for w in writes])
+    update_rows(connection, _HOUSEHOLDS, "id", [
+        {"id": w.household_id, "head_person_id": w.listed[w.survey.head.id_number.value],
+         "latest_survey_id": versions[w.submission_id]} for w in writes])
     record_many(session, [
         ("household.created" if w.created else "household.updated", "household",
          w.household_id, None, {"submission_id": w.submission_id, "survey": w.number,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.accounts.models import User
@@ -17,6 +17,7 @@ from server.domain.members import Severity
 from server.domain.survey import Problem
 from server.figures.services import figure_in_force
 from server.households.models import Household
+from server.rows import update_rows
 from server.submissions.models import Submission, SubmissionState
 
 
@@ -42,15 +43,13 @@ def problem_rows(problems: list[Problem]) -> list[dict]:
 def finish_many(session: Session,
                 ends: list[tuple[int, SubmissionState, list[Problem], str | None]]) -> None:
     """``finish`` for a batch: (submission id, state, problems, household id) each, in two
-    executemany statements (the submissions' ends, and their audit entries)."""
+    set-based writes (the submissions' ends, and their audit entries: ``server.rows``)."""
     if not ends:
         return
-    table = Submission.__table__
-    session.connection().execute(
-        update(table).where(table.c.id == bindparam("_id")).values(applied_at=func.now()),
-        [{"_id": submission_id, "state": str(state), "problems": problem_rows(problems),
-          "household_id": household_id}
-         for submission_id, state, problems, household_id in ends])
+    update_rows(session.connection(), Submission.__table__, "id", [
+        {"id": submission_id, "state": str(state), "problems": problem_rows(problems),
+         "household_id": household_id}
+        for submission_id, state, problems, household_id in ends], applied_at=func.now())
     record_many(session, [
         (f"submission.{state}", "submission", submission_id, None,
          {"household_id": household_id,
