@@ -1,10 +1,12 @@
 """Change counters of the phones' lists (``households.csv``, ``areas.csv``, ``figures.csv``).
 
-Written only by database triggers (migration ``20261206_f3a8c1d92e57``): every insert, update or
-delete of a row shown in a list appends a ``ListChange`` for the list and the area it lies in,
-whichever code path wrote the row (the batch take-in, a reviewer's correction, an import, a
-hand-written UPDATE). Appending takes no lock another writer waits for, so two workers taking
-in households of one village never wait on, or deadlock over, a counter row.
+Written only by database triggers (migrations ``f3a8c1d92e57``, ``b81f4c2d7e95``): every insert,
+update or delete of rows shown in a list appends a ``ListChange`` for the list and each area they
+lie in — once per statement on PostgreSQL (transition tables: a batch's COPY of 200 households
+of one village is one row), once per row on SQLite — whichever code path wrote the rows (the
+batch take-in, a reviewer's correction, an import, a hand-written UPDATE). Appending takes no
+lock another writer waits for, so two workers taking in households of one village never wait on,
+or deadlock over, a counter row.
 
 ``fold`` (``server.lists.services``) moves the appended rows into ``ListVersion`` counters now and
 then, in one statement, so the rows a manifest reads stay about one per area. A list's version
