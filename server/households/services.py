@@ -11,11 +11,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.audit.services import record
-from server.db import insert_ignoring_conflicts
+from server.db import among_rows, insert_ignoring_conflicts
 from server.declarations.services import attach_declared_household
 from server.dedup.models import DuplicateFlag
 from server.domain.dedup import ConflictKind, Decision, Outcome, PersonKey, likely_same, pair
@@ -257,7 +257,7 @@ def flag_likely_duplicates(session: Session, rosters: list[tuple[int, Survey]],
         return
     seen: list[tuple[int, PersonKey, PersonKey]] = []  # (position, me, other) as they were then
     for other in session.execute(select(Person.id_number, Person.name, Person.birth_date).where(
-            tuple_(Person.name, Person.birth_date).in_(list(members)))).all():
+            among_rows(session, (Person.name, Person.birth_date), members))).all():
         for index, me in members[(other.name, other.birth_date)]:
             if written.get(other.id_number, -1) <= index:  # as they are now, also at ``index``
                 seen.append((index, me, PersonKey(other.id_number, other.name)))

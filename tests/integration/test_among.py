@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from server.areas.models import Area
-from server.db import among
+from server.db import among, among_rows
 
 
 def test_among_finds_what_in_finds_and_its_text_does_not_grow(db, backend):
@@ -26,3 +26,25 @@ def test_among_finds_what_in_finds_and_its_text_does_not_grow(db, backend):
         assert text(1) == text(500) and "ANY" in text(1)
     else:
         assert text(1) != text(500)  # SQLite: an expanding IN, one placeholder per value
+
+
+def test_among_rows_finds_what_a_tuple_in_finds_and_its_text_does_not_grow(db, backend):
+    held = db.execute(sa.select(Area.code, Area.name).order_by(Area.code)).all()
+    assert len(held) > 10
+    pairs = [tuple(row) for row in held]
+    full = next(code for code, _ in pairs if len(code) == 15)
+    for rows in ([], pairs[:1], [*pairs[::3], ("999999", "无"), (pairs[1][0], "别的名字")],
+                 [(full + "9", dict(pairs)[full])]):  # a longer code never matches a shorter
+        found = set(db.execute(sa.select(Area.code, Area.name).where(
+            among_rows(db, (Area.code, Area.name), rows))).all())
+        assert found == set(pairs) & set(rows)
+
+    def text(count: int) -> str:
+        statement = sa.select(Area.code).where(
+            among_rows(db, (Area.code, Area.name), [("x", "y")] * count))
+        return str(statement.compile(db.get_bind(), compile_kwargs={"render_postcompile": True}))
+
+    if backend == "postgresql":
+        assert text(1) == text(500) and "unnest" in text(1)
+    else:
+        assert text(1) != text(500)
