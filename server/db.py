@@ -127,7 +127,7 @@ def among(session: Session, column, values: Iterable) -> ColumnElement[bool]:
         return column.in_(values)
     # an array of varchar(n) is a cast that cuts longer values short: one of 19 characters
     # would find the ID number of its first 18
-    return column == any_(bindparam(None, values, type_=ARRAY(_array_element(column.type))))
+    return column == any_(bindparam(None, values, type_=ARRAY(array_element(column.type))))
 
 
 def among_rows(session: Session, columns: Sequence, rows: Iterable[tuple]
@@ -142,13 +142,13 @@ def among_rows(session: Session, columns: Sequence, rows: Iterable[tuple]
         return tuple_(*columns).in_(rows)
     given = select(*(
         func.unnest(bindparam(None, [row[i] for row in rows],
-                              type_=ARRAY(_array_element(column.type))))
+                              type_=ARRAY(array_element(column.type))))
         for i, column in enumerate(columns)))
     return tuple_(*columns).in_(given)
 
 
-def _array_element(column_type):
-    """What an array of the column's values holds: ``varchar`` for a ``varchar(n)`` (an array
+def array_element(column_type):
+    """What an array of a column's values holds: ``varchar`` for a ``varchar(n)`` (an array
     of those is a cast that cuts longer values short, see ``among``)."""
     if isinstance(column_type, String) and column_type.length:
         return String()

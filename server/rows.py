@@ -42,6 +42,8 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import String, TypeEngine
 
+from server.db import array_element
+
 
 def insert_rows(connection: Connection, table: Table, rows: Sequence[Mapping[str, object]],
                 **sql_values: ColumnElement) -> None:
@@ -128,13 +130,9 @@ def _quoted(connection: Connection, name: str) -> str:
 
 
 def _element(column_type: TypeEngine) -> TypeEngine:
-    """The type of an array of the column's values: a ``varchar(n)[]`` would cut longer values
-    short (``server.db.among``), and JSON values travel as text (cast back in the statement)."""
-    if isinstance(column_type, JSON):
-        return String()
-    if isinstance(column_type, String) and column_type.length:
-        return String()
-    return column_type
+    """The type of an array of the column's values (``server.db.array_element``), JSON values
+    as text (cast back in the statement)."""
+    return String() if isinstance(column_type, JSON) else array_element(column_type)
 
 
 def _array(column_type: TypeEngine, rows: Sequence[Mapping[str, object]], name: str) -> list:
