@@ -279,3 +279,50 @@ def test_a_survey_after_a_death_in_the_batch_reads_as_one_at_a_time(session, see
     expected, actual = both_ways(session, seeded, before, batch)
     assert actual == expected
     assert [s[1] for s in actual["submissions"][-2:]] == ["applied", "applied"]
+
+
+def test_a_person_registered_after_the_snapshot_sends_the_batch_one_at_a_time(
+        session, seeded, monkeypatch, caplog):
+    """Another worker registers one of the batch's people between its read and its write: the
+    set-based write (a COPY on PostgreSQL: ten rows) is refused by the unique ID number, rolled
+    back to its savepoint, and the batch is taken in one at a time against the registry as it
+    now is; nothing fails and nobody is written twice."""
+    from server.intake import batch as batch_module
+
+    helper_id = session.scalar(select(User.id).where(User.username == "helper"))
+    version = seeded.form_versions["household"]
+    version_id = session.scalar(select(FormVersion.id).where(
+        FormVersion.form_id == "household", FormVersion.version == version))
+    numbers = [id_number("430421", "19700101", 500 + n) for n in range(10)]
+    ids = [stored(session, helper_id, version_id, version, (
+        {**SURVEY_FIELDS, **address(VILLAGE)},
+        [{"a5_name": f"户主{n}", "a7_id_number": number, "a8_relation": "01",
+          "a14_labour_skill": "01", "a17_basic_medical_insurance": "01"}], None))
+        for n, number in enumerate(numbers)]
+    household = session.scalar(select(Household.id).limit(1)) or _a_household(session)
+    real_read = batch_module.Snapshot.read.__func__
+
+    def read_then_someone_registers(cls, snapshot_session, items):
+        snapshot = real_read(cls, snapshot_session, items)
+        snapshot_session.add(Person(id_number=numbers[3], name="户主3", sex="1",
+                                    birth_date=date(1970, 1, 1), household_id=household))
+        snapshot_session.flush()
+        return snapshot
+
+    monkeypatch.setattr(batch_module.Snapshot, "read", classmethod(read_then_someone_registers))
+    with caplog.at_level("WARNING", logger="server.intake.dispatch"):
+        taken = take_in_many(session, ids, TODAY)
+    session.flush()
+
+    assert "taken in one at a time" in caplog.text
+    assert not taken.raised
+    assert "failed" not in taken.states.values()
+    assert [taken.states[i] for i in ids if i != ids[3]] == ["applied"] * 9
+    assert session.scalar(select(func.count()).select_from(Person).where(
+        Person.id_number.in_(numbers))) == 10
+
+
+def _a_household(session) -> str:
+    session.add(Household(id=str(uuid.uuid4()), area_code=VILLAGE))
+    session.flush()
+    return session.scalar(select(Household.id).limit(1))
