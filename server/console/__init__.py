@@ -163,7 +163,6 @@ def init_app(app: Flask) -> None:
     # CSRF: checked by this blueprint only (``_check_csrf``), valid while the session lives.
     config["WTF_CSRF_CHECK_DEFAULT"] = False
     config["WTF_CSRF_TIME_LIMIT"] = None
-    app.session_interface = CookieSessions()
     csrf.init_app(app)
     register_renderer("console", render_error)
     app.register_blueprint(bp)
@@ -174,11 +173,7 @@ def init_app(app: Flask) -> None:
 
 
 # After the CSRF check: who is logged in (``g.console_user``). Then the views.
-from server.console.session import (  # noqa: E402
-    CookieSessions,
-    load_user,
-    require_password_change,
-)
+from server.console.session import load_user, require_password_change  # noqa: E402
 
 bp.before_request(load_user)
 bp.before_request(require_password_change)

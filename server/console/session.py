@@ -15,23 +15,10 @@ import hmac
 from urllib.parse import urlsplit
 
 from flask import current_app, g, redirect, request, session, url_for
-from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 
 from server import db
 from server.accounts.models import User
 from server.auth import Principal, check_role
-
-
-class CookieSessions(SecureCookieSessionInterface):
-    """Flask's signed-cookie sessions, opened without making the cookie's signer when the
-    request carries no console cookie. Flask opens a session for every request, and a phone's
-    never carries one (the cookie's path is the console's): making the signer for nothing was
-    about 2 % of a submission's app CPU (issue 16)."""
-
-    def open_session(self, app, request) -> SecureCookieSession | None:
-        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
-            return self.session_class()  # what Flask answers for no cookie, signer unmade
-        return super().open_session(app, request)
 
 
 def _fingerprint(password_hash: str) -> str:
