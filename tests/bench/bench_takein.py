@@ -410,6 +410,30 @@ def sustained(bench: Bench, run: Run) -> None:
           f"PostgreSQL {run.figures['inline_pg']:.2f}", flush=True)
 
 
+def answering_alone(bench: Bench) -> list[str]:
+    """Where the sustained rate's CPU goes, answering only: the floor and ours (``TAKE_IN=queue``,
+    no worker) in turn, twice, each for ``--seconds`` / 2 of the same load; per submission the
+    gunicorn CPU and PostgreSQL's. Returns its problems (answers other than 201)."""
+    problems = []
+    for name in ("floor", "ours", "floor", "ours"):
+        floor = name == "floor"
+        server = bench.floor() if floor else bench.ours("queue")
+        factory = bench.floor_factory if floor else bench.factory
+        try:
+            warm_up(bench, server, bench.path, factory)
+            app0, pg0 = gunicorn_cpu(server), bench.pg.read()
+            load = run_timed(server.port, bench.path, xml_body(factory), bench.args.concurrency,
+                             bench.args.seconds / 2)
+            app, pg = gunicorn_cpu(server) - app0, bench.pg.read() - pg0
+        finally:
+            bench.stop(server)
+        problems += [f"answering ({name}): {f}" for f in load.failures[:5]]
+        n = len(load.latencies) or 1
+        print(f"  answering alone, {name}: {load.rate:.1f} subm/s; CPU ms/subm gunicorn "
+              f"{app / n * 1000:.2f}, PostgreSQL {pg / n * 1000:.2f}", flush=True)
+    return problems
+
+
 # --- report -------------------------------------------------------------------------------------
 
 
@@ -493,6 +517,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=8, help="threads per worker (default 8)")
     parser.add_argument("--worker-args", type=shlex.split, default=[],
                         help='extra arguments of `fangpin worker`, e.g. "--busy-rate 0"')
+    parser.add_argument("--answering-only", action="store_true",
+                        help="only answering, without the take-in: the floor and ours (queue, "
+                             "no worker) in turn, twice, --seconds / 2 each, with their CPU")
     parser.add_argument("--no-sustained", action="store_true",
                         help="only the worker alone")
     args = parser.parse_args(argv)
@@ -515,6 +542,11 @@ def main(argv: list[str] | None = None) -> int:
                       PgCpu(server_url), BodyFactory(dbs.version), BodyFactory(dbs.version))
         stack.callback(bench.stop_all)
         print(header(bench), flush=True)
+        if args.answering_only:
+            problems = answering_alone(bench)
+            for problem in problems:
+                print(f"    FAILURE: {problem}", flush=True)
+            return 1 if problems else 0
         runs = []
         for i in range(args.runs):
             print(f"run {i + 1}", flush=True)

@@ -1,0 +1,76 @@
+"""App CPU of one submission with no server around it: the WSGI app called directly (issue 16).
+
+Run from the project root:
+
+    .venv/bin/python -m tests.bench.bench_inprocess [--take-in queue|inline] [--n N]
+
+On a durable throwaway PostgreSQL (``bench_submissions``' databases and bodies: valid new
+3-person households, XML only), it calls the app's WSGI callable in this process, one request
+after another, after 200 untimed ones, and prints the process's CPU and the wall time per
+submission. No gunicorn, no client, no other process on the CPU: the figure for comparing two
+versions of the request path (``--take-in inline``: with the take-in of a batch of one) without
+the machine's noise. Every answer must be 201, or it stops.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import os
+import sys
+import tempfile
+import time
+
+from tests.bench.bench_submissions import BodyFactory, prepare_databases
+from tests.bench.bench_takein import SUBMISSION
+from tests.support.postgres import running_postgres
+
+WARM_UP = 200
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--take-in", choices=("queue", "inline"), default="queue")
+    parser.add_argument("--n", type=int, default=3000, help="timed submissions (default 3000)")
+    args = parser.parse_args(argv)
+    with contextlib.ExitStack() as stack:
+        work = stack.enter_context(tempfile.TemporaryDirectory(prefix="fangpin-inprocess-"))
+        dbs = prepare_databases(stack.enter_context(running_postgres(durable=True)))
+        from server import create_app
+
+        app = create_app({"DATABASE_URL": dbs.fangpin_url, "MEDIA_STORE": f"{work}/media",
+                          "TAKE_IN": args.take_in})
+        stack.callback(app.extensions["fangpin.db"].engine.dispose)
+        path, _, query = SUBMISSION.format(token=dbs.token).partition("?")
+        bodies = BodyFactory(dbs.version).build(WARM_UP + args.n, False)
+        log = stack.enter_context(open(os.devnull, "w"))
+        stack.enter_context(contextlib.redirect_stderr(log))  # the request log, as a server's
+
+        def post(body) -> None:
+            environ = {
+                "REQUEST_METHOD": "POST", "PATH_INFO": path, "QUERY_STRING": query,
+                "SERVER_NAME": "bench", "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1",
+                "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(body.data),
+                "wsgi.errors": log, "CONTENT_LENGTH": str(len(body.data)),
+                "CONTENT_TYPE": body.headers["Content-Type"], "REMOTE_ADDR": "127.0.0.1",
+                "HTTP_X_OPENROSA_VERSION": "1.0"}
+            status = []
+            answer = b"".join(app(environ, lambda s, _headers, _exc=None: status.append(s)))
+            if not status[0].startswith("201"):
+                raise SystemExit(f"answered {status[0]}: {answer[:300]!r}")
+
+        for body in bodies[:WARM_UP]:
+            post(body)
+        wall, cpu = time.perf_counter(), time.process_time()
+        for body in bodies[WARM_UP:]:
+            post(body)
+        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    print(f"in-process, TAKE_IN={args.take_in}, {args.n} submissions: app CPU "
+          f"{cpu / args.n * 1000:.3f} ms a submission, wall {wall / args.n * 1000:.3f} ms",
+          file=sys.stdout)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
