@@ -23,7 +23,8 @@ callers' handling is the same on both paths.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 
 import psycopg
 from sqlalchemy import (
@@ -101,6 +102,34 @@ def update_rows(connection: Connection, table: Table, key: str,
     values = {name: _as_column(table, name, given.c[name]) for name in columns}
     connection.execute(update(table).where(table.c[key] == given.c[key])
                        .values(**values, **sql_values))
+
+
+def allocate_ids(connection: Connection, counts: Mapping[Table, int]
+                 ) -> dict[Table, list[int]] | None:
+    """Ids for rows about to be inserted into each table (``counts``: how many), taken from the
+    tables' own sequences in one statement, so that rows written before them can name them;
+    None on SQLite, where a row gets its id when it is inserted."""
+    if connection.dialect.name != "postgresql":
+        return None
+    tables = list(counts)
+    arrays = [func.array(select(func.nextval(func.pg_get_serial_sequence(table.name, "id")))
+                         .select_from(func.generate_series(1, counts[table])).scalar_subquery())
+              for table in tables]
+    row = connection.execute(select(*arrays)).one()
+    return {table: list(ids) for table, ids in zip(tables, row, strict=True)}
+
+
+@contextmanager
+def deferred(connection: Connection, constraints: Sequence[str]) -> Iterator[None]:
+    """Within the block, the named ``DEFERRABLE`` constraints are not checked statement by
+    statement; at its end they are checked (``SET CONSTRAINTS … IMMEDIATE``), so that a row
+    that breaks one raises there, in the caller's savepoint, not at the commit. PostgreSQL
+    only. A block that raises leaves them deferred until the caller's savepoint rolls back,
+    which restores them."""
+    names = ", ".join(_quoted(connection, name) for name in constraints)
+    connection.exec_driver_sql(f"SET CONSTRAINTS {names} DEFERRED")
+    yield
+    connection.exec_driver_sql(f"SET CONSTRAINTS {names} IMMEDIATE")
 
 
 # Below this many rows an executemany is cheaper: a COPY or an UPDATE from arrays is a new

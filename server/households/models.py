@@ -15,6 +15,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.db import Base, UTCDateTime, utcnow
 
+# The references from a household to its head and latest survey: DEFERRABLE INITIALLY IMMEDIATE
+# (PostgreSQL), so checked at once except where the batch take-in defers them to the end of its
+# writes (``server.households.bulk``, by these names).
+HEAD_REFERENCE = "fk_households_head_person_id_persons"
+LATEST_SURVEY_REFERENCE = "fk_households_latest_survey_id_survey_versions"
+_DEFERRABLE = {"deferrable": True, "initially": "IMMEDIATE"}
+
 
 class Household(Base):
     __tablename__ = "households"
@@ -22,7 +29,8 @@ class Household(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # a UUID, the entity id
     # One household per head: a person heads at most one household.
     head_person_id: Mapped[int | None] = mapped_column(
-        ForeignKey("persons.id", use_alter=True), unique=True, default=None)
+        ForeignKey("persons.id", use_alter=True, name=HEAD_REFERENCE, **_DEFERRABLE),
+        unique=True, default=None)
     area_code: Mapped[str] = mapped_column(ForeignKey("areas.code"), index=True)
     phone: Mapped[str | None] = mapped_column(String(20), default=None)
     size: Mapped[int] = mapped_column(default=0)
@@ -32,7 +40,8 @@ class Household(Base):
     # that the county's counts by risk (server.reports) read neither the survey nor its JSON.
     numbered_risks: Mapped[str] = mapped_column(String(40), default="", server_default="")
     latest_survey_id: Mapped[int | None] = mapped_column(
-        ForeignKey("survey_versions.id", use_alter=True), default=None)
+        ForeignKey("survey_versions.id", use_alter=True, name=LATEST_SURVEY_REFERENCE,
+                   **_DEFERRABLE), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_by_submission_id: Mapped[int | None] = mapped_column(
         ForeignKey("submissions.id"), default=None)

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from server import rows as rows_module
 from server.audit.models import AuditEntry
-from server.households.models import Household, Person
-from server.rows import insert_rows, update_rows
+from server.households.models import HEAD_REFERENCE, Household, Person, SurveyVersion
+from server.rows import allocate_ids, deferred, insert_rows, update_rows
 
 AUDIT = AuditEntry.__table__
 
@@ -133,6 +133,57 @@ def test_a_refused_row_raises_sqlalchemys_integrity_error(db, backend):
         insert_rows(db.connection(), Person.__table__, [
             {"id_number": taken, "name": "乙", "sex": "2", "birth_date": date(1949, 12, 31),
              "household_id": household}])
+    db.rollback()
+
+
+def test_allocated_ids_are_new_and_the_inserts_after_them_do_not_take_them(db, backend):
+    if backend != "postgresql":
+        assert allocate_ids(db.connection(), {Person.__table__: 2}) is None  # ids on insert
+        return
+    persons, versions = Person.__table__, SurveyVersion.__table__
+    allocated = allocate_ids(db.connection(), {persons: 3, versions: 0})
+    assert allocated[versions] == []
+    ids = allocated[persons]
+    assert len(set(ids)) == 3 and min(ids) > (db.scalar(sa.select(sa.func.max(Person.id))) or 0)
+    household = db.scalar(sa.select(Household.id).limit(1))
+    db.connection().execute(sa.insert(persons), [  # ids made by the insert, after the allocation
+        {"id_number": f"11010519491231{i:03d}X", "name": "丙", "sex": "1",
+         "birth_date": date(1949, 12, 31), "household_id": household} for i in range(2)])
+    made = db.scalars(sa.select(Person.id).where(Person.name == "丙")).all()
+    assert not set(made) & set(ids)
+    db.rollback()
+
+
+def test_deferred_references_are_checked_at_the_end_of_the_block(db, backend):
+    if backend != "postgresql":
+        pytest.skip("PostgreSQL: SQLite's batch names heads after their rows")
+    area = _area(db)
+    person_id = allocate_ids(db.connection(), {Person.__table__: 1})[Person.__table__][0]
+    row = {"id": "D0000001", "area_code": area, "head_person_id": person_id}
+    savepoint = db.begin_nested()
+    with pytest.raises(sa.exc.IntegrityError):  # without deferral: refused at once
+        insert_rows(db.connection(), Household.__table__, [row])
+    savepoint.rollback()
+
+    savepoint = db.begin_nested()
+    with deferred(db.connection(), [HEAD_REFERENCE]):  # the head written after the household
+        insert_rows(db.connection(), Household.__table__, [row])
+        insert_rows(db.connection(), Person.__table__, [
+            {"id": person_id, "id_number": "11010519491231003X", "name": "丁", "sex": "1",
+             "birth_date": date(1949, 12, 31), "household_id": "D0000001"}])
+    savepoint.commit()
+    assert db.scalar(sa.select(Household.head_person_id)
+                     .where(Household.id == "D0000001")) == person_id
+
+    savepoint = db.begin_nested()
+    # never written: refused at the block's end
+    with pytest.raises(sa.exc.IntegrityError), deferred(db.connection(), [HEAD_REFERENCE]):
+        insert_rows(db.connection(), Household.__table__, [
+            {"id": "D0000002", "area_code": area, "head_person_id": person_id + 10**6}])
+    savepoint.rollback()
+    with pytest.raises(sa.exc.IntegrityError):  # the savepoint's rollback made them immediate
+        insert_rows(db.connection(), Household.__table__, [
+            {"id": "D0000003", "area_code": area, "head_person_id": person_id + 10**6}])
     db.rollback()
 
 
