@@ -114,12 +114,28 @@ _MAY_HOLD = re.compile(r"[0-9]{11}|/key/[A-Za-z0-9_.~%+=-]|(?:passw[a-z]*|token|
                        r"|authorization", re.IGNORECASE)
 
 
+# The same search for ASCII text (a request's line, most lines), in three cheaper parts: the
+# case-insensitive alternation costs about four times their sum on a request's line. Only for
+# ASCII: there ``lower()`` is exactly what IGNORECASE matches (elsewhere "ſ" matches "s").
+_ELEVEN_DIGITS = re.compile(r"[0-9]{11}")
+_KEY_PATH_START = re.compile(r"/key/[A-Za-z0-9_.~%+=-]")
+_SECRET_NAME = re.compile(r"(?:passw[a-z]*|token|secret)[=\"]|authorization")
+
+
+def _may_hold(text: str) -> bool:
+    if not text.isascii():
+        return _MAY_HOLD.search(text) is not None
+    return (_ELEVEN_DIGITS.search(text) is not None
+            or _KEY_PATH_START.search(text) is not None
+            or _SECRET_NAME.search(text.lower()) is not None)
+
+
 def redact(text: str) -> str:
     """``text`` with the personal data and secrets a log line may catch masked: 18-character
     ID-shaped numbers (``430421************``), mobile numbers (``138****5678``), the token
     of a ``/key/<token>/`` path, the values of ``password=``/``token=`` pairs and of JSON
     ``"password"`` fields, and HTTP Basic/Bearer credentials. Other text is left as it is."""
-    if _MAY_HOLD.search(text) is None:
+    if not _may_hold(text):
         return text
     return redact_all(text)
 
