@@ -207,15 +207,18 @@ def forget_user(session: Session, user_id: int) -> None:
         cache.forget_user(user_id)
 
 
-def user_by_token(session: Session, token: str) -> Principal | None:
-    """The active user of an unrevoked token (one indexed query, or the token cache)."""
+def user_by_token(engine: Engine, token: str, session: Callable[[], Session]
+                  ) -> Principal | None:
+    """The active user of an unrevoked token: from the token cache of ``engine``'s database,
+    or one indexed query in ``session()`` (called only then: a request whose token the cache
+    knows opens no session for it)."""
     if not token or len(token) > 200:
         return None
     digest = _token_digest(token)
-    cache = _auth_caches.get(session.get_bind())
+    cache = _auth_caches.get(engine)
     if cache is not None and (principal := cache.get(digest)) is not None:
         return principal
-    row = session.connection().execute(_USER_OF_TOKEN, {"digest": digest}).first()
+    row = session().connection().execute(_USER_OF_TOKEN, {"digest": digest}).first()
     if row is None:
         return None
     principal = Principal(row.id, row.username, Role(row.role), row.area_code)

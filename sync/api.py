@@ -49,7 +49,7 @@ def _authenticate():
     if g.collect_token is None:
         g.user = basic_login(request.authorization)
         return
-    user = user_by_token(db.session(), g.collect_token)
+    user = user_by_token(db.database().engine, g.collect_token, db.session)
     if user is None:
         raise AppError("AUTH_INVALID")
     g.user = user
