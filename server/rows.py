@@ -39,7 +39,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, REGCLASS
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import String, TypeEngine
 
@@ -112,9 +112,13 @@ def allocate_ids(connection: Connection, counts: Mapping[Table, int]
     if connection.dialect.name != "postgresql":
         return None
     tables = list(counts)
-    arrays = [func.array(select(func.nextval(func.pg_get_serial_sequence(table.name, "id")))
-                         .select_from(func.generate_series(1, counts[table])).scalar_subquery())
-              for table in tables]
+    # The sequence's name looked up once a table (an initplan), not once a row: per row, the
+    # lookup cost more than the nextval.
+    arrays = [func.array(
+        select(func.nextval(cast(select(func.pg_get_serial_sequence(table.name, "id"))
+                                 .scalar_subquery(), REGCLASS)))
+        .select_from(func.generate_series(1, counts[table])).scalar_subquery())
+        for table in tables]
     row = connection.execute(select(*arrays)).one()
     return {table: list(ids) for table, ids in zip(tables, row, strict=True)}
 
