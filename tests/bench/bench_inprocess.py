@@ -2,14 +2,20 @@
 
 Run from the project root:
 
-    .venv/bin/python -m tests.bench.bench_inprocess [--take-in queue|inline] [--n N]
+    .venv/bin/python -m tests.bench.bench_inprocess [--take-in queue|inline|worker] [--n N]
 
 On a durable throwaway PostgreSQL (``bench_submissions``' databases and bodies: valid new
 3-person households, XML only), it calls the app's WSGI callable in this process, one request
 after another, after 200 untimed ones, and prints the process's CPU and the wall time per
 submission. No gunicorn, no client, no other process on the CPU: the figure for comparing two
 versions of the request path (``--take-in inline``: with the take-in of a batch of one) without
-the machine's noise. Every answer must be 201, or it stops.
+the machine's noise. Every answer must be 201, or it stops. ``--take-in worker`` stores N more
+as received and times the worker's batches taking them in, in this process (app CPU per
+household; PostgreSQL's is not counted here: ``bench_takein`` gives both).
+
+On a machine whose speed wanders (a shared host), run it under callgrind for a count that does
+not: ``valgrind --tool=callgrind`` with ``PYTHONHASHSEED=0``, at two values of ``--n``; the
+difference of the two totals divided by the difference of N is the instructions per submission.
 """
 
 from __future__ import annotations
@@ -31,8 +37,11 @@ WARM_UP = 200
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--take-in", choices=("queue", "inline"), default="queue")
+    parser.add_argument("--take-in", choices=("queue", "inline", "worker"), default="queue",
+                        help="worker: store as queue does, then time the worker's take-in")
     parser.add_argument("--n", type=int, default=3000, help="timed submissions (default 3000)")
+    parser.add_argument("--batch", type=int, default=200,
+                        help="--take-in worker: the batch size (default 200, the worker's)")
     args = parser.parse_args(argv)
     with contextlib.ExitStack() as stack:
         work = stack.enter_context(tempfile.TemporaryDirectory(prefix="fangpin-inprocess-"))
@@ -40,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         from server import create_app
 
         app = create_app({"DATABASE_URL": dbs.fangpin_url, "MEDIA_STORE": f"{work}/media",
-                          "TAKE_IN": args.take_in})
+                          "TAKE_IN": "queue" if args.take_in == "worker" else args.take_in})
         stack.callback(app.extensions["fangpin.db"].engine.dispose)
         path, _, query = SUBMISSION.format(token=dbs.token).partition("?")
         bodies = BodyFactory(dbs.version).build(WARM_UP + args.n, False)
@@ -62,12 +71,47 @@ def main(argv: list[str] | None = None) -> int:
 
         for body in bodies[:WARM_UP]:
             post(body)
+        if args.take_in == "worker":
+            return _worker(app, bodies[WARM_UP:], post, args.batch)
         wall, cpu = time.perf_counter(), time.process_time()
         for body in bodies[WARM_UP:]:
             post(body)
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     print(f"in-process, TAKE_IN={args.take_in}, {args.n} submissions: app CPU "
           f"{cpu / args.n * 1000:.3f} ms a submission, wall {wall / args.n * 1000:.3f} ms",
+          file=sys.stdout)
+    return 0
+
+
+def _worker(app, bodies, post, batch: int) -> int:
+    """``--take-in worker``: the warm-up's submissions taken in (untimed), the others stored as
+    received, then taken in by the worker's batches in this process (timed)."""
+    from server.db import writing
+    from server.intake.worker import take_in_batch
+
+    database = app.extensions["fangpin.db"]
+
+    def drain() -> int:
+        taken = 0
+        while True:
+            with writing(), database.unit_of_work() as unit:
+                report = take_in_batch(unit.session, batch)
+            if report.failed or report.states.get("applied", 0) != report.taken:
+                raise SystemExit(f"not all applied: {report.states}, failed {report.failed[:5]}")
+            taken += report.taken
+            if report.taken < batch:
+                return taken
+
+    drain()
+    for body in bodies:
+        post(body)
+    wall, cpu = time.perf_counter(), time.process_time()
+    taken = drain()
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    if taken != len(bodies):
+        raise SystemExit(f"{taken} taken in, not {len(bodies)}")
+    print(f"in-process, the worker's batches of {batch}, {taken} new households: app CPU "
+          f"{cpu / taken * 1000:.3f} ms a household, wall {wall / taken * 1000:.3f} ms",
           file=sys.stdout)
     return 0
 
