@@ -145,8 +145,9 @@ def instance_values(root: Element, repeat: str = "members") -> InstanceValues:
     entity_ids: list[str] = []
 
     def walk(node: Element, target: dict[str, str]) -> None:
-        for child in node:
-            name = local(child.tag)
+        for child in node:  # (``local`` inlined: this runs for every element the worker reads)
+            tag = child.tag
+            name = tag[tag.rfind("}") + 1:] if tag[0] == "{" else tag
             if name == "meta":
                 entity_ids.extend(item.get("id", "") for item in child
                                   if local(item.tag) == "entity" and item.get("id"))
@@ -157,8 +158,9 @@ def instance_values(root: Element, repeat: str = "members") -> InstanceValues:
                 walk(child, member)
             elif len(child):
                 walk(child, target)
-            else:
-                target.setdefault(name, (child.text or "").strip())
+            elif name not in target:
+                text = child.text
+                target[name] = text.strip() if text else ""
 
     walk(root, household)
     return InstanceValues(household, members, entity_ids[0] if entity_ids else None)

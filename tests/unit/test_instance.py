@@ -83,3 +83,64 @@ def test_utf8_in_any_spelling_or_undeclared_is_read_as_utf8(declaration):
     envelope = parse(declaration + "<data id='f'><name>户主</name><meta><instanceID>uuid:1"
                      "</instanceID></meta></data>".encode())
     assert envelope.root.findtext("name") == "户主"
+
+
+# --- instance_values: the answers by field name --------------------------------------------------
+
+def _values_by_the_rule(root) -> tuple[dict, list, str | None]:
+    """instance_values's docstring as plain code: leaves in a ``members`` element (not nested in
+    another) go to that member, other leaves outside ``meta`` to the household; the first
+    occurrence of a name wins; meta/entity/@id is the entity."""
+    household, members, entities = {}, [], []
+
+    def name(element) -> str:
+        return element.tag.split("}")[-1]
+
+    def walk(node, target, in_member):
+        for child in node:
+            if name(child) == "meta":
+                entities.extend(e.get("id") for e in child if name(e) == "entity" and e.get("id"))
+            elif name(child) == "members" and not in_member:
+                members.append({})
+                walk(child, members[-1], True)
+            elif len(child):
+                walk(child, target, in_member)
+            elif name(child) not in target:
+                target[name(child)] = (child.text or "").strip()
+
+    walk(root, household, False)
+    return household, members, entities[0] if entities else None
+
+
+_NAMES = st.sampled_from(["a1", "a2", "b", "members", "grp", "{urn:x}a1", "{urn:x}grp"])
+_TEXT = st.sampled_from(["", " ", "1", " x ", "中文"]) | st.none()
+_TREE = st.recursive(
+    st.tuples(_NAMES, _TEXT, st.just([])),
+    lambda inner: st.tuples(_NAMES, _TEXT, st.lists(inner, max_size=4)), max_leaves=20)
+
+
+def _element(tree, parent=None):
+    from lxml import etree
+
+    tag, text, children = tree
+    element = etree.Element(tag) if parent is None else etree.SubElement(parent, tag)
+    element.text = text
+    for child in children:
+        _element(child, element)
+    return element
+
+
+@given(st.lists(_TREE, max_size=5), st.sampled_from([None, "", "uuid:e1"]))
+def test_answers_are_read_by_field_name_as_the_rule_says(trees, entity):
+    from lxml import etree
+
+    from server.submissions.instance import instance_values
+
+    root = etree.Element("data")
+    for tree in trees:
+        _element(tree, root)
+    if entity is not None:
+        meta = etree.SubElement(root, "{http://openrosa.org/xforms}meta")
+        etree.SubElement(meta, "{http://openrosa.org/xforms}entity", id=entity)
+    values = instance_values(root)
+    assert (values.household, values.members, values.entity_id) == _values_by_the_rule(root)
