@@ -9,10 +9,14 @@ by ``server.households.services.write_household``, which is also where the colum
 (``household_values``, ``person_values``, ``survey_version_values``: one builder each, shared).
 
 SQLAlchemy Core, not the ORM: each table's rows in one ``server.rows`` write (one COPY or one
-UPDATE from arrays on PostgreSQL, an executemany on SQLite), and one SELECT for the ids an
-insert made (RETURNING in executemany is row by row on SQLite). The database invariants still
-guard the races with other workers (one person per ID number, one household per head): a refused
-write raises, and the caller takes the batch's submissions in one by one instead.
+UPDATE from arrays on PostgreSQL, an executemany on SQLite). On PostgreSQL the new people's and
+survey versions' ids are taken from their sequences first (``rows.allocate_ids``), so a household
+is written once, already naming its head and latest survey; those two references are checked
+at the end of the writes (``rows.deferred``), inside the caller's savepoint. On SQLite the ids
+are read back after the inserts (RETURNING in executemany is row by row there) and the
+households updated with them. The database invariants still guard the races with other workers
+(one person per ID number, one household per head): a refused write raises, and the caller
+takes the batch's submissions in one by one instead.
 """
 
 from __future__ import annotations
