@@ -32,7 +32,7 @@ import random
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -40,7 +40,7 @@ from sqlalchemy.orm import Session
 from server.db import Database, after_commit, unavailable, utcnow, writing
 from server.intake.dispatch import take_in, take_in_many
 from server.submissions.instance import Element
-from server.submissions.models import Submission, SubmissionState
+from server.submissions.models import QUEUED, Submission
 
 log = logging.getLogger(__name__)
 INLINE, QUEUE = "inline", "queue"
@@ -114,19 +114,37 @@ def take_in_batch(session: Session, size: int, skip: frozenset[int] = frozenset(
     that raises even so is reported in ``failed`` and left ``received``; the database's absence
     raises. The caller commits the batch.
     """
-    query = (select(Submission.id).where(Submission.state == SubmissionState.RECEIVED)
-             .order_by(Submission.id).limit(size))
-    if skip:
-        query = query.where(Submission.id.not_in(skip))
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
     report = BatchReport()
-    taken = take_in_many(session, session.scalars(query).all())
+    taken = take_in_many(session, session.scalars(
+        claim_query(size, skip, session.get_bind().dialect.name)).all())
     for state in taken.states.values():
         report.taken += 1
         report.states[state] = report.states.get(state, 0) + 1
     report.failed = sorted(taken.raised)
     return report
+
+
+def claim_query(size: int, skip: frozenset[int] = frozenset(), dialect: str = "postgresql"):
+    """The oldest ``size`` received submissions but ``skip``, locked on PostgreSQL (``SKIP
+    LOCKED``: several workers each get their own)."""
+    query = select(Submission.id).where(QUEUED).order_by(Submission.id).limit(size)
+    if skip:
+        query = query.where(Submission.id.not_in(skip))
+    if dialect == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return query
+
+
+def pacing_queries(now: datetime, max_backlog: int):
+    """What ``in_burst`` asks: how many arrived in the last second, when the oldest waiting one
+    arrived, and how many wait (counted up to ``max_backlog``: past a long burst's lag the
+    backlog holds tens of thousands, and a full count before every batch cost several ms)."""
+    recent = (select(func.count()).select_from(Submission)
+              .where(Submission.received_at > now - timedelta(seconds=1)))
+    oldest = select(Submission.received_at).where(QUEUED).order_by(Submission.id).limit(1)
+    backlog = select(func.count()).select_from(
+        select(Submission.id).where(QUEUED).limit(max_backlog).subquery())
+    return recent, oldest, backlog
 
 
 @dataclass(frozen=True)
@@ -164,22 +182,17 @@ def in_burst(session: Session, pacing: Pacing, helper: bool = False) -> bool:
     if pacing.busy_rate <= 0:
         return False
     now = utcnow()
-    recent = session.scalar(select(func.count()).select_from(Submission)
-                            .where(Submission.received_at > now - timedelta(seconds=1)))
+    recent_query, oldest_query, backlog_query = pacing_queries(now, pacing.max_backlog)
+    recent = session.scalar(recent_query)
     if recent < pacing.busy_rate:
         return False
     if helper:
         return pacing.waits(recent, 0, 0.0, helper=True)
-    received = Submission.state == SubmissionState.RECEIVED
-    oldest = session.scalar(select(Submission.received_at).where(received)
-                            .order_by(Submission.id).limit(1))
+    oldest = session.scalar(oldest_query)
     waited = (now - oldest).total_seconds() if oldest is not None else 0.0
     if waited >= pacing.max_lag:
         return False
-    # Counted only up to the limit: past a long burst's lag the backlog holds tens of
-    # thousands, and a full count before every batch was several ms of PostgreSQL each.
-    backlog = session.scalar(select(func.count()).select_from(
-        select(Submission.id).where(received).limit(pacing.max_backlog).subquery()))
+    backlog = session.scalar(backlog_query)
     return pacing.waits(recent, backlog, waited)
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    literal_column,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -97,6 +98,14 @@ class Submission(Base):
     attachments: Mapped[list[SubmissionAttachment]] = relationship(
         back_populates="submission", order_by="SubmissionAttachment.name"
     )
+
+
+# The job queue's condition (``state = 'received'``) with the state written into the SQL, not
+# bound: psycopg prepares a statement run often, and PostgreSQL's generic plan for a bound
+# ``state = $1`` cannot use the partial index ``ix_submissions_received``; it scanned every
+# applied submission in id order to find the first received one (the worker's claim and its
+# pacing checks, each poll: tens of ms once the table held tens of thousands).
+QUEUED = Submission.state == literal_column(f"'{SubmissionState.RECEIVED.value}'")
 
 
 class SubmissionAttachment(Base):

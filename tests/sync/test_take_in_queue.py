@@ -316,3 +316,30 @@ def test_a_steady_rate_is_not_waited_out_once_the_oldest_has_waited_max_lag(clie
     client.submit(household_xml(seeded, [HEAD, SPOUSE]))  # the rate goes on
     db.commit()
     assert not in_burst(db, pacing)  # the oldest has waited long enough: take in
+
+
+def test_the_queues_statements_use_its_partial_index_in_a_generic_plan(db, backend):
+    """psycopg prepares a statement run often, and PostgreSQL may then run it with a generic
+    plan. With the state bound (``state = $1``) that plan cannot use the partial index of
+    received submissions: it walked every applied submission in id order to find the first
+    received one, at each claim and each pacing check (tens of ms at tens of thousands)."""
+    if backend != "postgresql":
+        pytest.skip("PostgreSQL's generic plans")
+    from sqlalchemy.dialects import postgresql
+
+    from server.db import utcnow
+    from server.intake.worker import claim_query, pacing_queries
+
+    dialect = postgresql.psycopg.dialect(paramstyle="numeric_dollar")
+    _recent, oldest, backlog = pacing_queries(utcnow(), 5000)
+    connection = db.connection()
+    connection.exec_driver_sql("SET LOCAL plan_cache_mode = force_generic_plan")
+    for number, query in enumerate((claim_query(200), oldest, backlog)):
+        compiled = query.compile(dialect=dialect)
+        arguments = ", ".join(str(compiled.params[key]) for key in compiled.positiontup)
+        connection.exec_driver_sql(f"PREPARE queue_{number} AS {compiled}")
+        plan = "\n".join(row[0] for row in connection.exec_driver_sql(
+            f"EXPLAIN EXECUTE queue_{number}({arguments})"))
+        connection.exec_driver_sql(f"DEALLOCATE queue_{number}")
+        assert "ix_submissions_received on submissions" in plan, plan
+    db.rollback()
