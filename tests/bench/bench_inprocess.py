@@ -45,7 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with contextlib.ExitStack() as stack:
         work = stack.enter_context(tempfile.TemporaryDirectory(prefix="fangpin-inprocess-"))
-        dbs = prepare_databases(stack.enter_context(running_postgres(durable=True)))
+        dbs = prepare_databases(stack.enter_context(running_postgres(
+            durable=True, statements=args.take_in == "worker")))
         from server import create_app
 
         app = create_app({"DATABASE_URL": dbs.fangpin_url, "MEDIA_STORE": f"{work}/media",
@@ -72,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         for body in bodies[:WARM_UP]:
             post(body)
         if args.take_in == "worker":
-            return _worker(app, bodies[WARM_UP:], post, args.batch)
+            return _worker(app, bodies[WARM_UP:], post, args.batch, dbs.fangpin_url)
         wall, cpu = time.perf_counter(), time.process_time()
         for body in bodies[WARM_UP:]:
             post(body)
@@ -83,9 +84,12 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _worker(app, bodies, post, batch: int) -> int:
+def _worker(app, bodies, post, batch: int, url: str) -> int:
     """``--take-in worker``: the warm-up's submissions taken in (untimed), the others stored as
-    received, then taken in by the worker's batches in this process (timed)."""
+    received, then taken in by the worker's batches in this process (timed). With
+    pg_stat_statements (the bench's own server loads it), also PostgreSQL's execution time,
+    buffers touched and WAL written by the take-in's statements, per household: the buffers and
+    the WAL are counts that do not move with the machine's speed."""
     from server.db import writing
     from server.intake.worker import take_in_batch
 
@@ -105,6 +109,7 @@ def _worker(app, bodies, post, batch: int) -> int:
     drain()
     for body in bodies:
         post(body)
+    statements = _Statements(url)
     wall, cpu = time.perf_counter(), time.process_time()
     taken = drain()
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
@@ -113,7 +118,38 @@ def _worker(app, bodies, post, batch: int) -> int:
     print(f"in-process, the worker's batches of {batch}, {taken} new households: app CPU "
           f"{cpu / taken * 1000:.3f} ms a household, wall {wall / taken * 1000:.3f} ms",
           file=sys.stdout)
+    print(f"PostgreSQL, a household: {statements.read(taken)}", file=sys.stdout)
     return 0
+
+
+class _Statements:
+    """pg_stat_statements of the bench's database, reset now and read after the take-in."""
+
+    def __init__(self, url: str):
+        import sqlalchemy as sa
+
+        self.engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+        try:
+            with self.engine.connect() as connection:
+                connection.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+                connection.exec_driver_sql("SELECT pg_stat_statements_reset()")
+            self.available = True
+        except sa.exc.DBAPIError:  # a server without the library loaded
+            self.available = False
+
+    def read(self, households: int) -> str:
+        if not self.available:
+            return "n/a (pg_stat_statements is not loaded on this server)"
+        with self.engine.connect() as connection:
+            row = connection.exec_driver_sql(
+                "SELECT sum(s.total_exec_time), sum(s.shared_blks_hit + s.shared_blks_read),"
+                " sum(s.wal_bytes) FROM pg_stat_statements s"
+                " JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = current_database()"
+                " AND s.query NOT LIKE '%pg_stat_statements%'").one()
+        self.engine.dispose()
+        ms, buffers, wal = (float(value or 0) for value in row)
+        return (f"statements' execution {ms / households:.3f} ms, buffers touched "
+                f"{buffers / households:.1f}, WAL {wal / households:,.0f} bytes")
 
 
 if __name__ == "__main__":

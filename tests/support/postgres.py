@@ -72,8 +72,9 @@ class Cluster:
     """A throwaway PostgreSQL cluster of this machine's binaries that a test may stop and start
     again (a database restart, an outage), on the same port and data."""
 
-    def __init__(self, durable: bool = False) -> None:
+    def __init__(self, durable: bool = False, statements: bool = False) -> None:
         self.durable = durable
+        self.statements = statements  # pg_stat_statements loaded (a benchmark's counts)
         self.root = Path(tempfile.mkdtemp(prefix="fangpin-pg-"))
         self.data, self.sockets = self.root / "data", self.root / "sockets"
         self.log = self.root / "server.log"
@@ -110,6 +111,8 @@ class Cluster:
                    "-c max_connections=200", "-c shared_buffers=256MB"]
         if not self.durable:
             options += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
+        if self.statements:
+            options += ["-c shared_preload_libraries=pg_stat_statements"]
         subprocess.run(
             _as_owner([self._pg_ctl, "-D", str(self.data), "-l", str(self.log),
                        "-o", " ".join(options), "-w", "-t", "60", "start"]),
@@ -134,9 +137,9 @@ class Cluster:
 
 
 @contextmanager
-def running_cluster(durable: bool = False) -> Iterator[Cluster]:
+def running_cluster(durable: bool = False, statements: bool = False) -> Iterator[Cluster]:
     """A ``Cluster`` created and started for the block, removed afterwards."""
-    cluster = Cluster(durable)
+    cluster = Cluster(durable, statements)
     try:
         cluster.create()
     except subprocess.CalledProcessError as exc:
@@ -152,17 +155,19 @@ def running_cluster(durable: bool = False) -> Iterator[Cluster]:
 
 
 @contextmanager
-def running_postgres(durable: bool = False) -> Iterator[str]:
+def running_postgres(durable: bool = False, statements: bool = False) -> Iterator[str]:
     """Yield ``postgresql+psycopg://postgres@127.0.0.1:PORT/postgres``.
 
     ``durable=False`` (tests) turns off fsync and synchronous commit; benchmarks pass True so
-    that commits cost what they cost in production.
+    that commits cost what they cost in production. ``statements``: the server loads
+    pg_stat_statements (a database still has to ``CREATE EXTENSION`` it; a server given by
+    ``FANGPIN_TEST_POSTGRES_URL`` may not have it).
     """
     existing = os.environ.get("FANGPIN_TEST_POSTGRES_URL")
     if existing:
         yield existing
         return
-    with running_cluster(durable) as cluster:
+    with running_cluster(durable, statements) as cluster:
         yield cluster.url
 
 
