@@ -145,7 +145,7 @@ class _Statements:
                 "SELECT sum(s.total_exec_time), sum(s.shared_blks_hit + s.shared_blks_read),"
                 " sum(s.wal_bytes) FROM pg_stat_statements s"
                 " JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = current_database()"
-                " AND s.query NOT LIKE '%pg_stat_statements%'").one()
+                " AND position('pg_stat_statements' in s.query) = 0").one()
         self.engine.dispose()
         ms, buffers, wal = (float(value or 0) for value in row)
         return (f"statements' execution {ms / households:.3f} ms, buffers touched "
