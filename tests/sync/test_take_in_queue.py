@@ -322,7 +322,8 @@ def test_the_queues_statements_use_its_partial_index_in_a_generic_plan(db, backe
     """psycopg prepares a statement run often, and PostgreSQL may then run it with a generic
     plan. With the state bound (``state = $1``) that plan cannot use the partial index of
     received submissions: it walked every applied submission in id order to find the first
-    received one, at each claim and each pacing check (tens of ms at tens of thousands)."""
+    received one, at each claim and each pacing check (3.8 ms a claim at 6 000 stored, growing
+    with the table)."""
     if backend != "postgresql":
         pytest.skip("PostgreSQL's generic plans")
     from sqlalchemy.dialects import postgresql
