@@ -10,12 +10,13 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from server.audit.models import AuditEntry
 from server.pipeline.models import Case, CaseEvent, Objection
 from tests.support.cases import case_at, signature_image
-from tests.support.console import log_in
+from tests.support.console import follow, log_in
 from tests.support.seed import TOWNSHIP, VILLAGE
 
 # One Chromium for the module (a module-scoped browser): one parallel worker runs the module.
@@ -38,13 +39,13 @@ def test_a_village_user_ends_the_notice_with_the_secretarys_signature(page, live
     log_in(page, live_server, "village")
 
     page.goto(f"{live_server}/console/cases")
-    page.get_by_role("link", name=str(case_id), exact=True).click()
-    assert page.locator("[data-notice-can-end-on]").is_visible()
+    follow(page, page.get_by_role("link", name=str(case_id), exact=True))
+    expect(page.locator("[data-notice-can-end-on]")).to_be_visible()
     page.get_by_role("radio", name="通过").check()
     page.get_by_label("村（居委会）支部书记签名（图片）").set_input_files(str(signature))
-    page.get_by_role("button", name="提交办理").click()
+    follow(page, page.get_by_role("button", name="提交办理"))
 
-    assert page.locator("[data-case-id]").first.get_attribute("data-step") == "township_review"
+    expect(page.locator("[data-case-id]").first).to_have_attribute("data-step", "township_review")
     approval = page.locator('tr[data-event-action="approve"]')
     assert "测试village" in approval.inner_text()
     image = approval.get_by_role("img", name="村（居委会）支部书记签名")
@@ -63,7 +64,7 @@ def test_a_township_user_is_refused_without_signatures_then_returns_with_a_reaso
 
     page.get_by_role("radio", name="通过").check()
     with page.expect_response(lambda r: r.request.method == "POST") as refused:
-        page.get_by_role("button", name="提交办理").click()
+        follow(page, page.get_by_role("button", name="提交办理"))
     error = page.locator("#act [data-error-code]")
     assert refused.value.status == 409
     assert error.get_attribute("data-error-code") == "SIGNATURE_MISSING"
@@ -72,9 +73,9 @@ def test_a_township_user_is_refused_without_signatures_then_returns_with_a_reaso
     page.get_by_role("radio", name="退回").check()
     assert page.get_by_label("意见（退回、驳回须填写理由）").evaluate("el => el.required")
     page.get_by_label("意见（退回、驳回须填写理由）").fill("公示照片缺失，请补充后重新公示")
-    page.get_by_role("button", name="提交办理").click()
+    follow(page, page.get_by_role("button", name="提交办理"))
 
-    assert page.locator("[data-case-id]").first.get_attribute("data-step") == "public_notice"
+    expect(page.locator("[data-case-id]").first).to_have_attribute("data-step", "public_notice")
     assert "公示照片缺失" in page.locator('tr[data-event-action="return"]').inner_text()
     case = _case(db, case_id)
     assert (case.step, case.notice_started is not None) == ("public_notice", True)
@@ -89,15 +90,16 @@ def test_a_county_user_bulk_approves_ten_cases_and_sees_each_outcome(page, live_
     log_in(page, live_server, "county")
 
     page.goto(f"{live_server}/console/")
-    page.locator('.tiles [data-step="county_approval"]').first.get_by_role("link").first.click()
-    assert page.locator("tr[data-case-id]").count() == 11
+    tile = page.locator('.tiles [data-step="county_approval"]').first
+    follow(page, tile.get_by_role("link").first)
+    expect(page.locator("tr[data-case-id]")).to_have_count(11)
     page.get_by_label("全选本页").check()
     page.get_by_role("radio", name="通过").check()
-    page.get_by_role("button", name="批量办理").click()
+    follow(page, page.get_by_role("button", name="批量办理"))
 
     results = page.locator("tr[data-result-case]")
     assert page.locator("[data-succeeded]").get_attribute("data-succeeded") == "10"
-    assert results.count() == 11
+    expect(results).to_have_count(11)
     refused = page.locator(f'tr[data-result-case="{lacking}"]')
     assert refused.get_attribute("data-error-code") == "CONTACT_REQUIRED"
     assert "联系人" in refused.inner_text()
@@ -123,14 +125,15 @@ def test_the_second_of_two_people_acting_on_one_case_sees_that_it_changed(
             each.get_by_role("radio", name="退回").check()
             each.get_by_label("意见（退回、驳回须填写理由）").fill("核实材料不全")
 
-        page.get_by_role("button", name="提交办理").click()
+        follow(page, page.get_by_role("button", name="提交办理"))
         with second.expect_response(lambda r: r.request.method == "POST") as answer:
             second.get_by_role("button", name="提交办理").click()
 
         assert answer.value.status == 412
         notice = second.locator('[data-error-code="CASE_CHANGED"]')
         assert "已被他人办理或更改" in notice.inner_text()
-        assert second.locator("[data-case-id]").first.get_attribute("data-step") == "application"
+        expect(second.locator("[data-case-id]").first).to_have_attribute("data-step",
+                                                                        "application")
         db.expire_all()
         returns = db.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id,
                                                      CaseEvent.action == "return")).all()
@@ -144,13 +147,13 @@ def test_the_public_notice_list_prints_without_the_navigation(page, live_server,
     the browser — the print stylesheet hides the navigation and the filters."""
     running = case_at(db, "public_notice", VILLAGE, household=True, notice_days_ago=2)
     log_in(page, live_server, "village")
-    page.get_by_role("navigation", name="主导航").get_by_role("link", name="公示").click()
+    follow(page, page.get_by_role("navigation", name="主导航").get_by_role("link", name="公示"))
 
-    assert page.locator(f'tr[data-case-id="{running}"]').is_visible()
+    expect(page.locator(f'tr[data-case-id="{running}"]')).to_be_visible()
     page.emulate_media(media="print")
-    assert page.get_by_role("navigation", name="主导航").is_hidden()
-    assert page.locator("form.filters").is_hidden()
-    assert page.locator("table.notice-list").is_visible()
+    expect(page.get_by_role("navigation", name="主导航")).to_be_hidden()
+    expect(page.locator("form.filters")).to_be_hidden()
+    expect(page.locator("table.notice-list")).to_be_visible()
 
 
 # --- without a browser: scope, role, files, objections and contacts --------------------------

@@ -8,8 +8,9 @@ import time
 
 import pytest
 import requests
+from playwright.sync_api import expect
 
-from tests.support.console import log_in
+from tests.support.console import follow, log_in
 
 # One Chromium for the module (a module-scoped browser): one parallel worker runs the module.
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("console_browser")]
@@ -24,7 +25,7 @@ def test_the_login_lands_on_the_workbench_with_the_menu_of_the_role(page, live_s
     log_in(page, live_server, "county")
 
     assert page.url == f"{live_server}/console/"
-    assert page.get_by_role("heading", name="工作台").is_visible()
+    expect(page.get_by_role("heading", name="工作台")).to_be_visible()
     mine = page.locator(".tiles [data-step]")
     assert [mine.nth(i).get_attribute("data-step") for i in range(mine.count())] == [
         "county_approval", "county_approval"]
@@ -67,22 +68,22 @@ def test_a_county_user_gives_a_new_helper_a_collect_qr_code_then_revokes_it(page
     """Issue 13: 用户 — create a helper, issue their Collect token (the QR code and the URL are
     shown once and the URL works with Collect's formList), then revoke it (the URL stops)."""
     log_in(page, live_server, "county")
-    page.get_by_role("navigation", name="主导航").get_by_role("link", name="用户").click()
-    page.get_by_role("link", name="新建用户").click()
+    follow(page, page.get_by_role("navigation", name="主导航").get_by_role("link", name="用户"))
+    follow(page, page.get_by_role("link", name="新建用户"))
     page.get_by_label("用户名").fill("helper_qr")
     page.get_by_label("姓名").fill("王小明")
     page.get_by_label("角色").select_option("helper")
     page.get_by_label("区划代码").fill("430421107003")
     page.get_by_label("初始密码").fill("a-long-password-1")
-    page.get_by_role("button", name="创建").click()
-    assert page.get_by_role("heading", name="王小明").is_visible()
+    follow(page, page.get_by_role("button", name="创建"))
+    expect(page.get_by_role("heading", name="王小明")).to_be_visible()
 
-    page.get_by_role("button", name="签发新密钥并显示二维码").click()
+    follow(page, page.get_by_role("button", name="签发新密钥并显示二维码"))
     qr = page.get_by_role("img", name="ODK Collect 设置二维码").get_attribute("src")
     url = page.get_by_label("服务器地址（也可手动输入）").input_value()
     form_list = requests.get(url.replace("http://phones.example", live_server) + "/formList",
                              timeout=30)
-    page.get_by_role("button", name="撤销全部密钥").click()
+    follow(page, page.get_by_role("button", name="撤销全部密钥"))
     revoked = requests.get(url.replace("http://phones.example", live_server) + "/formList",
                            timeout=30)
 
@@ -99,21 +100,21 @@ def test_a_county_user_finds_a_village_in_the_tree_and_adds_and_renames_its_grou
     each level), a 村民小组 added after the village's last and renamed; a refused name is
     explained beside its field."""
     log_in(page, live_server, "county")
-    page.get_by_role("navigation", name="主导航").get_by_role("link", name="区划").click()
+    follow(page, page.get_by_role("navigation", name="主导航").get_by_role("link", name="区划"))
     county_users = int(page.locator("[data-users]").get_attribute("data-users"))
-    page.locator("tr[data-area-code='430421107']").get_by_role("link").click()
-    page.locator("tr[data-area-code='430421107003']").get_by_role("link").click()
-    assert page.get_by_role("heading", name="洪罗庙社区").is_visible()
+    follow(page, page.locator("tr[data-area-code='430421107']").get_by_role("link"))
+    follow(page, page.locator("tr[data-area-code='430421107003']").get_by_role("link"))
+    expect(page.get_by_role("heading", name="洪罗庙社区")).to_be_visible()
 
     page.get_by_label("新小组名称").fill("第三村民小组")
-    page.get_by_role("button", name="添加").click()
+    follow(page, page.get_by_role("button", name="添加"))
     added = page.locator("tr[data-area-code='430421107003003']")
     added.get_by_role("textbox").fill("新屋组")
-    added.get_by_role("button", name="改名").click()
+    follow(page, added.get_by_role("button", name="改名"))
     name = page.get_by_label("新小组名称")
     name.evaluate("field => field.removeAttribute('maxlength')")  # what the server must refuse
     name.fill("组" * 41)
-    page.get_by_role("button", name="添加").click()
+    follow(page, page.get_by_role("button", name="添加"))
 
     assert page.locator("[data-error-code]").get_attribute("data-error-code") \
         == "AREA_NAME_INVALID"

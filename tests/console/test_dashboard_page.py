@@ -14,7 +14,7 @@ from server.households.models import Household
 from server.pipeline.models import Case
 from server.pipeline.services import assign_contact
 from tests.integration.conftest import user
-from tests.support.console import log_in
+from tests.support.console import follow, log_in
 from tests.support.rest import Api
 from tests.support.seed import OTHER_TOWNSHIP, VILLAGE
 
@@ -57,7 +57,7 @@ def test_a_county_user_sees_the_counts_change_after_approving_a_case(page, live_
     the identification."""
     case_id = _at_county_approval(db)
     log_in(page, live_server, "county")
-    page.get_by_role("navigation", name="主导航").get_by_role("link", name="统计看板").click()
+    follow(page, page.get_by_role("navigation", name="主导航").get_by_role("link", name="统计看板"))
     before = _numbers(page)
     # every chart drawn (a locator expectation: a string predicate would be evaluated in the
     # page, which its Content-Security-Policy may refuse)

@@ -24,7 +24,7 @@ from server.households.models import Household
 from tests.api.test_conflicts import TWIN
 from tests.api.test_submissions import BAD_SPOUSE
 from tests.support.collect import jpeg_bytes
-from tests.support.console import Console, log_in
+from tests.support.console import Console, follow, log_in
 from tests.support.households import CHILD, HEAD, SPOUSE, id_number
 from tests.support.rest import Api, add_user, household_of, post_household
 from tests.support.seed import OTHER_TOWNSHIP, TOWNSHIP
@@ -49,8 +49,8 @@ def test_a_county_user_resolves_a_conflict_and_sees_the_audit_entry(page, live_s
                    resurveys=household_of(live_server, HEAD["a7_id_number"]))
     log_in(page, live_server, "county")
 
-    page.get_by_role("navigation", name="主导航").get_by_role("link", name="冲突").click()
-    page.locator("table.conflicts a").first.click()
+    follow(page, page.get_by_role("navigation", name="主导航").get_by_role("link", name="冲突"))
+    follow(page, page.locator("table.conflicts a").first)
     incoming = page.locator(".side").first.locator("tr.involved")
     registered = page.locator("article.registered")
     assert incoming.inner_text().startswith("3\t张小")
@@ -58,10 +58,10 @@ def test_a_county_user_resolves_a_conflict_and_sees_the_audit_entry(page, live_s
     assert page.locator("article.registered tr.involved").count() == 1  # in 王五's household
 
     page.get_by_role("radio", name=re.compile("^真实迁移")).check()
-    page.get_by_role("button", name="确认处理").click()
+    follow(page, page.get_by_role("button", name="确认处理"))
     refused = _error_code(page)
     page.get_by_role("textbox", name=re.compile("^理由")).fill("随母迁入")
-    page.get_by_role("button", name="确认处理").click()
+    follow(page, page.get_by_role("button", name="确认处理"))
 
     assert refused == "REASON_REQUIRED"
     assert page.locator("[data-status]").first.get_attribute("data-status") == "resolved"
@@ -85,11 +85,11 @@ def test_a_helper_cannot_open_another_villages_household_by_url(page, live_serve
     theirs = household_of(live_server, OTHER_HEAD["a7_id_number"])
     log_in(page, live_server, "helper")
 
-    page.get_by_role("navigation", name="主导航").get_by_role("link", name="农户").click()
+    follow(page, page.get_by_role("navigation", name="主导航").get_by_role("link", name="农户"))
     listed = page.locator("table.households tbody tr[data-household-id]")
     assert [listed.nth(i).get_attribute("data-household-id")
             for i in range(listed.count())] == [mine]
-    listed.first.get_by_role("link").click()
+    follow(page, listed.first.get_by_role("link"))
     shown_ids = page.locator("table.members td.id").all_inner_texts()
     response = page.goto(f"{live_server}/console/households/{theirs}")
 
@@ -113,7 +113,7 @@ def test_the_household_search_by_id_number_is_a_post_that_keeps_the_number_out_o
 
     page.goto(f"{live_server}/console/households")
     page.get_by_label("成员身份证号码").fill(OTHER_HEAD["a7_id_number"])
-    page.get_by_role("button", name="查找").click()
+    follow(page, page.get_by_role("button", name="查找"))
     listed = page.locator("table.households tbody tr[data-household-id]")
     expect(listed).to_have_count(1)
     found = listed.first.get_attribute("data-household-id")

@@ -7,8 +7,9 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
-from tests.support.console import log_in
+from tests.support.console import follow, log_in
 from tests.support.households import HEAD, SPOUSE, id_number
 from tests.support.rest import post_household
 
@@ -37,23 +38,23 @@ def test_a_county_user_uploads_a_warning_list_and_reads_its_import_report(page, 
     is then listed with its counts."""
     post_household(live_server, seeded, [HEAD, SPOUSE])
     log_in(page, live_server, "county")
-    page.get_by_role("navigation", name="主导航").get_by_role("link", name="部门预警").click()
+    follow(page, page.get_by_role("navigation", name="主导航").get_by_role("link", name="部门预警"))
 
     page.get_by_label("名单文件").set_input_files(files=[{
         "name": "医保民政预警名单.csv", "mimeType": "text/csv", "buffer": LIST}])
-    page.get_by_role("button", name="上传并匹配").click()
+    follow(page, page.get_by_role("button", name="上传并匹配"))
 
     counts = {key: page.locator(f"[data-report={key}]").inner_text()
               for key in ("matched", "joined", "already_checked", "unmatched", "invalid")}
     problems = {page.locator("[data-problem-code]").nth(i).get_attribute("data-problem-code")
                 for i in range(page.locator("[data-problem-code]").count())}
-    assert page.get_by_role("heading", name="导入报告").is_visible()
+    expect(page.get_by_role("heading", name="导入报告")).to_be_visible()
     assert counts == {"matched": "1", "joined": "1", "already_checked": "0", "unmatched": "1",
                       "invalid": "1"}
     assert problems == {"WARNING_ROW_UNMATCHED", "ID_CHECKSUM"}
-    page.get_by_role("link", name="预警名单").click()
-    assert page.locator("table.warning-lists tbody tr").count() == 1
-    assert page.get_by_role("link", name="医保民政预警名单.csv").is_visible()
+    follow(page, page.get_by_role("link", name="预警名单"))
+    expect(page.locator("table.warning-lists tbody tr")).to_have_count(1)
+    expect(page.get_by_role("link", name="医保民政预警名单.csv")).to_be_visible()
 
 
 def test_the_village_feeds_back_the_home_check_of_a_task(console, live_server, seeded):

@@ -56,3 +56,11 @@ def log_in(page, live_server: str, username: str, password: str = PASSWORD) -> N
     page.get_by_label("密码").fill(password)
     page.get_by_role("button", name="登录").click()
     page.wait_for_load_state()
+
+
+def follow(page, control) -> None:
+    """Click a link or a form's button and wait for the page it loads. Playwright's click does
+    not wait for the navigation it starts: a read right after it (``count()``, ``is_visible()``,
+    a request to the server) may see the page before, or the next one half parsed."""
+    with page.expect_event("load"):
+        control.click()
