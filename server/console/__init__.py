@@ -160,6 +160,7 @@ def init_app(app: Flask) -> None:
     config["SESSION_COOKIE_SAMESITE"] = "Lax"
     config["SESSION_REFRESH_EACH_REQUEST"] = True
     config["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=float(config["CONSOLE_IDLE_MINUTES"]))
+    app.session_interface = CookieSessions()
     # CSRF: checked by this blueprint only (``_check_csrf``), valid while the session lives.
     config["WTF_CSRF_CHECK_DEFAULT"] = False
     config["WTF_CSRF_TIME_LIMIT"] = None
@@ -173,7 +174,7 @@ def init_app(app: Flask) -> None:
 
 
 # After the CSRF check: who is logged in (``g.console_user``). Then the views.
-from server.console.session import load_user, require_password_change  # noqa: E402
+from server.console.session import CookieSessions, load_user, require_password_change  # noqa: E402
 
 bp.before_request(load_user)
 bp.before_request(require_password_change)

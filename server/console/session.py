@@ -14,11 +14,32 @@ import hashlib
 import hmac
 from urllib.parse import urlsplit
 
-from flask import current_app, g, redirect, request, session, url_for
+from flask import Flask, current_app, g, redirect, request, session, url_for
+from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import URLSafeTimedSerializer
 
 from server import db
 from server.accounts.models import User
 from server.auth import Principal, check_role
+
+
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, with the signing serializer made once for the app's keys.
+
+    Flask makes a new serializer on every request, also for one that carries no console cookie
+    (every phone's and REST client's): about 1 % of answering a submission. A serializer holds
+    only its keys and settings, so one is shared by all requests while the keys stay the same.
+    """
+
+    _made: tuple[tuple, URLSafeTimedSerializer | None] = ((), None)
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        keys = (app.secret_key, *(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        made_for, serializer = self._made
+        if made_for != keys:
+            serializer = super().get_signing_serializer(app)
+            self._made = (keys, serializer)  # one assignment: threads see either pair whole
+        return serializer
 
 
 def _fingerprint(password_hash: str) -> str:
