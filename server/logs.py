@@ -36,6 +36,8 @@ _HANDLER_FLAG = "_fangpin_handler"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 # The request's fields of a line (``extra``), in the order the text format writes them.
 REQUEST_FIELDS = ("request_id", "user_id", "method", "route", "status", "duration_ms")
+# One encoder for every line (``json.dumps`` with options makes a new one each call).
+_JSON = json.JSONEncoder(ensure_ascii=False, default=str)
 
 
 class RedactingFormatter(logging.Formatter):
@@ -63,7 +65,7 @@ class RedactingFormatter(logging.Formatter):
                      timespec="milliseconds"),
                  "level": record.levelname, "logger": record.name, "message": message,
                  **{name: value for name, value in fields.items() if value is not None}}
-        return redact(json.dumps(entry, ensure_ascii=False, default=str))
+        return redact(_JSON.encode(entry))
 
 
 def _request_fields(record: logging.LogRecord) -> dict[str, object]:

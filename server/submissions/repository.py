@@ -14,6 +14,7 @@ the unit of work commits, and nothing after the commit can lose it.
 from __future__ import annotations
 
 import functools
+import json
 
 import psycopg
 from psycopg.types.json import Json
@@ -25,7 +26,7 @@ from sqlalchemy import (
     cast,
     func,
     insert,
-    literal,
+    literal_column,
     select,
     true,
 )
@@ -36,25 +37,31 @@ from server.audit.models import AuditEntry
 from server.audit.services import record
 from server.db import autocommit_engine, insert_ignoring_conflicts
 from server.submissions.media import register_media
-from server.submissions.models import MediaObject, Submission, SubmissionAttachment
+from server.submissions.models import (
+    MediaObject,
+    Submission,
+    SubmissionAttachment,
+    SubmissionState,
+)
 
 _INSERT_ATTACHMENT = insert(SubmissionAttachment.__table__)
+# What every new submission starts as: received, with no problems and no corrections. Written
+# into the PostgreSQL statement as constants (fewer parameters to adapt on the hot path: two
+# JSON dumps less a request), and given to SQLite's insert from here too.
+NEW_SUBMISSION = {"state": SubmissionState.RECEIVED.value, "problems": [], "corrections": {}}
 
 
 def insert_new_submission(session: Session, submission: dict, attachments: list[dict],
-                          audit: dict, media: list[dict]) -> int | None:
+                          audit_details: dict, media: list[dict]) -> int | None:
     """Register the media rows, then INSERT a new submission, its attachment rows and its audit
     entry; its id, or None when the instanceID is already stored (then only media rows are
-    inserted). One statement on PostgreSQL, the unit of work's statements on SQLite (see the
-    module's docstring)."""
+    inserted). The submission starts as ``NEW_SUBMISSION`` says; its audit entry is
+    ``submission.received`` by its submitter, with ``audit_details``. One statement on
+    PostgreSQL, the unit of work's statements on SQLite (see the module's docstring)."""
     autocommit = autocommit_engine(session.get_bind())
     if autocommit is not None:
         sql, constants = _new_submission_sql(autocommit.dialect, bool(attachments), bool(media))
-        params = {
-            **constants, **submission,
-            "problems": Json(submission["problems"]),
-            "corrections": Json(submission["corrections"]),
-            "audit_at": audit["at"], "audit_details": Json(audit["details"])}
+        params = {**constants, **submission, "audit_details": Json(audit_details)}
         if attachments:
             params.update(names=[a["name"] for a in attachments],
                           paths=[a["field_path"] for a in attachments],
@@ -78,13 +85,13 @@ def insert_new_submission(session: Session, submission: dict, attachments: list[
     register_media(session, media)
     connection = session.connection()  # Core statements: no unit-of-work bookkeeping
     created_id = connection.execute(insert_ignoring_conflicts(session, Submission),
-                                    submission).scalar()
+                                    {**submission, **NEW_SUBMISSION}).scalar()
     if created_id is not None:
         if attachments:
             connection.execute(_INSERT_ATTACHMENT, [{**a, "submission_id": created_id}
                                                     for a in attachments])
-        record(session, audit["action"], audit["object_type"], created_id, audit["user_id"],
-               **audit["details"])
+        record(session, "submission.received", "submission", created_id,
+               submission["submitter_id"], **audit_details)
     return created_id
 
 
@@ -97,8 +104,10 @@ def _new_submission_statement(attachments: bool, media: bool):
     from sqlalchemy.dialects.postgresql import insert as pg_insert
 
     table = Submission.__table__
-    new = (pg_insert(table).values({name: bindparam(name, type_=table.c[name].type)
-                                    for name in _SUBMISSION_COLUMNS})
+    constants = {name: _sql_constant(value, table.c[name].type)
+                 for name, value in NEW_SUBMISSION.items()}
+    new = (pg_insert(table).values({**{name: bindparam(name, type_=table.c[name].type)
+                                       for name in _SUBMISSION_COLUMNS}, **constants})
            .on_conflict_do_nothing()
            .returning(table.c.id, table.c.received_at, table.c.submitter_id).cte("new_submission"))
     files = select(
@@ -123,14 +132,23 @@ def _new_submission_statement(attachments: bool, media: bool):
     audit_table = AuditEntry.__table__
     audit = insert(audit_table).from_select(
         ["at", "action", "object_type", "object_id", "user_id", "details"],
-        select(bindparam("audit_at", type_=audit_table.c.at.type),
-               literal("submission.received"), literal("submission"),
+        select(new.c.received_at,
+               literal_column("'submission.received'"), literal_column("'submission'"),
                cast(new.c.id, String), new.c.submitter_id,
                bindparam("audit_details", type_=audit_table.c.details.type))
         .select_from(new),
     ).cte("new_audit_entry")
     parts = [*([media_cte] if media else []), *([attachments_cte] if attachments else []), audit]
     return select(new.c.id).add_cte(*parts)
+
+
+def _sql_constant(value, type_):
+    """A constant of ``NEW_SUBMISSION`` written as an SQL string literal (JSON for a list or a
+    dict); our own values, without quotes to escape."""
+    text = json.dumps(value) if isinstance(value, list | dict) else str(value)
+    if "'" in text or "\\" in text:
+        raise ValueError(f"not a plain constant: {text!r}")
+    return literal_column(f"'{text}'", type_=type_)
 
 
 _compiled: dict[tuple, tuple[str, dict]] = {}
@@ -147,5 +165,4 @@ def _new_submission_sql(dialect: Dialect, attachments: bool, media: bool) -> tup
 
 
 _SUBMISSION_COLUMNS = ("instance_id", "form_version_id", "submitter_id", "device_id", "xml",
-                       "xml_sha256", "received_at", "complete", "state", "problems",
-                       "corrections")
+                       "xml_sha256", "received_at", "complete")

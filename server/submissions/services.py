@@ -49,7 +49,6 @@ from server.submissions.models import (
     RejectedUpload,
     Submission,
     SubmissionAttachment,
-    SubmissionState,
 )
 from server.submissions.repository import insert_new_submission
 
@@ -206,11 +205,7 @@ def _ingest(session: Session, store: MediaStore, user: Principal, xml: bytes,
         "instance_id": envelope.instance_id, "form_version_id": version.id,
         "submitter_id": user.id, "device_id": device_id, "xml": xml.decode("utf-8"),
         "xml_sha256": xml_sha256, "received_at": now, "complete": complete,
-        "state": SubmissionState.RECEIVED, "problems": [], "corrections": {},
-    }, attachments,
-        {"at": now, "action": "submission.received", "object_type": "submission",
-         "user_id": user.id, "details": details},
-        media_rows)
+    }, attachments, details, media_rows)
     if created_id is not None:
         result = IngestResult(created_id, envelope, True, len(media), complete)
     else:

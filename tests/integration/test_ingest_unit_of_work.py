@@ -60,8 +60,14 @@ def test_a_stored_submission_survives_a_failing_take_in_on_both_backends(
                   SubmissionAttachment.submission_id == result.submission_id,
                   SubmissionAttachment.media_sha256.is_not(None)) == 2
     assert _count(session, MediaObject) == 2  # the attachments' media rows came with it
-    assert _count(session, AuditEntry, AuditEntry.action == "submission.received",
-                  AuditEntry.object_id == str(result.submission_id)) == 1
+    [entry] = session.scalars(select(AuditEntry).where(
+        AuditEntry.action == "submission.received",
+        AuditEntry.object_id == str(result.submission_id))).all()
+    assert (entry.object_type, entry.user_id) == ("submission", helper.id)
+    assert entry.details == {"instance_id": "uuid:unit-of-work", "form_id": "household",
+                             "version": seeded.form_versions["household"], "attachments": 2,
+                             "complete": True}
+    assert abs((entry.at - stored.received_at).total_seconds()) < 5
     session.close()
     db.engine.dispose()
 
