@@ -302,9 +302,40 @@ def warm_up(bench: Bench, server: Gunicorn, path: str,
     return count
 
 
-def floor_slice(bench: Bench, floor: Gunicorn, seconds: float) -> LoadResult:
-    return run_timed(floor.port, bench.path, xml_body(bench.floor_factory),
+def floor_slice(bench: Bench, floor: Gunicorn, seconds: float) -> tuple[LoadResult, Split]:
+    split = Split(gunicorn_cpu(floor), bench.pg.read())
+    load = run_timed(floor.port, bench.path, xml_body(bench.floor_factory),
                      bench.args.concurrency, seconds)
+    return load, split.end(gunicorn_cpu(floor), bench.pg.read())
+
+
+class Split:
+    """Where the machine's CPU went during a phase: the servers' (app, PostgreSQL: read by the
+    caller), the client's (this process: its threads post the bodies, and make them) and the
+    idle CPU of the whole machine, in seconds. Tells a phase that used every core from one
+    that waited (a rate limited by latency, not by CPU)."""
+
+    def __init__(self, app: float, pg: float):
+        self.start = (app, pg, time.process_time(), _idle(), time.perf_counter())
+        self.used: tuple[float, ...] = ()
+
+    def end(self, app: float, pg: float) -> Split:
+        now = (app, pg, time.process_time(), _idle(), time.perf_counter())
+        self.used = tuple(b - a for a, b in zip(self.start, now, strict=True))
+        return self
+
+    def describe(self, n: int) -> str:
+        app, pg, client, idle, wall = self.used
+        per = 1000 / n if n else float("nan")
+        return (f"CPU ms/subm app {app * per:.2f}, PostgreSQL {pg * per:.2f}, client "
+                f"{client * per:.2f}; idle {idle / wall:.2f} of {os.cpu_count()} cores")
+
+
+def _idle() -> float:
+    """The machine's idle CPU seconds since boot (idle and iowait of /proc/stat)."""
+    with open("/proc/stat") as stat:
+        fields = stat.readline().split()
+    return (int(fields[4]) + int(fields[5])) / os.sysconf("SC_CLK_TCK")
 
 
 # --- the phases -----------------------------------------------------------------------------
@@ -366,10 +397,12 @@ def sustained(bench: Bench, run: Run) -> None:
     time.sleep(1.5)  # the warm-up's burst is over for the worker's pacing too
     before = counts(bench.dsn)
     app0, pg0 = gunicorn_cpu(server) + process_cpu(proc), bench.pg.read()
+    split = Split(app0, pg0)
     load = run_timed(server.port, bench.path, xml_body(bench.factory), conc, seconds)
     backlog, drain = wait_until_taken_in(
         bench.dsn, timeout=3600, applied=before.states.get("applied", 0) + len(load.latencies))
-    app, pg = gunicorn_cpu(server) + process_cpu(proc) - app0, bench.pg.read() - pg0
+    split.end(gunicorn_cpu(server) + process_cpu(proc), bench.pg.read())
+    app, pg = split.used[0], split.used[1]
     bench.stop(proc)
     bench.stop(server)
     if proc.returncode != 0:
@@ -390,9 +423,9 @@ def sustained(bench: Bench, run: Run) -> None:
 
     floor_results.append(floor_slice(bench, floor, seconds / 2))
     bench.stop(floor)
-    for result in floor_results:
+    for result, _split in floor_results:
         run.problems += [f"floor: {f}" for f in result.failures[:5]]
-    floor_rate = statistics.mean(r.rate for r in floor_results)
+    floor_rate = statistics.mean(r.rate for r, _split in floor_results)
 
     rate = answered / (load.wall + drain) if answered else 0.0
     inline_n = len(inline.latencies)
@@ -406,14 +439,17 @@ def sustained(bench: Bench, run: Run) -> None:
         inline_app=inline_app / inline_n * 1000 if inline_n else float("nan"),
         inline_pg=inline_pg / inline_n * 1000 if inline_n else float("nan"),
     )
-    slices = " and ".join(f"{r.rate:.1f}" for r in floor_results)
+    slices = " and ".join(f"{r.rate:.1f}" for r, _split in floor_results)
     print(f"  floor: {floor_rate:.1f} subm/s ({slices} before and after ours), p99 "
-          f"{max(r.percentile(99) for r in floor_results):.0f} ms", flush=True)
+          f"{max(r.percentile(99) for r, _split in floor_results):.0f} ms", flush=True)
+    for when, (result, floor_split) in zip(("before", "after"), floor_results, strict=True):
+        print(f"    floor {when}: {floor_split.describe(len(result.latencies))}", flush=True)
     print(f"  queue: {answered} answered in {load.wall:.1f} s ({load.rate:.1f}/s, p99 "
           f"{load.percentile(99):.0f} ms); backlog {backlog} taken in {drain:.1f} s after the "
           f"load; SUSTAINED {rate:.1f} subm/s = {rate / floor_rate:.3f} of the floor; CPU ms/subm"
           f" app+worker {run.figures['sustained_app']:.2f}, PostgreSQL "
           f"{run.figures['sustained_pg']:.2f}", flush=True)
+    print(f"    queue, load and drain: {split.describe(answered)}", flush=True)
     print(f"  inline: {inline_n} answered and taken in in {inline.wall:.1f} s = "
           f"{inline.rate:.1f} subm/s = {inline.rate / floor_rate:.3f} of the floor, p99 "
           f"{inline.percentile(99):.0f} ms; CPU ms/subm app {run.figures['inline_app']:.2f}, "
