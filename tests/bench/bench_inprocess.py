@@ -42,6 +42,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=3000, help="timed submissions (default 3000)")
     parser.add_argument("--batch", type=int, default=200,
                         help="--take-in worker: the batch size (default 200, the worker's)")
+    parser.add_argument("--top", type=int, default=0,
+                        help="--take-in worker: also print the TOP statements by execution time")
     args = parser.parse_args(argv)
     with contextlib.ExitStack() as stack:
         work = stack.enter_context(tempfile.TemporaryDirectory(prefix="fangpin-inprocess-"))
@@ -73,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         for body in bodies[:WARM_UP]:
             post(body)
         if args.take_in == "worker":
-            return _worker(app, bodies[WARM_UP:], post, args.batch, dbs.fangpin_url)
+            return _worker(app, bodies[WARM_UP:], post, args.batch, dbs.fangpin_url, args.top)
         wall, cpu = time.perf_counter(), time.process_time()
         for body in bodies[WARM_UP:]:
             post(body)
@@ -84,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _worker(app, bodies, post, batch: int, url: str) -> int:
+def _worker(app, bodies, post, batch: int, url: str, top: int = 0) -> int:
     """``--take-in worker``: the warm-up's submissions taken in (untimed), the others stored as
     received, then taken in by the worker's batches in this process (timed). With
     pg_stat_statements (the bench's own server loads it), also PostgreSQL's execution time,
@@ -118,7 +120,7 @@ def _worker(app, bodies, post, batch: int, url: str) -> int:
     print(f"in-process, the worker's batches of {batch}, {taken} new households: app CPU "
           f"{cpu / taken * 1000:.3f} ms a household, wall {wall / taken * 1000:.3f} ms",
           file=sys.stdout)
-    print(f"PostgreSQL, a household: {statements.read(taken)}", file=sys.stdout)
+    print(f"PostgreSQL, a household: {statements.read(taken, top)}", file=sys.stdout)
     return 0
 
 
@@ -137,19 +139,28 @@ class _Statements:
         except sa.exc.DBAPIError:  # a server without the library loaded
             self.available = False
 
-    def read(self, households: int) -> str:
+    def read(self, households: int, top: int = 0) -> str:
+        """The totals per household; with ``top``, then the ``top`` statements by execution
+        time, each with its calls, ms, buffers and WAL per household and its first words."""
         if not self.available:
             return "n/a (pg_stat_statements is not loaded on this server)"
         with self.engine.connect() as connection:
-            row = connection.exec_driver_sql(
-                "SELECT sum(s.total_exec_time), sum(s.shared_blks_hit + s.shared_blks_read),"
-                " sum(s.wal_bytes) FROM pg_stat_statements s"
+            rows = connection.exec_driver_sql(
+                "SELECT s.calls, s.total_exec_time, s.shared_blks_hit + s.shared_blks_read,"
+                " s.wal_bytes, s.query FROM pg_stat_statements s"
                 " JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = current_database()"
-                " AND position('pg_stat_statements' in s.query) = 0").one()
+                " AND position('pg_stat_statements' in s.query) = 0"
+                " ORDER BY s.total_exec_time DESC").all()
         self.engine.dispose()
-        ms, buffers, wal = (float(value or 0) for value in row)
-        return (f"statements' execution {ms / households:.3f} ms, buffers touched "
-                f"{buffers / households:.1f}, WAL {wal / households:,.0f} bytes")
+        ms, buffers, wal = (sum(float(row[i] or 0) for row in rows) for i in (1, 2, 3))
+        lines = [f"statements' execution {ms / households:.3f} ms, buffers touched "
+                 f"{buffers / households:.1f}, WAL {wal / households:,.0f} bytes"]
+        for calls, each_ms, each_buffers, each_wal, query in rows[:top]:
+            words = " ".join(query.split())[:90]
+            lines.append(f"  {calls:6d} calls {float(each_ms) / households:.3f} ms "
+                         f"{float(each_buffers) / households:6.1f} buffers "
+                         f"{float(each_wal or 0) / households:6,.0f} B WAL  {words}")
+        return "\n".join(lines)
 
 
 if __name__ == "__main__":
