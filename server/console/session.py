@@ -29,6 +29,8 @@ class CookieSessions(SecureCookieSessionInterface):
     Flask makes a new serializer on every request, also for one that carries no console cookie
     (every phone's and REST client's): about 1 % of answering a submission. A serializer holds
     only its keys and settings, so one is shared by all requests while the keys stay the same.
+    A session left empty, unchanged and unread is not saved: Flask's own save would do nothing
+    for it either, after reading seven settings.
     """
 
     _made: tuple[tuple, URLSafeTimedSerializer | None] = ((), None)
@@ -40,6 +42,11 @@ class CookieSessions(SecureCookieSessionInterface):
             serializer = super().get_signing_serializer(app)
             self._made = (keys, serializer)  # one assignment: threads see either pair whole
         return serializer
+
+    def save_session(self, app: Flask, session, response) -> None:
+        if not session and not session.modified and not session.accessed:
+            return  # no cookie to set or delete, nothing read to vary on (a phone's request)
+        super().save_session(app, session, response)
 
 
 def _fingerprint(password_hash: str) -> str:
