@@ -11,6 +11,7 @@ declared encoding, and store mojibake.
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from collections.abc import Iterable
@@ -96,6 +97,18 @@ def parse(xml: bytes) -> Envelope:
     return Envelope(form_id, (root.get("version") or "").strip(), instance_id, root)
 
 
+@functools.lru_cache(maxsize=64)
+def _steps(binary_paths: tuple[str, ...]) -> dict:
+    """The paths merged into a tree of steps (made once per form version's paths; read only)."""
+    steps: dict = {}
+    for path in binary_paths:
+        branch = steps
+        for step in [step for step in path.split("/") if step][1:]:
+            branch = branch.setdefault(step, {})
+        branch[None] = path  # a question's path ends here
+    return steps
+
+
 def named_files(root: Element, binary_paths: Iterable[str]) -> dict[str, str]:
     """File name → the path of the question it answers, for every file the instance names.
 
@@ -103,17 +116,13 @@ def named_files(root: Element, binary_paths: Iterable[str]) -> dict[str, str]:
     into a tree of steps, and only matching children are visited. A name given twice keeps
     the first question that names it, in document order.
     """
-    steps: dict = {}
-    for path in binary_paths:
-        branch = steps
-        for step in [step for step in path.split("/") if step][1:]:
-            branch = branch.setdefault(step, {})
-        branch[None] = path  # a question's path ends here
+    steps = _steps(tuple(binary_paths))
     files: dict[str, str] = {}
 
     def walk(node: Element, branch: dict) -> None:
         for child in node:
-            below = branch.get(local(child.tag))
+            tag = child.tag  # (``local`` inlined: this runs for every element of the form)
+            below = branch.get(tag[tag.rfind("}") + 1:] if tag[0] == "{" else tag)
             if below is None:
                 continue
             if None in below and child.text and child.text.strip():

@@ -32,6 +32,20 @@ def test_files_are_found_across_repeats_and_empty_answers_skipped():
         "a.jpg": "/data/members/photo", "b.jpg": "/data/members/photo", "s.png": "/data/sig"}
 
 
+def test_files_are_found_under_a_default_namespace_and_with_the_paths_given_again():
+    """An element's namespace is not part of a question's path; the paths' tree is made once
+    per set of paths and read, never changed, by later calls."""
+    root = parse(b'<data xmlns="http://example.org/ns" id="f"><g><photo>p.jpg</photo></g>'
+                 b'<sig>s.png</sig><meta><instanceID>uuid:2</instanceID></meta></data>').root
+    paths = ("/data/g/photo", "/data/sig")
+
+    first = named_files(root, paths)
+    again = named_files(root, list(paths))
+
+    assert first == again == {"p.jpg": "/data/g/photo", "s.png": "/data/sig"}
+    assert named_files(root, ["/data/sig"]) == {"s.png": "/data/sig"}
+
+
 def test_a_doctype_is_refused_even_without_entities():
     with pytest.raises(InstanceError) as error:
         parse(b'<!DOCTYPE data SYSTEM "http://evil.example/x.dtd"><data id="f"/>')
