@@ -46,8 +46,8 @@ from server.submissions.models import (
 
 _INSERT_ATTACHMENT = insert(SubmissionAttachment.__table__)
 # What every new submission starts as: received, with no problems and no corrections. Written
-# into the PostgreSQL statement as constants (fewer parameters to adapt on the hot path: two
-# JSON dumps less a request), and given to SQLite's insert from here too.
+# into the PostgreSQL statement as constants (fewer parameters to adapt on the hot path, and
+# two JSON dumps fewer a request), and given to SQLite's insert from here too.
 NEW_SUBMISSION = {"state": SubmissionState.RECEIVED.value, "problems": [], "corrections": {}}
 
 
