@@ -42,7 +42,10 @@ STATE_NAMES = {
 
 # What a reviewer works on (server.submissions.review).
 REVIEWABLE = (SubmissionState.INVALID, SubmissionState.HELD, SubmissionState.FAILED)
-_RECEIVED = f"state = '{SubmissionState.RECEIVED.value}'"
+# The received state as SQL text: the partial index's predicate and the queue's condition
+# (``QUEUED``) are written with the same literal, as the planner needs to match them.
+_RECEIVED_LITERAL = f"'{SubmissionState.RECEIVED.value}'"
+_RECEIVED = f"state = {_RECEIVED_LITERAL}"
 _REVIEWABLE = "state IN ({})".format(", ".join(f"'{state.value}'" for state in REVIEWABLE))
 
 
@@ -105,7 +108,7 @@ class Submission(Base):
 # ``state = $1`` cannot use the partial index ``ix_submissions_received``; it scanned every
 # applied submission in id order to find the first received one (the worker's claim and its
 # pacing checks, each poll: 3.8 ms a claim with 6 000 submissions stored, growing with the table).
-QUEUED = Submission.state == literal_column(f"'{SubmissionState.RECEIVED.value}'")
+QUEUED = Submission.state == literal_column(_RECEIVED_LITERAL)
 
 
 class SubmissionAttachment(Base):

@@ -3,6 +3,7 @@
 Run from the project root:
 
     .venv/bin/python -m tests.bench.bench_inprocess [--take-in queue|inline|worker] [--n N]
+        [--head]
 
 On a durable throwaway PostgreSQL (``bench_submissions``' databases and bodies: valid new
 3-person households, XML only), it calls the app's WSGI callable in this process, one request
@@ -11,7 +12,9 @@ submission. No gunicorn, no client, no other process on the CPU: the figure for 
 versions of the request path (``--take-in inline``: with the take-in of a batch of one) without
 the machine's noise. Every answer must be 201, or it stops. ``--take-in worker`` stores N more
 as received and times the worker's batches taking them in, in this process (app CPU per
-household; PostgreSQL's is not counted here: ``bench_takein`` gives both).
+household; PostgreSQL's is not counted here: ``bench_takein`` gives both). ``--head`` also
+times a HEAD of the same URL (a 204 through Flask, the token's authentication and the request
+log: everything a submission's request costs but the submission).
 
 On a machine whose speed wanders (a shared host), run it under callgrind for a count that does
 not: ``valgrind --tool=callgrind`` with ``PYTHONHASHSEED=0``, at two values of ``--n``; the
@@ -42,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=3000, help="timed submissions (default 3000)")
     parser.add_argument("--batch", type=int, default=200,
                         help="--take-in worker: the batch size (default 200, the worker's)")
+    parser.add_argument("--head", action="store_true",
+                        help="also time HEAD of the submission URL (all but the submission)")
     parser.add_argument("--top", type=int, default=0,
                         help="--take-in worker: also print the TOP statements by execution time")
     args = parser.parse_args(argv)
@@ -59,18 +64,21 @@ def main(argv: list[str] | None = None) -> int:
         log = stack.enter_context(open(os.devnull, "w"))
         stack.enter_context(contextlib.redirect_stderr(log))  # the request log, as a server's
 
-        def post(body) -> None:
+        def call(method: str, data: bytes, content_type: str, expected: str) -> None:
             environ = {
-                "REQUEST_METHOD": "POST", "PATH_INFO": path, "QUERY_STRING": query,
+                "REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": query,
                 "SERVER_NAME": "bench", "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1",
-                "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(body.data),
-                "wsgi.errors": log, "CONTENT_LENGTH": str(len(body.data)),
-                "CONTENT_TYPE": body.headers["Content-Type"], "REMOTE_ADDR": "127.0.0.1",
+                "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(data),
+                "wsgi.errors": log, "CONTENT_LENGTH": str(len(data)),
+                "CONTENT_TYPE": content_type, "REMOTE_ADDR": "127.0.0.1",
                 "HTTP_X_OPENROSA_VERSION": "1.0"}
             status = []
             answer = b"".join(app(environ, lambda s, _headers, _exc=None: status.append(s)))
-            if not status[0].startswith("201"):
+            if not status[0].startswith(expected):
                 raise SystemExit(f"answered {status[0]}: {answer[:300]!r}")
+
+        def post(body) -> None:
+            call("POST", body.data, body.headers["Content-Type"], "201")
 
         for body in bodies[:WARM_UP]:
             post(body)
@@ -80,6 +88,13 @@ def main(argv: list[str] | None = None) -> int:
         for body in bodies[WARM_UP:]:
             post(body)
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+        if args.head:
+            head_cpu = time.process_time()
+            for _ in range(args.n):
+                call("HEAD", b"", "", "204")
+            print(f"in-process, HEAD of the submission URL: app CPU "
+                  f"{(time.process_time() - head_cpu) / args.n * 1000:.3f} ms a request",
+                  file=sys.stdout)
     print(f"in-process, TAKE_IN={args.take_in}, {args.n} submissions: app CPU "
           f"{cpu / args.n * 1000:.3f} ms a submission, wall {wall / args.n * 1000:.3f} ms",
           file=sys.stdout)
