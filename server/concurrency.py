@@ -1,5 +1,6 @@
 """How the server shares a process: CPU-heavy work off the event loop when gunicorn runs the
-gevent worker (``deploy/gunicorn-direct.conf.py``).
+gevent worker (``deploy/gunicorn-direct.conf.py``), and work that requests arriving together
+do once for all of them (``Coalescer``).
 
 Under the gevent worker every request is a greenlet on one OS thread per process: waiting on a
 socket (the client, PostgreSQL through psycopg, S3 through boto3) lets the other greenlets run,
@@ -22,10 +23,13 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
-from typing import Any, TypeVar
+import threading
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
+K = TypeVar("K", bound=Hashable)
 
 # Threads for offloaded work in a gevent process (apart from gevent's own pool, which resolves
 # host names: a long print must not hold up a DNS lookup). Each argon2 check takes 64 MiB while
@@ -72,3 +76,76 @@ def cooperative() -> dict[str, bool]:
     return {"gevent": patched,
             "ssl": bool(monkey and monkey.is_module_patched("ssl")),
             "psycopg": psycopg_green}
+
+
+@dataclass(eq=False)
+class _Call(Generic[K, T]):
+    key: K
+    item: Any
+    done: bool = False
+    value: T | None = None
+    error: BaseException | None = None
+
+
+class Coalescer(Generic[K, T]):
+    """Work that the threads (or greenlets) of a process ask for at the same time, done in one
+    call of ``run_batch`` for all of them: *group commit*. ``coalescer(key, item)`` returns what
+    ``run_batch`` gave for ``key``, or raises what it raised.
+
+    A call made while no batch runs runs at once, as a batch of one (so a lone request, or a
+    test calling the app one request at a time, waits for nobody). Calls made while a batch
+    runs wait for it to end; then one of them leads the next batch, which takes every call
+    waiting by then (at most ``limit``) — the leader's own among them — and the others wait
+    for its result. ``run_batch(items)`` gets ``{key: item}`` and returns ``{key: value}``; a
+    key it leaves out raises ``KeyError`` in its caller; if it raises, every caller of that
+    batch gets the exception.
+
+    The batch runs in the leader's thread, and so in its context (``contextvars``): what it
+    does must not depend on whose request a key came from, nor call the coalescer again (it
+    would wait for itself).
+    """
+
+    def __init__(self, run_batch: Callable[[dict[K, Any]], Mapping[K, T]], limit: int = 64):
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        self._run_batch = run_batch
+        self._limit = limit
+        self._changed = threading.Condition()
+        self._waiting: list[_Call[K, T]] = []
+        self._running = False
+
+    def __call__(self, key: K, item: Any = None) -> T:
+        call: _Call[K, T] = _Call(key, item)
+        with self._changed:
+            self._waiting.append(call)
+            while self._running and not call.done:
+                self._changed.wait()
+            lead = not call.done  # no batch runs: this call leads the next one
+            if lead:
+                self._running = True
+                self._waiting.remove(call)
+                batch = [call, *self._waiting[:self._limit - 1]]
+                del self._waiting[:self._limit - 1]
+        if lead:
+            self._run(batch)
+        if call.error is not None:
+            raise call.error
+        return call.value  # type: ignore[return-value]
+
+    def _run(self, batch: list[_Call[K, T]]) -> None:
+        try:
+            values = self._run_batch({call.key: call.item for call in batch})
+            for call in batch:
+                if call.key in values:
+                    call.value = values[call.key]
+                else:
+                    call.error = KeyError(call.key)
+        except BaseException as error:  # every caller of the batch hears of it
+            for call in batch:
+                call.error = error
+        finally:
+            with self._changed:
+                for call in batch:
+                    call.done = True
+                self._running = False
+                self._changed.notify_all()

@@ -37,8 +37,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from server.concurrency import Coalescer
 from server.db import Database, after_commit, unavailable, utcnow, writing
-from server.intake.dispatch import take_in, take_in_many
+from server.intake.dispatch import take_in_many
 from server.submissions.instance import Element
 from server.submissions.models import QUEUED, Submission
 
@@ -57,10 +58,20 @@ class Stored:
 
 class InlineTakeIn:
     """``TAKE_IN=inline``: once the unit of work that stored a submission has committed, take it
-    in, in a unit of work of its own (so what the phone sent is stored whatever follows)."""
+    in, in a unit of work of its own (so what the phone sent is stored whatever follows).
 
-    def __init__(self, database: Database):
+    Submissions whose requests reach this point together are taken in together: one batch
+    (``take_in_many``, as the worker's) for all of them, led by one of the requests while the
+    others wait for it (``server.concurrency.Coalescer``: group commit). A lone request takes
+    its own in as a batch of one; under a burst, the batch's fixed statements are shared, not
+    repeated per submission. A batch is one unit of work: a submission whose take-in fails is
+    rolled back alone and marked ``failed`` (as in a worker's batch); if the database fails the
+    whole batch, each stays ``received`` for the worker or ``apply-pending``.
+    """
+
+    def __init__(self, database: Database, group_limit: int = 32):
         self.database = database
+        self._group = Coalescer(self._take_in_group, limit=group_limit)
 
     def submission_stored(self, session: Session, submission_id: int,
                           root: Element | None = None) -> Stored:
@@ -68,14 +79,26 @@ class InlineTakeIn:
 
         def work() -> None:
             try:
-                with writing(), self.database.unit_of_work() as unit:
-                    stored.state = take_in(unit.session, submission_id, root=root)
+                stored.state = self._group(submission_id, root)
             except Exception:  # the database: the submission stays received for the worker
                 log.exception("submission %s stays received: taking it in failed",
                               submission_id)
 
         after_commit(session, work)
         return stored
+
+    def _take_in_group(self, roots: dict[int, Element | None]) -> dict[int, str]:
+        """The group's submissions taken in, in one unit of work; a submission whose take-in
+        raised even after being marked failed is left out (its caller logs it)."""
+        with writing(), self.database.unit_of_work() as unit:
+            taken = take_in_many(unit.session, sorted(roots), roots={
+                submission_id: root for submission_id, root in roots.items()
+                if root is not None})
+        for submission_id, error in taken.raised.items():
+            log.error("submission %s stays received: taking it in failed", submission_id,
+                      exc_info=error)
+        return {submission_id: state for submission_id, state in taken.states.items()
+                if submission_id not in taken.raised}
 
 
 class QueueTakeIn:

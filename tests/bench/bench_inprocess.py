@@ -3,7 +3,7 @@
 Run from the project root:
 
     .venv/bin/python -m tests.bench.bench_inprocess [--take-in queue|inline|worker] [--n N]
-        [--head]
+        [--head] [--floor]
 
 On a durable throwaway PostgreSQL (``bench_submissions``' databases and bodies: valid new
 3-person households, XML only), it calls the app's WSGI callable in this process, one request
@@ -14,7 +14,10 @@ the machine's noise. Every answer must be 201, or it stops. ``--take-in worker``
 as received and times the worker's batches taking them in, in this process (app CPU per
 household; PostgreSQL's is not counted here: ``bench_takein`` gives both). ``--head`` also
 times a HEAD of the same URL (a 204 through Flask, the token's authentication and the request
-log: everything a submission's request costs but the submission).
+log: everything a submission's request costs but the submission). ``--floor`` also times the
+floor (``floor_app``: parse, regex, one INSERT) on the same bodies, after ours, in this process:
+the two figures of the submission benchmark's ratio without gunicorn, the client or the
+machine's drift between its slices.
 
 On a machine whose speed wanders (a shared host), run it under callgrind for a count that does
 not: ``valgrind --tool=callgrind`` with ``PYTHONHASHSEED=0``, at two values of ``--n``; the
@@ -47,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="--take-in worker: the batch size (default 200, the worker's)")
     parser.add_argument("--head", action="store_true",
                         help="also time HEAD of the submission URL (all but the submission)")
+    parser.add_argument("--floor", action="store_true",
+                        help="also time the floor's WSGI callable on the same bodies")
     parser.add_argument("--top", type=int, default=0,
                         help="--take-in worker: also print the TOP statements by execution time")
     args = parser.parse_args(argv)
@@ -64,7 +69,8 @@ def main(argv: list[str] | None = None) -> int:
         log = stack.enter_context(open(os.devnull, "w"))
         stack.enter_context(contextlib.redirect_stderr(log))  # the request log, as a server's
 
-        def call(method: str, data: bytes, content_type: str, expected: str) -> None:
+        def call(method: str, data: bytes, content_type: str, expected: str,
+                 wsgi=app) -> None:
             environ = {
                 "REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": query,
                 "SERVER_NAME": "bench", "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1",
@@ -73,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
                 "CONTENT_TYPE": content_type, "REMOTE_ADDR": "127.0.0.1",
                 "HTTP_X_OPENROSA_VERSION": "1.0"}
             status = []
-            answer = b"".join(app(environ, lambda s, _headers, _exc=None: status.append(s)))
+            answer = b"".join(wsgi(environ, lambda s, _headers, _exc=None: status.append(s)))
             if not status[0].startswith(expected):
                 raise SystemExit(f"answered {status[0]}: {answer[:300]!r}")
 
@@ -95,10 +101,32 @@ def main(argv: list[str] | None = None) -> int:
             print(f"in-process, HEAD of the submission URL: app CPU "
                   f"{(time.process_time() - head_cpu) / args.n * 1000:.3f} ms a request",
                   file=sys.stdout)
-    print(f"in-process, TAKE_IN={args.take_in}, {args.n} submissions: app CPU "
-          f"{cpu / args.n * 1000:.3f} ms a submission, wall {wall / args.n * 1000:.3f} ms",
-          file=sys.stdout)
+        print(f"in-process, TAKE_IN={args.take_in}, {args.n} submissions: app CPU "
+              f"{cpu / args.n * 1000:.3f} ms a submission, wall {wall / args.n * 1000:.3f} ms",
+              file=sys.stdout)
+        if args.floor:
+            floor_cpu = _floor(dbs.floor_dsn, bodies, call)
+            print(f"in-process, the floor, {args.n} submissions: app CPU "
+                  f"{floor_cpu * 1000:.3f} ms a submission; ours ÷ floor in CPU "
+                  f"{cpu / args.n / floor_cpu:.2f}", file=sys.stdout)
     return 0
+
+
+def _floor(dsn: str, bodies, call) -> float:
+    """The floor's app CPU a submission: its WSGI callable given the same bodies (new rows of
+    its own table), after the same untimed warm-up."""
+    os.environ["FLOOR_DATABASE_URL"] = dsn
+    from tests.bench.floor_app import app as floor
+
+    def post(body) -> None:
+        call("POST", body.data, body.headers["Content-Type"], "201", wsgi=floor)
+
+    for body in bodies[:WARM_UP]:
+        post(body)
+    cpu = time.process_time()
+    for body in bodies[WARM_UP:]:
+        post(body)
+    return (time.process_time() - cpu) / (len(bodies) - WARM_UP)
 
 
 def _worker(app, bodies, post, batch: int, url: str, top: int = 0) -> int:

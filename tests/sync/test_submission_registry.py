@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -23,6 +25,7 @@ from tests.support.collect import (
     parse_form_list,
     parse_manifest,
 )
+from tests.support.households import id_number
 from tests.support.rest import Api, add_user
 from tests.support.seed import TOWNSHIP
 
@@ -103,6 +106,60 @@ def test_two_phones_racing_on_one_household_end_with_one_household(client, seede
     assert sorted(db.scalars(select(Submission.state))) == ["applied"] + ["held"] * 5
 
 
+def test_phones_sending_together_are_taken_in_together_each_as_alone(client, seeded, db, app,
+                                                                       monkeypatch):
+    """Inline, requests that reach the take-in while a take-in runs share the next batch (group
+    commit). Each phone hears its own outcome, and the registry is what taking them in one by
+    one leaves: here the first phone's household is being taken in; meanwhile a second phone
+    sends a new household, a third the same household again (held: its people are registered
+    by then), a fourth the first one's copy (stored once, answered as before)."""
+    from server.intake import worker
+
+    batches: list[list[int]] = []
+    release = threading.Event()
+    real = worker.take_in_many
+
+    def recorded(session, submission_ids, *args, **kwargs):
+        batches.append(list(submission_ids))
+        if len(batches) == 1:
+            assert release.wait(30)  # the first batch runs while the others arrive
+        return real(session, submission_ids, *args, **kwargs)
+
+    monkeypatch.setattr(worker, "take_in_many", recorded)
+    group = app.extensions["fangpin.take_in"]._group
+    other = dict(HEAD, a5_name="王五", a7_id_number=id_number("430421", "19800808", 57))
+    first = household_xml(seeded, [HEAD, SPOUSE], "uuid:together-1")
+    later = [household_xml(seeded, [other], "uuid:together-2"),
+             household_xml(seeded, [HEAD, SPOUSE], "uuid:together-3")]
+
+    def send(body: bytes):
+        return CollectClient(client.base_url, client.token).submit(body)
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        first_sent = pool.submit(send, first)
+        for _ in range(1000):
+            if batches:
+                break
+            time.sleep(0.01)
+        later_sent = [pool.submit(send, body) for body in later]
+        for _ in range(1000):
+            with group._changed:
+                if len(group._waiting) == 2:
+                    break
+            time.sleep(0.01)
+        release.set()
+        responses = [first_sent.result(30)] + [sent.result(30) for sent in later_sent]
+    again = send(first)
+
+    assert [r.status_code for r in responses + [again]] == [201] * 4
+    assert [r.headers["X-Submission-State"] for r in responses] == ["applied", "applied", "held"]
+    ids = dict(db.execute(select(Submission.instance_id, Submission.id)).all())
+    assert batches == [[ids["uuid:together-1"]],
+                       sorted([ids["uuid:together-2"], ids["uuid:together-3"]])]
+    assert db.scalar(select(func.count()).select_from(Household)) == 2
+    assert db.scalar(select(func.count()).select_from(Person)) == 3
+
+
 def test_a_failing_take_in_never_loses_the_submission(client, seeded, db, monkeypatch):
     """DESIGN: a take-in that raises (the database, say) leaves the submission stored and
     received, to take in later; the phone is still answered."""
@@ -111,7 +168,7 @@ def test_a_failing_take_in_never_loses_the_submission(client, seeded, db, monkey
     def broken(*_args, **_kwargs):
         raise RuntimeError("simulated: the database went away")
 
-    monkeypatch.setattr(worker, "take_in", broken)
+    monkeypatch.setattr(worker, "take_in_many", broken)
     response = client.submit(household_xml(seeded, [HEAD, SPOUSE]))
     monkeypatch.undo()
 
