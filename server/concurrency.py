@@ -97,8 +97,8 @@ class Coalescer(Generic[K, T]):
     runs wait for it to end; then one of them leads the next batch, which takes every call
     waiting by then (at most ``limit``) — the leader's own among them — and the others wait
     for its result. ``run_batch(items)`` gets ``{key: item}`` and returns ``{key: value}``; a
-    key it leaves out raises ``KeyError`` in its caller; if it raises, every caller of that
-    batch gets the exception.
+    value that is an exception is raised in its caller only, and so is a ``KeyError`` for a key
+    left out; if ``run_batch`` raises, every caller of that batch gets the exception.
 
     The batch runs in the leader's thread, and so in its context (``contextvars``): what it
     does must not depend on whose request a key came from, nor call the coalescer again (it
@@ -136,10 +136,11 @@ class Coalescer(Generic[K, T]):
         try:
             values = self._run_batch({call.key: call.item for call in batch})
             for call in batch:
-                if call.key in values:
-                    call.value = values[call.key]
+                value = values[call.key] if call.key in values else KeyError(call.key)
+                if isinstance(value, BaseException):
+                    call.error = value
                 else:
-                    call.error = KeyError(call.key)
+                    call.value = value
         except BaseException as error:  # every caller of the batch hears of it
             for call in batch:
                 call.error = error

@@ -87,18 +87,15 @@ class InlineTakeIn:
         after_commit(session, work)
         return stored
 
-    def _take_in_group(self, roots: dict[int, Element | None]) -> dict[int, str]:
-        """The group's submissions taken in, in one unit of work; a submission whose take-in
-        raised even after being marked failed is left out (its caller logs it)."""
+    def _take_in_group(self, roots: dict[int, Element | None]) -> dict[int, str | Exception]:
+        """The group's submissions taken in, in one unit of work: each one's new state, or
+        the error of one whose take-in raised even after being marked failed (raised in its
+        own request, which logs it; it stays received)."""
         with writing(), self.database.unit_of_work() as unit:
             taken = take_in_many(unit.session, sorted(roots), roots={
                 submission_id: root for submission_id, root in roots.items()
                 if root is not None})
-        for submission_id, error in taken.raised.items():
-            log.error("submission %s stays received: taking it in failed", submission_id,
-                      exc_info=error)
-        return {submission_id: state for submission_id, state in taken.states.items()
-                if submission_id not in taken.raised}
+        return {**taken.states, **taken.raised}
 
 
 class QueueTakeIn:

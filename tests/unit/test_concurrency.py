@@ -87,7 +87,7 @@ class _Recorder:
     released (to make calls arrive while a batch runs)."""
 
     def __init__(self, hold_first: bool = False, fail: set | None = None,
-                 leave_out: set | None = None):
+                 leave_out: set | None = None, refuse: set | None = None):
         self.batches: list[list] = []
         self.threads: list[str] = []
         self.started = threading.Event()
@@ -96,6 +96,7 @@ class _Recorder:
             self.release.set()
         self.fail = fail or set()
         self.leave_out = leave_out or set()
+        self.refuse = refuse or set()  # keys whose value is an exception
 
     def __call__(self, items: dict) -> dict:
         self.batches.append(sorted(items))
@@ -104,7 +105,8 @@ class _Recorder:
         assert self.release.wait(10)
         if self.fail & set(items):
             raise RuntimeError(f"batch {sorted(items)} failed")
-        return {key: f"{key}:{item}" for key, item in items.items() if key not in self.leave_out}
+        return {key: ValueError(key) if key in self.refuse else f"{key}:{item}"
+                for key, item in items.items() if key not in self.leave_out}
 
 
 def _waiting(coalescer, count: int) -> None:
@@ -198,6 +200,15 @@ def test_a_key_the_batch_leaves_out_raises_in_its_caller_only():
 
     assert results == {2: "2:item2"}
     assert list(errors) == [3] and isinstance(errors[3], KeyError)
+
+
+def test_an_exception_given_as_a_keys_value_is_raised_in_its_caller_only():
+    recorder = _Recorder(hold_first=True, refuse={2})
+    coalescer = Coalescer(recorder)
+    _, results, errors = _during_a_batch(coalescer, recorder, [2, 3])
+
+    assert results == {3: "3:item3"}
+    assert list(errors) == [2] and isinstance(errors[2], ValueError)
 
 
 def test_a_coalescer_needs_room_for_one_call():
