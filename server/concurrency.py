@@ -114,6 +114,12 @@ class Coalescer(Generic[K, T]):
         self._waiting: list[_Call[K, T]] = []
         self._running = False
 
+    @property
+    def waiting(self) -> int:
+        """How many calls wait for a batch now (the next batch's, at most ``limit``)."""
+        with self._changed:
+            return len(self._waiting)
+
     def __call__(self, key: K, item: Any = None) -> T:
         call: _Call[K, T] = _Call(key, item)
         with self._changed:

@@ -112,9 +112,8 @@ class _Recorder:
 def _waiting(coalescer, count: int) -> None:
     """Wait until ``count`` calls wait for the running batch."""
     for _ in range(1000):
-        with coalescer._changed:
-            if len(coalescer._waiting) >= count:
-                return
+        if coalescer.waiting >= count:
+            return
         threading.Event().wait(0.005)
     raise AssertionError(f"{count} calls never waited")
 
@@ -193,22 +192,18 @@ def test_a_failing_batch_reaches_each_of_its_callers_and_the_next_batch_runs():
     assert coalescer(9, "nine") == "9:nine"  # nothing is left running
 
 
-def test_a_key_the_batch_leaves_out_raises_in_its_caller_only():
-    recorder = _Recorder(hold_first=True, leave_out={3})
+@pytest.mark.parametrize(("given", "failing", "error"), [
+    ({"leave_out": {3}}, 3, KeyError),  # a key the batch leaves out
+    ({"refuse": {2}}, 2, ValueError),  # an exception given as the key's value
+])
+def test_a_key_without_a_value_raises_in_its_caller_only(given, failing, error):
+    recorder = _Recorder(hold_first=True, **given)
     coalescer = Coalescer(recorder)
     _, results, errors = _during_a_batch(coalescer, recorder, [2, 3])
 
-    assert results == {2: "2:item2"}
-    assert list(errors) == [3] and isinstance(errors[3], KeyError)
-
-
-def test_an_exception_given_as_a_keys_value_is_raised_in_its_caller_only():
-    recorder = _Recorder(hold_first=True, refuse={2})
-    coalescer = Coalescer(recorder)
-    _, results, errors = _during_a_batch(coalescer, recorder, [2, 3])
-
-    assert results == {3: "3:item3"}
-    assert list(errors) == [2] and isinstance(errors[2], ValueError)
+    (other,) = {2, 3} - {failing}
+    assert results == {other: f"{other}:item{other}"}
+    assert list(errors) == [failing] and isinstance(errors[failing], error)
 
 
 def test_a_coalescer_needs_room_for_one_call():
