@@ -294,6 +294,12 @@ class UnitOfWork:
                 log.exception("keeping what a rolled-back unit of work received failed")
         self._on_rollback.clear()
 
+    def discard(self) -> None:
+        """Roll back without the work registered for a rollback: the request is handed, whole,
+        to another handler that does it all again (``sync.shortcut``)."""
+        self._on_rollback.clear()
+        self.rollback()
+
     def close(self) -> None:
         self.session.close()
 

@@ -94,6 +94,23 @@ def new_request_id() -> str:
     return "-".join(digits[n:n + 8] for n in range(0, 32, 8))
 
 
+def request_id(sent: str) -> str:
+    """A request's id: the ``X-Request-Id`` it was sent with, if well formed, or a new one."""
+    return sent if _REQUEST_ID.match(sent) else new_request_id()
+
+
+_request_log = logging.getLogger(REQUEST_LOGGER)
+
+
+def log_request(request_id: str, user_id: int | None, method: str, route: str, status: int,
+                started: float | None) -> None:
+    """The one line of a request, at its end (``started``: its ``time.perf_counter()``)."""
+    duration = round((time.perf_counter() - started) * 1000, 1) if started else None
+    _request_log.info("%s %s %s", method, route, status, extra={
+        "request_id": request_id, "user_id": user_id, "method": method, "route": route,
+        "status": status, "duration_ms": duration})
+
+
 # Loggers whose INFO lines are the server's story (requests, the worker, the dev server); other
 # libraries' (a PDF engine's progress, a font subsetter's) stay at the root's WARNING.
 INFO_LOGGERS = ("fangpin", "server", "sync", "media", "werkzeug")
@@ -122,26 +139,20 @@ def init_app(app: Flask) -> None:
     """The logging of the app (first of ``create_app``: the request id exists before any
     other ``before_request`` can refuse the request)."""
     configure(str(app.config["LOG_FORMAT"]).lower())
-    logger = logging.getLogger(REQUEST_LOGGER)
 
     @app.before_request
     def _start() -> None:
-        sent = request.headers.get("X-Request-Id", "")
-        g.request_id = sent if _REQUEST_ID.match(sent) else new_request_id()
+        g.request_id = request_id(request.headers.get("X-Request-Id", ""))
         g.request_started = time.perf_counter()
 
     @app.after_request
     def _finish(response):
-        request_id = g.get("request_id") or new_request_id()
-        response.headers["X-Request-Id"] = request_id
-        started = g.get("request_started")
-        duration = round((time.perf_counter() - started) * 1000, 1) if started else None
+        rid = g.get("request_id") or new_request_id()
+        response.headers["X-Request-Id"] = rid
         route = request.url_rule.rule if request.url_rule is not None else "-"
         user = g.get("user") or g.get("console_user")
-        logger.info("%s %s %s", request.method, route, response.status_code, extra={
-            "request_id": request_id, "user_id": getattr(user, "id", None),
-            "method": request.method, "route": route, "status": response.status_code,
-            "duration_ms": duration})
+        log_request(rid, getattr(user, "id", None), request.method, route,
+                    response.status_code, g.get("request_started"))
         return response
 
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
+from collections.abc import Callable
 
 from flask import Blueprint, Flask, Response, current_app, g, request, url_for
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from media.uploads import UploadedFile, read_capped
 from server import db
@@ -22,7 +24,7 @@ from server.errors import AppError, add_retry_after, limit_body, register_render
 from server.forms.models import Form, FormVersion
 from server.lists.services import fold, fold_due, list_counts
 from server.submissions.models import Submission, SubmissionState
-from server.submissions.services import ingest_submission
+from server.submissions.services import IngestResult, ingest_submission
 from sync import attachments, openrosa
 
 log = logging.getLogger(__name__)
@@ -278,16 +280,24 @@ def submission():
                                xml, files, request.args.get("deviceID"),
                                current_app.extensions["fangpin.take_in"], xml_size)
     db.commit()  # stored; the take-in (inline) follows the commit, and the receipt tells it
-    if result.created:
-        state = result.taken.state or SubmissionState.RECEIVED  # queue mode: not taken in yet
-        problems = [] if state in _NOTHING_TO_LIST else _outcome(db.session(),
-                                                                 result.submission_id)[1]
-    else:
-        state, problems = _outcome(db.session(), result.submission_id)
-    again = not (result.created or result.added_attachments)
-    response = _xml(_receipt(state, problems, again), 201)
+    state, receipt = answer(result, db.session)
+    response = _xml(receipt, 201)
     response.headers["X-Submission-State"] = str(state)  # what the server made of it, for scripts
     return response
+
+
+def answer(result: IngestResult, session: Callable[[], Session]) -> tuple[str, bytes]:
+    """The state and the receipt of a stored submission (the view's and the shortcut's,
+    ``sync.shortcut``), once its unit has committed. ``session()`` is called only when the
+    receipt lists what the take-in found."""
+    if result.created:
+        state = result.taken.state or SubmissionState.RECEIVED  # queue mode: not taken in yet
+        problems = [] if state in _NOTHING_TO_LIST else _outcome(session(),
+                                                                 result.submission_id)[1]
+    else:
+        state, problems = _outcome(session(), result.submission_id)
+    again = not (result.created or result.added_attachments)
+    return state, _receipt(state, problems, again)
 
 
 _NOTHING_TO_LIST = frozenset({SubmissionState.APPLIED, SubmissionState.IGNORED,
@@ -322,3 +332,6 @@ def init_app(app: Flask) -> None:
     register_renderer("openrosa", render_error)
     app.register_blueprint(bp)
     app.register_blueprint(bp, url_prefix="/key/<token>", name="openrosa_key")
+    from sync import shortcut  # it uses this module's answer: imported once this one is
+
+    shortcut.install(app)  # in front of Flask; the factory's ProxyFix wraps it later

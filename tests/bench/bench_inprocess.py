@@ -3,7 +3,7 @@
 Run from the project root:
 
     .venv/bin/python -m tests.bench.bench_inprocess [--take-in queue|inline|worker] [--n N]
-        [--head] [--floor]
+        [--head] [--floor] [--flask-road]
 
 On a durable throwaway PostgreSQL (``bench_submissions``' databases and bodies: valid new
 3-person households, XML only), it calls the app's WSGI callable in this process, one request
@@ -17,7 +17,8 @@ times a HEAD of the same URL (a 204 through Flask, the token's authentication an
 log: everything a submission's request costs but the submission). ``--floor`` also times the
 floor (``floor_app``: parse, regex, one INSERT) on the same bodies, after ours, in this process:
 the two figures of the submission benchmark's ratio without gunicorn, the client or the
-machine's drift between its slices.
+machine's drift between its slices. ``--flask-road`` also times as many other submissions
+through Flask's road alone (``sync.shortcut`` left out), after ours.
 
 On a machine whose speed wanders (a shared host), run it under callgrind for a count that does
 not: ``valgrind --tool=callgrind`` with ``PYTHONHASHSEED=0``, at two values of ``--n``; the
@@ -52,6 +53,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="also time HEAD of the submission URL (all but the submission)")
     parser.add_argument("--floor", action="store_true",
                         help="also time the floor's WSGI callable on the same bodies")
+    parser.add_argument("--flask-road", action="store_true",
+                        help="also time the same submissions through Flask alone, without the "
+                             "short road of sync.shortcut")
     parser.add_argument("--top", type=int, default=0,
                         help="--take-in worker: also print the TOP statements by execution time")
     args = parser.parse_args(argv)
@@ -66,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
         stack.callback(app.extensions["fangpin.db"].engine.dispose)
         path, _, query = SUBMISSION.format(token=dbs.token).partition("?")
         bodies = BodyFactory(dbs.version).build(WARM_UP + args.n, False)
+        flask_bodies = (BodyFactory(dbs.version).build(WARM_UP + args.n, False)
+                        if args.flask_road else [])
         log = stack.enter_context(open(os.devnull, "w"))
         stack.enter_context(contextlib.redirect_stderr(log))  # the request log, as a server's
 
@@ -104,6 +110,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"in-process, TAKE_IN={args.take_in}, {args.n} submissions: app CPU "
               f"{cpu / args.n * 1000:.3f} ms a submission, wall {wall / args.n * 1000:.3f} ms",
               file=sys.stdout)
+        if args.flask_road:
+            def flask_post(body) -> None:
+                call("POST", body.data, body.headers["Content-Type"], "201",
+                     wsgi=app.wsgi_app.flask_app)
+
+            for body in flask_bodies[:WARM_UP]:
+                flask_post(body)
+            flask_cpu = time.process_time()
+            for body in flask_bodies[WARM_UP:]:
+                flask_post(body)
+            flask_cpu = (time.process_time() - flask_cpu) / args.n
+            print(f"in-process, the same through Flask alone: app CPU {flask_cpu * 1000:.3f} ms "
+                  f"a submission; the short road ÷ Flask's {cpu / args.n / flask_cpu:.2f}",
+                  file=sys.stdout)
         if args.floor:
             floor_cpu = _floor(dbs.floor_dsn, bodies, call)
             print(f"in-process, the floor, {args.n} submissions: app CPU "
