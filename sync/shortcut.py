@@ -37,9 +37,10 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.formparser import parse_form_data
 from werkzeug.http import parse_options_header
 
+from media.store import MediaStoreUnavailable
 from media.uploads import UploadedFile, read_capped
 from server.auth import Principal, user_by_token
-from server.db import Database, writing
+from server.db import Database, unavailable, writing
 from server.errors import AppError
 from server.logs import log_request, request_id
 from server.submissions.services import ingest_submission
@@ -81,7 +82,11 @@ class SubmissionShortcut:
 
     def __call__(self, environ, start_response):
         started = time.perf_counter()
-        taken = self._taken(environ)
+        try:
+            taken = self._taken(environ)
+        except Exception as error:  # the database away when the token must be read
+            _handing_over(error)
+            taken = None
         if taken is None:
             return self.flask_app(environ, start_response)
         user, device_id = taken
@@ -92,7 +97,8 @@ class SubmissionShortcut:
             return self.flask_app(environ, start_response)
         try:
             state, receipt = self._submit(environ, body, user, device_id)
-        except Handover:
+        except Exception as error:  # a refusal, or the database away: the view answers
+            _handing_over(error)
             environ["wsgi.input"] = io.BytesIO(body)
             return self.flask_app(environ, start_response)
         rid = request_id(environ.get("HTTP_X_REQUEST_ID", ""))
@@ -126,8 +132,9 @@ class SubmissionShortcut:
 
     def _submit(self, environ, body: bytes, user: Principal,
                 device_id: str | None) -> tuple[str, bytes]:
-        """Store the submission and make its receipt; ``Handover`` at any refusal, with
-        nothing of it kept (Flask's road does it again and keeps what it must)."""
+        """Store the submission and make its receipt. Raises at any refusal (``Handover``,
+        ``AppError``) or failure, with nothing of it kept: Flask's road does it again and
+        keeps what it must."""
         try:
             _, _, files = parse_form_data({**environ, "wsgi.input": io.BytesIO(body)},
                                           max_form_memory_size=self.max_form_memory,
@@ -147,16 +154,23 @@ class SubmissionShortcut:
                 result = ingest_submission(unit.session, self.store, user, xml, uploads,
                                            device_id, self.take_in, xml_size)
                 unit.commit()  # stored; the inline take-in follows the commit
-            except Exception as error:
-                unit.discard()
-                if not isinstance(error, AppError):  # a refusal is Flask's to answer and log
-                    log.warning("the short road handed a submission to Flask after %s: %s",
-                                type(error).__name__, error)
-                raise Handover from error
+            except Exception:
+                unit.discard()  # nothing kept here: the view does it all again
+                raise
             finally:
                 unit.close()
         with _Reads(self.database) as reads:  # only a receipt that lists problems reads
             return answer(result, reads.session)
+
+
+def _handing_over(error: Exception) -> None:
+    """Log why a request the short road took goes to Flask: not for a refusal of the catalogue
+    nor for the database or the media store away (Flask's road answers and logs those as
+    ever); for anything else, in a line of its own."""
+    if not (isinstance(error, Handover | AppError | MediaStoreUnavailable)
+            or unavailable(error)):
+        log.warning("the short road handed a submission to Flask after %s: %s",
+                    type(error).__name__, error)
 
 
 class _Failed:

@@ -367,3 +367,16 @@ def test_ready_says_which_migrations_are_missing(cluster):
     finally:
         app.extensions["fangpin.db"].engine.dispose()
         execute_as_admin(cluster.url, "DROP DATABASE fangpin_outage_unmigrated WITH (FORCE)")
+
+
+def test_a_token_not_cached_yet_hears_503_while_the_database_is_down(cluster, own_database,
+                                                                     live_server, seeded):
+    """The short road (``sync.shortcut``) reads a token its cache does not know from the
+    database: with the database down, the phone hears the view's 503, then is stored."""
+    client = CollectClient(live_server, seeded.tokens["helper"])
+    xml = household_xml(seeded, family(1))
+    cluster.stop("fast")
+    assert_openrosa_503(client.submit(xml), "DATABASE_UNAVAILABLE")
+    cluster.start()
+    assert client.submit(xml).status_code == 201
+    assert stored(own_database.url) == (1, 1)
