@@ -102,12 +102,13 @@ def request_id(sent: str) -> str:
 _request_log = logging.getLogger(REQUEST_LOGGER)
 
 
-def log_request(request_id: str, user_id: int | None, method: str, route: str, status: int,
+def log_request(rid: str, user_id: int | None, method: str, route: str, status: int,
                 started: float | None) -> None:
-    """The one line of a request, at its end (``started``: its ``time.perf_counter()``)."""
+    """The one line of a request (``rid``: its id), at its end (``started``: its
+    ``time.perf_counter()``): Flask's after-request hook and ``sync.shortcut`` write it."""
     duration = round((time.perf_counter() - started) * 1000, 1) if started else None
     _request_log.info("%s %s %s", method, route, status, extra={
-        "request_id": request_id, "user_id": user_id, "method": method, "route": route,
+        "request_id": rid, "user_id": user_id, "method": method, "route": route,
         "status": status, "duration_ms": duration})
 
 
