@@ -118,9 +118,16 @@ def test_the_usual_submission_never_reaches_flask(roads, seeded, flask_requests,
     assert len(flask_requests) == 3, other_query.status_code
 
 
-def test_a_request_id_sent_is_kept_on_the_short_road(roads, seeded, flask_requests):
+def test_the_short_road_keeps_the_request_id_and_writes_the_request_line(
+        roads, seeded, flask_requests, caplog):
     token, version = seeded.tokens["helper"], seeded.form_versions["household"]
-    response = _post(roads["short"], token, household_instance(version),
-                     headers={"X-Request-Id": "phone-42"})
+    with caplog.at_level("INFO", logger="fangpin.request"):
+        response = _post(roads["short"], token, household_instance(version),
+                         headers={"X-Request-Id": "phone-42"})
     assert response.status_code == 201 and flask_requests == []
     assert response.headers["X-Request-Id"] == "phone-42"
+    [line] = [record for record in caplog.records if record.name == "fangpin.request"]
+    assert (line.request_id, line.route, line.status, line.method) == (
+        "phone-42", "/key/<token>/submission", 201, "POST")
+    assert line.user_id is not None and line.duration_ms >= 0
+    assert token not in line.getMessage()
