@@ -10,11 +10,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
-from collections.abc import Callable
 
 from flask import Blueprint, Flask, Response, current_app, g, request, url_for
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from media.uploads import UploadedFile, read_capped
 from server import db
@@ -23,9 +21,9 @@ from server.auth import Principal, user_by_token
 from server.errors import AppError, add_retry_after, limit_body, register_renderer
 from server.forms.models import Form, FormVersion
 from server.lists.services import fold, fold_due, list_counts
-from server.submissions.models import Submission, SubmissionState
-from server.submissions.services import IngestResult, ingest_submission
-from sync import attachments, openrosa
+from server.submissions.services import ingest_submission
+from sync import attachments, openrosa, shortcut
+from sync.receipts import answer
 
 log = logging.getLogger(__name__)
 bp = Blueprint("openrosa", __name__)
@@ -286,52 +284,10 @@ def submission():
     return response
 
 
-def answer(result: IngestResult, session: Callable[[], Session]) -> tuple[str, bytes]:
-    """The state and the receipt of a stored submission (the view's and the shortcut's,
-    ``sync.shortcut``), once its unit has committed. ``session()`` is called only when the
-    receipt lists what the take-in found."""
-    if result.created:
-        state = result.taken.state or SubmissionState.RECEIVED  # queue mode: not taken in yet
-        problems = [] if state in _NOTHING_TO_LIST else _outcome(session(),
-                                                                 result.submission_id)[1]
-    else:
-        state, problems = _outcome(session(), result.submission_id)
-    again = not (result.created or result.added_attachments)
-    return state, _receipt(state, problems, again)
-
-
-_NOTHING_TO_LIST = frozenset({SubmissionState.APPLIED, SubmissionState.IGNORED,
-                              SubmissionState.RECEIVED})
-
-
-def _outcome(session, submission_id: int) -> tuple[str, list]:
-    """The submission's state and problems, as the request's take-in left them (one narrow
-    primary-key read: the take-in's Submission object is no longer in the session by now)."""
-    row = session.execute(select(Submission.state, Submission.problems)
-                          .where(Submission.id == submission_id)).one()
-    return row.state, row.problems or []
-
-
-def _receipt(state: str, problems: list, again: bool) -> bytes:
-    """The OpenRosaResponse of an accepted submission (``openrosa.submission_message``)."""
-    if state in (SubmissionState.INVALID, SubmissionState.HELD) and problems:
-        return openrosa.response(openrosa.submission_message(state, problems, again=again),
-                                 "submit_success")
-    return _fixed_receipt(state, again)
-
-
-@functools.lru_cache(maxsize=32)
-def _fixed_receipt(state: str, again: bool) -> bytes:
-    """The receipt of a state whose message lists nothing: built once (the hot path)."""
-    return openrosa.response(openrosa.submission_message(state, again=again), "submit_success")
-
-
 def init_app(app: Flask) -> None:
     app.extensions["fangpin.list_digests"] = attachments.ContentDigests()
     app.extensions["fangpin.form_media"] = {}  # (form id, version) → its attachments' names
     register_renderer("openrosa", render_error)
     app.register_blueprint(bp)
     app.register_blueprint(bp, url_prefix="/key/<token>", name="openrosa_key")
-    from sync import shortcut  # it uses this module's answer: imported once this one is
-
     shortcut.install(app)  # in front of Flask; the factory's ProxyFix wraps it later

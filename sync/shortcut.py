@@ -11,7 +11,7 @@ CPU (docs/benchmarks.md, session 17).
 So this middleware answers that request itself, with the view's own parts: the token's user
 (``server.auth.user_by_token``, the credentials cache), the multipart body (werkzeug's parser,
 Flask's limits), ``ingest_submission`` in a unit of work, the receipt
-(``sync.api.answer``), the OpenRosa headers and the request's log line (``server.logs``).
+(``sync.receipts.answer``), the OpenRosa headers and the request's log line (``server.logs``).
 
 It takes nothing else. Flask gets, untouched: another method or path, HTTP Basic, a token that
 is not valid, a body without a declared length or larger than ``BUFFERED_BYTES``, a body that
@@ -45,7 +45,7 @@ from server.errors import AppError
 from server.logs import log_request, request_id
 from server.submissions.services import ingest_submission
 from sync import openrosa
-from sync.api import answer
+from sync.receipts import answer
 
 log = logging.getLogger(__name__)
 
